@@ -1,0 +1,163 @@
+// Package config loads, defaults and validates redwatch's configuration.
+//
+// Precedence: built-in defaults < config file (TOML) < environment (REDWATCH_ prefix, "__"
+// between levels) < command-line flags. Every validation error names the exact key path.
+package config
+
+import "time"
+
+// Config is the whole redwatch configuration. Obtain one with Load or Default; both return a
+// validated value whose Duration fields are set.
+type Config struct {
+	Server      Server      `koanf:"server"`
+	Storage     Storage     `koanf:"storage"`
+	Log         Log         `koanf:"log"`
+	UI          UI          `koanf:"ui"`
+	Auth        Auth        `koanf:"auth"`
+	System      System      `koanf:"system"`
+	Redis       []Redis     `koanf:"redis"`
+	Alerts      Alerts      `koanf:"alerts"`
+	Notify      Notify      `koanf:"notify"`
+	Ingest      Ingest      `koanf:"ingest"`
+	RemoteWrite RemoteWrite `koanf:"remote_write"`
+}
+
+// Duration is a time.Duration that reads from strings such as "10s", "1m30s", "30d", "2w".
+type Duration time.Duration
+
+// Std returns d as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+type Server struct {
+	Listen  string `koanf:"listen"`
+	TLSCert string `koanf:"tls_cert"`
+	TLSKey  string `koanf:"tls_key"`
+}
+
+type Storage struct {
+	Path      string   `koanf:"path"`
+	Retention Duration `koanf:"retention"`
+}
+
+type Log struct {
+	Level       string   `koanf:"level"`  // debug | info | warn | error
+	Format      string   `koanf:"format"` // json | text
+	File        string   `koanf:"file"`
+	MaxSizeMB   int      `koanf:"max_size_mb"`
+	MaxBackups  int      `koanf:"max_backups"`
+	SlowCommand Duration `koanf:"slow_command"`
+}
+
+type UI struct {
+	Refresh Duration `koanf:"refresh"`
+}
+
+type Auth struct {
+	SessionTTL Duration `koanf:"session_ttl"`
+	Users      []User   `koanf:"users"`
+}
+
+type User struct {
+	Name         string `koanf:"name"`
+	PasswordHash string `koanf:"password_hash"`
+	Role         string `koanf:"role"` // admin | viewer
+}
+
+type System struct {
+	Enabled  bool     `koanf:"enabled"`
+	Interval Duration `koanf:"interval"`
+}
+
+type Redis struct {
+	Name         string   `koanf:"name"`
+	Addr         string   `koanf:"addr"`
+	Username     string   `koanf:"username"`
+	Password     string   `koanf:"password"`
+	PasswordFile string   `koanf:"password_file"`
+	DB           int      `koanf:"db"`
+	TLS          bool     `koanf:"tls"`
+	Interval     Duration `koanf:"interval"`
+	Timeout      Duration `koanf:"timeout"`
+	Keys         []Key    `koanf:"keys"`
+}
+
+// Key is either an exact key (Key set) or a glob pattern (Pattern set), never both.
+type Key struct {
+	Key      string   `koanf:"key"`
+	Pattern  string   `koanf:"pattern"`
+	Interval Duration `koanf:"interval"`
+	Enabled  *bool    `koanf:"enabled"` // nil means true
+	MaxKeys  int      `koanf:"max_keys"`
+}
+
+// IsEnabled reports whether the key is sampled (the default).
+func (k Key) IsEnabled() bool { return k.Enabled == nil || *k.Enabled }
+
+type Alerts struct {
+	Rules []Rule `koanf:"rules"`
+}
+
+type Rule struct {
+	Name           string            `koanf:"name"`
+	Series         string            `koanf:"series"`    // a series selector
+	Aggregate      string            `koanf:"aggregate"` // last | avg | min | max | rate
+	Window         Duration          `koanf:"window"`
+	Op             string            `koanf:"op"` // > >= < <= == !=
+	Threshold      float64           `koanf:"threshold"`
+	ClearThreshold *float64          `koanf:"clear_threshold"`
+	For            Duration          `koanf:"for"`
+	Severity       string            `koanf:"severity"` // critical | warning | info
+	Summary        string            `koanf:"summary"`
+	Labels         map[string]string `koanf:"labels"`
+}
+
+type Notify struct {
+	Webhook      []Webhook      `koanf:"webhook"`
+	Slack        []Slack        `koanf:"slack"`
+	Email        Email          `koanf:"email"`
+	Alertmanager []Alertmanager `koanf:"alertmanager"`
+}
+
+// NotifierCommon holds the keys every notifier shares.
+type NotifierCommon struct {
+	SendResolved   bool     `koanf:"send_resolved"`
+	RepeatInterval Duration `koanf:"repeat_interval"`
+	Severities     []string `koanf:"severities"` // empty: all
+}
+
+type Webhook struct {
+	URL            string            `koanf:"url"`
+	Headers        map[string]string `koanf:"headers"`
+	NotifierCommon `koanf:",squash"`
+}
+
+type Slack struct {
+	URL            string `koanf:"url"` // incoming-webhook URL
+	Channel        string `koanf:"channel"`
+	NotifierCommon `koanf:",squash"`
+}
+
+// Email is enabled when Host is set.
+type Email struct {
+	Host           string   `koanf:"host"`
+	Port           int      `koanf:"port"`
+	Username       string   `koanf:"username"`
+	Password       string   `koanf:"password"`
+	From           string   `koanf:"from"`
+	To             []string `koanf:"to"`
+	TLS            string   `koanf:"tls"` // starttls | tls | none
+	NotifierCommon `koanf:",squash"`
+}
+
+type Alertmanager struct {
+	URL            string `koanf:"url"`
+	NotifierCommon `koanf:",squash"`
+}
+
+type Ingest struct {
+	Tokens []string `koanf:"tokens"`
+}
+
+type RemoteWrite struct {
+	URL string `koanf:"url"`
+}

@@ -1,0 +1,296 @@
+// Package tsdb is redwatch's time-series store: a small API over VictoriaMetrics' embedded
+// lib/storage. It is the only package of redwatch that imports VictoriaMetrics.
+//
+// Writes go to storage and to an in-memory table of the latest value of every series, so pages
+// and /metrics read current values without touching disk. Reads come in three shapes: list the
+// series matching a selector, read raw points, and read a range with a step and a per-step
+// aggregate (last, avg, min, max, rate).
+package tsdb
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/logger"
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/prompb"
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+)
+
+// Options configures Open. Zero values pick the documented defaults.
+type Options struct {
+	// Path is the data directory; created when missing. Required.
+	Path string
+	// Retention is how long samples are kept. Default 30 days; VictoriaMetrics keeps at least 1 day.
+	Retention time.Duration
+	// MemoryAllowedBytes bounds VictoriaMetrics' caches. Default 256 MiB. It is process-wide and
+	// takes effect only for the first Open in a process.
+	MemoryAllowedBytes int64
+	// MinFreeDiskBytes switches storage to read-only below this much free space. Default 64 MiB.
+	MinFreeDiskBytes int64
+	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
+	MaxSeriesPerQuery int
+	// Logger receives VictoriaMetrics' own log lines (logger="vm") and ours. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// DB is an open store. All methods are safe for concurrent use. Close must be called exactly once.
+type DB struct {
+	opts    Options
+	log     *slog.Logger
+	s       *storage.Storage
+	latest  *latestTable
+	started time.Time
+
+	// mu guards closed: writes and reads hold it shared, Close holds it exclusively so that
+	// no Search is open while storage closes.
+	mu     sync.RWMutex
+	closed bool
+
+	samplesWritten atomic.Uint64
+}
+
+// ErrClosed is returned by operations on a closed DB.
+var ErrClosed = errors.New("tsdb: closed")
+
+// vmLog is where VictoriaMetrics' process-wide logger writes; the newest Open sets it.
+// lib/logger is global, so this is the one piece of package state tsdb keeps.
+var (
+	vmInitOnce sync.Once
+	vmLog      atomic.Pointer[slog.Logger]
+)
+
+const dataFlushInterval = 2 * time.Second
+
+// initVM sets VictoriaMetrics' process-wide knobs. lib/memory panics unless flag.CommandLine is
+// parsed, and VM reads its settings from flags on flag.CommandLine; redwatch's own flags live on
+// a separate pflag set, so parsing an empty command line here is safe.
+func initVM(opts Options) {
+	vmInitOnce.Do(func() {
+		mustSet := func(name, value string) {
+			if err := flag.CommandLine.Set(name, value); err != nil {
+				panic(fmt.Sprintf("BUG: cannot set VictoriaMetrics flag -%s=%s: %s", name, value, err))
+			}
+		}
+		mustSet("memory.allowedBytes", strconv.FormatInt(opts.MemoryAllowedBytes, 10))
+		mustSet("loggerFormat", "json")
+		mustSet("loggerLevel", "INFO")
+		mustSet("loggerOutput", "stderr")
+		if !flag.Parsed() {
+			if err := flag.CommandLine.Parse(nil); err != nil {
+				panic(fmt.Sprintf("BUG: cannot parse empty VictoriaMetrics command line: %s", err))
+			}
+		}
+		logger.InitNoLogFlags()
+		logger.SetOutputForTests(vmLogWriter{})
+		storage.SetDataFlushInterval(dataFlushInterval)
+		storage.SetFreeDiskSpaceLimit(opts.MinFreeDiskBytes)
+	})
+	vmLog.Store(opts.Logger.With("logger", "vm"))
+}
+
+// Open opens (or creates) the store at opts.Path. It fails when the directory cannot be created
+// or is locked by another process.
+func Open(opts Options) (*DB, error) {
+	if opts.Path == "" {
+		return nil, errors.New("tsdb: Options.Path is required")
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	if opts.Retention < 24*time.Hour {
+		return nil, fmt.Errorf("tsdb: retention %s is below the 1 day minimum", opts.Retention)
+	}
+	if opts.MemoryAllowedBytes <= 0 {
+		opts.MemoryAllowedBytes = 256 << 20
+	}
+	if opts.MinFreeDiskBytes <= 0 {
+		opts.MinFreeDiskBytes = 64 << 20
+	}
+	if opts.MaxSeriesPerQuery <= 0 {
+		opts.MaxSeriesPerQuery = 30000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	path, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve storage path %q: %w", opts.Path, err)
+	}
+	opts.Path = path
+	if err := os.MkdirAll(path, 0o750); err != nil {
+		return nil, fmt.Errorf("cannot create storage directory: %w", err)
+	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
+	if err := checkNotLocked(path); err != nil {
+		return nil, err
+	}
+	initVM(opts)
+
+	db := &DB{
+		opts:    opts,
+		log:     opts.Logger.With("logger", "tsdb"),
+		latest:  newLatestTable(),
+		started: time.Now(),
+	}
+	t0 := time.Now()
+	db.s = storage.MustOpenStorage(path, storage.OpenOptions{Retention: opts.Retention})
+	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
+	if err := db.loadLatest(); err != nil {
+		db.log.Warn("cannot preload latest values", "err", err)
+	}
+	return db, nil
+}
+
+// checkNotLocked fails early, with a clear error, when another process holds the storage lock;
+// VictoriaMetrics itself would panic.
+func checkNotLocked(path string) error {
+	lockPath := filepath.Join(path, "flock.lock")
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("cannot open storage lock file: %w", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fmt.Errorf("storage directory %s is in use by another process: %w", path, err)
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
+// checkWritable creates and removes a file in dir.
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		return fmt.Errorf("storage directory %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// Close flushes pending samples to disk and closes storage. It waits for running reads.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return ErrClosed
+	}
+	db.closed = true
+	t0 := time.Now()
+	db.s.MustClose()
+	db.log.Info("storage closed", "duration_ms", time.Since(t0).Milliseconds())
+	return nil
+}
+
+// Write validates and stores samples and updates the latest-value table. It returns an error
+// naming the first invalid sample; valid samples before and after it are still stored.
+// Samples older than the retention are dropped by storage.
+func (db *DB) Write(samples []Sample) error {
+	if len(samples) == 0 {
+		return nil
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	mrs := make([]storage.MetricRow, 0, len(samples))
+	var labels []prompb.Label
+	var firstErr error
+	var buf []byte
+	for i := range samples {
+		s := &samples[i]
+		if err := validateSample(s); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
+			}
+			continue
+		}
+		labels = append(labels[:0], prompb.Label{Name: "__name__", Value: s.Name})
+		for _, l := range s.Labels {
+			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
+		}
+		start := len(buf)
+		buf = storage.MarshalMetricNameRaw(buf, labels)
+		// Earlier rows keep pointing into the old array if buf grows; that array is never
+		// written again, so their bytes stay valid.
+		mrs = append(mrs, storage.MetricRow{MetricNameRaw: buf[start:len(buf):len(buf)], Timestamp: s.Timestamp, Value: s.Value})
+	}
+	if len(mrs) > 0 {
+		db.s.AddRows(mrs, 64)
+		db.samplesWritten.Add(uint64(len(mrs)))
+		db.latest.update(samples)
+	}
+	return firstErr
+}
+
+// SamplesWritten is how many samples Write has accepted since Open.
+func (db *DB) SamplesWritten() uint64 { return db.samplesWritten.Load() }
+
+// Flush makes every written sample searchable now instead of within a few seconds.
+// Tests and shutdown use it; samplers need not.
+func (db *DB) Flush() {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if !db.closed {
+		db.s.DebugFlush()
+	}
+}
+
+func validateSample(s *Sample) error {
+	if err := ValidateMetricName(s.Name); err != nil {
+		return err
+	}
+	for _, l := range s.Labels {
+		if err := ValidateLabelName(l.Name); err != nil {
+			return err
+		}
+		if l.Name == "__name__" {
+			return errors.New(`label "__name__" is reserved; set Sample.Name`)
+		}
+	}
+	if s.Timestamp <= 0 {
+		return fmt.Errorf("timestamp %d is not a positive unix-milliseconds time", s.Timestamp)
+	}
+	return nil
+}
+
+// ValidateMetricName checks a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+func ValidateMetricName(name string) error {
+	if name == "" {
+		return errors.New("empty metric name")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9') {
+			continue
+		}
+		return fmt.Errorf("invalid metric name %q: must match [a-zA-Z_:][a-zA-Z0-9_:]*", name)
+	}
+	return nil
+}
+
+// ValidateLabelName checks a Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.
+func ValidateLabelName(name string) error {
+	if name == "" {
+		return errors.New("empty label name")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9') {
+			continue
+		}
+		return fmt.Errorf("invalid label name %q: must match [a-zA-Z_][a-zA-Z0-9_]*", name)
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package tsdb
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+)
+
+// Point is one sample of a series.
+type Point struct {
+	Timestamp int64 // unix milliseconds
+	Value     float64
+}
+
+// Series is one series and, for reads that return data, its points in time order.
+type Series struct {
+	Name   string
+	Labels []Label // sorted by name
+	Points []Point
+}
+
+// Label returns the value of the named label, or "".
+func (s Series) Label(name string) string { return labelValue(s.Labels, name) }
+
+// Agg is a per-step aggregate for QueryRange.
+type Agg string
+
+const (
+	// AggLast is the newest sample at or before each step, looking back at most
+	// max(step, Lookback) — Prometheus' instant-value semantics. It is the default.
+	AggLast Agg = "last"
+	AggAvg  Agg = "avg" // mean of the samples in (t-step, t]
+	AggMin  Agg = "min"
+	AggMax  Agg = "max"
+	// AggRate is the per-second increase of a counter over (t-step, t], measured from the last
+	// sample at or before t-step (so one sample per step suffices); decreases are counter resets.
+	AggRate Agg = "rate"
+)
+
+// ParseAgg accepts "", last, avg, min, max and rate ("" means last).
+func ParseAgg(s string) (Agg, error) {
+	switch Agg(s) {
+	case "":
+		return AggLast, nil
+	case AggLast, AggAvg, AggMin, AggMax, AggRate:
+		return Agg(s), nil
+	}
+	return "", fmt.Errorf("unknown aggregate %q: want last, avg, min, max or rate", s)
+}
+
+// Lookback is how far back a step looks for a value when its own window has none.
+const Lookback = 5 * time.Minute
+
+// MaxPointsPerSeries bounds (end-start)/step for QueryRange, as Prometheus does.
+const MaxPointsPerSeries = 11000
+
+// RangeQuery asks for one value per step from Start to End inclusive.
+type RangeQuery struct {
+	Selector *Selector
+	Start    time.Time
+	End      time.Time
+	Step     time.Duration
+	Agg      Agg
+}
+
+// QueryRange evaluates q for every matching series. Steps without data are omitted; a series
+// with no points in the range is left out.
+func (db *DB) QueryRange(ctx context.Context, q RangeQuery) ([]Series, error) {
+	if q.Step <= 0 {
+		return nil, fmt.Errorf("step must be positive, got %s", q.Step)
+	}
+	if q.End.Before(q.Start) {
+		return nil, fmt.Errorf("end %s is before start %s", q.End.Format(time.RFC3339), q.Start.Format(time.RFC3339))
+	}
+	if n := q.End.Sub(q.Start)/q.Step + 1; n > MaxPointsPerSeries {
+		return nil, fmt.Errorf("range/step gives %d points per series, more than %d: use a larger step", n, MaxPointsPerSeries)
+	}
+	agg := q.Agg
+	if agg == "" {
+		agg = AggLast
+	}
+	step := q.Step.Milliseconds()
+	lookback := max(step, Lookback.Milliseconds())
+	// Read from the earliest instant any step may look at.
+	from := q.Start.UnixMilli() - lookback
+	raw, err := db.Raw(ctx, q.Selector, time.UnixMilli(from), q.End)
+	if err != nil {
+		return nil, err
+	}
+	out := raw[:0]
+	for _, s := range raw {
+		s.Points = aggregate(s.Points, q.Start.UnixMilli(), q.End.UnixMilli(), step, lookback, agg)
+		if len(s.Points) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// aggregate turns time-ordered raw points into one point per step at start, start+step, ... end.
+func aggregate(raw []Point, start, end, step, lookback int64, agg Agg) []Point {
+	out := make([]Point, 0, min(int((end-start)/step)+1, len(raw)+1))
+	// hi: index of the first raw point with Timestamp > t; lo: first with Timestamp > t-step.
+	lo, hi := 0, 0
+	for t := start; t <= end; t += step {
+		for hi < len(raw) && raw[hi].Timestamp <= t {
+			hi++
+		}
+		for lo < hi && raw[lo].Timestamp <= t-step {
+			lo++
+		}
+		if hi == 0 {
+			continue // nothing at or before t
+		}
+		last := raw[hi-1]
+		if last.Timestamp <= t-lookback {
+			continue // stale
+		}
+		window := raw[lo:hi]
+		var v float64
+		switch agg {
+		case AggLast:
+			v = last.Value
+		case AggAvg, AggMin, AggMax:
+			if len(window) == 0 {
+				v = last.Value // carry the last value forward within the lookback
+				break
+			}
+			v = window[0].Value
+			sum := 0.0
+			for _, p := range window {
+				sum += p.Value
+				switch {
+				case agg == AggMin && p.Value < v:
+					v = p.Value
+				case agg == AggMax && p.Value > v:
+					v = p.Value
+				}
+			}
+			if agg == AggAvg {
+				v = sum / float64(len(window))
+			}
+		case AggRate:
+			// Baseline: the last point at or before t-step; when the window holds no new
+			// point, measure over the last two points instead so a slow sampler gives no dips.
+			b := hi - 1
+			a := lo - 1
+			if a >= b {
+				a = b - 1
+			}
+			if a < 0 || raw[b].Timestamp-raw[a].Timestamp <= 0 || raw[a].Timestamp <= t-lookback-step {
+				continue
+			}
+			inc := 0.0
+			for i := a + 1; i <= b; i++ {
+				d := raw[i].Value - raw[i-1].Value
+				if d < 0 {
+					d = raw[i].Value // counter reset: it restarted from zero
+				}
+				inc += d
+			}
+			v = inc / (float64(raw[b].Timestamp-raw[a].Timestamp) / 1e3)
+		default:
+			panic("BUG: unknown aggregate " + string(agg))
+		}
+		out = append(out, Point{Timestamp: t, Value: v})
+	}
+	return out
+}
+
+// Raw returns every stored point of the series matching sel within [start, end], in time order.
+func (db *DB) Raw(ctx context.Context, sel *Selector, start, end time.Time) ([]Series, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
+	tfss, err := sel.tagFilters()
+	if err != nil {
+		return nil, err
+	}
+	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
+	var sr storage.Search
+	n := sr.Init(nil, db.s, tfss, tr, db.opts.MaxSeriesPerQuery, deadline(ctx))
+	defer sr.MustClose()
+	if n > db.opts.MaxSeriesPerQuery {
+		return nil, fmt.Errorf("selector %s matches more than %d series", sel, db.opts.MaxSeriesPerQuery)
+	}
+	byName := make(map[string]*Series, n)
+	var order []*Series
+	var block storage.Block
+	var ts []int64
+	var vs []float64
+	for i := 0; sr.NextMetricBlock(); i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		mbr := &sr.MetricBlockRef
+		s := byName[string(mbr.MetricName)]
+		if s == nil {
+			var mn storage.MetricName
+			if err := mn.Unmarshal(mbr.MetricName); err != nil {
+				return nil, fmt.Errorf("cannot unmarshal series name: %w", err)
+			}
+			s = seriesFromMetricName(&mn)
+			byName[string(mbr.MetricName)] = s
+			order = append(order, s)
+		}
+		mbr.BlockRef.MustReadBlock(&block)
+		if err := block.UnmarshalData(); err != nil {
+			return nil, fmt.Errorf("cannot read block of %s: %w", s.Name, err)
+		}
+		ts, vs = block.AppendRowsWithTimeRangeFilter(ts[:0], vs[:0], tr)
+		for j := range ts {
+			s.Points = append(s.Points, Point{Timestamp: ts[j], Value: vs[j]})
+		}
+	}
+	if err := sr.Error(); err != nil {
+		return nil, err
+	}
+	out := make([]Series, 0, len(order))
+	for _, s := range order {
+		s.Points = sortDedup(s.Points)
+		out = append(out, *s)
+	}
+	sortSeries(out)
+	return out, nil
+}
+
+// SeriesMatching lists the series matching sel that have samples within [start, end], without
+// their points, sorted by name then labels.
+func (db *DB) SeriesMatching(ctx context.Context, sel *Selector, start, end time.Time) ([]Series, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
+	tfss, err := sel.tagFilters()
+	if err != nil {
+		return nil, err
+	}
+	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
+	names, err := db.s.SearchMetricNames(nil, tfss, tr, db.opts.MaxSeriesPerQuery, deadline(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("cannot list series for %s: %w", sel, err)
+	}
+	out := make([]Series, 0, len(names))
+	var mn storage.MetricName
+	for _, name := range names {
+		if err := mn.UnmarshalString(name); err != nil {
+			return nil, fmt.Errorf("cannot unmarshal series name: %w", err)
+		}
+		out = append(out, *seriesFromMetricName(&mn))
+	}
+	sortSeries(out)
+	return out, nil
+}
+
+func seriesFromMetricName(mn *storage.MetricName) *Series {
+	s := &Series{Name: string(mn.MetricGroup), Labels: make([]Label, 0, len(mn.Tags))}
+	for _, t := range mn.Tags {
+		s.Labels = append(s.Labels, Label{Name: string(t.Key), Value: string(t.Value)})
+	}
+	sort.Slice(s.Labels, func(i, j int) bool { return s.Labels[i].Name < s.Labels[j].Name })
+	return s
+}
+
+// sortDedup sorts points by time and keeps the last written value for a repeated timestamp.
+func sortDedup(ps []Point) []Point {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Timestamp < ps[j].Timestamp })
+	out := ps[:0]
+	for _, p := range ps {
+		if math.IsNaN(p.Value) {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Timestamp == p.Timestamp {
+			out[n-1] = p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func sortSeries(ss []Series) {
+	sort.Slice(ss, func(i, j int) bool {
+		if ss[i].Name != ss[j].Name {
+			return ss[i].Name < ss[j].Name
+		}
+		return seriesKey(ss[i].Labels) < seriesKey(ss[j].Labels)
+	})
+}
+
+// deadline converts ctx's deadline into VictoriaMetrics' unix-seconds form (default 30 s).
+func deadline(ctx context.Context) uint64 {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(30 * time.Second)
+	}
+	return uint64(d.Unix())
+}
+
+// loadLatest fills the latest table from the last 15 minutes of storage, so /metrics and the
+// pages show values right after a restart.
+func (db *DB) loadLatest() error {
+	sel, err := ParseSelector(`{__name__=~".+"}`)
+	if err != nil {
+		return err
+	}
+	end := time.Now()
+	series, err := db.Raw(context.Background(), sel, end.Add(-15*time.Minute), end)
+	if err != nil {
+		return err
+	}
+	t := db.latest
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range series {
+		n := len(s.Points)
+		if n == 0 {
+			continue
+		}
+		if n > 1 {
+			t.put(s.Name, s.Labels, s.Points[n-2].Timestamp, s.Points[n-2].Value)
+		}
+		t.put(s.Name, s.Labels, s.Points[n-1].Timestamp, s.Points[n-1].Value)
+	}
+	return nil
+}

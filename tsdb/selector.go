@@ -1,0 +1,149 @@
+package tsdb
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+	"github.com/VictoriaMetrics/metricsql"
+)
+
+// Selector is a parsed series selector such as `redis_key_length{instance="cache",key=~"q:.*"}`:
+// groups of label filters joined by "or"; a series matches when every filter of any group does.
+// A Selector is immutable and safe for concurrent use.
+type Selector struct {
+	text   string
+	groups [][]labelFilter
+}
+
+type labelFilter struct {
+	name     string // "__name__" for the metric name
+	value    string
+	negative bool
+	regexp   bool
+	re       *regexp.Regexp // anchored; set when regexp
+}
+
+// ParseSelector parses a Prometheus/MetricsQL series selector with =, !=, =~ and !~ matchers.
+// Anything else (functions, arithmetic, ranges) is rejected with the reason.
+func ParseSelector(s string) (*Selector, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("empty selector")
+	}
+	expr, err := metricsql.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse selector %q: %w", s, err)
+	}
+	me, ok := expr.(*metricsql.MetricExpr)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a series selector: only name{label=\"value\"} selectors are supported", s)
+	}
+	sel := &Selector{text: s}
+	for _, g := range me.LabelFilterss {
+		group := make([]labelFilter, 0, len(g))
+		for _, f := range g {
+			lf := labelFilter{name: f.Label, value: f.Value, negative: f.IsNegative, regexp: f.IsRegexp}
+			if lf.regexp {
+				re, err := regexp.Compile("^(?:" + f.Value + ")$")
+				if err != nil {
+					return nil, fmt.Errorf("selector %q: bad regexp for label %s: %w", s, f.Label, err)
+				}
+				lf.re = re
+			}
+			group = append(group, lf)
+		}
+		if len(group) == 0 {
+			continue
+		}
+		sel.groups = append(sel.groups, group)
+	}
+	if len(sel.groups) == 0 {
+		return nil, fmt.Errorf("selector %q matches every series: name a metric or a label", s)
+	}
+	return sel, nil
+}
+
+// String returns the selector as written.
+func (sel *Selector) String() string { return sel.text }
+
+// MetricNames returns the exact metric names the selector is limited to, or nil when a group
+// does not pin the name with "=". The latest table uses it to avoid a full scan.
+func (sel *Selector) MetricNames() []string {
+	var names []string
+	for _, g := range sel.groups {
+		found := false
+		for _, f := range g {
+			if f.name == "__name__" && !f.negative && !f.regexp {
+				names = append(names, f.value)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Matches reports whether the series name{labels} matches. A missing label has the value "".
+func (sel *Selector) Matches(name string, labels []Label) bool {
+	for _, g := range sel.groups {
+		if groupMatches(g, name, labels) {
+			return true
+		}
+	}
+	return false
+}
+
+func groupMatches(g []labelFilter, name string, labels []Label) bool {
+	for i := range g {
+		f := &g[i]
+		v := name
+		if f.name != "__name__" {
+			v = labelValue(labels, f.name)
+		}
+		var ok bool
+		if f.regexp {
+			ok = f.re.MatchString(v)
+		} else {
+			ok = v == f.value
+		}
+		if ok == f.negative {
+			return false
+		}
+	}
+	return true
+}
+
+func labelValue(labels []Label, name string) string {
+	for _, l := range labels {
+		if l.Name == name {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// tagFilters converts sel into VictoriaMetrics tag filters (one TagFilters per or-group).
+func (sel *Selector) tagFilters() ([]*storage.TagFilters, error) {
+	tfss := make([]*storage.TagFilters, 0, len(sel.groups))
+	for _, g := range sel.groups {
+		tfs := storage.NewTagFilters()
+		for _, f := range g {
+			var key []byte
+			if f.name != "__name__" {
+				key = []byte(f.name)
+			}
+			if err := tfs.Add(key, []byte(f.value), f.negative, f.regexp); err != nil {
+				return nil, fmt.Errorf("selector %q: %w", sel.text, err)
+			}
+		}
+		tfss = append(tfss, tfs)
+	}
+	return tfss, nil
+}

@@ -1,0 +1,93 @@
+package tsdb
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+)
+
+// Engine names the storage engine for health output.
+const Engine = "VictoriaMetrics lib/storage v1.150.0"
+
+// Stats describes the store for health checks and the status page.
+type Stats struct {
+	Series         uint64 // series in the index
+	Rows           uint64 // samples stored (including not yet merged ones)
+	PendingRows    uint64 // samples not yet searchable
+	DiskUsedBytes  int64  // bytes under Path
+	DiskFreeBytes  uint64 // free bytes on Path's filesystem for this user
+	ReadOnly       bool   // storage turned read-only because free space is below the limit
+	SamplesWritten uint64 // accepted by Write since Open
+	Path           string
+}
+
+// Stats gathers Stats. It walks the data directory, so call it at most every few seconds.
+func (db *DB) Stats() (Stats, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return Stats{}, ErrClosed
+	}
+	var m storage.Metrics
+	db.s.UpdateMetrics(&m)
+	tm := &m.TableMetrics
+	st := Stats{
+		Rows:           tm.TotalRowsCount(),
+		PendingRows:    tm.PendingRows,
+		ReadOnly:       db.s.IsReadOnly(),
+		SamplesWritten: db.samplesWritten.Load(),
+		Path:           db.opts.Path,
+	}
+	if n, err := db.s.GetSeriesCount(uint64(time.Now().Add(10 * time.Second).Unix())); err == nil {
+		st.Series = n
+	}
+	_ = filepath.WalkDir(db.opts.Path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			st.DiskUsedBytes += info.Size()
+		}
+		return nil
+	})
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(db.opts.Path, &sfs); err == nil {
+		st.DiskFreeBytes = sfs.Bavail * uint64(sfs.Bsize)
+	}
+	return st, nil
+}
+
+// Ping measures a small index lookup and checks that the data directory is writable and the
+// storage is not read-only. It is what readiness checks call.
+func (db *DB) Ping(ctx context.Context) (time.Duration, error) {
+	t0 := time.Now()
+	sel, err := ParseSelector(`redwatch_ping_probe`)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := db.SeriesMatching(ctx, sel, time.Now().Add(-time.Minute), time.Now()); err != nil {
+		return time.Since(t0), err
+	}
+	db.mu.RLock()
+	readOnly := !db.closed && db.s.IsReadOnly()
+	db.mu.RUnlock()
+	if readOnly {
+		return time.Since(t0), errReadOnly
+	}
+	if err := checkWritable(db.opts.Path); err != nil {
+		return time.Since(t0), err
+	}
+	return time.Since(t0), nil
+}
+
+var errReadOnly = readOnlyError{}
+
+type readOnlyError struct{}
+
+func (readOnlyError) Error() string {
+	return "storage is read-only: free disk space is below the limit"
+}

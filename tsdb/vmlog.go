@@ -1,0 +1,39 @@
+package tsdb
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+)
+
+// vmLogWriter receives VictoriaMetrics' JSON log lines and re-emits them through slog with
+// logger="vm". VM's chatty INFO lines (part merges, cache loads) become debug.
+type vmLogWriter struct{}
+
+func (vmLogWriter) Write(p []byte) (int, error) {
+	log := vmLog.Load()
+	if log == nil {
+		return len(p), nil
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		var rec struct {
+			Level  string `json:"level"`
+			Caller string `json:"caller"`
+			Msg    string `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			log.Warn(line)
+			continue
+		}
+		level := slog.LevelDebug
+		switch rec.Level {
+		case "warn":
+			level = slog.LevelWarn
+		case "error", "fatal", "panic":
+			level = slog.LevelError
+		}
+		log.Log(context.Background(), level, rec.Msg, "caller", rec.Caller)
+	}
+	return len(p), nil
+}
