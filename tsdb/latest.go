@@ -16,6 +16,8 @@ type LatestValue struct {
 	// PrevTimestamp is 0 when only one sample has been seen since start.
 	PrevTimestamp int64
 	PrevValue     float64
+
+	key string // seriesKey(Labels), for sorting
 }
 
 // Label returns the value of the named label, or "".
@@ -94,7 +96,7 @@ func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
 	key := seriesKey(labels)
 	lv := m[key]
 	if lv == nil {
-		m[key] = &LatestValue{Name: name, Labels: labels, Timestamp: ts, Value: v}
+		m[key] = &LatestValue{Name: name, Labels: labels, Timestamp: ts, Value: v, key: key}
 		t.count++
 		return
 	}
@@ -191,6 +193,6 @@ func sortLatest(vs []LatestValue) {
 		if vs[i].Name != vs[j].Name {
 			return vs[i].Name < vs[j].Name
 		}
-		return seriesKey(vs[i].Labels) < seriesKey(vs[j].Labels)
+		return vs[i].key < vs[j].key
 	})
 }

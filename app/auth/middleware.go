@@ -1,0 +1,223 @@
+package auth
+
+import (
+	"math"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// contextKeyUser is the echo context key under which Middleware stores the User.
+const contextKeyUser = "auth.user"
+
+// LoginPath is where browsers are sent to log in.
+const LoginPath = "/login"
+
+// MiddlewareConfig configures Middleware.
+type MiddlewareConfig struct {
+	Users    *Users    // required
+	Sessions *Sessions // required
+	// IsPublic reports whether a request path needs no login. nil means PublicPath.
+	IsPublic func(path string) bool
+	// Limiter, if set, also limits failed HTTP Basic logins per client IP (429 once exceeded).
+	Limiter *Limiter
+}
+
+// PublicPath reports whether p needs no login: "/health" and everything under "/health/",
+// "/login" (and "/login/"), and everything under "/assets/". Paths that are not clean (with
+// "..", "." or empty segments) are never public, so "/assets/../settings" needs a login.
+func PublicPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != p {
+		return false
+	}
+	switch {
+	case p == "/health", strings.HasPrefix(p, "/health/"):
+		return true
+	case p == LoginPath, p == LoginPath+"/":
+		return true
+	case strings.HasPrefix(p, "/assets/"):
+		return true
+	}
+	return false
+}
+
+// Middleware returns the one middleware that enforces login; apply it to the whole echo
+// instance (e.Use) so every route, including unknown ones, goes through it.
+//
+// For a public path it calls next. Otherwise it identifies the user, in this order:
+//   - an "Authorization: Basic" header: the credentials must be right, else 401 JSON
+//     {"error":"invalid credentials"} (429 when cfg.Limiter says the IP failed too often);
+//     a valid session cookie does not rescue wrong Basic credentials;
+//   - the SessionCookie, if it names an unexpired session of a user that still exists (the
+//     role is taken from Users, not from the session, so config changes apply at restart).
+//
+// The user (without password hash) is stored for UserFrom and next is called. Without a
+// user, the answer depends on who asks:
+//   - a browser page load (GET or HEAD, Accept contains text/html, no HX-Request header):
+//     303 to /login?next=<original path and query>;
+//   - an htmx request (HX-Request: true): 401 with "HX-Redirect: /login";
+//   - anything else: 401, `WWW-Authenticate: Basic realm="redwatch"` and JSON
+//     {"error":"authentication required"}.
+//
+// Other Authorization schemes (Bearer) are ignored here: routes that take bearer tokens must
+// be made public through IsPublic and check the token themselves.
+func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
+	if cfg.Users == nil || cfg.Sessions == nil {
+		panic("BUG: auth.Middleware needs Users and Sessions")
+	}
+	isPublic := cfg.IsPublic
+	if isPublic == nil {
+		isPublic = PublicPath
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if isPublic(req.URL.Path) {
+				return next(c)
+			}
+
+			if h := req.Header.Get(echo.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(h[:6], "basic ") {
+				ip := c.RealIP()
+				if cfg.Limiter != nil {
+					if wait := cfg.Limiter.RetryAfter(ip); wait > 0 {
+						c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+						return c.JSON(http.StatusTooManyRequests, errorBody("too many failed logins; try again later"))
+					}
+				}
+				name, password, ok := req.BasicAuth()
+				var u User
+				if ok {
+					u, ok = cfg.Users.Authenticate(name, password)
+				}
+				if !ok {
+					if cfg.Limiter != nil {
+						cfg.Limiter.Fail(ip)
+					}
+					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="redwatch"`)
+					return c.JSON(http.StatusUnauthorized, errorBody("invalid credentials"))
+				}
+				if cfg.Limiter != nil {
+					cfg.Limiter.Success(ip)
+				}
+				c.Set(contextKeyUser, User{Name: u.Name, Role: u.Role})
+				return next(c)
+			}
+
+			if ck, err := c.Cookie(SessionCookie); err == nil {
+				if s, ok := cfg.Sessions.Lookup(ck.Value); ok {
+					if u, ok := cfg.Users.Get(s.Name); ok {
+						c.Set(contextKeyUser, User{Name: u.Name, Role: u.Role})
+						return next(c)
+					}
+				}
+			}
+
+			switch {
+			case req.Header.Get("HX-Request") != "":
+				c.Response().Header().Set("HX-Redirect", LoginPath)
+				return c.JSON(http.StatusUnauthorized, errorBody("authentication required"))
+			case (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
+				strings.Contains(req.Header.Get(echo.HeaderAccept), echo.MIMETextHTML):
+				return c.Redirect(http.StatusSeeOther, loginURL(req.URL.RequestURI()))
+			default:
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="redwatch"`)
+				return c.JSON(http.StatusUnauthorized, errorBody("authentication required"))
+			}
+		}
+	}
+}
+
+func loginURL(next string) string {
+	next = SafeNext(next)
+	if next == "/" {
+		return LoginPath
+	}
+	return LoginPath + "?next=" + url.QueryEscape(next)
+}
+
+func errorBody(msg string) map[string]string { return map[string]string{"error": msg} }
+
+// UserFrom returns the user Middleware or RequireAdmin found for this request (Name and
+// Role; never a password hash).
+func UserFrom(c echo.Context) (User, bool) {
+	u, ok := c.Get(contextKeyUser).(User)
+	return u, ok
+}
+
+// RequireAdmin returns a middleware for routes that change settings: it must run after
+// Middleware. Admins pass; viewers get 403 JSON {"error":"admin role required"}; a request
+// without a user (a public path, or Middleware missing) gets 401 JSON.
+func RequireAdmin() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, ok := UserFrom(c)
+			if !ok {
+				return c.JSON(http.StatusUnauthorized, errorBody("authentication required"))
+			}
+			if !u.IsAdmin() {
+				return c.JSON(http.StatusForbidden, errorBody("admin role required"))
+			}
+			return next(c)
+		}
+	}
+}
+
+// SafeNext returns next if it is a local path redirect target (it starts with "/" but not
+// "//" or "/\", and contains no control characters or backslashes, which browsers may
+// rewrite into "//"), and "/" otherwise. Use it on every ?next= before redirecting.
+func SafeNext(next string) string {
+	if next == "" || next[0] != '/' || len(next) > 2048 {
+		return "/"
+	}
+	if len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b < 0x20 || b == 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
+
+// SetSessionCookie puts session id in the response cookie SessionCookie: Path=/, HttpOnly,
+// SameSite=Lax, expiring at expires, Secure when secure (serving TLS).
+func SetSessionCookie(c echo.Context, id string, expires time.Time, secure bool) {
+	c.SetCookie(&http.Cookie{
+		Name:     SessionCookie,
+		Value:    id,
+		Path:     "/",
+		Expires:  expires,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   secure,
+	})
+}
+
+// ClearSessionCookie tells the browser to delete SessionCookie. Call Sessions.Delete too: the
+// cookie alone is not the session.
+func ClearSessionCookie(c echo.Context, secure bool) {
+	c.SetCookie(&http.Cookie{
+		Name:     SessionCookie,
+		Value:    "",
+		Path:     "/",
+		Expires:  time.Unix(0, 0),
+		MaxAge:   -1,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   secure,
+	})
+}

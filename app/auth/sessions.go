@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// SessionCookie is the name of the cookie that carries the session id.
+const SessionCookie = "redwatch_session"
+
+const (
+	sessionsFile       = "sessions.json"
+	sessionIDBytes     = 32
+	maxSessionIDLength = 64 // base64url of 32 bytes is 43 characters
+)
+
+// Sessions maps session ids to users. Ids are 32 random bytes, base64url-encoded; only their
+// SHA-256 is kept, in memory and in <dataDir>/auth/sessions.json (mode 0600, rewritten atomically
+// on every Create and Delete), so a restart keeps people logged in and the file cannot be used
+// to hijack a session. Expired sessions are dropped on load, on lookup, and whenever the file
+// is rewritten. Sessions is safe for concurrent use.
+type Sessions struct {
+	path string
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu   sync.Mutex
+	byID map[string]session // key: hex SHA-256 of the id
+}
+
+type session struct {
+	User    string    `json:"user"`
+	Role    Role      `json:"role"`
+	Expires time.Time `json:"expires"`
+}
+
+type sessionsFileContent struct {
+	Sessions map[string]session `json:"sessions"`
+}
+
+// NewSessions loads the sessions stored in dataDir, dropping expired ones. Each new session
+// lives for ttl, which must be positive. now is the clock; nil means time.Now.
+func NewSessions(dataDir string, ttl time.Duration, now func() time.Time) (*Sessions, error) {
+	if ttl <= 0 {
+		return nil, fmt.Errorf("session ttl must be positive, got %s", ttl)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	dir, err := authDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sessions{path: filepath.Join(dir, sessionsFile), ttl: ttl, now: now, byID: map[string]session{}}
+
+	data, err := os.ReadFile(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("cannot read %s: %w", s.path, err)
+	}
+	var content sessionsFileContent
+	if err := json.Unmarshal(data, &content); err != nil {
+		return nil, fmt.Errorf("cannot parse %s (delete it to log everyone out): %w", s.path, err)
+	}
+	t := now()
+	for k, v := range content.Sessions {
+		if t.Before(v.Expires) {
+			s.byID[k] = v
+		}
+	}
+	return s, nil
+}
+
+// Create starts a session for u and returns its id (to be put in the cookie, never logged)
+// and when it expires. The session is on disk when Create returns without error.
+func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
+	if u.Name == "" {
+		return "", time.Time{}, fmt.Errorf("cannot create a session without a user name")
+	}
+	b := make([]byte, sessionIDBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", time.Time{}, fmt.Errorf("cannot generate session id: %w", err)
+	}
+	id = base64.RawURLEncoding.EncodeToString(b)
+	key := hashID(id)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	expires = s.now().Add(s.ttl)
+	s.byID[key] = session{User: u.Name, Role: u.Role, Expires: expires}
+	if err := s.saveLocked(); err != nil {
+		delete(s.byID, key)
+		return "", time.Time{}, err
+	}
+	return id, expires, nil
+}
+
+// Lookup returns the user (Name and Role; no hash) of the unexpired session id.
+func (s *Sessions) Lookup(id string) (User, bool) {
+	if id == "" || len(id) > maxSessionIDLength {
+		return User{}, false
+	}
+	key := hashID(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.byID[key]
+	if !ok {
+		return User{}, false
+	}
+	if !s.now().Before(v.Expires) {
+		delete(s.byID, key) // dropped from the file at the next rewrite
+		return User{}, false
+	}
+	return User{Name: v.User, Role: v.Role}, true
+}
+
+// Delete ends session id (logout). Deleting an unknown id is not an error. The deletion is on
+// disk when Delete returns without error; on error it still holds in memory.
+func (s *Sessions) Delete(id string) error {
+	if id == "" || len(id) > maxSessionIDLength {
+		return nil
+	}
+	key := hashID(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[key]; !ok {
+		return nil
+	}
+	delete(s.byID, key)
+	return s.saveLocked()
+}
+
+// Len returns the number of unexpired sessions.
+func (s *Sessions) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneLocked()
+	return len(s.byID)
+}
+
+func (s *Sessions) pruneLocked() {
+	t := s.now()
+	for k, v := range s.byID {
+		if !t.Before(v.Expires) {
+			delete(s.byID, k)
+		}
+	}
+}
+
+func (s *Sessions) saveLocked() error {
+	s.pruneLocked()
+	data, err := json.Marshal(sessionsFileContent{Sessions: s.byID})
+	if err != nil {
+		return fmt.Errorf("BUG: cannot marshal sessions: %w", err)
+	}
+	if err := writeFileAtomic(s.path, data); err != nil {
+		return fmt.Errorf("cannot store sessions: %w", err)
+	}
+	return nil
+}
+
+func hashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,164 @@
+// Package selfmon measures redwatch itself — HTTP requests, sampler durations, samples
+// written, series, resident memory — and writes those as redwatch_* series into storage on an
+// interval, so they are charted, alerted on and exposed on /metrics like every other series.
+package selfmon
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// window keeps the most recent durations of one route for quantiles.
+const window = 1024
+
+type reqKey struct {
+	route string
+	code  int
+}
+
+type durations struct {
+	buf  [window]float64 // seconds
+	n    int             // values written in total
+	next int
+}
+
+func (d *durations) add(v float64) {
+	d.buf[d.next] = v
+	d.next = (d.next + 1) % window
+	d.n++
+}
+
+func (d *durations) quantiles(qs []float64) []float64 {
+	n := min(d.n, window)
+	vals := make([]float64, n)
+	copy(vals, d.buf[:n])
+	sort.Float64s(vals)
+	out := make([]float64, len(qs))
+	for i, q := range qs {
+		if n == 0 {
+			continue
+		}
+		out[i] = vals[min(n-1, int(q*float64(n)))]
+	}
+	return out
+}
+
+// Stats accumulates observations. Safe for concurrent use.
+type Stats struct {
+	mu        sync.Mutex
+	requests  map[reqKey]uint64
+	durations map[string]*durations
+	samplers  map[string]time.Duration
+}
+
+// New returns empty Stats.
+func New() *Stats {
+	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]time.Duration{}}
+}
+
+// ObserveRequest records one served request; route is the route pattern (e.g. "/redis/:name"),
+// never the raw path, so the number of series stays bounded.
+func (s *Stats) ObserveRequest(route string, code int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[reqKey{route, code}]++
+	w := s.durations[route]
+	if w == nil {
+		w = &durations{}
+		s.durations[route] = w
+	}
+	w.add(d.Seconds())
+}
+
+// ObserveSampler records how long one round of a sampler took.
+func (s *Stats) ObserveSampler(name string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.samplers[name] = d
+}
+
+// Store is what the sampler needs of storage; *tsdb.DB satisfies it.
+type Store interface {
+	Write(samples []tsdb.Sample) error
+	SamplesWritten() uint64
+	LatestCount() int
+}
+
+var quantiles = []float64{0.5, 0.9, 0.99}
+
+// Samples returns the current values as samples stamped now.
+func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
+	ts := now.UnixMilli()
+	var out []tsdb.Sample
+	add := func(name string, v float64, labels ...tsdb.Label) {
+		out = append(out, tsdb.Sample{Name: name, Labels: labels, Timestamp: ts, Value: v})
+	}
+	s.mu.Lock()
+	for k, n := range s.requests {
+		add("redwatch_http_requests_total", float64(n), tsdb.Label{Name: "route", Value: k.route}, tsdb.Label{Name: "code", Value: strconv.Itoa(k.code)})
+	}
+	for route, d := range s.durations {
+		for i, v := range d.quantiles(quantiles) {
+			add("redwatch_http_request_duration_seconds", v, tsdb.Label{Name: "route", Value: route}, tsdb.Label{Name: "quantile", Value: strconv.FormatFloat(quantiles[i], 'f', -1, 64)})
+		}
+	}
+	for name, d := range s.samplers {
+		add("redwatch_sampler_duration_seconds", d.Seconds(), tsdb.Label{Name: "sampler", Value: name})
+	}
+	s.mu.Unlock()
+	add("redwatch_samples_written_total", float64(store.SamplesWritten()))
+	add("redwatch_series", float64(store.LatestCount()))
+	if rss, ok := residentBytes(); ok {
+		add("redwatch_process_resident_memory_bytes", float64(rss))
+	}
+	return out
+}
+
+// residentBytes reads this process's resident set size from /proc.
+func residentBytes() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * uint64(os.Getpagesize()), true
+}
+
+// Sampler writes Stats into storage every Interval.
+type Sampler struct {
+	Stats    *Stats
+	Store    Store
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Run writes until ctx is done.
+func (s *Sampler) Run(ctx context.Context) {
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		if err := s.Store.Write(s.Stats.Samples(time.Now(), s.Store)); err != nil {
+			s.Logger.Warn("cannot write redwatch's own metrics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
