@@ -147,8 +147,12 @@ func aggregate(raw []Point, start, end, step, lookback int64, agg Agg) []Point {
 		case AggRate:
 			// Baseline: the last point at or before t-step; when the window holds no new
 			// point, measure over the last two points instead so a slow sampler gives no dips.
+			// A young series has no point before the window: start from its first one.
 			b := hi - 1
 			a := lo - 1
+			if a < 0 {
+				a = lo
+			}
 			if a >= b {
 				a = b - 1
 			}

@@ -1,0 +1,188 @@
+// Package app assembles redwatch: it opens storage, starts the samplers and the HTTP server in
+// order, and stops them in reverse (HTTP first, then samplers, then a storage flush).
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/logging"
+	"github.com/redwatch/redwatch/app/sampler/host"
+	"github.com/redwatch/redwatch/app/selfmon"
+	"github.com/redwatch/redwatch/app/web"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Logger *logging.Logger
+	// AdminPassword is REDWATCH_ADMIN_PASSWORD: the first admin's password when no users are
+	// configured and none was generated before.
+	AdminPassword string
+}
+
+// App is a running redwatch. Create it with New, then call Run once.
+type App struct {
+	cfg      config.Config
+	log      *logging.Logger
+	db       *tsdb.DB
+	ln       net.Listener
+	web      *web.Server
+	host     *host.Sampler // nil when [system].enabled = false
+	stats    *selfmon.Stats
+	started  time.Time
+	closeErr error
+}
+
+// New opens storage, loads users and sessions, and binds the listen address, so that every
+// start-up error surfaces before Run. On error nothing is left open.
+func New(cfg config.Config, opts Options) (a *App, err error) {
+	lg := opts.Logger
+	log := lg.Named("app")
+	a = &App{cfg: cfg, log: lg, stats: selfmon.New(), started: time.Now()}
+	setMemoryLimits(log)
+
+	a.db, err = tsdb.Open(tsdb.Options{
+		Path:      cfg.Storage.Path,
+		Retention: cfg.Storage.Retention.Std(),
+		Logger:    lg.Slog(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open storage: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			a.db.Close()
+		}
+	}()
+
+	users := make([]auth.User, 0, len(cfg.Auth.Users))
+	for _, u := range cfg.Auth.Users {
+		users = append(users, auth.User{Name: u.Name, PasswordHash: u.PasswordHash, Role: auth.Role(u.Role)})
+	}
+	us, err := auth.NewUsers(users, cfg.Storage.Path, opts.AdminPassword, lg.Named("auth"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot load users: %w", err)
+	}
+	sessions, err := auth.NewSessions(cfg.Storage.Path, cfg.Auth.SessionTTL.Std(), time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load sessions: %w", err)
+	}
+
+	hostname, _ := os.Hostname()
+	if cfg.System.Enabled {
+		a.host, err = host.New(host.Options{Interval: cfg.System.Interval.Std(), Writer: a.db, Logger: lg.Named("sampler.host")})
+		if err != nil {
+			return nil, fmt.Errorf("cannot start host sampler: %w", err)
+		}
+		hostname = a.host.Host()
+	}
+
+	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
+	a.web = web.New(web.Options{
+		Listen:         cfg.Server.Listen,
+		TLSCert:        cfg.Server.TLSCert,
+		TLSKey:         cfg.Server.TLSKey,
+		Refresh:        cfg.UI.Refresh.Std(),
+		SystemInterval: cfg.System.Interval.Std(),
+		Retention:      cfg.Storage.Retention.Std(),
+		LocalHost:      hostname,
+		Store:          a.db,
+		Users:          us,
+		Sessions:       sessions,
+		Health:         checker,
+		Stats:          a.stats,
+		Logger:         lg.Named("http"),
+	})
+
+	a.ln, err = net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (server.listen): %w", cfg.Server.Listen, err)
+	}
+	return a, nil
+}
+
+// setMemoryLimits bounds the Go heap as VictoriaMetrics' own server does: a lower GOGC and a
+// soft memory limit, unless the operator set GOGC / GOMEMLIMIT.
+func setMemoryLimits(log *slog.Logger) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
+	log.Debug("memory limits", "gogc", os.Getenv("GOGC"), "gomemlimit", os.Getenv("GOMEMLIMIT"))
+}
+
+// Addr is the address the HTTP server listens on (useful with port 0).
+func (a *App) Addr() net.Addr { return a.ln.Addr() }
+
+// Run serves and samples until ctx is done, then stops HTTP, stops the samplers and flushes
+// storage. It returns the first fatal error.
+func (a *App) Run(ctx context.Context) error {
+	log := a.log.Named("app")
+	sctx, stopSamplers := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if a.host != nil {
+		wg.Go(func() { a.host.Run(sctx) })
+	}
+	self := &selfmon.Sampler{Stats: a.stats, Store: a.db, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
+	wg.Go(func() { self.Run(sctx) })
+	wg.Go(func() { a.observeSamplers(sctx) })
+
+	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
+	err := a.web.Serve(ctx, a.ln)
+
+	t0 := time.Now()
+	stopSamplers()
+	wg.Wait()
+	if cerr := a.db.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	log.Info("redwatch stopped", "shutdown_ms", time.Since(t0).Milliseconds())
+	return err
+}
+
+// observeSamplers copies sampler round durations into selfmon every few seconds.
+func (a *App) observeSamplers(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if a.host != nil {
+				a.stats.ObserveSampler("host", a.host.LastDuration())
+			}
+		}
+	}
+}
+
+// targets lists what /health/targets reports: this host now; Redis instances later.
+func (a *App) targets() []health.Target {
+	var out []health.Target
+	if a.host != nil {
+		at, err := a.host.LastRun()
+		t := health.Target{Kind: "host", Name: a.host.Host(), Interval: a.cfg.System.Interval.Std(), LastRunAt: at, Latency: a.host.LastDuration()}
+		t.Up = !at.IsZero() && err == nil
+		if t.Up {
+			t.LastSeen = at
+		} else if err != nil {
+			t.Error = err.Error()
+		} else {
+			t.Error = "no sample yet"
+		}
+		out = append(out, t)
+	}
+	return out
+}

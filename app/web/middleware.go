@@ -1,0 +1,144 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/redwatch/redwatch/app/auth"
+)
+
+// recoverPanics turns a handler panic into a logged 500 instead of a dropped connection.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				buf := make([]byte, 8<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				s.opts.Logger.Error("panic in handler", "request_id", requestID(c), "path", c.Request().URL.Path, "panic", fmt.Sprint(r), "stack", string(buf))
+				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+			}
+		}()
+		return next(c)
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// quiet reports paths polled by machines; their access lines are logged at debug.
+func quiet(path string) bool {
+	return strings.HasPrefix(path, "/health") || strings.HasPrefix(path, "/assets/")
+}
+
+// accessLog logs one line per request and records it in selfmon stats. It runs outside auth so
+// rejected requests are logged too; the user is read after the handler ran.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // writes the response, so the status below is final
+		}
+		req, res := c.Request(), c.Response()
+		d := time.Since(start)
+		route := c.Path()
+		if route == "" || res.Status == http.StatusNotFound && route == "/*" {
+			route = "unmatched"
+		}
+		if s.opts.Stats != nil {
+			s.opts.Stats.ObserveRequest(route, res.Status, d)
+		}
+		user := ""
+		if u, ok := auth.UserFrom(c); ok {
+			user = u.Name
+		}
+		level := slog.LevelInfo
+		switch {
+		case res.Status >= 500:
+			level = slog.LevelError
+		case quiet(req.URL.Path):
+			level = slog.LevelDebug
+		}
+		s.opts.Logger.LogAttrs(context.Background(), level, "request",
+			slog.String("request_id", requestID(c)),
+			slog.String("user", user),
+			slog.String("ip", c.RealIP()),
+			slog.String("method", req.Method),
+			slog.String("path", req.URL.Path),
+			slog.Int("status", res.Status),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+			slog.String("user_agent", req.UserAgent()),
+		)
+		return nil
+	}
+}
+
+// csrf applies CSRF protection to everything but the machine endpoints, which never set cookies.
+func (s *Server) csrf() echo.MiddlewareFunc {
+	protect := auth.CSRF(s.secure)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		protected := protect(next)
+		return func(c echo.Context) error {
+			p := c.Request().URL.Path
+			if quiet(p) || p == "/metrics" || strings.HasPrefix(p, "/api/") && c.Request().Method == http.MethodGet {
+				return next(c)
+			}
+			return protected(c)
+		}
+	}
+}
+
+// securityHeaders sets conservative headers on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'")
+		return next(c)
+	}
+}
+
+// handleError writes errors as JSON for API clients and as short text for pages.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code := http.StatusInternalServerError
+	msg := "internal error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		msg = fmt.Sprint(he.Message)
+		if he.Internal != nil && code < 500 {
+			msg = fmt.Sprintf("%s: %s", msg, he.Internal)
+		}
+	} else {
+		s.opts.Logger.Error("request failed", "request_id", requestID(c), "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
+		_ = c.String(code, fmt.Sprintf("%d %s: %s", code, http.StatusText(code), msg))
+		return
+	}
+	_ = c.JSON(code, map[string]any{"status": "error", "error": msg})
+}
+
+var requestIDMiddleware = middleware.RequestIDWithConfig(middleware.RequestIDConfig{})

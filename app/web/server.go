@@ -1,0 +1,122 @@
+// Package web is redwatch's HTTP server: the echo instance, its middleware, the one route table
+// (routes.go) and one file per handler.
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/selfmon"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// Store is what handlers read; *tsdb.DB satisfies it. Handlers never talk to a watched Redis.
+type Store interface {
+	Latest(sel *tsdb.Selector) []tsdb.LatestValue
+	LatestByName(name string) []tsdb.LatestValue
+	LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool)
+	LatestAll(fn func(lv *tsdb.LatestValue))
+	QueryRange(ctx context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error)
+	SeriesMatching(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
+	Raw(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
+}
+
+// Options are the server's dependencies and settings, fixed at New.
+type Options struct {
+	Listen         string
+	TLSCert        string // both set: serve HTTPS
+	TLSKey         string
+	Refresh        time.Duration // how often live panels poll
+	SystemInterval time.Duration // host sampling interval, for staleness
+	Retention      time.Duration
+	LocalHost      string // this host's name, shown before its first sample
+
+	Store    Store
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	Health   *health.Checker
+	Stats    *selfmon.Stats
+	Logger   *slog.Logger // access and error log (logger="http")
+}
+
+// Server serves redwatch's HTTP endpoints.
+type Server struct {
+	opts    Options
+	e       *echo.Echo
+	limiter *auth.Limiter
+	secure  bool
+}
+
+// New builds the server and its route table.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != ""}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(discard{})
+	e.HTTPErrorHandler = s.handleError
+	// Trust X-Forwarded-For only from a reverse proxy on this machine, so clients cannot
+	// fake their address past the login limiter.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	s.e = e
+	s.routes()
+	return s
+}
+
+// Handler returns the http.Handler (for tests).
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Echo exposes the echo instance (for the route-table test).
+func (s *Server) Echo() *echo.Echo { return s.e }
+
+// Serve accepts connections on ln until ctx is done, then shuts down gracefully, giving
+// in-flight requests up to 5 s.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if s.secure {
+			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			err = srv.ServeTLS(ln, s.opts.TLSCert, s.opts.TLSKey)
+		} else {
+			err = srv.Serve(ln)
+		}
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("cannot shut down http server: %w", err)
+	}
+	return nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// binary is the redwatch binary built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "redwatch-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "redwatch")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot build redwatch:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// instance is a running redwatch binary.
+type instance struct {
+	cmd  *exec.Cmd
+	base string
+	logs *os.File
+	done chan error
+}
+
+// start runs the binary with the given TOML config and waits until it is ready.
+func start(t *testing.T, configTOML string, env ...string) *instance {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	// Top-level keys first: tests never watch the default Redis on 6379.
+	cfg := fmt.Sprintf("redis = []\n[server]\nlisten = \"127.0.0.1:%d\"\n[storage]\npath = %q\n%s", port, filepath.Join(dir, "data"), configTOML)
+	cfgPath := filepath.Join(dir, "redwatch.toml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(dir, "redwatch.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs, done: make(chan error, 1)}
+	go func() { in.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logs.Name())
+			t.Logf("redwatch log:\n%s", b)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get(in.base + "/health/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return in
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redwatch not ready after 20s (last: %v)", err)
+		}
+		select {
+		case err := <-in.done:
+			t.Fatalf("redwatch exited early: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM and asserts a clean exit within 10 s.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Fatalf("redwatch exited with %v after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("redwatch did not exit within 10s of SIGTERM")
+	}
+}
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath("/usr/bin/chromium"),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// screenshot saves a PNG into $E2E_ARTIFACTS (default: the test's temp dir).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("E2E_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %s", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBrowserLoginLiveHostPanelAndChart(t *testing.T) {
+	in := start(t, "[system]\ninterval = \"1s\"\n[ui]\nrefresh = \"500ms\"\n", "REDWATCH_ADMIN_PASSWORD=e2e-password-123")
+	ctx := newBrowser(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+	// Not logged in: the dashboard sends the browser to the login page.
+	if err := chromedp.Do(ctx, chromedp.Navigate(in.base+"/"), chromedp.WaitVisible(css(`[data-testid="login-form"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/login") {
+		t.Fatalf("not redirected to login: %s %v", loc, err)
+	}
+
+	// A wrong password shows an error.
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(css(`[data-testid="login-username"]`), "admin"),
+		chromedp.SendKeys(css(`[data-testid="login-password"]`), "wrong"),
+		chromedp.Click(css(`[data-testid="login-submit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="login-error"]`)),
+	)
+	if err != nil {
+		t.Fatalf("wrong password: %s", err)
+	}
+	if msg, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid="login-error"]`))); err != nil || !strings.Contains(msg, "Wrong") {
+		t.Fatalf("wrong password message: %q %v", msg, err)
+	}
+
+	// The right password lands on the overview with the live host panel.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(css(`[data-testid="login-username"]`), "admin"),
+		chromedp.SetValue(css(`[data-testid="login-password"]`), "e2e-password-123"),
+		chromedp.Click(css(`[data-testid="login-submit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="host-panel"]`)),
+	)
+	if err != nil {
+		t.Fatalf("login: %s", err)
+	}
+	// A marker on window survives only if the page is never reloaded.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__noReload = 42`)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The panel's numbers change without a page reload.
+	read := func() string {
+		s, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid="cpu-percent"]`)))
+		if err != nil {
+			t.Fatalf("read cpu-percent: %s", err)
+		}
+		return strings.TrimSpace(s)
+	}
+	first, changed := read(), ""
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && changed == ""; time.Sleep(300 * time.Millisecond) {
+		v := read()
+		switch {
+		case !strings.Contains(first, "%"):
+			first = v // still waiting for the first CPU sample
+		case v != first && strings.Contains(v, "%"):
+			changed = v
+		}
+	}
+	if changed == "" {
+		t.Fatalf("CPU value never changed from %q", first)
+	}
+	if marker, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.__noReload || 0`)); err != nil || marker != 42 {
+		t.Fatalf("the page reloaded (marker %d, %v)", marker, err)
+	}
+
+	// The CPU chart is drawn by uPlot from /api/v1/query_range.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(css(`[data-testid="cpu-chart"][data-chart-ready="true"] canvas`))); err != nil {
+		t.Fatalf("chart: %s", err)
+	}
+	points, err := chromedp.Run(ctx, chromedp.AttributeValue(css(`[data-testid="cpu-chart"]`), "data-points"))
+	if err != nil {
+		t.Fatalf("chart: %s", err)
+	}
+	if n, _ := strconv.Atoi(points.Value); n < 1 {
+		t.Fatalf("chart has %q points", points.Value)
+	}
+	screenshot(t, ctx, "overview")
+	in.stop(t)
+}
+
+func TestSignalsFlushAndRestartKeepsData(t *testing.T) {
+	in := start(t, "[system]\ninterval = \"1s\"\n", "REDWATCH_ADMIN_PASSWORD=e2e-password-123")
+	time.Sleep(3 * time.Second)
+	get := func(in *instance, path string) (int, string) {
+		req, _ := http.NewRequest("GET", in.base+path, nil)
+		req.SetBasicAuth("admin", "e2e-password-123")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, body := get(in, "/metrics")
+	if code != 200 || !strings.Contains(body, "host_up{") {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	in.stop(t)
+	// A restart on the same data directory still serves what was stored before SIGTERM.
+	dataCfg := in.cmd.Args[len(in.cmd.Args)-1]
+	cfg, err := os.ReadFile(dataCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cfg
+	in2 := restart(t, dataCfg)
+	code, body = get(in2, "/api/v1/query_range?query=host_up&step=1&start="+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10))
+	if code != 200 || strings.Count(body, `"1"`) < 2 {
+		t.Fatalf("data before restart lost: %d %s", code, body)
+	}
+	in2.stop(t)
+}
+
+// restart starts the binary again with an existing config file.
+func restart(t *testing.T, cfgPath string) *instance {
+	t.Helper()
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "listen = "); ok {
+			base = "http://" + strings.Trim(v, `"`)
+		}
+	}
+	cmd := exec.Command(binary, "--config", cfgPath)
+	cmd.Env = os.Environ()
+	logs, _ := os.CreateTemp(t.TempDir(), "log")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{cmd: cmd, base: base, logs: logs, done: make(chan error, 1)}
+	go func() { in.done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get(base + "/health/ready"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return in
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("restarted redwatch not ready")
+		}
+	}
+}
