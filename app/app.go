@@ -138,6 +138,7 @@ func (a *App) Run(ctx context.Context) error {
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.db, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.observeSamplers(sctx) })
+	wg.Go(func() { a.db.RunRollups(sctx) })
 
 	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
 	err := a.web.Serve(ctx, a.ln)

@@ -27,7 +27,8 @@ import (
 
 // Options configures Open. Zero values pick the documented defaults.
 type Options struct {
-	// Path is the data directory; created when missing. Required.
+	// Path is the data directory; created when missing. Required. Raw samples live in
+	// Path/raw, rollups in Path/rollup-5m.
 	Path string
 	// Retention is how long samples are kept. Default 30 days; VictoriaMetrics keeps at least 1 day.
 	Retention time.Duration
@@ -44,11 +45,14 @@ type Options struct {
 
 // DB is an open store. All methods are safe for concurrent use. Close must be called exactly once.
 type DB struct {
-	opts    Options
-	log     *slog.Logger
-	s       *storage.Storage
-	latest  *latestTable
-	started time.Time
+	opts   Options
+	log    *slog.Logger
+	s      *storage.Storage // raw samples, in Path/raw
+	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m (see rollup.go)
+	latest *latestTable
+
+	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
+	started   time.Time
 
 	// mu guards closed: writes and reads hold it shared, Close holds it exclusively so that
 	// no Search is open while storage closes.
@@ -132,8 +136,14 @@ func Open(opts Options) (*DB, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
-	if err := checkNotLocked(path); err != nil {
-		return nil, err
+	rawPath, rollupPath := filepath.Join(path, "raw"), filepath.Join(path, "rollup-5m")
+	for _, p := range []string{rawPath, rollupPath} {
+		if err := os.MkdirAll(p, 0o750); err != nil {
+			return nil, fmt.Errorf("cannot create storage directory: %w", err)
+		}
+		if err := checkNotLocked(p); err != nil {
+			return nil, err
+		}
 	}
 	initVM(opts)
 
@@ -143,8 +153,14 @@ func Open(opts Options) (*DB, error) {
 		latest:  newLatestTable(),
 		started: time.Now(),
 	}
+	w, err := db.loadWatermark()
+	if err != nil {
+		return nil, err
+	}
+	db.watermark.Store(w)
 	t0 := time.Now()
-	db.s = storage.MustOpenStorage(path, storage.OpenOptions{Retention: opts.Retention})
+	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
+	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
 	if err := db.loadLatest(); err != nil {
 		db.log.Warn("cannot preload latest values", "err", err)
@@ -188,6 +204,7 @@ func (db *DB) Close() error {
 	db.closed = true
 	t0 := time.Now()
 	db.s.MustClose()
+	db.rollup.MustClose()
 	db.log.Info("storage closed", "duration_ms", time.Since(t0).Milliseconds())
 	return nil
 }
@@ -244,6 +261,7 @@ func (db *DB) Flush() {
 	defer db.mu.RUnlock()
 	if !db.closed {
 		db.s.DebugFlush()
+		db.rollup.DebugFlush()
 	}
 }
 

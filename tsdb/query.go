@@ -83,6 +83,14 @@ func (db *DB) QueryRange(ctx context.Context, q RangeQuery) ([]Series, error) {
 	if agg == "" {
 		agg = AggLast
 	}
+	if q.Step >= RollupStep {
+		return db.queryRollups(ctx, q, agg)
+	}
+	return db.queryRaw(ctx, q, agg)
+}
+
+// queryRaw answers q from raw samples.
+func (db *DB) queryRaw(ctx context.Context, q RangeQuery, agg Agg) ([]Series, error) {
 	step := q.Step.Milliseconds()
 	lookback := max(step, Lookback.Milliseconds())
 	// Read from the earliest instant any step may look at.
@@ -188,53 +196,79 @@ func (db *DB) Raw(ctx context.Context, sel *Selector, start, end time.Time) ([]S
 		return nil, err
 	}
 	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
-	var sr storage.Search
-	n := sr.Init(nil, db.s, tfss, tr, db.opts.MaxSeriesPerQuery, deadline(ctx))
-	defer sr.MustClose()
-	if n > db.opts.MaxSeriesPerQuery {
-		return nil, fmt.Errorf("selector %s matches more than %d series", sel, db.opts.MaxSeriesPerQuery)
-	}
-	byName := make(map[string]*Series, n)
-	var order []*Series
-	var block storage.Block
-	var ts []int64
-	var vs []float64
-	for i := 0; sr.NextMetricBlock(); i++ {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		mbr := &sr.MetricBlockRef
-		s := byName[string(mbr.MetricName)]
-		if s == nil {
-			var mn storage.MetricName
-			if err := mn.Unmarshal(mbr.MetricName); err != nil {
-				return nil, fmt.Errorf("cannot unmarshal series name: %w", err)
-			}
-			s = seriesFromMetricName(&mn)
-			byName[string(mbr.MetricName)] = s
-			order = append(order, s)
-		}
-		mbr.BlockRef.MustReadBlock(&block)
-		if err := block.UnmarshalData(); err != nil {
-			return nil, fmt.Errorf("cannot read block of %s: %w", s.Name, err)
-		}
-		ts, vs = block.AppendRowsWithTimeRangeFilter(ts[:0], vs[:0], tr)
-		for j := range ts {
-			s.Points = append(s.Points, Point{Timestamp: ts[j], Value: vs[j]})
-		}
-	}
-	if err := sr.Error(); err != nil {
-		return nil, err
-	}
-	out := make([]Series, 0, len(order))
-	for _, s := range order {
-		s.Points = sortDedup(s.Points)
+	var out []Series
+	err = scan(ctx, db.s, tfss, tr, db.opts.MaxSeriesPerQuery, func(mn *storage.MetricName, pts []Point) error {
+		s := seriesFromMetricName(mn)
+		s.Points = append([]Point(nil), pts...)
 		out = append(out, *s)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("selector %s: %w", sel, err)
 	}
 	sortSeries(out)
 	return out, nil
+}
+
+// scan streams the series matching tfss within tr from s, one series at a time: fn gets the
+// series name and its points sorted by time, deduplicated, NaNs dropped; pts is reused after
+// fn returns. It relies on storage yielding every block of a series consecutively (blocks are
+// ordered by TSID, then time), so memory stays bounded by the largest series.
+func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, tr storage.TimeRange, maxSeries int, fn func(mn *storage.MetricName, pts []Point) error) error {
+	var sr storage.Search
+	n := sr.Init(nil, s, tfss, tr, maxSeries, deadline(ctx))
+	defer sr.MustClose()
+	if n > maxSeries {
+		return fmt.Errorf("matches more than %d series", maxSeries)
+	}
+	var (
+		cur   []byte // marshaled name of the series being collected
+		mn    storage.MetricName
+		pts   []Point
+		block storage.Block
+		ts    []int64
+		vs    []float64
+	)
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		if err := mn.Unmarshal(cur); err != nil {
+			return fmt.Errorf("cannot unmarshal series name: %w", err)
+		}
+		pts = sortDedup(pts)
+		if len(pts) == 0 {
+			return nil
+		}
+		return fn(&mn, pts)
+	}
+	for i := 0; sr.NextMetricBlock(); i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		mbr := &sr.MetricBlockRef
+		if cur == nil || string(cur) != string(mbr.MetricName) {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = append(cur[:0], mbr.MetricName...)
+			pts = pts[:0]
+		}
+		mbr.BlockRef.MustReadBlock(&block)
+		if err := block.UnmarshalData(); err != nil {
+			return fmt.Errorf("cannot read block: %w", err)
+		}
+		ts, vs = block.AppendRowsWithTimeRangeFilter(ts[:0], vs[:0], tr)
+		for j := range ts {
+			pts = append(pts, Point{Timestamp: ts[j], Value: vs[j]})
+		}
+	}
+	if err := sr.Error(); err != nil {
+		return err
+	}
+	return flush()
 }
 
 // SeriesMatching lists the series matching sel that have samples within [start, end], without

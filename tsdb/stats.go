@@ -15,13 +15,14 @@ const Engine = "VictoriaMetrics lib/storage v1.150.0"
 
 // Stats describes the store for health checks and the status page.
 type Stats struct {
-	Series         uint64 // series in the index
-	Rows           uint64 // samples stored (including not yet merged ones)
-	PendingRows    uint64 // samples not yet searchable
-	DiskUsedBytes  int64  // bytes under Path
-	DiskFreeBytes  uint64 // free bytes on Path's filesystem for this user
-	ReadOnly       bool   // storage turned read-only because free space is below the limit
-	SamplesWritten uint64 // accepted by Write since Open
+	Series         uint64    // series in the index
+	Rows           uint64    // samples stored (including not yet merged ones)
+	PendingRows    uint64    // samples not yet searchable
+	DiskUsedBytes  int64     // bytes under Path
+	DiskFreeBytes  uint64    // free bytes on Path's filesystem for this user
+	ReadOnly       bool      // storage turned read-only because free space is below the limit
+	RollupsUntil   time.Time // end of the newest 5-minute rollup bucket; zero before the first
+	SamplesWritten uint64    // accepted by Write since Open
 	Path           string
 }
 
@@ -41,6 +42,7 @@ func (db *DB) Stats() (Stats, error) {
 		ReadOnly:       db.s.IsReadOnly(),
 		SamplesWritten: db.samplesWritten.Load(),
 		Path:           db.opts.Path,
+		RollupsUntil:   db.RollupWatermark(),
 	}
 	if n, err := db.s.GetSeriesCount(uint64(time.Now().Add(10 * time.Second).Unix())); err == nil {
 		st.Series = n

@@ -203,6 +203,9 @@ func (c *Checker) DB(ctx context.Context, verbose bool) Report {
 			body["pending_rows"] = st.PendingRows
 			body["samples_written"] = st.SamplesWritten
 			body["path"] = st.Path
+			if !st.RollupsUntil.IsZero() {
+				body["rollups_until"] = st.RollupsUntil.UTC().Format(time.RFC3339)
+			}
 		}
 	} else {
 		body["status"] = "error"
