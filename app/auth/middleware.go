@@ -56,7 +56,9 @@ func PublicPath(p string) bool {
 // For a public path it calls next. Otherwise it identifies the user, in this order:
 //   - an "Authorization: Basic" header: the credentials must be right, else 401 JSON
 //     {"error":"invalid credentials"} (429 when cfg.Limiter says the IP failed too often);
-//     a valid session cookie does not rescue wrong Basic credentials;
+//     a valid session cookie does not rescue wrong Basic credentials. Right credentials are
+//     verified with bcrypt once and then remembered for VerifyCacheTTL
+//     (Users.AuthenticateBasic), so clients that send them on every request stay cheap;
 //   - the SessionCookie, if it names an unexpired session of a user that still exists (the
 //     role is taken from Users, not from the session, so config changes apply at restart).
 //
@@ -96,7 +98,7 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 				name, password, ok := req.BasicAuth()
 				var u User
 				if ok {
-					u, ok = cfg.Users.Authenticate(name, password)
+					u, ok = cfg.Users.AuthenticateBasic(name, password)
 				}
 				if !ok {
 					if cfg.Limiter != nil {

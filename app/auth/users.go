@@ -24,12 +24,18 @@ const (
 	generatedPasswordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 )
 
-// Users is the immutable set of accounts redwatch accepts. It is safe for concurrent use.
+// Users is the immutable set of accounts redwatch accepts. It is safe for concurrent use. It
+// keeps a small in-memory cache of successful HTTP Basic verifications (AuthenticateBasic).
 type Users struct {
 	byName map[string]User
 	// dummyHash is compared against when the user is unknown, so that a wrong name costs
 	// about as much time as a wrong password.
 	dummyHash []byte
+	// verified remembers successful verifications for AuthenticateBasic.
+	verified *verifyCache
+	// compare checks a password against a bcrypt hash: bcrypt.CompareHashAndPassword, or a
+	// counting wrapper in tests.
+	compare func(hash, password []byte) error
 }
 
 // storedAdmin is the content of <dataDir>/auth/admin.json.
@@ -75,7 +81,11 @@ func newUsers(configured []User, dataDir, envPassword string, log *slog.Logger, 
 		users = []User{admin}
 	}
 
-	u := &Users{byName: make(map[string]User, len(users))}
+	u := &Users{
+		byName:   make(map[string]User, len(users)),
+		verified: newVerifyCache(VerifyCacheTTL, VerifyCacheSize, time.Now),
+		compare:  bcrypt.CompareHashAndPassword,
+	}
 	for i, user := range users {
 		if user.Name == "" {
 			return nil, fmt.Errorf("user %d: name must not be empty", i)
@@ -183,10 +193,34 @@ func (u *Users) Authenticate(name, password string) (User, bool) {
 	if checkPassword(password) != nil {
 		return User{}, false
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+	if u.compare(hash, []byte(password)) != nil || !known {
 		return User{}, false
 	}
 	return user, true
+}
+
+// AuthenticateBasic is Authenticate for HTTP Basic, where a client sends the same
+// credentials with every request: a success is remembered for VerifyCacheTTL (see
+// verifyCache), so repeating it costs a SHA-256 instead of a bcrypt. Failures are never
+// remembered and always cost a bcrypt, like Authenticate. The login form should use
+// Authenticate: it runs once per session.
+func (u *Users) AuthenticateBasic(name, password string) (User, bool) {
+	if checkPassword(password) != nil {
+		return User{}, false
+	}
+	user, known := u.byName[name]
+	if !known {
+		return u.Authenticate(name, password) // costs the dummy bcrypt, fails
+	}
+	key := u.verified.key(name, password)
+	if u.verified.hit(key, name, user.PasswordHash) {
+		return user, true
+	}
+	user, ok := u.Authenticate(name, password)
+	if ok {
+		u.verified.add(key, name, user.PasswordHash)
+	}
+	return user, ok
 }
 
 // Get returns the user called name, including its password hash.

@@ -6,6 +6,7 @@ package selfmon
 import (
 	"context"
 	"log/slog"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -46,7 +47,8 @@ func (d *durations) quantiles(qs []float64) []float64 {
 		if n == 0 {
 			continue
 		}
-		out[i] = vals[min(n-1, int(q*float64(n)))]
+		// The nearest-rank quantile: the smallest value with at least q of all values at or below it.
+		out[i] = vals[max(0, min(n-1, int(math.Ceil(q*float64(n)))-1))]
 	}
 	return out
 }

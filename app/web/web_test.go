@@ -27,7 +27,7 @@ const (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *tsdb.DB
 	srv     *Server
 	ts      *httptest.Server
@@ -35,7 +35,7 @@ type env struct {
 	checker *health.Checker
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
