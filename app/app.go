@@ -1,5 +1,6 @@
 // Package app assembles redwatch: it opens storage, starts the samplers and the HTTP server in
-// order, and stops them in reverse (HTTP first, then samplers, then a storage flush).
+// order, and stops them in reverse (HTTP first, then samplers, then the remote-write forwarder's
+// final flush, then a storage flush).
 package app
 
 import (
@@ -15,7 +16,9 @@ import (
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/app/logging"
+	"github.com/redwatch/redwatch/app/remotewrite"
 	"github.com/redwatch/redwatch/app/sampler/host"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/app/web"
@@ -37,7 +40,10 @@ type App struct {
 	db       *tsdb.DB
 	ln       net.Listener
 	web      *web.Server
-	host     *host.Sampler // nil when [system].enabled = false
+	host     *host.Sampler          // nil when [system].enabled = false
+	fwd      *remotewrite.Forwarder // nil unless [remote_write].url is set
+	writer   *fanout                // what samplers and ingest write to: storage, then fwd
+	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
 	stats    *selfmon.Stats
 	started  time.Time
 	closeErr error
@@ -64,6 +70,18 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 			a.db.Close()
 		}
 	}()
+	if cfg.RemoteWrite.URL != "" {
+		a.fwd, err = remotewrite.New(remotewrite.Options{
+			URL:    cfg.RemoteWrite.URL,
+			Logger: lg.Named("remotewrite"),
+			// With the HTTP server's 4 s, shutdown stays within SPEC's 10 s.
+			FinalFlushTimeout: 3 * time.Second,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot set up remote_write.url: %w", err)
+		}
+	}
+	a.writer = &fanout{db: a.db, fwd: a.fwd}
 
 	users := make([]auth.User, 0, len(cfg.Auth.Users))
 	for _, u := range cfg.Auth.Users {
@@ -80,13 +98,14 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 
 	hostname, _ := os.Hostname()
 	if cfg.System.Enabled {
-		a.host, err = host.New(host.Options{Interval: cfg.System.Interval.Std(), Writer: a.db, Logger: lg.Named("sampler.host")})
+		a.host, err = host.New(host.Options{Interval: cfg.System.Interval.Std(), Writer: a.writer, Logger: lg.Named("sampler.host")})
 		if err != nil {
 			return nil, fmt.Errorf("cannot start host sampler: %w", err)
 		}
 		hostname = a.host.Host()
 	}
 
+	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
 	a.web = web.New(web.Options{
 		Listen:         cfg.Server.Listen,
@@ -101,6 +120,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		Sessions:       sessions,
 		Health:         checker,
 		Stats:          a.stats,
+		Ingest:         a.ingest,
 		Logger:         lg.Named("http"),
 	})
 
@@ -132,10 +152,16 @@ func (a *App) Run(ctx context.Context) error {
 	log := a.log.Named("app")
 	sctx, stopSamplers := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	// The forwarder stops after the samplers, so that their last samples go out too.
+	fctx, stopForwarder := context.WithCancel(context.Background())
+	var fwg sync.WaitGroup
+	if a.fwd != nil {
+		fwg.Go(func() { a.fwd.Run(fctx) })
+	}
 	if a.host != nil {
 		wg.Go(func() { a.host.Run(sctx) })
 	}
-	self := &selfmon.Sampler{Stats: a.stats, Store: a.db, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
+	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.observeSamplers(sctx) })
 	wg.Go(func() { a.db.RunRollups(sctx) })
@@ -146,6 +172,8 @@ func (a *App) Run(ctx context.Context) error {
 	t0 := time.Now()
 	stopSamplers()
 	wg.Wait()
+	stopForwarder() // its final flush takes at most 5 s
+	fwg.Wait()
 	if cerr := a.db.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -169,7 +197,9 @@ func (a *App) observeSamplers(ctx context.Context) {
 	}
 }
 
-// targets lists what /health/targets reports: this host now; Redis instances later.
+// targets lists what /health/targets reports: this host, then the hosts that push to the
+// ingest endpoints (a pushed host named like this one is dropped: the local sampler's entry
+// wins); Redis instances later.
 func (a *App) targets() []health.Target {
 	var out []health.Target
 	if a.host != nil {
@@ -185,5 +215,35 @@ func (a *App) targets() []health.Target {
 		}
 		out = append(out, t)
 	}
+	for _, t := range a.ingest.Targets(time.Now()) {
+		if a.host != nil && t.Name == a.host.Host() {
+			continue
+		}
+		out = append(out, t)
+	}
 	return out
 }
+
+// fanout is the writer the app hands to samplers and ingest (a.writer): it stores samples and,
+// with [remote_write].url set, forwards them. Only batches storage accepted whole are forwarded:
+// when storage rejects a sample (invalid name or label, bad timestamp, storage closed) it still
+// stores the valid rest, but nothing of that batch is forwarded. Kept simple on purpose: such
+// batches mean a bug or a bad payload, which ingest rejects before writing. It satisfies
+// host.Writer and selfmon.Store and is safe for concurrent use; Write never waits for the network.
+type fanout struct {
+	db  *tsdb.DB
+	fwd *remotewrite.Forwarder // nil: storage only
+}
+
+func (f *fanout) Write(samples []tsdb.Sample) error {
+	if err := f.db.Write(samples); err != nil {
+		return err
+	}
+	if f.fwd != nil {
+		return f.fwd.Write(samples) // never blocks; copies the samples
+	}
+	return nil
+}
+
+func (f *fanout) SamplesWritten() uint64 { return f.db.SamplesWritten() }
+func (f *fanout) LatestCount() int       { return f.db.LatestCount() }

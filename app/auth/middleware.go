@@ -29,9 +29,13 @@ type MiddlewareConfig struct {
 }
 
 // PublicPath reports whether p needs no login: "/health" and everything under "/health/",
-// "/login" (and "/login/"), and everything under "/assets/". Paths that are not clean (with
-// "..", "." or empty segments) are never public, so "/assets/../settings" needs a login.
+// "/login" (and "/login/"), everything under "/assets/", and the TokenAuthPath write endpoints,
+// whose handlers check an ingest token instead. Paths that are not clean (with "..", "." or
+// empty segments) are never public, so "/assets/../settings" needs a login.
 func PublicPath(p string) bool {
+	if TokenAuthPath(p) {
+		return true
+	}
 	clean := path.Clean(p)
 	if strings.HasSuffix(p, "/") && clean != "/" {
 		clean += "/"
@@ -45,6 +49,19 @@ func PublicPath(p string) bool {
 	case p == LoginPath, p == LoginPath+"/":
 		return true
 	case strings.HasPrefix(p, "/assets/"):
+		return true
+	}
+	return false
+}
+
+// TokenAuthPath reports whether p is one of the write endpoints that authenticate with an
+// ingest token of their own instead of a login: exactly "/api/v1/write" (Prometheus remote
+// write), "/write" and "/api/v2/write" (InfluxDB line protocol). PublicPath includes them; their
+// handlers must refuse requests without a valid token, and CSRF does not apply to them (they
+// never use cookies).
+func TokenAuthPath(p string) bool {
+	switch p {
+	case "/api/v1/write", "/write", "/api/v2/write":
 		return true
 	}
 	return false

@@ -97,6 +97,30 @@ func TestMiddlewarePublicPaths(t *testing.T) {
 	}
 }
 
+// The write endpoints take Basic credentials whose password is an ingest token: the login
+// middleware must pass them through untouched and must not count them as failed logins.
+func TestMiddlewareTokenAuthPaths(t *testing.T) {
+	a := newTestApp(t)
+	a.e.POST("/write", func(c echo.Context) error {
+		if _, ok := UserFrom(c); ok {
+			return c.String(http.StatusOK, "user")
+		}
+		return c.String(http.StatusOK, "anonymous")
+	})
+	for range 20 {
+		rec := a.do(t, http.MethodPost, "/write", basic("telegraf", "some-ingest-token"))
+		if rec.Code != http.StatusOK || rec.Body.String() != "anonymous" {
+			t.Fatalf("POST /write with Basic = %d %q, want 200 anonymous", rec.Code, rec.Body)
+		}
+	}
+	if ip := httptest.NewRequest(http.MethodGet, "/", nil).RemoteAddr; !a.limiter.Allow(strings.Split(ip, ":")[0]) {
+		t.Fatal("token requests were counted as failed logins")
+	}
+	if rec := a.do(t, http.MethodPost, "/write/", basic("telegraf", "x")); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("POST /write/ = %d, want 401 (only the exact paths skip login)", rec.Code)
+	}
+}
+
 func TestMiddlewareWithoutCredentials(t *testing.T) {
 	a := newTestApp(t)
 
@@ -347,10 +371,28 @@ func TestPublicPath(t *testing.T) {
 		{"/health//x", false},
 		{"/assets/./x", false},
 		{"", false},
+		// Write endpoints check their own token.
+		{"/api/v1/write", true},
+		{"/write", true},
+		{"/api/v2/write", true},
 	}
 	for _, tc := range tests {
 		if got := PublicPath(tc.path); got != tc.want {
 			t.Errorf("PublicPath(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
+
+func TestTokenAuthPath(t *testing.T) {
+	for _, p := range []string{"/api/v1/write", "/write", "/api/v2/write"} {
+		if !TokenAuthPath(p) || !PublicPath(p) {
+			t.Errorf("%s: TokenAuthPath %v, PublicPath %v; want both true", p, TokenAuthPath(p), PublicPath(p))
+		}
+	}
+	for _, p := range []string{"/write/", "/writes", "/api/v1/write/", "/api/v1/writex", "/api/v1/write/../series",
+		"/api/v1//write", "/api/v1/./write", "/API/V1/WRITE", "/api/v1", "/api/v3/write", "/x/write", "/", ""} {
+		if TokenAuthPath(p) || PublicPath(p) {
+			t.Errorf("%s: TokenAuthPath %v, PublicPath %v; want both false", p, TokenAuthPath(p), PublicPath(p))
 		}
 	}
 }

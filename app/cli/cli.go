@@ -1,5 +1,5 @@
-// Package cli is redwatch's command line: serve (the default), check-config, hash-password and
-// version. Main returns the process exit code: 0 ok, 1 runtime failure, 2 bad usage or config.
+// Package cli is redwatch's command line: serve (the default), check-config, hash-password,
+// agent and version. Main returns the process exit code: 0 ok, 1 runtime failure, 2 bad usage or config.
 package cli
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/redwatch/redwatch/app"
+	"github.com/redwatch/redwatch/app/agent"
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/buildinfo"
 	"github.com/redwatch/redwatch/app/config"
@@ -30,6 +31,8 @@ Usage:
   redwatch [serve] [--config FILE] [--listen ADDR] [--data DIR]   run (default)
   redwatch check-config --config FILE    validate; exit 0, or exit 2 listing every error
   redwatch hash-password                 read a password on stdin, print its bcrypt hash
+  redwatch agent --hub URL --token T [--interval 10s]   push this host's metrics to a hub
+                                         (redwatch agent --help lists its flags)
   redwatch version                       version, commit, Go version
 
 Flags:
@@ -56,6 +59,8 @@ func Main(args []string, sio IO) int {
 		return checkConfig(args, sio)
 	case "hash-password":
 		return hashPassword(args, sio)
+	case "agent":
+		return runAgent(args, sio)
 	case "version":
 		bi := buildinfo.Get()
 		fmt.Fprintf(sio.Stdout, "redwatch %s\ncommit %s\n%s\n", bi.Version, bi.Commit, bi.GoVersion)
@@ -195,5 +200,115 @@ func serve(args []string, sio IO) int {
 		log.Error("stopped with error", "err", err)
 		return 1
 	}
+	return 0
+}
+
+// EnvAgentToken is read by `redwatch agent` when --token is not given, so that the token need
+// not appear in ps.
+const EnvAgentToken = config.EnvAgentToken
+
+const agentUsage = `redwatch agent samples the host it runs on (the host_* series, label host) and pushes
+the samples to a redwatch hub's POST /api/v1/write with the Prometheus remote-write protocol.
+While the hub is unreachable it keeps up to 50,000 samples in memory and sends them, oldest
+first, when the hub is back. SIGTERM or SIGINT: one last push (at most 5 s), then exit 0.
+
+Usage:
+  redwatch agent --hub URL --token T [--interval 10s]
+
+Flags:
+`
+
+func agentFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("redwatch agent", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.String("hub", "", "base URL of the redwatch hub, http:// or https:// (required), e.g. https://hub.example:8080")
+	fs.String("token", "", "bearer token the hub accepts, one of its [ingest].tokens (required; default $"+EnvAgentToken+")")
+	fs.String("interval", "10s", "time between two rounds of sampling and pushing (at least 1s)")
+	fs.String("host", "", "value of the host label (default: this machine's hostname)")
+	fs.String("log-level", "info", "debug | info | warn | error")
+	fs.String("log-format", "json", "json | text")
+	return fs
+}
+
+// runAgent is `redwatch agent`: exit 0 after SIGTERM/SIGINT, 2 for bad flags, 1 when the agent
+// cannot start.
+func runAgent(args []string, sio IO) int {
+	fs := agentFlags()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(sio.Stdout, agentUsage, fs.FlagUsages())
+			return 0
+		}
+		fmt.Fprintf(sio.Stderr, "redwatch agent: %s\n\n%s%s", err, agentUsage, fs.FlagUsages())
+		return 2
+	}
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	hub, _ := fs.GetString("hub")
+	switch {
+	case hub == "":
+		problems = append(problems, "--hub is required: the hub's base URL, e.g. --hub https://hub.example:8080")
+	default:
+		if _, err := agent.Endpoint(hub); err != nil {
+			problems = append(problems, "--hub: "+err.Error())
+		}
+	}
+	token, _ := fs.GetString("token")
+	if !fs.Changed("token") {
+		token = getenv(sio.Env, EnvAgentToken)
+	}
+	if strings.TrimSpace(token) == "" {
+		problems = append(problems, "--token is required (or set "+EnvAgentToken+"): one of the hub's [ingest].tokens")
+	}
+	ivs, _ := fs.GetString("interval")
+	interval, err := config.ParseDuration(ivs)
+	switch {
+	case err != nil:
+		problems = append(problems, "--interval: "+err.Error())
+	case interval < time.Second:
+		problems = append(problems, fmt.Sprintf("--interval: must be at least 1s, got %s", ivs))
+	}
+	level, _ := fs.GetString("log-level")
+	format, _ := fs.GetString("log-format")
+	if _, err := logging.ParseLevel(level); err != nil {
+		problems = append(problems, "--log-level: "+err.Error())
+	}
+	if f := strings.ToLower(strings.TrimSpace(format)); f != "json" && f != "text" {
+		problems = append(problems, fmt.Sprintf("--log-format: %q: want json or text", format))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(sio.Stderr, "redwatch agent: %s\n", p)
+		}
+		return 2
+	}
+	lg, err := logging.New(logging.Options{Level: level, Format: format, Stderr: sio.Stderr})
+	if err != nil {
+		fmt.Fprintf(sio.Stderr, "redwatch agent: %s\n", err)
+		return 2
+	}
+	defer lg.Close()
+	log := lg.Named("agent")
+
+	hostName, _ := fs.GetString("host")
+	ag, err := agent.New(agent.Options{Hub: hub, Token: token, Interval: interval, Host: hostName, Logger: log})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		log.Info("shutting down")
+		// The final push is bounded to 5 s; a round stuck on a hung filesystem may add 5 s more.
+		time.AfterFunc(10*time.Second, func() {
+			log.Error("shutdown took longer than 10s; exiting")
+			os.Exit(1)
+		})
+	}()
+	ag.Run(ctx)
 	return 0
 }

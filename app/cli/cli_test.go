@@ -377,3 +377,125 @@ func TestHashPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestAgentCommand(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		env        []string
+		code       int
+		stdoutHas  []string
+		stdoutNot  []string
+		stderrHas  []string
+		stderrNot  []string
+		stderrOnly bool // stderr has nothing but "redwatch agent: " lines
+	}{
+		{
+			name:      "--help lists only the agent's flags",
+			args:      []string{"agent", "--help"},
+			code:      0,
+			stdoutHas: []string{"redwatch agent --hub URL --token T", "--hub", "--token", "--interval", "REDWATCH_AGENT_TOKEN", "--log-level", "--log-format"},
+			stdoutNot: append([]string{"--config", "--listen", "--data"}, vmFlags...),
+		},
+		{
+			name:       "no --hub",
+			args:       []string{"agent", "--token", "agent-token-0123456789"},
+			code:       2,
+			stderrHas:  []string{"--hub is required"},
+			stderrNot:  []string{"--token", "agent-token-0123456789"},
+			stderrOnly: true,
+		},
+		{
+			name:      "nothing at all names both required flags",
+			args:      []string{"agent"},
+			code:      2,
+			stderrHas: []string{"--hub is required", "--token is required", "REDWATCH_AGENT_TOKEN"},
+		},
+		{
+			name:       "token from the environment",
+			args:       []string{"agent"},
+			env:        []string{"REDWATCH_AGENT_TOKEN=agent-token-0123456789"},
+			code:       2,
+			stderrHas:  []string{"--hub is required"},
+			stderrNot:  []string{"--token"},
+			stderrOnly: true,
+		},
+		{
+			name:      "bad --hub",
+			args:      []string{"agent", "--hub", "hub.example:8080", "--token", "t"},
+			code:      2,
+			stderrHas: []string{"--hub: ", "hub.example:8080", "http://"},
+		},
+		{
+			name:      "bad --interval",
+			args:      []string{"agent", "--hub", "http://hub:8080", "--token", "t", "--interval", "5x"},
+			code:      2,
+			stderrHas: []string{`--interval: "5x" is not a duration`},
+		},
+		{
+			name:      "too short --interval",
+			args:      []string{"agent", "--hub", "http://hub:8080", "--token", "t", "--interval", "100ms"},
+			code:      2,
+			stderrHas: []string{"--interval: must be at least 1s"},
+		},
+		{
+			name:      "bad --log-level and --log-format",
+			args:      []string{"agent", "--hub", "http://hub:8080", "--token", "t", "--log-level", "loud", "--log-format", "xml"},
+			code:      2,
+			stderrHas: []string{"--log-level: ", "loud", "--log-format: ", "xml"},
+		},
+		{
+			name:      "unknown flag",
+			args:      []string{"agent", "--config", "x.toml"},
+			code:      2,
+			stderrHas: []string{"unknown flag: --config", "--hub"},
+		},
+		{
+			name:      "unexpected argument",
+			args:      []string{"agent", "--hub", "http://hub:8080", "--token", "t", "extra"},
+			code:      2,
+			stderrHas: []string{`unexpected argument "extra"`},
+		},
+		{
+			name:      "listed in the main help",
+			args:      []string{"--help"},
+			code:      0,
+			stdoutHas: []string{"redwatch agent --hub URL --token T"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, "", tt.env, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, s := range tt.stdoutHas {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stdoutNot {
+				if strings.Contains(r.stdout, s) {
+					t.Errorf("stdout contains %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tt.stderrHas {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+			for _, s := range tt.stderrNot {
+				if strings.Contains(r.stderr, s) {
+					t.Errorf("stderr contains %q:\n%s", s, r.stderr)
+				}
+			}
+			if tt.stderrOnly {
+				for _, l := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+					if !strings.HasPrefix(l, "redwatch agent: ") {
+						t.Errorf("stderr line %q is not an error message:\n%s", l, r.stderr)
+					}
+				}
+			}
+		})
+	}
+}

@@ -34,6 +34,10 @@ const EnvPrefix = "REDWATCH_"
 // first admin user (SPEC.md). Load ignores it.
 const EnvAdminPassword = "REDWATCH_ADMIN_PASSWORD"
 
+// EnvAgentToken is the token `redwatch agent` pushes with, when not given by --token; it is
+// not configuration either, so an agent and a hub may share an environment.
+const EnvAgentToken = "REDWATCH_AGENT_TOKEN"
+
 // LoadOptions says where Load reads configuration from.
 type LoadOptions struct {
 	// File is the TOML config file; "" means none, unless Flags has --config set.
@@ -204,7 +208,7 @@ func (c *Config) readPasswordFiles() {
 func envTransform(errs *errorList) func(name, value string) (string, any) {
 	leaves, lists := envKeys()
 	return func(name, value string) (string, any) {
-		if name == EnvAdminPassword {
+		if name == EnvAdminPassword || name == EnvAgentToken {
 			return "", nil
 		}
 		key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, EnvPrefix)), "__", ".")

@@ -235,6 +235,7 @@ send_resolved = false
 		"REDWATCH_NOTIFY__EMAIL__SEND_RESOLVED=true",
 		"REDWATCH_REMOTE_WRITE__URL=https://vm.example.invalid/api/v1/write",
 		"REDWATCH_ADMIN_PASSWORD=not-config",
+		"REDWATCH_AGENT_TOKEN=not-config-either",
 	}})
 	f := func(name string, got, want any) {
 		t.Helper()

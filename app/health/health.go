@@ -27,7 +27,11 @@ type Target struct {
 	Latency   time.Duration
 	Error     string // last error, "" when up; never contains secrets
 	Interval  time.Duration
-	LastRunAt time.Time // last attempt, successful or not
+	LastRunAt time.Time // last attempt, successful or not; zero for pushed targets
+	// Pushed marks a target that pushes to redwatch (an agent) instead of being sampled by it.
+	// It counts for /health/targets but not for readiness: a silent agent is down, yet
+	// redwatch itself is fine.
+	Pushed bool
 }
 
 // TargetSource lists the current targets; samplers provide it.
@@ -137,6 +141,9 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 	detail := map[string]any{}
 	if c.Targets != nil {
 		for _, t := range c.Targets() {
+			if t.Pushed {
+				continue
+			}
 			name := t.Kind + ":" + t.Name
 			// A sampler counts as running if it attempted a round recently; a target being
 			// down is not redwatch's fault and is reported by /health/targets instead.
@@ -268,6 +275,9 @@ func targetJSON(t Target, verbose bool) map[string]any {
 	}
 	if t.Error != "" {
 		m["error"] = t.Error
+	}
+	if t.Pushed {
+		m["pushed"] = true
 	}
 	if verbose {
 		m["interval_seconds"] = t.Interval.Seconds()

@@ -8,7 +8,8 @@ import (
 )
 
 // routes is the one route table. Login is enforced for every route by auth.Middleware, except
-// the paths auth.PublicPath lists (/health/*, /login, /assets/*).
+// the paths auth.PublicPath lists (/health/*, /login, /assets/*, and the write endpoints of
+// auth.TokenAuthPath, which check an ingest token themselves and are exempt from CSRF).
 func (s *Server) routes() {
 	e := s.e
 	e.Pre(s.recoverPanics, requestIDMiddleware, s.accessLog)
@@ -17,7 +18,7 @@ func (s *Server) routes() {
 		Sessions: s.opts.Sessions,
 		IsPublic: auth.PublicPath,
 		Limiter:  s.limiter,
-	}), s.csrf())
+	}), except(auth.TokenAuthPath, s.csrf()))
 
 	// Health: public, JSON, with and without the trailing slash.
 	for _, p := range []string{"/health", "/health/"} {
@@ -40,6 +41,26 @@ func (s *Server) routes() {
 	e.GET("/api/v1/series", s.listSeries)
 	e.GET("/api/v1/query_range", s.queryRange)
 	e.GET("/api/v1/export", s.exportSeries)
+
+	// Writes: ingest token, no login (auth.TokenAuthPath).
+	if in := s.opts.Ingest; in != nil {
+		e.POST("/api/v1/write", in.RemoteWrite)
+		e.POST("/write", in.InfluxWrite)
+		e.POST("/api/v2/write", in.InfluxWrite)
+	}
+}
+
+// except applies mw to every request whose path does not satisfy skip.
+func except(skip func(path string) bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		wrapped := mw(next)
+		return func(c echo.Context) error {
+			if skip(c.Request().URL.Path) {
+				return next(c)
+			}
+			return wrapped(c)
+		}
+	}
 }
 
 // both registers a GET route with and without a trailing slash.

@@ -31,6 +31,13 @@ type Store interface {
 	Raw(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
 }
 
+// Ingester serves the write endpoints, which check their own ingest token (auth.TokenAuthPath);
+// *ingest.Ingest satisfies it.
+type Ingester interface {
+	RemoteWrite(c echo.Context) error // POST /api/v1/write
+	InfluxWrite(c echo.Context) error // POST /write and POST /api/v2/write
+}
+
 // Options are the server's dependencies and settings, fixed at New.
 type Options struct {
 	Listen         string
@@ -46,6 +53,7 @@ type Options struct {
 	Sessions *auth.Sessions
 	Health   *health.Checker
 	Stats    *selfmon.Stats
+	Ingest   Ingester     // nil: the write endpoints are not registered
 	Logger   *slog.Logger // access and error log (logger="http")
 }
 
@@ -80,7 +88,7 @@ func (s *Server) Handler() http.Handler { return s.e }
 func (s *Server) Echo() *echo.Echo { return s.e }
 
 // Serve accepts connections on ln until ctx is done, then shuts down gracefully, giving
-// in-flight requests up to 5 s.
+// in-flight requests up to 4 s (the rest of SPEC's 10 s goes to samplers, forwarding, storage).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.e,
@@ -109,7 +117,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("cannot shut down http server: %w", err)

@@ -17,13 +17,15 @@ import (
 
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
 const (
-	adminPass  = "admin-password-1"
-	viewerPass = "viewer-password-1"
+	adminPass   = "admin-password-1"
+	viewerPass  = "viewer-password-1"
+	ingestToken = "ingest-token-1"
 )
 
 type env struct {
@@ -64,6 +66,7 @@ func newEnv(t testing.TB) *env {
 	e.srv = New(Options{
 		Refresh: 2 * time.Second, SystemInterval: 10 * time.Second, LocalHost: "testhost",
 		Store: db, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(),
+		Ingest: ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: db, Logger: slog.New(slog.DiscardHandler)}),
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	e.ts = httptest.NewServer(e.srv.Handler())
@@ -107,10 +110,37 @@ func TestEveryNonPublicRouteRequiresLogin(t *testing.T) {
 	if len(routes) < 10 {
 		t.Fatalf("route table looks empty: %d routes", len(routes))
 	}
-	checked := 0
+	checked, ownAuth := 0, 0
+	var session *http.Client
 	for _, r := range routes {
 		path := regexp.MustCompile(`:[a-z]+`).ReplaceAllString(r.Path, "x")
 		path = strings.ReplaceAll(path, "*", "x")
+		if auth.TokenAuthPath(path) {
+			// Write endpoints skip login but check an ingest token: 401 JSON without one, with a
+			// wrong one, with login credentials, or with only a session cookie; never a CSRF 403.
+			ownAuth++
+			if r.Method != http.MethodPost {
+				t.Errorf("%s %s: write endpoints take POST only", r.Method, r.Path)
+			}
+			if session == nil {
+				session = e.login("admin", adminPass)
+			}
+			for _, c := range []struct {
+				client *http.Client
+				header []string
+			}{
+				{nil, nil},
+				{nil, []string{"Authorization: Bearer wrong-token"}},
+				{nil, []string{"Authorization: Basic " + basic("admin", adminPass)}},
+				{session, nil},
+			} {
+				res, body := e.do(c.client, r.Method, path, strings.NewReader("m v=1\n"), c.header...)
+				if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"error"`) {
+					t.Errorf("%s %s with %v (session %v): got %d %s, want 401 JSON", r.Method, r.Path, c.header, c.client != nil, res.StatusCode, body)
+				}
+			}
+			continue
+		}
 		if auth.PublicPath(path) {
 			if !strings.HasPrefix(path, "/health") && path != "/login" && !strings.HasPrefix(path, "/assets/") {
 				t.Errorf("%s %s is public but not a health, login or asset path", r.Method, r.Path)
@@ -141,6 +171,9 @@ func TestEveryNonPublicRouteRequiresLogin(t *testing.T) {
 	}
 	if checked < 6 {
 		t.Fatalf("only %d protected routes checked", checked)
+	}
+	if ownAuth != 3 {
+		t.Fatalf("%d token-authenticated write routes, want 3 (/api/v1/write, /write, /api/v2/write)", ownAuth)
 	}
 }
 
@@ -360,3 +393,22 @@ func TestQueryAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A silent pushing agent is down in /health/targets but does not make redwatch not ready.
+func TestSilentAgentDoesNotFailReadiness(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	e.checker.Started = now.Add(-time.Hour)
+	e.targets = []health.Target{
+		{Kind: "host", Name: "testhost", Up: true, LastSeen: now, LastRunAt: now, Interval: 10 * time.Second},
+		{Kind: "host", Name: "agent-1", Up: false, LastSeen: now.Add(-time.Hour), Interval: 10 * time.Second, Error: "no push for 3600s", Pushed: true},
+	}
+	res, body := e.do(nil, "GET", "/health/ready", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("ready with a silent agent: %d %s", res.StatusCode, body)
+	}
+	res, body = e.do(nil, "GET", "/health/targets", nil)
+	if res.StatusCode != 503 || !strings.Contains(body, `"pushed":true`) || !strings.Contains(body, "no push for 3600s") {
+		t.Fatalf("targets with a silent agent: %d %s", res.StatusCode, body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,14 +262,9 @@ func TestSignalsFlushAndRestartKeepsData(t *testing.T) {
 		t.Fatalf("/metrics: %d %s", code, body)
 	}
 	in.stop(t)
-	// A restart on the same data directory still serves what was stored before SIGTERM.
-	dataCfg := in.cmd.Args[len(in.cmd.Args)-1]
-	cfg, err := os.ReadFile(dataCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = cfg
-	in2 := restart(t, dataCfg)
+	// A restart on the same config and data directory still serves what was stored before
+	// SIGTERM.
+	in2 := restart(t, in.cmd.Args[len(in.cmd.Args)-1])
 	code, body = get(in2, "/api/v1/query_range?query=host_up&step=1&start="+strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10))
 	if code != 200 || strings.Count(body, `"1"`) < 2 {
 		t.Fatalf("data before restart lost: %d %s", code, body)
@@ -310,4 +306,76 @@ func restart(t *testing.T, cfgPath string) *instance {
 			t.Fatal("restarted redwatch not ready")
 		}
 	}
+}
+
+// An agent process pushes its host metrics to a hub process; the hub stores them and lists the
+// host in /health/targets. (A silent agent turning "down" is tested in app/ingest with a clock.)
+func TestAgentPushesToHub(t *testing.T) {
+	const token = "e2e-ingest-token-0123456789"
+	hub := start(t, "[system]\nenabled = false\n[ingest]\ntokens = [\""+token+"\"]\n", "REDWATCH_ADMIN_PASSWORD=e2e-password-123")
+	agent := exec.Command(binary, "agent", "--hub", hub.base, "--interval", "1s", "--host", "agent-e2e")
+	agent.Env = append(os.Environ(), "REDWATCH_AGENT_TOKEN="+token)
+	logs, err := os.Create(filepath.Join(t.TempDir(), "agent.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent.Stdout, agent.Stderr = logs, logs
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- agent.Wait() }()
+	t.Cleanup(func() {
+		agent.Process.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logs.Name())
+			t.Logf("agent log:\n%s", b)
+		}
+	})
+	targets := func() (int, string) {
+		res, err := http.Get(hub.base + "/health/targets/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	var code int
+	var body string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if code, body = targets(); code == 200 && strings.Contains(body, `"name":"agent-e2e"`) && strings.Contains(body, `"status":"up"`) {
+			break
+		}
+	}
+	if code != 200 || !strings.Contains(body, `"name":"agent-e2e"`) {
+		t.Fatalf("agent never showed up in /health/targets: %d %s", code, body)
+	}
+	req, _ := http.NewRequest("GET", hub.base+"/api/v1/series?match[]="+url.QueryEscape(`host_cpu_usage_percent{host="agent-e2e"}`), nil)
+	req.SetBasicAuth("admin", "e2e-password-123")
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == 200 && strings.Contains(string(b), `"host":"agent-e2e"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pushed CPU series not stored: %d %s", res.StatusCode, b)
+		}
+	}
+	// The agent stops cleanly on SIGTERM.
+	agent.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("agent exited with %v after SIGTERM", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent did not exit within 10s of SIGTERM")
+	}
+	hub.stop(t)
 }
