@@ -172,7 +172,7 @@ func (a *App) Run(ctx context.Context) error {
 	t0 := time.Now()
 	stopSamplers()
 	wg.Wait()
-	stopForwarder() // its final flush takes at most 5 s
+	stopForwarder() // its final flush takes at most 3 s
 	fwg.Wait()
 	if cerr := a.db.Close(); cerr != nil && err == nil {
 		err = cerr

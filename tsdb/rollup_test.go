@@ -126,7 +126,7 @@ func BenchmarkQuery30Days100Series(b *testing.B) {
 	// Writing 30 days of 10 s raw samples for 100 series (26M samples) is slow to set up; the
 	// read path only sees rollups, so write the rollups the compactor would have written.
 	end := now.Add(-2 * time.Minute).Truncate(RollupStep)
-	writeRollupsDirect(b, db, 100, end.Add(-30*24*time.Hour), end)
+	writeRollupsDirect(b, db, 100, end.Add(-30*24*time.Hour+time.Hour), end) // just inside the 30-day retention
 	db.watermark.Store(end.UnixMilli())
 	sel, _ := ParseSelector(`bench_g`)
 	b.ResetTimer()
@@ -174,4 +174,46 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// BenchmarkQuery30DaysOneSeries compares reading 30 days of one series (10 s samples) at a
+// 1-hour step from raw samples and from rollups.
+func BenchmarkQuery30DaysOneSeries(b *testing.B) {
+	db := openTest(b, b.TempDir())
+	defer db.Close()
+	now := time.Now()
+	end := now.Add(-2 * time.Minute).Truncate(RollupStep)
+	start := end.Add(-30*24*time.Hour + time.Hour)
+	var batch []Sample
+	for ts := start; !ts.After(end); ts = ts.Add(10 * time.Second) {
+		batch = append(batch, Sample{Name: "bench_g", Labels: []Label{{"n", "0"}}, Timestamp: ts.UnixMilli(), Value: float64(ts.Unix() % 97)})
+		if len(batch) == 50000 {
+			if err := db.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := db.Write(batch); err != nil {
+		b.Fatal(err)
+	}
+	writeRollupsDirect(b, db, 1, start, end)
+	db.watermark.Store(end.UnixMilli())
+	db.Flush()
+	sel, _ := ParseSelector(`bench_g`)
+	q := RangeQuery{Selector: sel, Start: now.Add(-30 * 24 * time.Hour), End: now, Step: time.Hour, Agg: AggAvg}
+	b.Run("raw", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if got, err := db.queryRaw(context.Background(), q, AggAvg); err != nil || len(got) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("rollups", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if got, err := db.QueryRange(context.Background(), q); err != nil || len(got) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
 }
