@@ -221,10 +221,8 @@ func (db *DB) Write(samples []Sample) error {
 	if db.closed {
 		return ErrClosed
 	}
-	mrs := make([]storage.MetricRow, 0, len(samples))
-	var labels []prompb.Label
+	var rb rowBuilder
 	var firstErr error
-	var buf []byte
 	for i := range samples {
 		s := &samples[i]
 		if err := validateSample(s); err != nil {
@@ -233,22 +231,39 @@ func (db *DB) Write(samples []Sample) error {
 			}
 			continue
 		}
-		labels = append(labels[:0], prompb.Label{Name: "__name__", Value: s.Name})
-		for _, l := range s.Labels {
-			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
-		}
-		start := len(buf)
-		buf = storage.MarshalMetricNameRaw(buf, labels)
-		// Earlier rows keep pointing into the old array if buf grows; that array is never
-		// written again, so their bytes stay valid.
-		mrs = append(mrs, storage.MetricRow{MetricNameRaw: buf[start:len(buf):len(buf)], Timestamp: s.Timestamp, Value: s.Value})
+		rb.add(s.Name, s.Labels, s.Timestamp, s.Value)
 	}
-	if len(mrs) > 0 {
-		db.s.AddRows(mrs, 64)
-		db.samplesWritten.Add(uint64(len(mrs)))
-		db.latest.update(samples)
+	if len(rb.mrs) > 0 {
+		db.s.AddRows(rb.mrs, 64)
+		db.samplesWritten.Add(uint64(len(rb.mrs)))
+		db.latest.update(samples) // skips the invalid ones
 	}
 	return firstErr
+}
+
+// rowBuilder turns samples into VictoriaMetrics rows, marshaling names with
+// MarshalMetricNameRaw (MetricName.Marshal output is rejected by AddRows).
+type rowBuilder struct {
+	mrs    []storage.MetricRow
+	buf    []byte
+	labels []prompb.Label
+}
+
+func (rb *rowBuilder) add(name string, labels []Label, ts int64, v float64) {
+	rb.labels = append(rb.labels[:0], prompb.Label{Name: "__name__", Value: name})
+	for _, l := range labels {
+		rb.labels = append(rb.labels, prompb.Label{Name: l.Name, Value: l.Value})
+	}
+	start := len(rb.buf)
+	rb.buf = storage.MarshalMetricNameRaw(rb.buf, rb.labels)
+	// Earlier rows keep pointing into the old array if buf grows; that array is never written
+	// again, so their bytes stay valid.
+	rb.mrs = append(rb.mrs, storage.MetricRow{MetricNameRaw: rb.buf[start:len(rb.buf):len(rb.buf)], Timestamp: ts, Value: v})
+}
+
+// reset empties rb for the next batch; rows already handed to AddRows stay valid.
+func (rb *rowBuilder) reset() {
+	rb.mrs, rb.buf = rb.mrs[:0], nil
 }
 
 // SamplesWritten is how many samples Write has accepted since Open.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/VictoriaMetrics/VictoriaMetrics/lib/prompb"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
 )
 
@@ -191,11 +190,8 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 	}
 	// Read one lookback before the bucket for the counter baseline.
 	tr := storage.TimeRange{MinTimestamp: start - Lookback.Milliseconds(), MaxTimestamp: end}
-	var (
-		mrs    []storage.MetricRow
-		buf    []byte
-		labels []prompb.Label
-	)
+	var rb rowBuilder
+	var labels []Label
 	err = scan(ctx, db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
 		var prev Point
 		prevOK := false
@@ -209,27 +205,26 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 		if !ok {
 			return nil
 		}
-		for i, agg := range rollupAggs {
-			labels = append(labels[:0], prompb.Label{Name: "__name__", Value: string(mn.MetricGroup)})
-			for _, t := range mn.Tags {
-				labels = append(labels, prompb.Label{Name: string(t.Key), Value: string(t.Value)})
-			}
-			labels = append(labels, prompb.Label{Name: rollupLabel, Value: agg})
-			off := len(buf)
-			buf = storage.MarshalMetricNameRaw(buf, labels)
-			mrs = append(mrs, storage.MetricRow{MetricNameRaw: buf[off:len(buf):len(buf)], Timestamp: end, Value: b.v[i]})
+		labels = labels[:0]
+		for _, t := range mn.Tags {
+			labels = append(labels, Label{Name: string(t.Key), Value: string(t.Value)})
 		}
-		if len(mrs) >= 6000 {
-			db.rollup.AddRows(mrs, 64)
-			mrs, buf = mrs[:0], nil
+		labels = append(labels, Label{Name: rollupLabel})
+		for i, agg := range rollupAggs {
+			labels[len(labels)-1].Value = agg
+			rb.add(string(mn.MetricGroup), labels, end, b.v[i])
+		}
+		if len(rb.mrs) >= 6000 {
+			db.rollup.AddRows(rb.mrs, 64)
+			rb.reset()
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(mrs) > 0 {
-		db.rollup.AddRows(mrs, 64)
+	if len(rb.mrs) > 0 {
+		db.rollup.AddRows(rb.mrs, 64)
 	}
 	return nil
 }
@@ -453,18 +448,10 @@ func (db *DB) writeRollupSamples(samples []Sample) error {
 	if db.closed {
 		return ErrClosed
 	}
-	var mrs []storage.MetricRow
-	var buf []byte
-	var labels []prompb.Label
+	var rb rowBuilder
 	for _, s := range samples {
-		labels = append(labels[:0], prompb.Label{Name: "__name__", Value: s.Name})
-		for _, l := range s.Labels {
-			labels = append(labels, prompb.Label{Name: l.Name, Value: l.Value})
-		}
-		off := len(buf)
-		buf = storage.MarshalMetricNameRaw(buf, labels)
-		mrs = append(mrs, storage.MetricRow{MetricNameRaw: buf[off:len(buf):len(buf)], Timestamp: s.Timestamp, Value: s.Value})
+		rb.add(s.Name, s.Labels, s.Timestamp, s.Value)
 	}
-	db.rollup.AddRows(mrs, 64)
+	db.rollup.AddRows(rb.mrs, 64)
 	return nil
 }

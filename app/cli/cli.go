@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -185,17 +186,8 @@ func serve(args []string, sio IO) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := untilSignal(log)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		log.Info("shutting down")
-		// SPEC: exit within 10 s of SIGTERM, whatever is stuck.
-		time.AfterFunc(10*time.Second, func() {
-			log.Error("shutdown took longer than 10s; exiting")
-			os.Exit(1)
-		})
-	}()
 	if err := a.Run(ctx); err != nil {
 		log.Error("stopped with error", "err", err)
 		return 1
@@ -298,17 +290,24 @@ func runAgent(args []string, sio IO) int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The agent's final push is bounded to 5 s, well inside the watchdog's 10 s.
+	ctx, stop := untilSignal(log)
 	defer stop()
+	ag.Run(ctx)
+	return 0
+}
+
+// untilSignal returns a context cancelled by SIGTERM or SIGINT, and arms a watchdog then: SPEC
+// promises an exit within 10 s of the signal, whatever is stuck.
+func untilSignal(log *slog.Logger) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		log.Info("shutting down")
-		// The final push is bounded to 5 s; a round stuck on a hung filesystem may add 5 s more.
 		time.AfterFunc(10*time.Second, func() {
 			log.Error("shutdown took longer than 10s; exiting")
 			os.Exit(1)
 		})
 	}()
-	ag.Run(ctx)
-	return 0
+	return ctx, stop
 }
