@@ -1,12 +1,14 @@
 package tsdb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -326,4 +328,44 @@ func TestLatestRate(t *testing.T) {
 	f(LatestValue{Timestamp: 10000, Value: 100}, 0, false)
 	f(LatestValue{PrevTimestamp: 0 + 1000, PrevValue: 50, Timestamp: 11000, Value: 100}, 5, true)
 	f(LatestValue{PrevTimestamp: 1000, PrevValue: 500, Timestamp: 11000, Value: 100}, 10, true)
+}
+
+// VictoriaMetrics' own log lines reach our slog logger, tagged logger=vm.
+func TestVMLogsRouteToSlog(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	db, err := Open(Options{Path: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A sample far outside the retention makes VictoriaMetrics warn.
+	if err := db.Write([]Sample{{Name: "too_old", Timestamp: time.Now().Add(-400 * 24 * time.Hour).UnixMilli(), Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out := buf.String()
+		if strings.Contains(out, `"logger":"vm"`) && strings.Contains(out, `"level":"WARN"`) && strings.Contains(out, "too small timestamp") {
+			return
+		}
+	}
+	t.Fatalf("no VictoriaMetrics warning with logger=vm in slog output:\n%s", buf.String())
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

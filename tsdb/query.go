@@ -345,29 +345,29 @@ func deadline(ctx context.Context) uint64 {
 }
 
 // loadLatest fills the latest table from the last 15 minutes of storage, so /metrics and the
-// pages show values right after a restart.
+// pages show values right after a restart. It streams one series at a time and keeps only its
+// last two points, so start-up memory does not grow with the number of series.
 func (db *DB) loadLatest() error {
 	sel, err := ParseSelector(`{__name__=~".+"}`)
 	if err != nil {
 		return err
 	}
-	end := time.Now()
-	series, err := db.Raw(context.Background(), sel, end.Add(-15*time.Minute), end)
+	tfss, err := sel.tagFilters()
 	if err != nil {
 		return err
 	}
+	end := time.Now()
+	tr := storage.TimeRange{MinTimestamp: end.Add(-15 * time.Minute).UnixMilli(), MaxTimestamp: end.UnixMilli()}
 	t := db.latest
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, s := range series {
-		n := len(s.Points)
-		if n == 0 {
-			continue
-		}
+	return scan(context.Background(), db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
+		s := seriesFromMetricName(mn)
+		n := len(pts)
 		if n > 1 {
-			t.put(s.Name, s.Labels, s.Points[n-2].Timestamp, s.Points[n-2].Value)
+			t.put(s.Name, s.Labels, pts[n-2].Timestamp, pts[n-2].Value)
 		}
-		t.put(s.Name, s.Labels, s.Points[n-1].Timestamp, s.Points[n-1].Value)
-	}
-	return nil
+		t.put(s.Name, s.Labels, pts[n-1].Timestamp, pts[n-1].Value)
+		return nil
+	})
 }

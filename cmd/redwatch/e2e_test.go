@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -378,4 +379,39 @@ func TestAgentPushesToHub(t *testing.T) {
 		t.Fatal("agent did not exit within 10s of SIGTERM")
 	}
 	hub.stop(t)
+}
+
+// kill -9 loses at most the last few seconds. With the 2 s data flush interval a sample reaches
+// disk within pending rows (2 s) + in-memory part deadline (2 s) + flusher tick (<= 2 s); without
+// it, VictoriaMetrics' default loses up to ~15 s.
+func TestKill9LosesAtMostSeconds(t *testing.T) {
+	in := start(t, "[system]\ninterval = \"1s\"\n", "REDWATCH_ADMIN_PASSWORD=e2e-password-123")
+	time.Sleep(12 * time.Second)
+	killedAt := time.Now()
+	if err := in.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-in.done
+	in2 := restart(t, in.cmd.Args[len(in.cmd.Args)-1])
+	req, _ := http.NewRequest("GET", in2.base+"/api/v1/export?format=json&match[]=host_up&start="+strconv.FormatInt(killedAt.Add(-time.Minute).Unix(), 10)+"&end="+strconv.FormatInt(killedAt.Unix(), 10), nil)
+	req.SetBasicAuth("admin", "e2e-password-123")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var exported struct{ Timestamps []int64 }
+	if err := json.NewDecoder(res.Body).Decode(&exported); err != nil || res.StatusCode != 200 {
+		t.Fatalf("export: %d %v", res.StatusCode, err)
+	}
+	if len(exported.Timestamps) == 0 {
+		t.Fatal("nothing survived kill -9")
+	}
+	newest := time.UnixMilli(exported.Timestamps[len(exported.Timestamps)-1])
+	lost := killedAt.Sub(newest)
+	t.Logf("kill -9 after 12 s of 1 s sampling lost the last %s", lost.Round(100*time.Millisecond))
+	if lost > 8*time.Second {
+		t.Fatalf("kill -9 lost %s of samples (newest kept %s, killed %s); want at most ~6 s of flushing + 1 s interval", lost, newest, killedAt)
+	}
+	in2.stop(t)
 }
