@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/views/pages"
 )
 
 // recoverPanics turns a handler panic into a logged 500 instead of a dropped connection.
@@ -135,10 +136,24 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
-		_ = c.String(code, fmt.Sprintf("%d %s: %s", code, http.StatusText(code), msg))
+		_ = render(c, code, pages.Error(s.errorPage(c, code, msg)))
 		return
 	}
 	_ = c.JSON(code, map[string]any{"status": "error", "error": msg})
 }
 
 var requestIDMiddleware = middleware.RequestIDWithConfig(middleware.RequestIDConfig{})
+
+// errorPage words an error for people: 404s say the page does not exist (yet), server errors
+// never show internals.
+func (s *Server) errorPage(c echo.Context, code int, msg string) pages.ErrorProps {
+	p := pages.ErrorProps{Layout: s.layoutProps(c, http.StatusText(code), ""), Code: code, Title: http.StatusText(code), Message: msg}
+	switch {
+	case code == http.StatusNotFound:
+		p.Title = "Page not found"
+		p.Message = "There is no page at " + c.Request().URL.Path + "."
+	case code >= 500:
+		p.Message = "Something went wrong on the server. The error is in redwatch's log with request id " + requestID(c) + "."
+	}
+	return p
+}

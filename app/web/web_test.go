@@ -412,3 +412,18 @@ func TestSilentAgentDoesNotFailReadiness(t *testing.T) {
 		t.Fatalf("targets with a silent agent: %d %s", res.StatusCode, body)
 	}
 }
+
+// A browser asking for a page that does not exist gets the error page inside the layout; API
+// clients get JSON.
+func TestNotFoundPage(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("viewer", viewerPass)
+	res, body := e.do(c, "GET", "/no-such-page", nil, "Accept: text/html")
+	if res.StatusCode != 404 || !strings.Contains(body, `data-testid="error-page" data-code="404"`) || !strings.Contains(body, `data-testid="nav"`) || !strings.Contains(body, "There is no page at /no-such-page.") {
+		t.Fatalf("404 page: %d %s", res.StatusCode, body)
+	}
+	res, body = e.do(c, "GET", "/no-such-page", nil, "Accept: application/json")
+	if res.StatusCode != 404 || decode(t, body)["status"] != "error" {
+		t.Fatalf("404 JSON: %d %s", res.StatusCode, body)
+	}
+}
