@@ -103,6 +103,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 			return nil, fmt.Errorf("cannot start host sampler: %w", err)
 		}
 		hostname = a.host.Host()
+		a.stats.AddSampler("host", a.host.LastDuration)
 	}
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
@@ -163,7 +164,6 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
-	wg.Go(func() { a.observeSamplers(sctx) })
 	wg.Go(func() { a.db.RunRollups(sctx) })
 
 	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
@@ -179,22 +179,6 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	log.Info("redwatch stopped", "shutdown_ms", time.Since(t0).Milliseconds())
 	return err
-}
-
-// observeSamplers copies sampler round durations into selfmon every few seconds.
-func (a *App) observeSamplers(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if a.host != nil {
-				a.stats.ObserveSampler("host", a.host.LastDuration())
-			}
-		}
-	}
 }
 
 // targets lists what /health/targets reports: this host, then the hosts that push to the

@@ -348,14 +348,7 @@ func deadline(ctx context.Context) uint64 {
 // pages show values right after a restart. It streams one series at a time and keeps only its
 // last two points, so start-up memory does not grow with the number of series.
 func (db *DB) loadLatest() error {
-	sel, err := ParseSelector(`{__name__=~".+"}`)
-	if err != nil {
-		return err
-	}
-	tfss, err := sel.tagFilters()
-	if err != nil {
-		return err
-	}
+	tfss := allSeriesFilters()
 	end := time.Now()
 	tr := storage.TimeRange{MinTimestamp: end.Add(-15 * time.Minute).UnixMilli(), MaxTimestamp: end.UnixMilli()}
 	t := db.latest

@@ -180,19 +180,12 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 	if db.closed {
 		return ErrClosed
 	}
-	sel, err := ParseSelector(`{__name__=~".+"}`)
-	if err != nil {
-		return err
-	}
-	tfss, err := sel.tagFilters()
-	if err != nil {
-		return err
-	}
+	tfss := allSeriesFilters()
 	// Read one lookback before the bucket for the counter baseline.
 	tr := storage.TimeRange{MinTimestamp: start - Lookback.Milliseconds(), MaxTimestamp: end}
 	var rb rowBuilder
 	var labels []Label
-	err = scan(ctx, db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
+	err := scan(ctx, db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
 		var prev Point
 		prevOK := false
 		for _, p := range pts {

@@ -147,3 +147,12 @@ func (sel *Selector) tagFilters() ([]*storage.TagFilters, error) {
 	}
 	return tfss, nil
 }
+
+// allSeriesFilters matches every series; the compactor and the latest-table preload use it.
+func allSeriesFilters() []*storage.TagFilters {
+	tfs := storage.NewTagFilters()
+	if err := tfs.Add(nil, []byte(".+"), false, true); err != nil {
+		panic(fmt.Sprintf("BUG: cannot build the all-series filter: %s", err))
+	}
+	return []*storage.TagFilters{tfs}
+}

@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"syscall"
@@ -56,11 +57,18 @@ func (db *DB) Stats() (Stats, error) {
 		}
 		return nil
 	})
-	var sfs syscall.Statfs_t
-	if err := syscall.Statfs(db.opts.Path, &sfs); err == nil {
-		st.DiskFreeBytes = sfs.Bavail * uint64(sfs.Bsize)
-	}
+	st.DiskFreeBytes, _ = db.DiskFree()
 	return st, nil
+}
+
+// DiskFree returns the bytes free for this user on the data directory's filesystem. It is one
+// statfs call, cheap enough for every readiness probe (Stats walks the directory).
+func (db *DB) DiskFree() (uint64, error) {
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(db.opts.Path, &sfs); err != nil {
+		return 0, fmt.Errorf("cannot read free space of %s: %w", db.opts.Path, err)
+	}
+	return sfs.Bavail * uint64(sfs.Bsize), nil
 }
 
 // Ping measures a small index lookup and checks that the data directory is writable and the

@@ -58,12 +58,12 @@ type Stats struct {
 	mu        sync.Mutex
 	requests  map[reqKey]uint64
 	durations map[string]*durations
-	samplers  map[string]time.Duration
+	samplers  map[string]func() time.Duration
 }
 
 // New returns empty Stats.
 func New() *Stats {
-	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]time.Duration{}}
+	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]func() time.Duration{}}
 }
 
 // ObserveRequest records one served request; route is the route pattern (e.g. "/redis/:name"),
@@ -80,11 +80,13 @@ func (s *Stats) ObserveRequest(route string, code int, d time.Duration) {
 	w.add(d.Seconds())
 }
 
-// ObserveSampler records how long one round of a sampler took.
-func (s *Stats) ObserveSampler(name string, d time.Duration) {
+// AddSampler registers a sampler whose last round's duration is read, through lastRound, each
+// time the samples are taken (the sampler owns that value; nothing copies it). lastRound must
+// be safe for concurrent use; registering a name again replaces it.
+func (s *Stats) AddSampler(name string, lastRound func() time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.samplers[name] = d
+	s.samplers[name] = lastRound
 }
 
 // Store is what the sampler needs of storage; *tsdb.DB satisfies it.
@@ -112,8 +114,8 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 			add("redwatch_http_request_duration_seconds", v, tsdb.Label{Name: "route", Value: route}, tsdb.Label{Name: "quantile", Value: strconv.FormatFloat(quantiles[i], 'f', -1, 64)})
 		}
 	}
-	for name, d := range s.samplers {
-		add("redwatch_sampler_duration_seconds", d.Seconds(), tsdb.Label{Name: "sampler", Value: name})
+	for name, lastRound := range s.samplers {
+		add("redwatch_sampler_duration_seconds", lastRound().Seconds(), tsdb.Label{Name: "sampler", Value: name})
 	}
 	s.mu.Unlock()
 	add("redwatch_samples_written_total", float64(store.SamplesWritten()))

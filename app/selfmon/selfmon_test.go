@@ -104,9 +104,9 @@ func TestSamples(t *testing.T) {
 	st.ObserveRequest("/redis/:name", 200, 3*time.Millisecond)
 	st.ObserveRequest("/redis/:name", 404, 5*time.Millisecond)
 	st.ObserveRequest("/redis/:name", 404, 7*time.Millisecond)
-	st.ObserveSampler("host", 120*time.Millisecond)
-	st.ObserveSampler("redis:cache", time.Second)
-	st.ObserveSampler("redis:cache", 2*time.Second) // the latest round wins
+	st.AddSampler("host", func() time.Duration { return 120 * time.Millisecond })
+	st.AddSampler("redis:cache", func() time.Duration { return time.Second })
+	st.AddSampler("redis:cache", func() time.Duration { return 2 * time.Second }) // registering again replaces
 
 	store := &fakeStore{written: 12345, series: 678}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -262,7 +262,8 @@ func TestConcurrent(t *testing.T) {
 			for i := range each {
 				st.ObserveRequest(route, 200+(w/4)%2, time.Duration(i%100+1)*time.Millisecond)
 				if i%100 == 0 {
-					st.ObserveSampler(fmt.Sprintf("s%d", w%3), time.Duration(i)*time.Microsecond)
+					d := time.Duration(i) * time.Microsecond
+					st.AddSampler(fmt.Sprintf("s%d", w%3), func() time.Duration { return d })
 				}
 			}
 		})

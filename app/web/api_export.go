@@ -21,14 +21,9 @@ func (s *Server) exportSeries(c echo.Context) error {
 	if len(matches) == 0 {
 		return promError(c, http.StatusBadRequest, "bad_data", "no match[] parameter provided")
 	}
-	now := time.Now()
-	end, err := parseTime(c.QueryParam("end"), now)
+	start, end, err := parseRange(c, 24*time.Hour)
 	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "end: "+err.Error())
-	}
-	start, err := parseTime(c.QueryParam("start"), end.Add(-24*time.Hour))
-	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "start: "+err.Error())
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
 	format := c.QueryParam("format")
 	if format == "" {

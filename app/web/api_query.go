@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -41,6 +42,20 @@ func parseStep(s string) (time.Duration, error) {
 	return config.ParseDuration(s)
 }
 
+// parseRange reads the start and end parameters; end defaults to now and start to end-span.
+// The error names the parameter.
+func parseRange(c echo.Context, span time.Duration) (start, end time.Time, err error) {
+	end, err = parseTime(c.QueryParam("end"), time.Now())
+	if err != nil {
+		return start, end, fmt.Errorf("end: %w", err)
+	}
+	start, err = parseTime(c.QueryParam("start"), end.Add(-span))
+	if err != nil {
+		return start, end, fmt.Errorf("start: %w", err)
+	}
+	return start, end, nil
+}
+
 type paramError struct{ msg string }
 
 func (e *paramError) Error() string { return e.msg }
@@ -72,14 +87,9 @@ func (s *Server) listSeries(c echo.Context) error {
 	if len(matches) == 0 {
 		return promError(c, http.StatusBadRequest, "bad_data", "no match[] parameter provided")
 	}
-	now := time.Now()
-	start, err := parseTime(c.QueryParam("start"), now.Add(-s.retention()))
+	start, end, err := parseRange(c, s.retention())
 	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "start: "+err.Error())
-	}
-	end, err := parseTime(c.QueryParam("end"), now)
-	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "end: "+err.Error())
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
 	seen := map[string]bool{}
 	data := []map[string]string{}
@@ -130,14 +140,9 @@ func (s *Server) queryRange(c echo.Context) error {
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", "query: "+err.Error())
 	}
-	now := time.Now()
-	end, err := parseTime(c.QueryParam("end"), now)
+	start, end, err := parseRange(c, time.Hour)
 	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "end: "+err.Error())
-	}
-	start, err := parseTime(c.QueryParam("start"), end.Add(-time.Hour))
-	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "start: "+err.Error())
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
 	stepStr := c.QueryParam("step")
 	var step time.Duration
