@@ -24,15 +24,18 @@ const (
 	DefaultRedisName = "local"
 	DefaultRedisAddr = "127.0.0.1:6379"
 
-	DefaultRedisTimeout  = Duration(2 * time.Second)
-	DefaultKeyMaxKeys    = 1000 // redis[].keys[].max_keys, pattern entries only
-	DefaultUserRole      = "viewer"
-	DefaultRuleAggregate = "last"
-	DefaultRuleWindow    = Duration(time.Minute)
-	DefaultRuleOp        = ">"
-	DefaultRuleSeverity  = "warning"
-	DefaultEmailPort     = 587
-	DefaultEmailTLS      = "starttls"
+	DefaultRedisTimeout      = Duration(2 * time.Second)
+	DefaultKeyMaxKeys        = 1000                      // redis[].keys[].max_keys, pattern entries only
+	DefaultScanInterval      = Duration(2 * time.Minute) // redis[].keys[].scan_interval, patterns only
+	DefaultKeyMemoryInterval = Duration(time.Minute)     // redis[].key_memory_interval
+	DefaultKeyMemorySamples  = 5                         // redis[].key_memory_samples (Redis' own default)
+	DefaultUserRole          = "viewer"
+	DefaultRuleAggregate     = "last"
+	DefaultRuleWindow        = Duration(time.Minute)
+	DefaultRuleOp            = ">"
+	DefaultRuleSeverity      = "warning"
+	DefaultEmailPort         = 587
+	DefaultEmailTLS          = "starttls"
 )
 
 // Default returns the built-in configuration, the one redwatch runs with when there is no config
@@ -108,13 +111,19 @@ func (r *Redis) applyDefaults(set isSetFunc) {
 	if r.Timeout == 0 && !set("timeout") {
 		r.Timeout = DefaultRedisTimeout
 	}
+	if r.KeyMemoryInterval == 0 && !set("key_memory_interval") {
+		r.KeyMemoryInterval = DefaultKeyMemoryInterval
+	}
+	if r.KeyMemorySamples == 0 && !set("key_memory_samples") {
+		r.KeyMemorySamples = DefaultKeyMemorySamples
+	}
 	for i := range r.Keys {
 		r.Keys[i].applyDefaults(r.Interval, prefixed(set, fmt.Sprintf("keys[%d].", i)))
 	}
 }
 
 // ApplyDefaults sets the zero-valued fields of k that have a default: interval =
-// instanceInterval, and max_keys 1000 when k is a pattern.
+// instanceInterval, and max_keys 1000 and scan_interval 2m when k is a pattern.
 func (k *Key) ApplyDefaults(instanceInterval Duration) { k.applyDefaults(instanceInterval, neverSet) }
 
 func (k *Key) applyDefaults(instanceInterval Duration, set isSetFunc) {
@@ -123,6 +132,9 @@ func (k *Key) applyDefaults(instanceInterval Duration, set isSetFunc) {
 	}
 	if k.Pattern != "" && k.MaxKeys == 0 && !set("max_keys") {
 		k.MaxKeys = DefaultKeyMaxKeys
+	}
+	if k.Pattern != "" && k.ScanInterval == 0 && !set("scan_interval") {
+		k.ScanInterval = DefaultScanInterval
 	}
 }
 

@@ -108,6 +108,7 @@ func TestLoadDefaults(t *testing.T) {
 	f("redis", d.Redis, []Redis{{
 		Name: "local", Addr: "127.0.0.1:6379",
 		Interval: Duration(10 * time.Second), Timeout: Duration(2 * time.Second),
+		KeyMemoryInterval: Duration(time.Minute), KeyMemorySamples: 5,
 	}})
 	f("notify.email.port", d.Notify.Email.Port, 587)
 	f("notify.email.tls", d.Notify.Email.TLS, "starttls")

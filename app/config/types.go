@@ -78,7 +78,12 @@ type Redis struct {
 	TLS          bool     `koanf:"tls"`
 	Interval     Duration `koanf:"interval"`
 	Timeout      Duration `koanf:"timeout"`
-	Keys         []Key    `koanf:"keys"`
+	// KeyMemoryInterval is how often MEMORY USAGE is asked for each watched key (slower than
+	// the keys' own cadence: it is the most expensive command); 0 turns it off.
+	KeyMemoryInterval Duration `koanf:"key_memory_interval"`
+	// KeyMemorySamples is MEMORY USAGE's SAMPLES argument (0: every nested value).
+	KeyMemorySamples int   `koanf:"key_memory_samples"`
+	Keys             []Key `koanf:"keys"`
 }
 
 // Key is either an exact key (Key set) or a glob pattern (Pattern set), never both.
@@ -88,6 +93,8 @@ type Key struct {
 	Interval Duration `koanf:"interval"`
 	Enabled  *bool    `koanf:"enabled"` // nil means true
 	MaxKeys  int      `koanf:"max_keys"`
+	// ScanInterval is how often a pattern is expanded with SCAN (patterns only).
+	ScanInterval Duration `koanf:"scan_interval"`
 }
 
 // IsEnabled reports whether the key is sampled (the default).

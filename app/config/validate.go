@@ -192,6 +192,12 @@ func (r *Redis) validate(l *errorList, p string) {
 	case r.Timeout >= r.Interval && r.Interval > 0:
 		l.add(p+"timeout", ErrInvalid, fmt.Sprintf("must be less than interval (%s), got %s", r.Interval, r.Timeout))
 	}
+	if r.KeyMemoryInterval != 0 {
+		minDuration(l, p+"key_memory_interval", r.KeyMemoryInterval, minInterval)
+	}
+	if r.KeyMemorySamples < 0 {
+		l.add(p+"key_memory_samples", ErrInvalid, fmt.Sprintf("must be >= 0, got %d", r.KeyMemorySamples))
+	}
 	if r.PasswordFile != "" {
 		b, err := os.ReadFile(r.PasswordFile)
 		switch {
@@ -241,6 +247,13 @@ func (k *Key) validate(l *errorList, p string) {
 		l.add(p+"max_keys", ErrInvalid, fmt.Sprintf("must be >= 1, got %d", k.MaxKeys))
 	case k.Key != "" && k.MaxKeys != 0:
 		l.add(p+"max_keys", ErrInvalid, "applies only to pattern entries")
+	}
+	switch {
+	case k.Key != "" && k.Pattern != "":
+	case k.Pattern != "":
+		minDuration(l, p+"scan_interval", k.ScanInterval, minInterval)
+	case k.Key != "" && k.ScanInterval != 0:
+		l.add(p+"scan_interval", ErrInvalid, "applies only to pattern entries")
 	}
 }
 
