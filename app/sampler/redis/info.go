@@ -1,0 +1,416 @@
+package redis
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// info is one parsed INFO reply: field -> value, across all sections ("used_memory" -> "1234"),
+// plus the section-specific lines: keyspace lines "db0" -> "keys=1,expires=0,avg_ttl=0",
+// "cmdstat_get" -> "calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..",
+// "latency_percentiles_usec_get" -> "p50=..,p99=..,p99.9=..", "slave0" -> "ip=..,port=..,state=..,offset=..,lag=..".
+// Field names keep Redis's spelling (cmdstat names are lowered by infoSamples, not here).
+type info map[string]string
+
+// parseInfo parses the text of an INFO reply. It is tolerant: CRLF or LF line ends, "# Section"
+// headers, blank lines and lines without "field:value" are skipped; it never panics. When a
+// field appears twice the last value wins.
+func parseInfo(text string) info {
+	in := make(info)
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		// Split on the first colon only: values may hold colons (IPv6 addresses, paths).
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k == "" {
+			continue
+		}
+		in[k] = v
+	}
+	return in
+}
+
+// float returns field k as a finite float64; ok is false when it is missing or not a number.
+func (in info) float(k string) (float64, bool) {
+	v, ok := in[k]
+	if !ok {
+		return 0, false
+	}
+	return parseFiniteFloat(v)
+}
+
+// int returns field k as an int64; ok is false when it is missing or not an integer.
+func (in info) int(k string) (int64, bool) {
+	v, ok := in[k]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n, err == nil
+}
+
+// parseFiniteFloat parses s as a float, refusing NaN and infinities.
+func parseFiniteFloat(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// infoPair is one "k=v" of a comma-separated INFO value such as "calls=1,usec=9".
+type infoPair struct{ k, v string }
+
+// splitInfoPairs splits "a=1,b=2" into pairs, in order; items without "=" are skipped.
+func splitInfoPairs(s string) []infoPair {
+	var ps []infoPair
+	for item := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(item, "=")
+		if !ok || k == "" {
+			continue
+		}
+		ps = append(ps, infoPair{strings.TrimSpace(k), strings.TrimSpace(v)})
+	}
+	return ps
+}
+
+// infoPairInt returns the integer value of k in ps.
+func infoPairInt(ps []infoPair, k string) (int64, bool) {
+	for _, p := range ps {
+		if p.k == k {
+			n, err := strconv.ParseInt(p.v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// infoPairFloat returns the finite float value of k in ps.
+func infoPairFloat(ps []infoPair, k string) (float64, bool) {
+	for _, p := range ps {
+		if p.k == k {
+			return parseFiniteFloat(p.v)
+		}
+	}
+	return 0, false
+}
+
+// infoRound is one successful INFO reply and when it was taken.
+type infoRound struct {
+	at   time.Time
+	info info
+}
+
+// infoUsableAsPrev reports whether prev may be compared with cur for per-interval values: same
+// server process (run_id), uptime not going backwards (no restart) and time moving forward.
+func infoUsableAsPrev(cur, prev *infoRound) bool {
+	if cur == nil || prev == nil || prev.info == nil || !cur.at.After(prev.at) {
+		return false
+	}
+	if cur.info["run_id"] != prev.info["run_id"] {
+		return false
+	}
+	cu, ok1 := cur.info.int("uptime_in_seconds")
+	pu, ok2 := prev.info.int("uptime_in_seconds")
+	if ok1 && ok2 && cu < pu {
+		return false
+	}
+	return true
+}
+
+// infoCounterDelta returns cur-prev of counter field k; ok is false when either round lacks it or
+// the counter went backwards (CONFIG RESETSTAT).
+func infoCounterDelta(cur, prev info, k string) (float64, bool) {
+	c, ok1 := cur.float(k)
+	p, ok2 := prev.float(k)
+	if !ok1 || !ok2 || c < p {
+		return 0, false
+	}
+	return c - p, true
+}
+
+// Prefixes of the per-item INFO lines.
+const (
+	cmdstatPrefix = "cmdstat_"
+	latencyPrefix = "latency_percentiles_usec_"
+)
+
+// infoSamples appends to dst the instance series derived from cur, using prev (the previous
+// successful round of the same instance; nil on the first round or after the server restarted)
+// for the per-interval values, every sample with timestamp ts (unix ms) and label instance=name.
+// Fields missing from the INFO text (managed Redis hides some) are skipped, never written as 0.
+// It also sets snap's INFO-derived fields (Version, Role, Mode, UptimeSeconds, OpsPerSec,
+// MemoryUsedBytes, MemoryMaxBytes, MemoryRSSBytes, FragmentationRatio, ConnectedClients,
+// BlockedClients, HitRatio, HitRatioKnown, NetInputBytesPerSec, NetOutputBytesPerSec,
+// ConnectedReplicas, ReplicationLagBytes, Keyspace, Commands), to zero values when unknown;
+// Keyspace and Commands are new slices. cur must not be nil; prev is ignored when the server
+// restarted (lower uptime_in_seconds or another run_id). It does not emit redis_up,
+// redis_ping_latency_seconds, redis_slowlog_length nor client series: the caller does.
+func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound, snap *InstanceSnapshot) []tsdb.Sample {
+	in := cur.info
+	add := func(metric string, v float64, labels ...tsdb.Label) {
+		ls := make([]tsdb.Label, 0, 1+len(labels))
+		ls = append(ls, tsdb.Label{Name: "instance", Value: name})
+		ls = append(ls, labels...)
+		dst = append(dst, tsdb.Sample{Name: metric, Labels: ls, Timestamp: ts, Value: v})
+	}
+	// gauge copies field as metric when present.
+	gauge := func(metric, field string) {
+		if v, ok := in.float(field); ok {
+			add(metric, v)
+		}
+	}
+
+	gauge("redis_uptime_seconds", "uptime_in_seconds")
+	gauge("redis_connected_clients", "connected_clients")
+	gauge("redis_blocked_clients", "blocked_clients")
+	gauge("redis_memory_used_bytes", "used_memory")
+	gauge("redis_memory_max_bytes", "maxmemory")
+	gauge("redis_memory_rss_bytes", "used_memory_rss")
+	gauge("redis_mem_fragmentation_ratio", "mem_fragmentation_ratio")
+	gauge("redis_commands_processed_total", "total_commands_processed")
+	gauge("redis_keyspace_hits_total", "keyspace_hits")
+	gauge("redis_keyspace_misses_total", "keyspace_misses")
+	gauge("redis_evicted_keys_total", "evicted_keys")
+	gauge("redis_expired_keys_total", "expired_keys")
+	gauge("redis_net_input_bytes_total", "total_net_input_bytes")
+	gauge("redis_net_output_bytes_total", "total_net_output_bytes")
+	gauge("redis_rejected_connections_total", "rejected_connections")
+	gauge("redis_cpu_user_seconds_total", "used_cpu_user")
+	gauge("redis_cpu_sys_seconds_total", "used_cpu_sys")
+	gauge("redis_connected_replicas", "connected_slaves")
+
+	snap.Version = in["redis_version"]
+	snap.Role = in["role"]
+	snap.Mode = in["redis_mode"]
+	if snap.Version != "" || snap.Role != "" || snap.Mode != "" {
+		add("redis_instance_info", 1,
+			tsdb.Label{Name: "version", Value: snap.Version},
+			tsdb.Label{Name: "role", Value: snap.Role},
+			tsdb.Label{Name: "mode", Value: snap.Mode})
+	}
+	snap.UptimeSeconds, _ = in.int("uptime_in_seconds")
+	snap.MemoryUsedBytes, _ = in.int("used_memory")
+	snap.MemoryMaxBytes, _ = in.int("maxmemory")
+	snap.MemoryRSSBytes, _ = in.int("used_memory_rss")
+	snap.FragmentationRatio, _ = in.float("mem_fragmentation_ratio")
+	snap.ConnectedClients, _ = in.int("connected_clients")
+	snap.BlockedClients, _ = in.int("blocked_clients")
+	snap.ConnectedReplicas, _ = in.int("connected_slaves")
+
+	// Per-interval values: deltas over the seconds between the two rounds when prev is usable,
+	// else what Redis itself estimates.
+	usable := infoUsableAsPrev(cur, prev)
+	var intervalSeconds float64
+	if usable {
+		intervalSeconds = cur.at.Sub(prev.at).Seconds()
+	}
+	rate := func(counter string) (float64, bool) {
+		if !usable {
+			return 0, false
+		}
+		d, ok := infoCounterDelta(in, prev.info, counter)
+		if !ok {
+			return 0, false
+		}
+		return d / intervalSeconds, true
+	}
+
+	snap.OpsPerSec = 0
+	if ops, ok := rate("total_commands_processed"); ok {
+		snap.OpsPerSec = ops
+		add("redis_ops_per_second", ops)
+	} else if ops, ok := in.float("instantaneous_ops_per_sec"); ok {
+		snap.OpsPerSec = ops
+		add("redis_ops_per_second", ops)
+	}
+
+	snap.NetInputBytesPerSec = infoNetRate(rate, in, "total_net_input_bytes", "instantaneous_input_kbps")
+	snap.NetOutputBytesPerSec = infoNetRate(rate, in, "total_net_output_bytes", "instantaneous_output_kbps")
+
+	snap.HitRatio, snap.HitRatioKnown = 0, false
+	if usable {
+		dh, ok1 := infoCounterDelta(in, prev.info, "keyspace_hits")
+		dm, ok2 := infoCounterDelta(in, prev.info, "keyspace_misses")
+		if ok1 && ok2 && dh+dm > 0 {
+			snap.HitRatio, snap.HitRatioKnown = dh/(dh+dm), true
+			add("redis_keyspace_hit_ratio", snap.HitRatio)
+		}
+	}
+
+	// Replication lag: only a master knows its replicas' offsets.
+	snap.ReplicationLagBytes = 0
+	if in["role"] == "master" {
+		if masterOffset, ok := in.int("master_repl_offset"); ok {
+			var lagBytes int64
+			for k, v := range in {
+				if !isNumberedField(k, "slave") {
+					continue
+				}
+				if off, ok := infoPairInt(splitInfoPairs(v), "offset"); ok {
+					lagBytes = max(lagBytes, masterOffset-off)
+				}
+			}
+			snap.ReplicationLagBytes = lagBytes
+			add("redis_replication_lag_bytes", float64(lagBytes))
+		}
+	}
+
+	// Keyspace, by db ascending.
+	snap.Keyspace = nil
+	for k, v := range in {
+		if !isNumberedField(k, "db") {
+			continue
+		}
+		db, err := strconv.Atoi(k[len("db"):])
+		if err != nil {
+			continue
+		}
+		ps := splitInfoPairs(v)
+		keys, ok := infoPairInt(ps, "keys")
+		if !ok {
+			continue
+		}
+		expires, _ := infoPairInt(ps, "expires")
+		avgTTL, _ := infoPairInt(ps, "avg_ttl")
+		snap.Keyspace = append(snap.Keyspace, DBKeys{DB: db, Keys: keys, Expires: expires, AvgTTL: avgTTL})
+	}
+	sort.Slice(snap.Keyspace, func(i, j int) bool { return snap.Keyspace[i].DB < snap.Keyspace[j].DB })
+	for _, d := range snap.Keyspace {
+		db := tsdb.Label{Name: "db", Value: strconv.Itoa(d.DB)}
+		add("redis_db_keys", float64(d.Keys), db)
+		add("redis_db_keys_expiring", float64(d.Expires), db)
+	}
+
+	commandSamples(add, in, snap)
+	return dst
+}
+
+// infoNetRate is the bytes/s of counter over the interval, else Redis's instantaneous estimate
+// (kbpsField is in KiB/s), else 0.
+func infoNetRate(rate func(string) (float64, bool), in info, counter, kbpsField string) float64 {
+	if r, ok := rate(counter); ok {
+		return r
+	}
+	if kbps, ok := in.float(kbpsField); ok {
+		return kbps * 1024
+	}
+	return 0
+}
+
+// isNumberedField reports whether k is prefix followed by one or more decimal digits ("db0", "slave12").
+func isNumberedField(k, prefix string) bool {
+	rest, ok := strings.CutPrefix(k, prefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// commandSamples emits with add the cmdstat_* and latency_percentiles_usec_* series (in
+// command name order) and sets snap.Commands, sorted by calls descending then name.
+func commandSamples(add func(metric string, v float64, labels ...tsdb.Label), in info, snap *InstanceSnapshot) {
+	var names, latencyNames []string
+	for k := range in {
+		if strings.HasPrefix(k, cmdstatPrefix) {
+			names = append(names, k)
+		} else if strings.HasPrefix(k, latencyPrefix) {
+			latencyNames = append(latencyNames, k)
+		}
+	}
+	sort.Strings(names)
+	sort.Strings(latencyNames)
+
+	snap.Commands = nil
+	index := make(map[string]int, len(names)) // command name -> index in snap.Commands
+	for _, k := range names {
+		cmd := strings.ToLower(k[len(cmdstatPrefix):])
+		ps := splitInfoPairs(in[k])
+		calls, ok := infoPairInt(ps, "calls")
+		if cmd == "" || !ok {
+			continue
+		}
+		label := tsdb.Label{Name: "cmd", Value: cmd}
+		add("redis_command_calls_total", float64(calls), label)
+		cs := CommandStat{Name: cmd, Calls: calls}
+		if usec, ok := infoPairFloat(ps, "usec"); ok {
+			add("redis_command_duration_seconds_total", usec/1e6, label)
+			if calls > 0 {
+				cs.UsecPerCall = usec / float64(calls)
+			}
+		}
+		if upc, ok := infoPairFloat(ps, "usec_per_call"); ok {
+			cs.UsecPerCall = upc
+		}
+		cs.FailedCalls, _ = infoPairInt(ps, "failed_calls")
+		index[cmd] = len(snap.Commands)
+		snap.Commands = append(snap.Commands, cs)
+	}
+
+	for _, k := range latencyNames {
+		cmd := strings.ToLower(k[len(latencyPrefix):])
+		if cmd == "" {
+			continue
+		}
+		i, hasStat := index[cmd]
+		for _, p := range splitInfoPairs(in[k]) {
+			quantile, ok := percentileQuantile(p.k)
+			if !ok {
+				continue
+			}
+			usec, ok := parseFiniteFloat(p.v)
+			if !ok {
+				continue
+			}
+			seconds := usec / 1e6
+			add("redis_command_latency_seconds", seconds,
+				tsdb.Label{Name: "cmd", Value: cmd}, tsdb.Label{Name: "quantile", Value: quantile})
+			if !hasStat {
+				continue
+			}
+			switch p.k {
+			case "p50":
+				snap.Commands[i].P50 = seconds
+			case "p99":
+				snap.Commands[i].P99 = seconds
+			case "p99.9":
+				snap.Commands[i].P999 = seconds
+			}
+		}
+	}
+
+	sort.SliceStable(snap.Commands, func(i, j int) bool {
+		a, b := snap.Commands[i], snap.Commands[j]
+		if a.Calls != b.Calls {
+			return a.Calls > b.Calls
+		}
+		return a.Name < b.Name
+	})
+}
+
+// percentileQuantile turns a latencystats key such as "p99.9" into the quantile label "0.999".
+func percentileQuantile(k string) (string, bool) {
+	rest, ok := strings.CutPrefix(k, "p")
+	if !ok {
+		return "", false
+	}
+	pct, ok := parseFiniteFloat(rest)
+	if !ok || pct < 0 || pct > 100 {
+		return "", false
+	}
+	// Round away the binary noise of pct/100 (99.9/100 is 0.9990000000000001).
+	q := math.Round(pct/100*1e9) / 1e9
+	return strconv.FormatFloat(q, 'f', -1, 64), true
+}

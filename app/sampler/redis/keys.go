@@ -1,0 +1,406 @@
+package redis
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// The per-key sampler of one Redis instance (one database). Files:
+//   - keys.go: options, state, schedule, Run and the snapshots;
+//   - keys_sample.go: one sampling round (type detection, pipelined batches, replies to series);
+//   - keys_reply.go: command construction and reply parsing shared by sampling and scanning;
+//   - patterns.go: SCAN expansion of glob patterns.
+//
+// Keys are grouped into cohorts by interval; a round samples every cohort that is due, all in
+// the same bounded pipelined batches. Patterns are expanded with SCAN on their own cadence and
+// the keys they find (up to max_keys) join the cohort of the pattern's interval.
+
+// defaultKeyBatchSize is the number of commands per pipeline round trip when
+// keyOptions.BatchSize is 0.
+const defaultKeyBatchSize = 512
+
+// scanCount is the COUNT hint of every SCAN.
+const scanCount = 1000
+
+// keyOptions configures a keySampler.
+type keyOptions struct {
+	Instance       string          // label instance
+	DB             int             // label db (the client is already SELECTed to it)
+	Client         *goredis.Client // shared with the instance sampler; pool size ~3
+	Keys           []config.Key    // validated, defaults applied; disabled entries are skipped
+	MemoryInterval time.Duration   // how often MEMORY USAGE per key; 0: never
+	MemorySamples  int             // MEMORY USAGE key SAMPLES n
+	Timeout        time.Duration   // per pipeline round trip (context deadline); 0: none
+	BatchSize      int             // max commands per pipeline round trip; 0: 512
+	Writer         Writer
+	Logger         *slog.Logger     // nil: discard
+	Up             func() bool      // nil: always; false: the instance is down — skip rounds, write nothing
+	Now            func() time.Time // nil: time.Now
+}
+
+// keySampler samples the configured keys and patterns of one instance.
+//
+// Concurrency: Run (or, in tests, sampleDue and scanDue) must be called from one goroutine at
+// a time; Keys, Patterns and RoundTrips may be called from any goroutine at any time and never
+// send a command.
+//
+// State ownership: every field of the sampler and of its trackedKeys is written only by the
+// goroutine running rounds. Fields that the snapshots read are written under mu; the round
+// goroutine reads them without it.
+type keySampler struct {
+	instance   string
+	db         int
+	dbLabel    string
+	client     *goredis.Client
+	memEvery   time.Duration
+	memSamples int
+	timeout    time.Duration
+	batchSize  int
+	writer     Writer
+	log        *slog.Logger
+	up         func() bool
+	now        func() time.Time
+
+	roundTrips atomic.Int64
+
+	cohorts  []*cohort // by interval, shortest first
+	exact    map[string]*trackedKey
+	patterns []*patternState
+
+	// Round-goroutine state.
+	memRefused    bool   // the server refused MEMORY USAGE: never ask again
+	sampleFailing bool   // the last round failed with an I/O error (logged once per change)
+	writeFailing  bool   // the last Writer.Write failed (logged once per change)
+	scanGen       uint32 // incremented per pattern scan; marks the keys a scan saw
+	typeNames     map[string]string
+
+	mu     sync.Mutex
+	owners map[string]*trackedKey // every tracked key by name (exact and pattern-found); guarded by mu
+	sorted []*trackedKey          // owners sorted by key, rebuilt by Keys when dirty; guarded by mu
+	dirty  bool                   // owners changed since sorted was built; guarded by mu
+}
+
+// cohort is the set of keys sampled at one interval. next is when it is due again; the zero
+// time means "at the first round".
+type cohort struct {
+	interval time.Duration
+	next     time.Time
+	keys     []*trackedKey
+	due      bool // due in the current round (round goroutine only)
+}
+
+// trackedKey is one key sampled one by one. Kept small: there may be 100,000 of them.
+type trackedKey struct {
+	key     string
+	id      string // KeyID
+	pattern int    // index in keySampler.patterns; -1 for an exact key
+	cohort  *cohort
+	pos     int // index in cohort.keys
+
+	// Read by the snapshots: written under keySampler.mu.
+	typ         string // "" before the first detection
+	exists      bool
+	hasLength   bool
+	length      int64
+	memory      int64
+	ttl         float64
+	groups      []StreamGroup // replaced, never mutated
+	lastSampled int64         // unix ms; 0: never
+	err         string
+
+	// Round goroutine only.
+	needDetect bool  // send TYPE (+GETRANGE) before sampling: unknown type, or seen missing
+	missingNow bool  // this round's detection found it missing
+	skipNow    bool  // this round's detection failed with a reply error
+	dropped    bool  // no longer tracked (a pattern-found key that vanished)
+	nextMemory int64 // unix ns when MEMORY USAGE is due; 0: at the next sample
+	scanGen    uint32
+}
+
+// newKeySampler builds a sampler for o.Keys; it sends nothing until Run or a round function is
+// called.
+func newKeySampler(o keyOptions) *keySampler {
+	k := &keySampler{
+		instance:   o.Instance,
+		db:         o.DB,
+		dbLabel:    strconv.Itoa(o.DB),
+		client:     o.Client,
+		memEvery:   o.MemoryInterval,
+		memSamples: o.MemorySamples,
+		timeout:    o.Timeout,
+		batchSize:  o.BatchSize,
+		writer:     o.Writer,
+		log:        o.Logger,
+		up:         o.Up,
+		now:        o.Now,
+		exact:      make(map[string]*trackedKey),
+		owners:     make(map[string]*trackedKey),
+		typeNames:  make(map[string]string),
+		dirty:      true,
+	}
+	if k.batchSize <= 0 {
+		k.batchSize = defaultKeyBatchSize
+	}
+	if k.log == nil {
+		k.log = slog.New(slog.DiscardHandler)
+	}
+	if k.now == nil {
+		k.now = time.Now
+	}
+	for _, c := range o.Keys {
+		if !c.IsEnabled() {
+			continue
+		}
+		interval := c.Interval.Std()
+		if interval <= 0 {
+			interval = 10 * time.Second // validated configs never get here
+		}
+		switch {
+		case c.Key != "":
+			if k.exact[c.Key] != nil {
+				continue // listed twice: the first entry wins
+			}
+			t := k.newTrackedKey(c.Key, -1)
+			t.needDetect = true
+			k.exact[c.Key] = t
+			k.owners[c.Key] = t
+			k.cohortFor(interval).add(t)
+		case c.Pattern != "":
+			scanEvery := c.ScanInterval.Std()
+			if scanEvery <= 0 {
+				scanEvery = config.DefaultScanInterval.Std()
+			}
+			k.patterns = append(k.patterns, &patternState{
+				idx:      len(k.patterns),
+				pattern:  c.Pattern,
+				maxKeys:  c.MaxKeys,
+				scanEach: scanEvery,
+				cohort:   k.cohortFor(interval),
+			})
+		}
+	}
+	return k
+}
+
+func (k *keySampler) newTrackedKey(key string, pattern int) *trackedKey {
+	return &trackedKey{key: key, id: KeyID(k.instance, k.db, key), pattern: pattern}
+}
+
+// cohortFor returns the cohort of interval d, creating it.
+func (k *keySampler) cohortFor(d time.Duration) *cohort {
+	for _, c := range k.cohorts {
+		if c.interval == d {
+			return c
+		}
+	}
+	c := &cohort{interval: d}
+	k.cohorts = append(k.cohorts, c)
+	sort.Slice(k.cohorts, func(i, j int) bool { return k.cohorts[i].interval < k.cohorts[j].interval })
+	return c
+}
+
+func (c *cohort) add(t *trackedKey) {
+	t.cohort, t.pos = c, len(c.keys)
+	c.keys = append(c.keys, t)
+}
+
+func (c *cohort) remove(t *trackedKey) {
+	last := c.keys[len(c.keys)-1]
+	c.keys[t.pos], last.pos = last, t.pos
+	c.keys[len(c.keys)-1] = nil
+	c.keys = c.keys[:len(c.keys)-1]
+	t.cohort = nil
+}
+
+// nextTime advances a schedule that was due at or before now: the next slot keeps the phase
+// unless the sampler fell a whole interval behind.
+func nextTime(prev, now time.Time, every time.Duration) time.Time {
+	if prev.IsZero() {
+		return now.Add(every)
+	}
+	n := prev.Add(every)
+	if !n.After(now) {
+		return now.Add(every)
+	}
+	return n
+}
+
+// Run samples keys and expands patterns on their schedules until ctx is done. Each wake-up
+// first runs the due pattern scans, then one sampling round for every due cohort.
+func (k *keySampler) Run(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		now := k.now()
+		_ = k.scanDue(ctx, now)   // logs its own errors
+		_ = k.sampleDue(ctx, now) // logs its own errors
+		next, ok := k.nextDue()
+		if !ok {
+			<-ctx.Done() // nothing configured
+			return
+		}
+		d := next.Sub(k.now())
+		if d < 0 {
+			d = 0
+		}
+		timer.Reset(d)
+	}
+}
+
+// nextDue is the earliest time a cohort or a pattern scan is due; false when there is nothing
+// to sample at all.
+func (k *keySampler) nextDue() (time.Time, bool) {
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for _, c := range k.cohorts {
+		consider(c.next)
+	}
+	for _, p := range k.patterns {
+		consider(p.nextScan)
+	}
+	return next, len(k.cohorts) > 0
+}
+
+// RoundTrips counts pipeline Execs and SCAN calls sent so far.
+func (k *keySampler) RoundTrips() int64 { return k.roundTrips.Load() }
+
+// Keys returns the tracked keys' snapshots sorted by key (exact keys and the keys patterns
+// track one by one). It never sends a command; safe concurrently with Run.
+func (k *keySampler) Keys() []KeySnapshot {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.dirty {
+		k.sorted = k.sorted[:0]
+		for _, t := range k.owners {
+			k.sorted = append(k.sorted, t)
+		}
+		sort.Slice(k.sorted, func(i, j int) bool { return k.sorted[i].key < k.sorted[j].key })
+		k.dirty = false
+	}
+	out := make([]KeySnapshot, len(k.sorted))
+	for i, t := range k.sorted {
+		s := &out[i]
+		s.ID, s.Instance, s.DB, s.Key = t.id, k.instance, k.db, t.key
+		if t.pattern >= 0 {
+			s.Pattern = k.patterns[t.pattern].pattern
+		}
+		s.Type = t.typ
+		if s.Type == "" {
+			s.Type = typeNone
+		}
+		s.Interval = t.cohort.interval
+		s.Exists, s.Length, s.HasLength = t.exists, t.length, t.hasLength
+		s.MemoryBytes, s.TTLSeconds, s.Groups = t.memory, t.ttl, t.groups
+		if t.lastSampled != 0 {
+			s.LastSampled = time.UnixMilli(t.lastSampled)
+		}
+		s.Error = t.err
+	}
+	return out
+}
+
+// Patterns returns the patterns' snapshots in config order. It never sends a command; safe
+// concurrently with Run.
+func (k *keySampler) Patterns() []PatternSnapshot {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]PatternSnapshot, len(k.patterns))
+	for i, p := range k.patterns {
+		out[i] = PatternSnapshot{
+			Instance:  k.instance,
+			DB:        k.db,
+			Pattern:   p.pattern,
+			Matched:   p.matched,
+			Tracked:   p.tracked,
+			MaxKeys:   p.maxKeys,
+			LengthSum: p.lengthSum,
+			LastScan:  p.lastScan,
+			Error:     p.err,
+		}
+	}
+	return out
+}
+
+// dropKey stops tracking a pattern-found key. Callers hold mu.
+func (k *keySampler) dropKey(t *trackedKey) {
+	if t.dropped {
+		return
+	}
+	t.dropped = true
+	if t.cohort != nil {
+		t.cohort.remove(t)
+	}
+	if k.owners[t.key] == t {
+		delete(k.owners, t.key)
+	}
+	if t.pattern >= 0 {
+		k.patterns[t.pattern].tracked--
+	}
+	k.dirty = true
+}
+
+// write hands samples to the Writer, logging a failure once per change of state.
+func (k *keySampler) write(samples []tsdb.Sample) {
+	if len(samples) == 0 {
+		return
+	}
+	err := k.writer.Write(samples)
+	switch {
+	case err != nil && !k.writeFailing:
+		k.writeFailing = true
+		k.log.Warn("cannot store key samples", "instance", k.instance, "error", err)
+	case err == nil && k.writeFailing:
+		k.writeFailing = false
+		k.log.Info("storing key samples works again", "instance", k.instance)
+	}
+}
+
+// keyLabels are the labels of a key's series; the samples of one key share them read-only
+// (full slice expression: appending group labels copies).
+func (k *keySampler) keyLabels(key, typ string) []tsdb.Label {
+	if typ == "" {
+		typ = typeNone
+	}
+	l := []tsdb.Label{
+		{Name: "instance", Value: k.instance},
+		{Name: "db", Value: k.dbLabel},
+		{Name: "key", Value: key},
+		{Name: "type", Value: typ},
+	}
+	return l[:4:4]
+}
+
+// logKey shortens a key name for logs (names may be huge or binary; never in full).
+func logKey(key string) string {
+	const max = 200
+	if len(key) > max {
+		return key[:max] + "..."
+	}
+	return key
+}
+
+// Counts returns how many keys are tracked one by one and how many patterns are watched.
+func (k *keySampler) Counts() (keys, patterns int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.owners), len(k.patterns)
+}

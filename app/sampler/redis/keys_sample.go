@@ -1,0 +1,386 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// sampleDue runs one sampling round at now: every cohort due at or before now is sampled, all
+// of them in the same pipelined batches, and the cohorts are rescheduled. Patterns whose
+// interval was due also get redis_pattern_keys and redis_pattern_length.
+//
+// It returns the I/O error (or timeout) that aborted the round: samples of batches already
+// sent stay written, nothing more is written for the round, and state is kept so the next
+// round retries. Reply errors for single keys are not returned: they land on KeySnapshot.Error.
+// When the instance is down (Up reports false) the round is skipped and nothing is written.
+// Round goroutine only.
+func (k *keySampler) sampleDue(ctx context.Context, now time.Time) error {
+	var due []*trackedKey
+	anyDue := false
+	for _, c := range k.cohorts {
+		c.due = !c.next.After(now)
+		if !c.due {
+			continue
+		}
+		anyDue = true
+		c.next = nextTime(c.next, now, c.interval)
+		due = append(due, c.keys...)
+	}
+	if !anyDue || (k.up != nil && !k.up()) {
+		return nil
+	}
+	if err := k.sampleKeys(ctx, now, due); err != nil {
+		if !k.sampleFailing && ctx.Err() == nil {
+			k.sampleFailing = true
+			k.log.Warn("cannot sample keys", "instance", k.instance, "db", k.db, "error", err)
+		}
+		return fmt.Errorf("cannot sample keys of %s: %w", k.instance, err)
+	}
+	if k.sampleFailing {
+		k.sampleFailing = false
+		k.log.Info("sampling keys works again", "instance", k.instance, "db", k.db)
+	}
+	var samples []tsdb.Sample
+	for _, p := range k.patterns {
+		if p.cohort.due && !p.lastScan.IsZero() && !p.lastScan.Equal(now) {
+			samples = k.patternTotals(p, now, samples)
+		}
+	}
+	k.write(samples)
+	return nil
+}
+
+// sampleKeys samples keys at now: a detection pass for keys of unknown type (or seen missing),
+// then the sampling pass; keys whose type changed under it (WRONGTYPE) are detected and
+// sampled once more within the round.
+func (k *keySampler) sampleKeys(ctx context.Context, now time.Time, keys []*trackedKey) error {
+	for _, t := range keys {
+		t.missingNow, t.skipNow = false, false
+	}
+	if err := k.detectKeys(ctx, keys); err != nil {
+		return err
+	}
+	redo, err := k.samplePass(ctx, now, keys, false)
+	if err != nil || len(redo) == 0 {
+		return err
+	}
+	for _, t := range redo {
+		t.missingNow, t.skipNow, t.needDetect = false, false, true
+	}
+	if err := k.detectKeys(ctx, redo); err != nil {
+		return err
+	}
+	_, err = k.samplePass(ctx, now, redo, true)
+	return err
+}
+
+// detectKeys detects the type of the keys that need it. A key found missing is marked
+// missingNow (its last known type label is kept); a reply error marks it skipNow and records
+// the error on the key.
+func (k *keySampler) detectKeys(ctx context.Context, keys []*trackedKey) error {
+	var need []*trackedKey
+	var names []string
+	for _, t := range keys {
+		if t.needDetect {
+			need = append(need, t)
+			names = append(names, t.key)
+		}
+	}
+	return k.detectTypes(ctx, names, func(i int, typ string, err error) {
+		t := need[i]
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		switch {
+		case err != nil:
+			k.setKeyErr(t, err)
+			t.skipNow = true
+		case typ == typeNone:
+			t.missingNow = true
+		default:
+			t.typ, t.needDetect = typ, false
+		}
+	})
+}
+
+// sampleOp is one key's commands in a sampling batch. Each reply stays on its own command
+// object, so a failing command can never shift replies onto another key.
+type sampleOp struct {
+	t         *trackedKey
+	length    *goredis.IntCmd    // LLEN/SCARD/...; nil for module types and "none"
+	typeCheck *goredis.StatusCmd // TYPE, for module types (no length to catch a type change)
+	head      *goredis.StringCmd // GETRANGE key 0 3, for strings (a string replaced by a HyperLogLog)
+	pttl      *goredis.IntCmd
+	mem       *goredis.IntCmd // MEMORY USAGE when due
+	groups    *goredis.Cmd    // XINFO GROUPS, for streams
+}
+
+// newSampleOp builds t's commands, appending them to cmds. A key detected missing this round
+// needs none.
+func (k *keySampler) newSampleOp(ctx context.Context, t *trackedKey, nowNS int64, cmds []goredis.Cmder) (sampleOp, []goredis.Cmder) {
+	op := sampleOp{t: t}
+	if t.missingNow {
+		return op, cmds
+	}
+	if c := lengthCommand(t.typ); c != "" {
+		op.length = goredis.NewIntCmd(ctx, c, t.key)
+		cmds = append(cmds, op.length)
+	} else if isModuleType(t.typ) {
+		op.typeCheck = goredis.NewStatusCmd(ctx, "type", t.key)
+		cmds = append(cmds, op.typeCheck)
+	}
+	if t.typ == typeString {
+		op.head = goredis.NewStringCmd(ctx, "getrange", t.key, 0, 3)
+		cmds = append(cmds, op.head)
+	}
+	op.pttl = goredis.NewIntCmd(ctx, "pttl", t.key)
+	cmds = append(cmds, op.pttl)
+	if k.memEvery > 0 && !k.memRefused && t.nextMemory <= nowNS {
+		op.mem = goredis.NewIntCmd(ctx, "memory", "usage", t.key, "samples", k.memSamples)
+		cmds = append(cmds, op.mem)
+	}
+	if t.typ == typeStream {
+		op.groups = goredis.NewCmd(ctx, "xinfo", "groups", t.key)
+		cmds = append(cmds, op.groups)
+	}
+	return op, cmds
+}
+
+// samplePass sends the sampling commands of keys in batches of at most batchSize commands (a
+// key's commands never straddle two batches), then turns each batch's replies into series,
+// written with one Writer.Write per batch. It returns the keys whose type changed under it;
+// with final set those get an error instead.
+func (k *keySampler) samplePass(ctx context.Context, now time.Time, keys []*trackedKey, final bool) ([]*trackedKey, error) {
+	var redo []*trackedKey
+	nowNS := now.UnixNano()
+	ops := make([]sampleOp, 0, min(len(keys), k.batchSize))
+	cmds := make([]goredis.Cmder, 0, min(len(keys)*2, k.batchSize+8))
+	var one []goredis.Cmder // one key's commands
+	flush := func() error {
+		if err := k.exec(ctx, cmds); err != nil {
+			return err
+		}
+		redo = k.applyBatch(ops, now, final, redo)
+		ops, cmds = ops[:0], cmds[:0]
+		return nil
+	}
+	for _, t := range keys {
+		if t.skipNow || t.dropped {
+			continue
+		}
+		var op sampleOp
+		op, one = k.newSampleOp(ctx, t, nowNS, one[:0])
+		if len(cmds) > 0 && len(cmds)+len(one) > k.batchSize {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		cmds = append(cmds, one...)
+		ops = append(ops, op)
+	}
+	if len(ops) > 0 {
+		if err := flush(); err != nil {
+			return nil, err
+		}
+	}
+	return redo, nil
+}
+
+// applyBatch records the replies of one executed batch and writes its samples.
+func (k *keySampler) applyBatch(ops []sampleOp, now time.Time, final bool, redo []*trackedKey) []*trackedKey {
+	samples := make([]tsdb.Sample, 0, 4*len(ops))
+	k.mu.Lock()
+	for i := range ops {
+		var again bool
+		samples, again = k.applyOp(&ops[i], now, final, samples)
+		if again {
+			redo = append(redo, ops[i].t)
+		}
+	}
+	k.mu.Unlock()
+	k.write(samples)
+	return redo
+}
+
+// typeChanged reports whether the replies show that the key is no longer of the detected type.
+func (op *sampleOp) typeChanged() (bool, error) {
+	var buf [6]error
+	errs := buf[:0]
+	errs = append(errs, op.pttl.Err())
+	if op.length != nil {
+		errs = append(errs, op.length.Err())
+	}
+	if op.typeCheck != nil {
+		errs = append(errs, op.typeCheck.Err())
+	}
+	if op.head != nil {
+		errs = append(errs, op.head.Err())
+	}
+	if op.mem != nil {
+		errs = append(errs, op.mem.Err())
+	}
+	if op.groups != nil {
+		errs = append(errs, op.groups.Err())
+	}
+	for _, err := range errs {
+		if isWrongType(err) {
+			return true, err
+		}
+	}
+	t := op.t
+	if op.typeCheck != nil {
+		if typ, err := op.typeCheck.Result(); err == nil && typ != t.typ {
+			return true, fmt.Errorf("type changed from %s to %s", t.typ, typ)
+		}
+	}
+	if op.head != nil {
+		if head, err := op.head.Result(); err == nil && head == hllMagic {
+			return true, errors.New("type changed from string to hyperloglog")
+		}
+	}
+	if t.typ == "" || t.typ == typeNone {
+		return true, errors.New("key appeared with an unknown type")
+	}
+	return false, nil
+}
+
+// applyOp turns one key's replies into state and samples. It reports true when the key
+// changed type under the round and must be detected and sampled again (never when final).
+// Callers hold mu.
+func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb.Sample) ([]tsdb.Sample, bool) {
+	t := op.t
+	ts := now.UnixMilli()
+	if t.missingNow {
+		return k.applyMissing(t, ts, out), false
+	}
+	pttl, err := op.pttl.Result()
+	if err == nil && pttl == -2 {
+		return k.applyMissing(t, ts, out), false
+	}
+	if changed, why := op.typeChanged(); changed {
+		t.needDetect = true
+		if !final {
+			return out, true
+		}
+		k.setKeyErr(t, why)
+		return out, false
+	}
+	if err != nil {
+		k.setKeyErr(t, err)
+		return out, false
+	}
+
+	var keyErr error
+	note := func(e error) {
+		if keyErr == nil {
+			keyErr = e
+		}
+	}
+	labels := k.keyLabels(t.key, t.typ)
+	t.exists, t.lastSampled = true, ts
+	t.ttl = -1
+	if pttl >= 0 {
+		t.ttl = float64(pttl) / 1000
+	}
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: labels, Timestamp: ts, Value: 1})
+	if op.length != nil {
+		if n, e := op.length.Result(); e == nil {
+			t.length, t.hasLength = n, true
+			out = append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: float64(n)})
+		} else {
+			note(e)
+		}
+	} else {
+		t.length, t.hasLength = 0, false
+	}
+	out = append(out, tsdb.Sample{Name: "redis_key_ttl_seconds", Labels: labels, Timestamp: ts, Value: t.ttl})
+	if op.mem != nil {
+		n, e := op.mem.Result()
+		switch {
+		case e == nil:
+			t.memory, t.nextMemory = n, now.Add(k.memEvery).UnixNano()
+			out = append(out, tsdb.Sample{Name: "redis_key_memory_bytes", Labels: labels, Timestamp: ts, Value: float64(n)})
+		case errors.Is(e, goredis.Nil): // deleted between commands
+		case isCommandRefused(e):
+			k.refuseMemory(e)
+		default:
+			note(e)
+		}
+	}
+	if op.groups != nil {
+		v, e := op.groups.Result()
+		var groups []StreamGroup
+		if e == nil {
+			groups, e = parseGroups(v)
+		}
+		if e != nil {
+			note(e)
+		} else {
+			t.groups = groups
+			for _, g := range groups {
+				gl := append(labels, tsdb.Label{Name: "group", Value: g.Name}) // copies: cap(labels) == len
+				out = append(out, tsdb.Sample{Name: "redis_stream_group_pending", Labels: gl, Timestamp: ts, Value: float64(g.Pending)})
+				if g.Lag >= 0 {
+					out = append(out, tsdb.Sample{Name: "redis_stream_group_lag", Labels: gl, Timestamp: ts, Value: float64(g.Lag)})
+				}
+			}
+		}
+	} else {
+		t.groups = nil
+	}
+	k.setKeyErr(t, keyErr)
+	return out, false
+}
+
+// applyMissing records a key that does not exist. An exact key reports redis_key_exists 0 and
+// redis_key_length 0 (an empty list does not exist in Redis) every round, under its last known
+// type label; a pattern-found key reports redis_key_exists 0 once and stops being tracked.
+// Callers hold mu.
+func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []tsdb.Sample {
+	if t.typ == "" {
+		t.typ = typeNone
+	}
+	t.exists, t.length, t.hasLength, t.ttl, t.memory, t.groups = false, 0, true, 0, 0, nil
+	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
+	k.setKeyErr(t, nil)
+	labels := k.keyLabels(t.key, t.typ)
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: labels, Timestamp: ts, Value: 0})
+	if t.pattern < 0 {
+		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})
+	}
+	k.dropKey(t)
+	return out
+}
+
+// setKeyErr records the key's reply error (nil clears it), logging once per change.
+// Callers hold mu.
+func (k *keySampler) setKeyErr(t *trackedKey, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg == t.err {
+		return
+	}
+	if msg != "" {
+		k.log.Warn("cannot sample key", "instance", k.instance, "db", k.db, "key", logKey(t.key), "error", msg)
+	} else {
+		k.log.Info("sampling key works again", "instance", k.instance, "db", k.db, "key", logKey(t.key))
+	}
+	t.err = msg
+}
+
+// refuseMemory stops asking for MEMORY USAGE on this instance after the server refused it.
+func (k *keySampler) refuseMemory(err error) {
+	if k.memRefused {
+		return
+	}
+	k.memRefused = true
+	k.log.Warn("MEMORY USAGE refused; key memory is no longer sampled on this instance",
+		"instance", k.instance, "error", err)
+}

@@ -1,0 +1,206 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/redwatch/redwatch/app/config"
+)
+
+// ManagerOptions configure a Manager; they apply to every instance.
+type ManagerOptions struct {
+	DataDir     string        // storage path (slowlogs are kept under it); "": memory only
+	SlowCommand time.Duration // log.slow_command; 0: off
+	Writer      Writer
+	Logger      *slog.Logger // logger="sampler.redis"; nil: discard
+	SlowLogger  *slog.Logger // logger="slow"
+}
+
+// Manager owns one Sampler per watched instance. Set replaces the instance list at any time
+// (instances that did not change keep running); Run starts and stops them. Its read methods
+// may be called from any goroutine and never send commands to Redis.
+type Manager struct {
+	opts ManagerOptions
+
+	mu      sync.Mutex
+	ctx     context.Context // Run's context; nil before Run
+	running map[string]*managed
+	wg      sync.WaitGroup
+}
+
+type managed struct {
+	s      *Sampler
+	cancel context.CancelFunc // nil until started
+	done   chan struct{}
+}
+
+// NewManager builds the samplers of instances (validated, defaults applied) without starting
+// them.
+func NewManager(opts ManagerOptions, instances []config.Redis) (*Manager, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	// go-redis logs pool troubles (each failed dial) through a package-level logger; send it to
+	// slog at debug so every line stays JSON and a down instance is logged once per state
+	// change, by its Sampler.
+	goredis.SetLogger(goredisLog{opts.Logger})
+	m := &Manager{opts: opts, running: map[string]*managed{}}
+	if err := m.Set(instances); err != nil {
+		m.closeAll()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Set makes instances the watched set: new names start, removed ones stop, changed ones
+// restart with their new configuration, unchanged ones keep running (and their state).
+func (m *Manager) Set(instances []config.Redis) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want := map[string]config.Redis{}
+	for _, r := range instances {
+		if _, dup := want[r.Name]; dup {
+			return fmt.Errorf("cannot watch redis %q twice", r.Name)
+		}
+		want[r.Name] = r
+	}
+	for name, ms := range m.running {
+		if r, ok := want[name]; !ok || !reflect.DeepEqual(r, ms.s.Config()) {
+			m.stop(ms)
+			delete(m.running, name)
+		}
+	}
+	for name, r := range want {
+		if _, ok := m.running[name]; ok {
+			continue
+		}
+		s, err := New(Options{Config: r, DataDir: m.opts.DataDir, SlowCommand: m.opts.SlowCommand,
+			Writer: m.opts.Writer, Logger: m.opts.Logger, SlowLogger: m.opts.SlowLogger})
+		if err != nil {
+			return err
+		}
+		ms := &managed{s: s, done: make(chan struct{})}
+		m.running[name] = ms
+		if m.ctx != nil {
+			m.start(ms)
+		}
+	}
+	return nil
+}
+
+// start runs ms under Run's context; m.mu is held.
+func (m *Manager) start(ms *managed) {
+	ctx, cancel := context.WithCancel(m.ctx)
+	ms.cancel = cancel
+	m.wg.Go(func() {
+		defer close(ms.done)
+		ms.s.Run(ctx)
+	})
+}
+
+// stop stops ms (when started), waits for it and closes its client; m.mu is held.
+func (m *Manager) stop(ms *managed) {
+	if ms.cancel != nil {
+		ms.cancel()
+		<-ms.done
+	}
+	_ = ms.s.Close()
+}
+
+// Run starts every sampler and returns once ctx is done and all have stopped.
+func (m *Manager) Run(ctx context.Context) {
+	m.mu.Lock()
+	m.ctx = ctx
+	for _, ms := range m.running {
+		m.start(ms)
+	}
+	m.mu.Unlock()
+	<-ctx.Done()
+	m.wg.Wait()
+	m.mu.Lock()
+	m.ctx = nil
+	m.mu.Unlock()
+	m.closeAll()
+}
+
+func (m *Manager) closeAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, ms := range m.running {
+		_ = ms.s.Close()
+	}
+}
+
+// samplers returns the current samplers sorted by name.
+func (m *Manager) samplers() []*Sampler {
+	m.mu.Lock()
+	out := make([]*Sampler, 0, len(m.running))
+	for _, ms := range m.running {
+		out = append(out, ms.s)
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Instances returns every instance's snapshot, sorted by name.
+func (m *Manager) Instances() []InstanceSnapshot {
+	ss := m.samplers()
+	out := make([]InstanceSnapshot, len(ss))
+	for i, s := range ss {
+		out[i] = s.Snapshot()
+	}
+	return out
+}
+
+// Instance returns one instance's snapshot.
+func (m *Manager) Instance(name string) (InstanceSnapshot, bool) {
+	m.mu.Lock()
+	ms, ok := m.running[name]
+	m.mu.Unlock()
+	if !ok {
+		return InstanceSnapshot{}, false
+	}
+	return ms.s.Snapshot(), true
+}
+
+// Keys returns every tracked key, sorted by instance, then key.
+func (m *Manager) Keys() []KeySnapshot {
+	var out []KeySnapshot
+	for _, s := range m.samplers() {
+		out = append(out, s.Keys()...)
+	}
+	return out
+}
+
+// Patterns returns every watched pattern, by instance, then configuration order.
+func (m *Manager) Patterns() []PatternSnapshot {
+	var out []PatternSnapshot
+	for _, s := range m.samplers() {
+		out = append(out, s.Patterns()...)
+	}
+	return out
+}
+
+// LastDurations returns each instance's latest round duration, by name (for selfmon).
+func (m *Manager) LastDurations() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, s := range m.samplers() {
+		out[s.Name()] = s.LastDuration()
+	}
+	return out
+}
+
+// goredisLog adapts slog to go-redis's logger.
+type goredisLog struct{ log *slog.Logger }
+
+func (l goredisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug(fmt.Sprintf(format, v...), "source", "go-redis")
+}

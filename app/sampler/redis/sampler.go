@@ -1,0 +1,393 @@
+package redis
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+const (
+	slowlogKept  = 256 // slowlog entries kept per instance
+	slowlogFetch = 128 // SLOWLOG GET count per round
+	// Retries of a down instance wait 1 s, 2 s, 4 s, ... up to this, while redis_up 0 is still
+	// written every interval.
+	maxRetryBackoff = 30 * time.Second
+	poolSize        = 3 // instance round, key rounds, pattern scans
+)
+
+// Options configure a Sampler.
+type Options struct {
+	// Config is the instance, validated and with defaults applied.
+	Config config.Redis
+	// DataDir is the storage path; the slowlog is kept in DataDir/slowlog/NAME.json. "" keeps
+	// it in memory only.
+	DataDir string
+	// SlowCommand: a command (or pipeline) slower than this is logged at warn on SlowLogger.
+	// 0 turns that off.
+	SlowCommand time.Duration
+	Writer      Writer
+	Logger      *slog.Logger // nil: discard
+	SlowLogger  *slog.Logger // logger="slow"; nil: Logger
+}
+
+// Sampler watches one Redis instance: one long-lived go-redis client, an instance round every
+// interval (PING, then INFO, CLIENT LIST and SLOWLOG in one pipelined round trip) and a key
+// sampler for its keys and patterns. Build it with New, drive it with Run (once), read it with
+// Snapshot, Keys and Patterns from any goroutine, and Close it after Run returns.
+type Sampler struct {
+	cfg     config.Redis
+	client  *goredis.Client
+	keys    *keySampler
+	slowlog *slowlogStore
+	w       Writer
+	log     *slog.Logger
+
+	up atomic.Bool
+
+	// Owned by the goroutine running Run.
+	prev           *infoRound
+	failures       int
+	retryAt        time.Time
+	downSince      time.Time
+	clientsRefused bool
+
+	mu           sync.Mutex // guards snap and lastDuration
+	snap         InstanceSnapshot
+	lastDuration time.Duration
+}
+
+// New builds the Sampler and its client; it connects lazily, so an absent Redis is not an
+// error here (it shows as down). Errors are configuration problems (the slowlog file).
+func New(opts Options) (*Sampler, error) {
+	cfg := opts.Config
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("instance", cfg.Name)
+	if opts.Writer == nil {
+		return nil, errors.New("cannot create redis sampler: Writer is nil")
+	}
+	path := ""
+	if opts.DataDir != "" {
+		path = filepath.Join(opts.DataDir, "slowlog", cfg.Name+".json")
+	}
+	sl, err := newSlowlogStore(path, slowlogKept)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the slowlog of redis %q: %w", cfg.Name, err)
+	}
+	client := goredis.NewClient(clientOptions(cfg))
+	slow := opts.SlowLogger
+	if slow == nil {
+		slow = log
+	}
+	if opts.SlowCommand > 0 {
+		client.AddHook(slowHook{threshold: opts.SlowCommand, log: slow.With("instance", cfg.Name)})
+	}
+	s := &Sampler{cfg: cfg, client: client, slowlog: sl, w: opts.Writer, log: log}
+	s.keys = newKeySampler(keyOptions{
+		Instance:       cfg.Name,
+		DB:             cfg.DB,
+		Client:         client,
+		Keys:           cfg.Keys,
+		MemoryInterval: cfg.KeyMemoryInterval.Std(),
+		MemorySamples:  cfg.KeyMemorySamples,
+		Timeout:        cfg.Timeout.Std(),
+		Writer:         opts.Writer,
+		Logger:         log,
+		Up:             s.up.Load,
+	})
+	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(), Slowlog: sl.entries()}
+	return s, nil
+}
+
+// clientOptions maps an instance's configuration to go-redis options: RESP2 and no CLIENT
+// SETINFO (Redis 6 and managed servers), no automatic retries (a failed round is the signal),
+// a small pool, and every command bounded by timeout.
+func clientOptions(cfg config.Redis) *goredis.Options {
+	t := cfg.Timeout.Std()
+	o := &goredis.Options{
+		Addr:            cfg.Addr,
+		Username:        cfg.Username,
+		Password:        cfg.Password,
+		DB:              cfg.DB,
+		ClientName:      "redwatch",
+		Protocol:        2,
+		DisableIdentity: true,
+		DialTimeout:     t,
+		DialerRetries:   1, // a failed round is the retry signal; see Sampler.Run
+
+		ReadTimeout:           t,
+		WriteTimeout:          t,
+		PoolTimeout:           t,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            -1,
+		PoolSize:              poolSize,
+		MaxIdleConns:          poolSize,
+	}
+	if cfg.TLS {
+		host, _, _ := net.SplitHostPort(cfg.Addr)
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	}
+	return o
+}
+
+// Name is the instance name.
+func (s *Sampler) Name() string { return s.cfg.Name }
+
+// Config is the configuration the Sampler runs with.
+func (s *Sampler) Config() config.Redis { return s.cfg }
+
+// Run samples until ctx is done: the instance round every interval (retrying a down instance
+// with capped exponential backoff in between), and the keys on their own schedules.
+func (s *Sampler) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.keys.Run(ctx) })
+	defer wg.Wait()
+
+	interval := s.cfg.Interval.Std()
+	next := time.Now()
+	for {
+		wake := next
+		if !s.up.Load() && !s.retryAt.IsZero() && s.retryAt.Before(wake) {
+			wake = s.retryAt
+		}
+		t := time.NewTimer(time.Until(wake))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		if !now.Before(next) {
+			s.Round(ctx, now)
+			for !next.After(now) {
+				next = next.Add(interval)
+			}
+		} else if !s.up.Load() && !now.Before(s.retryAt) {
+			s.Round(ctx, now) // an early retry of a down instance
+		}
+	}
+}
+
+// Round runs one instance round at now and writes its samples. A down instance is not asked
+// again before its retry time: the round then only writes redis_up 0. Not safe for concurrent
+// use; Run calls it.
+func (s *Sampler) Round(ctx context.Context, now time.Time) {
+	ts := now.UnixMilli()
+	if !s.up.Load() && now.Before(s.retryAt) {
+		s.write([]tsdb.Sample{s.sample("redis_up", ts, 0)})
+		s.mu.Lock()
+		s.snap.LastRunAt = now
+		s.mu.Unlock()
+		return
+	}
+	t0 := time.Now()
+	samples, snap, err := s.collect(ctx, now)
+	d := time.Since(t0)
+	if err != nil {
+		s.markDown(now, err)
+		s.write([]tsdb.Sample{s.sample("redis_up", ts, 0)})
+		s.mu.Lock()
+		s.snap.Up, s.snap.Error, s.snap.LastRunAt = false, err.Error(), now
+		s.lastDuration = d
+		s.mu.Unlock()
+		return
+	}
+	s.markUp(now)
+	s.write(samples)
+	s.mu.Lock()
+	s.snap = snap
+	s.lastDuration = d
+	s.mu.Unlock()
+}
+
+// collect asks Redis for one round: PING (its round trip is redis_ping_latency_seconds), then
+// INFO all, CLIENT LIST, SLOWLOG GET and SLOWLOG LEN pipelined in one round trip. An error
+// means the instance is down; a refused CLIENT LIST or SLOWLOG (managed Redis) is not.
+func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, InstanceSnapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
+	defer cancel()
+	ts := now.UnixMilli()
+
+	p0 := time.Now()
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return nil, InstanceSnapshot{}, describe(err)
+	}
+	ping := time.Since(p0)
+
+	pipe := s.client.Pipeline()
+	infoCmd := pipe.Info(ctx, "all")
+	var clientsCmd *goredis.StringCmd
+	if !s.clientsRefused {
+		clientsCmd = pipe.ClientList(ctx)
+	}
+	slowCmd := pipe.SlowLogGet(ctx, slowlogFetch)
+	slowLenCmd := pipe.Do(ctx, "slowlog", "len")
+	_, _ = pipe.Exec(ctx) // errors are per command, below
+	info, err := infoCmd.Result()
+	if err != nil {
+		return nil, InstanceSnapshot{}, describe(err)
+	}
+
+	snap := s.Snapshot()
+	snap.Up, snap.Error, snap.LastSeen, snap.LastRunAt, snap.PingLatency = true, "", now, now, ping
+	samples := make([]tsdb.Sample, 0, 128)
+	samples = append(samples, s.sample("redis_up", ts, 1), s.sample("redis_ping_latency_seconds", ts, ping.Seconds()))
+	cur := &infoRound{at: now, info: parseInfo(info)}
+	samples = infoSamples(samples, s.cfg.Name, ts, cur, s.prev, &snap)
+	s.prev = cur
+
+	if clientsCmd != nil {
+		text, err := clientsCmd.Result()
+		switch {
+		case err == nil:
+			snap.Clients, snap.ClientsError = parseClientList(text, now), ""
+			samples = clientSamples(samples, s.cfg.Name, ts, snap.Clients)
+		case isReplyError(err):
+			// Refused (ACL, renamed command): say so once and stop asking.
+			s.clientsRefused = true
+			snap.Clients, snap.ClientsError = nil, "CLIENT LIST refused: "+err.Error()
+			s.log.Warn("CLIENT LIST refused; the client list stays empty", "error", err)
+		default:
+			return nil, InstanceSnapshot{}, describe(err)
+		}
+	}
+	if entries, err := slowCmd.Result(); err == nil {
+		if n, err := s.slowlog.add(entries); err != nil {
+			s.log.Warn("cannot keep the slowlog", "error", err)
+		} else if n > 0 {
+			snap.Slowlog = s.slowlog.entries()
+		}
+	}
+	if n, err := slowLenCmd.Int64(); err == nil {
+		snap.SlowlogLength = n
+		samples = append(samples, s.sample("redis_slowlog_length", ts, float64(n)))
+	}
+	snap.KeysWatched, snap.PatternsWatched = s.keys.Counts()
+	return samples, snap, nil
+}
+
+// markDown records a failed round; the state change (not every failure) is logged.
+func (s *Sampler) markDown(now time.Time, err error) {
+	s.failures++
+	backoff := time.Second << min(s.failures-1, 5)
+	s.retryAt = now.Add(min(backoff, maxRetryBackoff))
+	if s.up.Swap(false) || s.downSince.IsZero() {
+		s.downSince = now
+		s.log.Warn("redis down", "addr", s.cfg.Addr, "error", err.Error())
+	}
+}
+
+// markUp records a successful round and logs the recovery.
+func (s *Sampler) markUp(now time.Time) {
+	if !s.up.Swap(true) {
+		if !s.downSince.IsZero() {
+			s.log.Info("redis up again", "addr", s.cfg.Addr, "down_for", now.Sub(s.downSince).Round(time.Millisecond).String())
+		} else {
+			s.log.Info("redis up", "addr", s.cfg.Addr)
+		}
+	}
+	s.failures, s.retryAt, s.downSince = 0, time.Time{}, time.Time{}
+}
+
+func (s *Sampler) sample(name string, ts int64, v float64) tsdb.Sample {
+	return tsdb.Sample{Name: name, Labels: []tsdb.Label{{Name: "instance", Value: s.cfg.Name}}, Timestamp: ts, Value: v}
+}
+
+func (s *Sampler) write(samples []tsdb.Sample) {
+	if err := s.w.Write(samples); err != nil {
+		s.log.Error("cannot store redis samples", "error", err)
+	}
+}
+
+// Up reports whether the last round reached the instance.
+func (s *Sampler) Up() bool { return s.up.Load() }
+
+// Snapshot returns the instance's state after its latest round.
+func (s *Sampler) Snapshot() InstanceSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snap
+}
+
+// LastDuration is how long the latest instance round took.
+func (s *Sampler) LastDuration() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastDuration
+}
+
+// Keys returns the snapshots of the tracked keys, sorted by key.
+func (s *Sampler) Keys() []KeySnapshot { return s.keys.Keys() }
+
+// Patterns returns the snapshots of the watched patterns, in configuration order.
+func (s *Sampler) Patterns() []PatternSnapshot { return s.keys.Patterns() }
+
+// RoundTrips counts the round trips the key sampler sent so far.
+func (s *Sampler) RoundTrips() int64 { return s.keys.RoundTrips() }
+
+// Close closes the client; call it after Run returned.
+func (s *Sampler) Close() error { return s.client.Close() }
+
+// describe turns a go-redis error into a short, secret-free reason for logs and /health.
+func describe(err error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("timeout: %w", err)
+	case isReplyError(err) && strings.HasPrefix(err.Error(), "NOAUTH"),
+		isReplyError(err) && strings.HasPrefix(err.Error(), "WRONGPASS"):
+		return fmt.Errorf("authentication failed (check username/password): %w", err)
+	}
+	return err
+}
+
+// slowHook logs commands and pipelines slower than threshold at warn, without arguments other
+// than the command name and a truncated key.
+type slowHook struct {
+	threshold time.Duration
+	log       *slog.Logger
+}
+
+func (h slowHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h slowHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		t0 := time.Now()
+		err := next(ctx, cmd)
+		if d := time.Since(t0); d > h.threshold {
+			attrs := []any{"cmd", cmd.Name(), "duration_ms", float64(d.Microseconds()) / 1000}
+			if args := cmd.Args(); len(args) > 1 && cmd.Name() != "auth" && cmd.Name() != "hello" {
+				attrs = append(attrs, "key", logKey(fmt.Sprint(args[1])))
+			}
+			h.log.Warn("slow redis command", attrs...)
+		}
+		return err
+	}
+}
+
+func (h slowHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		t0 := time.Now()
+		err := next(ctx, cmds)
+		if d := time.Since(t0); d > h.threshold && len(cmds) > 0 {
+			h.log.Warn("slow redis pipeline", "cmds", len(cmds), "first_cmd", cmds[0].Name(), "duration_ms", float64(d.Microseconds())/1000)
+		}
+		return err
+	}
+}

@@ -1,0 +1,270 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/app/redistest"
+)
+
+// newTestInstance returns a Sampler for addr (defaults applied) writing to a recorder, with
+// its logs in a buffer; mod adjusts the configuration before defaults.
+func newTestInstance(t *testing.T, addr string, mod func(*config.Redis), opts func(*Options)) (*Sampler, *keyTestWriter, *bytes.Buffer) {
+	t.Helper()
+	cfg := config.Redis{Name: "main", Addr: addr, Interval: config.Duration(time.Second), Timeout: config.Duration(500 * time.Millisecond)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := &keyTestWriter{}
+	logs := &bytes.Buffer{}
+	o := Options{Config: cfg, DataDir: t.TempDir(), Writer: w,
+		Logger: slog.New(slog.NewJSONHandler(&keyTestSyncBuffer{b: logs}, nil))}
+	if opts != nil {
+		opts(&o)
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, w, logs
+}
+
+// logCount counts JSON log lines with this msg.
+func logCount(logs *bytes.Buffer, msg string) int {
+	n := 0
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var l struct{ Msg string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == msg {
+			n++
+		}
+	}
+	return n
+}
+
+func TestInstanceRoundWritesSeriesAndSnapshot(t *testing.T) {
+	srv := redistest.Start(t, "--slowlog-log-slower-than", "0")
+	srv.Do("set", "a", "1")
+	srv.Do("get", "a")
+	s, w, _ := newTestInstance(t, srv.Addr(), nil, nil)
+	ctx := context.Background()
+	now := time.Now()
+	s.Round(ctx, now)
+	got := w.take()
+	if v := keyTestValue(t, got, "redis_up", "instance", "main"); v != 1 {
+		t.Fatalf("redis_up = %v", v)
+	}
+	for _, name := range []string{"redis_ping_latency_seconds", "redis_memory_used_bytes", "redis_connected_clients",
+		"redis_commands_processed_total", "redis_slowlog_length"} {
+		if v := keyTestValue(t, got, name, "instance", "main"); name != "redis_ping_latency_seconds" && v <= 0 {
+			t.Errorf("%s = %v, want > 0", name, v)
+		}
+	}
+	if len(keyTestFind(got, "redis_db_keys", "db", "0")) != 1 || len(keyTestFind(got, "redis_clients_idle", "over", "1m")) != 1 {
+		t.Fatalf("missing keyspace or client series")
+	}
+	snap := s.Snapshot()
+	if !snap.Up || snap.Version == "" || snap.LastSeen != now || snap.SlowlogLength == 0 || len(snap.Slowlog) == 0 {
+		t.Fatalf("snapshot: %+v", snap)
+	}
+	var self bool
+	for _, c := range snap.Clients {
+		self = self || c.Name == "redwatch"
+	}
+	if !self {
+		t.Fatalf("redwatch's own connection not named in CLIENT LIST: %+v", snap.Clients)
+	}
+	// The second round has a previous one: ops/s and the hit ratio are computed over it.
+	srv.Do("get", "a")
+	srv.Do("get", "missing")
+	s.Round(ctx, now.Add(time.Second))
+	got = w.take()
+	if v := keyTestValue(t, got, "redis_keyspace_hit_ratio", "instance", "main"); v <= 0 || v >= 1 {
+		t.Fatalf("hit ratio %v, want in (0, 1)", v)
+	}
+	if !s.Snapshot().HitRatioKnown {
+		t.Fatal("hit ratio unknown after two rounds")
+	}
+}
+
+// TestInstanceDownBackoffAndRecovery: a killed server is down from the first failed round,
+// is not asked again before its retry time (but redis_up 0 is still written), comes back
+// without a new Sampler, and each state change is logged once.
+func TestInstanceDownBackoffAndRecovery(t *testing.T) {
+	srv := redistest.Start(t)
+	s, w, logs := newTestInstance(t, srv.Addr(), nil, nil)
+	ctx := context.Background()
+	t0 := time.Now()
+	s.Round(ctx, t0)
+	if !s.Up() {
+		t.Fatal("not up")
+	}
+	w.take()
+	srv.Kill()
+	s.Round(ctx, t0.Add(time.Second))
+	if s.Up() || s.Snapshot().Error == "" {
+		t.Fatalf("not down after a failed round: %+v", s.Snapshot())
+	}
+	if v := keyTestValue(t, w.take(), "redis_up", "instance", "main"); v != 0 {
+		t.Fatalf("redis_up = %v", v)
+	}
+	// Before the retry time nothing is sent, yet the round still says redis_up 0.
+	srv.Restart()
+	s.Round(ctx, t0.Add(1500*time.Millisecond))
+	if s.Up() {
+		t.Fatal("retried before the backoff elapsed")
+	}
+	if got := w.take(); len(got) != 1 || got[0].Name != "redis_up" || got[0].Value != 0 {
+		t.Fatalf("backoff round wrote %v", got)
+	}
+	// The next attempts double the wait, capped.
+	srv.Kill()
+	for i, want := range []time.Duration{2, 4, 8, 16, 30, 30} {
+		at := s.retryAt
+		s.Round(ctx, at)
+		if d := s.retryAt.Sub(at); d != want*time.Second {
+			t.Fatalf("attempt %d: next retry after %s, want %s", i, d, want*time.Second)
+		}
+	}
+	// go-redis probes a refused address once a second before dialing again, so the first
+	// retries after the restart may still fail.
+	srv.Restart()
+	for deadline := time.Now().Add(5 * time.Second); !s.Up() && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		s.Round(ctx, s.retryAt)
+	}
+	if !s.Up() || s.Snapshot().Error != "" {
+		t.Fatalf("not up again: %+v", s.Snapshot())
+	}
+	if n := logCount(logs, "redis down"); n != 1 {
+		t.Fatalf("%d \"redis down\" log lines, want 1:\n%s", n, logs)
+	}
+	if n := logCount(logs, "redis up again"); n != 1 {
+		t.Fatalf("%d \"redis up again\" log lines, want 1:\n%s", n, logs)
+	}
+}
+
+func TestInstanceACLUserAndWrongPassword(t *testing.T) {
+	srv := redistest.Start(t, "--user", "watcher", "on", ">s3cret", "~*", "&*", "+@all")
+	ctx := context.Background()
+	s, _, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.Username, r.Password = "watcher", "s3cret" }, nil)
+	s.Round(ctx, time.Now())
+	if !s.Up() {
+		t.Fatalf("ACL user: %+v", s.Snapshot())
+	}
+	bad, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.Username, r.Password = "watcher", "wrong" }, nil)
+	bad.Round(ctx, time.Now())
+	snap := bad.Snapshot()
+	if bad.Up() || !strings.Contains(snap.Error, "authentication failed") {
+		t.Fatalf("wrong password: %+v", snap)
+	}
+	if strings.Contains(snap.Error, "wrong") || strings.Contains(logs.String(), `"wrong"`) {
+		t.Fatalf("the password leaked: %q\n%s", snap.Error, logs)
+	}
+}
+
+// TestInstanceRefusedClientList: a user without CLIENT (as on managed Redis) keeps the
+// instance up; the client list says why it is empty, and CLIENT LIST is not asked again.
+func TestInstanceRefusedClientList(t *testing.T) {
+	srv := redistest.Start(t, "--user", "ro", "on", ">pw", "~*", "&*", "+@all", "-client|list")
+	s, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.Username, r.Password = "ro", "pw" }, nil)
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	s.Round(ctx, time.Now().Add(time.Second))
+	snap := s.Snapshot()
+	if !snap.Up || snap.Clients != nil || !strings.Contains(snap.ClientsError, "refused") {
+		t.Fatalf("snapshot: up=%v clients=%v err=%q", snap.Up, snap.Clients, snap.ClientsError)
+	}
+	if n := strings.Count(logs.String(), "CLIENT LIST refused"); n != 1 {
+		t.Fatalf("logged %d times, want once", n)
+	}
+}
+
+func TestInstanceSlowCommandLogged(t *testing.T) {
+	srv := redistest.Start(t)
+	slow := &bytes.Buffer{}
+	s, _, _ := newTestInstance(t, srv.Addr(), nil, func(o *Options) {
+		o.SlowCommand = time.Nanosecond
+		o.SlowLogger = slog.New(slog.NewJSONHandler(&keyTestSyncBuffer{b: slow}, nil)).With("logger", "slow")
+	})
+	s.Round(context.Background(), time.Now())
+	if !strings.Contains(slow.String(), `"msg":"slow redis command","logger":"slow","instance":"main","cmd":"ping"`) ||
+		!strings.Contains(slow.String(), `"slow redis pipeline"`) {
+		t.Fatalf("slow log:\n%s", slow)
+	}
+}
+
+// TestInstanceSlowlogSurvivesRestart: the kept slowlog is read back by a new Sampler on the
+// same data directory.
+func TestInstanceSlowlogSurvivesRestart(t *testing.T) {
+	srv := redistest.Start(t, "--slowlog-log-slower-than", "0")
+	dir := t.TempDir()
+	s, _, _ := newTestInstance(t, srv.Addr(), nil, func(o *Options) { o.DataDir = dir })
+	s.Round(context.Background(), time.Now())
+	n := len(s.Snapshot().Slowlog)
+	if n == 0 {
+		t.Fatal("no slowlog entries")
+	}
+	s.Close()
+	srv.Kill()
+	again, _, _ := newTestInstance(t, srv.Addr(), nil, func(o *Options) { o.DataDir = dir })
+	if got := len(again.Snapshot().Slowlog); got != n {
+		t.Fatalf("after restart %d entries, want %d (file %s)", got, n, filepath.Join(dir, "slowlog", "main.json"))
+	}
+}
+
+// TestManagerSetAddsRemovesAndKeeps: Set starts new instances, stops removed ones and keeps
+// unchanged ones running with their state.
+func TestManagerSetAddsRemovesAndKeeps(t *testing.T) {
+	a, b := redistest.Start(t), redistest.Start(t)
+	cfg := func(name, addr string) config.Redis {
+		r := config.Redis{Name: name, Addr: addr, Interval: config.Duration(time.Second), Timeout: config.Duration(500 * time.Millisecond)}
+		r.ApplyDefaults()
+		return r
+	}
+	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}}, []config.Redis{cfg("a", a.Addr())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitUp := func(name string) InstanceSnapshot {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if s, ok := m.Instance(name); ok && s.Up {
+				return s
+			}
+		}
+		t.Fatalf("%s not up", name)
+		return InstanceSnapshot{}
+	}
+	first := waitUp("a").LastSeen
+	if err := m.Set([]config.Redis{cfg("a", a.Addr()), cfg("b", b.Addr())}); err != nil {
+		t.Fatal(err)
+	}
+	waitUp("b")
+	if s, _ := m.Instance("a"); s.LastSeen.Before(first) || !s.Up {
+		t.Fatalf("a was restarted: %+v", s)
+	}
+	if err := m.Set([]config.Redis{cfg("b", b.Addr())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Instance("a"); ok || len(m.Instances()) != 1 {
+		t.Fatalf("a still watched: %+v", m.Instances())
+	}
+	if err := m.Set([]config.Redis{cfg("b", b.Addr()), cfg("b", a.Addr())}); err == nil {
+		t.Fatal("a duplicate name was accepted")
+	}
+}
