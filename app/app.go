@@ -20,6 +20,7 @@ import (
 	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/app/remotewrite"
 	"github.com/redwatch/redwatch/app/sampler/host"
+	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/app/web"
 	"github.com/redwatch/redwatch/tsdb"
@@ -41,6 +42,7 @@ type App struct {
 	ln       net.Listener
 	web      *web.Server
 	host     *host.Sampler          // nil when [system].enabled = false
+	redis    *redis.Manager         // one sampler per watched Redis
 	fwd      *remotewrite.Forwarder // nil unless [remote_write].url is set
 	writer   *fanout                // what samplers and ingest write to: storage, then fwd
 	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
@@ -106,6 +108,21 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		a.stats.AddSampler("host", a.host.LastDuration)
 	}
 
+	a.redis, err = redis.NewManager(redis.ManagerOptions{
+		DataDir:     cfg.Storage.Path,
+		SlowCommand: cfg.Log.SlowCommand.Std(),
+		Writer:      a.writer,
+		Logger:      lg.Named("sampler.redis"),
+		SlowLogger:  lg.Named("slow"),
+	}, cfg.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("cannot set up the redis samplers: %w", err)
+	}
+	for _, r := range cfg.Redis {
+		name := r.Name
+		a.stats.AddSampler("redis:"+name, func() time.Duration { return a.redis.LastDurations()[name] })
+	}
+
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
 	a.web = web.New(web.Options{
@@ -122,6 +139,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		Health:         checker,
 		Stats:          a.stats,
 		Ingest:         a.ingest,
+		Redis:          a.redis,
 		Logger:         lg.Named("http"),
 	})
 
@@ -164,6 +182,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
+	wg.Go(func() { a.redis.Run(sctx) })
 	wg.Go(func() { a.db.RunRollups(sctx) })
 
 	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
@@ -181,11 +200,19 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
-// targets lists what /health/targets reports: this host, then the hosts that push to the
-// ingest endpoints (a pushed host named like this one is dropped: the local sampler's entry
-// wins); Redis instances later.
+// targets lists what /health/targets reports: the watched Redis instances, this host, then
+// the hosts that push to the ingest endpoints (a pushed host named like this one is dropped:
+// the local sampler's entry wins).
 func (a *App) targets() []health.Target {
 	var out []health.Target
+	for _, r := range a.redis.Instances() {
+		t := health.Target{Kind: "redis", Name: r.Name, Up: r.Up, LastSeen: r.LastSeen, Latency: r.PingLatency,
+			Error: r.Error, Interval: r.Interval, LastRunAt: r.LastRunAt}
+		if !t.Up && t.Error == "" {
+			t.Error = "no sample yet"
+		}
+		out = append(out, t)
+	}
 	if a.host != nil {
 		at, err := a.host.LastRun()
 		t := health.Target{Kind: "host", Name: a.host.Host(), Interval: a.cfg.System.Interval.Std(), LastRunAt: at, Latency: a.host.LastDuration()}

@@ -8,6 +8,7 @@
  *   <meta name="csrf-token" content="...">   sent as X-CSRF-Token on htmx requests
  *   <body data-refresh-ms="2000">            default chart refresh period
  *   [data-theme-toggle]                      button that flips light/dark
+ *   details[data-nav-menu]                   nav menu; closed on an outside click or Escape
  *   [data-chart]                             a live uPlot line chart, configured by
  *     data-query    series selector (required)
  *     data-range    seconds of history shown (default 3600)
@@ -77,6 +78,26 @@
       e.preventDefault();
       toggleTheme();
     }
+  });
+
+  // ---------- Nav menus ([data-nav-menu] <details>) ----------
+  // They open and close without script; this closes an open one on a click outside it or on
+  // Escape, as people expect of a menu.
+  function closeNavMenus(except) {
+    document.querySelectorAll("details[data-nav-menu][open]").forEach(function (d) {
+      if (d !== except) d.removeAttribute("open");
+    });
+  }
+  document.addEventListener("click", function (e) {
+    closeNavMenus(e.target.closest && e.target.closest("details[data-nav-menu]"));
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var open = document.querySelector("details[data-nav-menu][open]");
+    if (!open) return;
+    closeNavMenus(null);
+    var s = open.querySelector("summary");
+    if (s) s.focus();
   });
 
   if (window.matchMedia) {

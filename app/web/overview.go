@@ -14,10 +14,14 @@ import (
 	"github.com/redwatch/redwatch/views/partials"
 )
 
-// showOverview renders /, or with ?fragment=host-panel&host=H only that host's live panel.
+// showOverview renders /, or with ?fragment=host-panel&host=H only that host's live panel, or
+// with ?fragment=instances only the Redis instance cards.
 func (s *Server) showOverview(c echo.Context) error {
 	now := time.Now()
-	p := pages.OverviewProps{Layout: s.layoutProps(c, "Overview", layouts.NavOverview)}
+	p := pages.OverviewProps{Layout: s.layoutProps(c, "Overview", layouts.NavOverview), Instances: s.instanceCards(now)}
+	if c.QueryParam("fragment") == pages.FragmentInstances {
+		return renderFragment(c, pages.Overview(p), pages.FragmentInstances)
+	}
 	for _, h := range s.hostNames() {
 		p.Hosts = append(p.Hosts, s.hostPanel(h, now))
 	}
@@ -119,5 +123,18 @@ func (s *Server) hostPanel(host string, now time.Time) partials.HostPanelProps {
 	}
 	p.NetRxBytesPerSec = rate("host_network_receive_bytes_total")
 	p.NetTxBytesPerSec = rate("host_network_transmit_bytes_total")
+	return p
+}
+
+// instanceCards builds the overview's Redis instance cards from the samplers' snapshots.
+func (s *Server) instanceCards(now time.Time) partials.InstanceCardsProps {
+	p := partials.InstanceCardsProps{
+		PollURL:   "/?fragment=" + pages.FragmentInstances,
+		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+	}
+	ins := s.redisSource().Instances()
+	for i := range ins {
+		p.Cards = append(p.Cards, instanceCard(&ins[i], now))
+	}
 	return p
 }

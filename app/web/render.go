@@ -29,6 +29,7 @@ func (s *Server) layoutProps(c echo.Context, title, nav string) layouts.Props {
 	if u, ok := auth.UserFrom(c); ok {
 		p.User = u.Name
 		p.Role = string(u.Role)
+		p.RedisInstances = s.instanceNames() // the nav's Redis menu; logged-out pages have no nav
 	}
 	return p
 }

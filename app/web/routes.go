@@ -36,11 +36,15 @@ func (s *Server) routes() {
 	e.POST("/logout", s.submitLogout)
 
 	e.GET("/", s.showOverview)
+	e.GET("/redis/:name", s.showRedisInstance)
+	e.GET("/keys", s.showKeyList)
 
 	e.GET("/metrics", s.showMetrics)
 	e.GET("/api/v1/series", s.listSeries)
 	e.GET("/api/v1/query_range", s.queryRange)
 	e.GET("/api/v1/export", s.exportSeries)
+	e.GET("/api/instances", s.listInstances)
+	e.GET("/api/keys", s.listKeys)
 
 	// Writes: ingest token, no login (auth.TokenAuthPath).
 	if in := s.opts.Ingest; in != nil {

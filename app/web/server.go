@@ -54,6 +54,7 @@ type Options struct {
 	Health   *health.Checker
 	Stats    *selfmon.Stats
 	Ingest   Ingester     // nil: the write endpoints are not registered
+	Redis    RedisSource  // nil: no Redis instances are watched
 	Logger   *slog.Logger // access and error log (logger="http")
 }
 

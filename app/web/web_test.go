@@ -35,6 +35,7 @@ type env struct {
 	ts      *httptest.Server
 	targets []health.Target
 	checker *health.Checker
+	redis   *fakeRedis // what Options.Redis returns; tests fill it
 }
 
 func newEnv(t testing.TB) *env {
@@ -61,11 +62,11 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db}
+	e := &env{t: t, db: db, redis: &fakeRedis{}}
 	e.checker = &health.Checker{Started: time.Now(), Storage: db, Targets: func() []health.Target { return e.targets }}
 	e.srv = New(Options{
 		Refresh: 2 * time.Second, SystemInterval: 10 * time.Second, LocalHost: "testhost",
-		Store: db, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(),
+		Store: db, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(), Redis: e.redis,
 		Ingest: ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: db, Logger: slog.New(slog.DiscardHandler)}),
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

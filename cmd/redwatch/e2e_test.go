@@ -65,8 +65,13 @@ func start(t *testing.T, configTOML string, env ...string) *instance {
 	t.Helper()
 	dir := t.TempDir()
 	port := freePort(t)
-	// Top-level keys first: tests never watch the default Redis on 6379.
-	cfg := fmt.Sprintf("redis = []\n[server]\nlisten = \"127.0.0.1:%d\"\n[storage]\npath = %q\n%s", port, filepath.Join(dir, "data"), configTOML)
+	// Top-level keys first: tests never watch the default Redis on 6379 (a test that watches
+	// its own [[redis]] says so).
+	none := "redis = []\n"
+	if strings.Contains(configTOML, "[[redis]]") {
+		none = ""
+	}
+	cfg := fmt.Sprintf("%s[server]\nlisten = \"127.0.0.1:%d\"\n[storage]\npath = %q\n%s", none, port, filepath.Join(dir, "data"), configTOML)
 	cfgPath := filepath.Join(dir, "redwatch.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

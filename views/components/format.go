@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Dash is shown for values that cannot be formatted (NaN, ±Inf).
@@ -204,4 +206,114 @@ func trimZeros(s string) string {
 	}
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// Int formats an exact count with thousands separators: 1234567 -> "1,234,567".
+// Use it where the exact figure matters (a queue length); Number where a
+// compact one reads better.
+func Int(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, s = "-", s[1:]
+	}
+	if len(s) <= 3 {
+		return sign + s
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	head := len(s) % 3
+	if head > 0 {
+		b.WriteString(s[:head])
+	}
+	for i := head; i < len(s); i += 3 {
+		if b.Len() > len(sign) {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// Ratio formats a fraction (0..1) as a percentage: 0.9876 -> "98.8%".
+func Ratio(v float64) string {
+	if bad(v) {
+		return Dash
+	}
+	return Percent(v * 100)
+}
+
+// TTL formats a key's time to live in seconds: -1 -> "no expiry", a
+// non-negative value as a Duration, anything else (unknown) as Dash.
+func TTL(seconds float64) string {
+	switch {
+	case bad(seconds):
+		return Dash
+	case seconds == -1:
+		return "no expiry"
+	case seconds < 0:
+		return Dash
+	}
+	return Duration(seconds)
+}
+
+// Printable makes arbitrary bytes (a Redis key or argument) readable and safe
+// to show: invalid UTF-8 bytes and ASCII control characters become \xNN (or
+// \n, \r, \t), other invisible or direction-changing characters become
+// \uNNNN. Printable text, including backslashes, is kept as is. (HTML
+// escaping is still templ's job.)
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80 && !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case !unicode.IsPrint(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// Clip shortens s to at most n runes, ending in "…" when it was cut. It never
+// splits a multi-byte character.
+func Clip(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }

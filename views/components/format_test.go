@@ -98,3 +98,84 @@ func TestSeriesSelector(t *testing.T) {
 	f(`m{a="1",b="2"}`, "m", "a", "1", "b", "2")
 	f(`m{a="1"}`, "m", "a", "1", "dangling")
 }
+
+func TestInt(t *testing.T) {
+	for in, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 12345: "12,345", 1234567: "1,234,567", -1234: "-1,234", -999: "-999", 100000: "100,000"} {
+		if got := Int(in); got != want {
+			t.Errorf("Int(%d) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestRatioAndTTL(t *testing.T) {
+	f := func(name string, fn func(float64) string, in float64, want string) {
+		t.Helper()
+		if got := fn(in); got != want {
+			t.Errorf("%s(%v) = %q; want %q", name, in, got, want)
+		}
+	}
+	f("Ratio", Ratio, 0.9876, "98.8%")
+	f("Ratio", Ratio, 0, "0.0%")
+	f("Ratio", Ratio, 1, "100.0%")
+	f("Ratio", Ratio, math.NaN(), Dash)
+	f("TTL", TTL, -1, "no expiry")
+	f("TTL", TTL, -2, Dash)
+	f("TTL", TTL, 0, "0s")
+	f("TTL", TTL, 90, "1m 30s")
+	f("TTL", TTL, math.NaN(), Dash)
+}
+
+func TestPrintable(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q; want %q", in, got, want)
+		}
+	}
+	f("", "")
+	f("queue:emails", "queue:emails")
+	f(`<img src=x onerror=alert(1)>`, `<img src=x onerror=alert(1)>`) // HTML escaping is templ's job
+	f(`a\b`, `a\b`)
+	f("héllo wörld ✓ 日本", "héllo wörld ✓ 日本")
+	f("a\x00b\xffc", `a\x00b\xffc`)
+	f("line\nnext\ttab\r", `line\nnext\ttab\r`)
+	f("\x1b[31mred", `\x1b[31mred`)
+	f("\x7f", `\x7f`)
+	f("evil\u202egnp.exe", `evil\u202egnp.exe`)
+	f("zero\u200bwidth", `zero\u200bwidth`)
+	f("\U000e0001tag", `\U000e0001tag`)
+	f("\xe2\x82", `\xe2\x82`) // a truncated multi-byte character
+	f("\uFFFD", "\uFFFD")     // a real replacement character stays
+}
+
+func TestClip(t *testing.T) {
+	f := func(in string, n int, want string) {
+		t.Helper()
+		if got := Clip(in, n); got != want {
+			t.Errorf("Clip(%q, %d) = %q; want %q", in, n, got, want)
+		}
+	}
+	f("", 3, "")
+	f("abc", 3, "abc")
+	f("abcd", 3, "abc…")
+	f("ééé", 3, "ééé")
+	f("éééé", 3, "ééé…")
+	f("日本語テキスト", 2, "日本…")
+	f("abc", 0, "")
+}
+
+func TestKeysURL(t *testing.T) {
+	for _, c := range [][3]string{
+		{"", "", "/keys"},
+		{"cache", "", "/keys?instance=cache"},
+		{"", "a b&c", "/keys?q=a+b%26c"},
+		{"x", "q", "/keys?instance=x&q=q"},
+	} {
+		if got := KeysURL(c[0], c[1]); got != c[2] {
+			t.Errorf("KeysURL(%q, %q) = %q; want %q", c[0], c[1], got, c[2])
+		}
+	}
+	if got := RedisInstanceURL("a/b c"); got != "/redis/a%2Fb%20c" {
+		t.Errorf("RedisInstanceURL = %q", got)
+	}
+}

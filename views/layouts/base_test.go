@@ -155,3 +155,52 @@ func TestBaseLoggedOut(t *testing.T) {
 		t.Errorf("default data-refresh-ms = %q", got)
 	}
 }
+
+func TestBaseNavRedisMenu(t *testing.T) {
+	p := props("bob", "viewer")
+	p.RedisInstances = []string{"cache", "queue <1>"}
+	p.Nav = layouts.NavRedis
+	p.RedisCurrent = "queue <1>"
+	d := htmltest.Render(t, page(p))
+	menu := d.One(t, "nav-redis-menu")
+	if menu.Data != "details" {
+		t.Fatalf("menu is a <%s>, want <details>", menu.Data)
+	}
+	if _, ok := htmltest.LookupAttr(menu, "data-nav-menu"); !ok {
+		t.Errorf("menu lacks data-nav-menu (app.js closes it)")
+	}
+	if got := htmltest.Attr(d.One(t, "nav-redis-all"), "href"); got != "/#instances" {
+		t.Errorf("all instances link %q", got)
+	}
+	links := d.ByTestID("nav-redis-instance")
+	if len(links) != 2 {
+		t.Fatalf("%d instance links", len(links))
+	}
+	for i, want := range [][2]string{{"/redis/cache", ""}, {"/redis/queue%20%3C1%3E", "page"}} {
+		if got := htmltest.Attr(links[i], "href"); got != want[0] {
+			t.Errorf("link %d href %q; want %q", i, got, want[0])
+		}
+		if got := htmltest.Attr(links[i], "aria-current"); got != want[1] {
+			t.Errorf("link %d aria-current %q; want %q", i, got, want[1])
+		}
+	}
+	if strings.Contains(d.HTML, "queue <1>") {
+		t.Errorf("instance name not escaped")
+	}
+	var summary *htmltest.Node
+	for n := range menu.Descendants() {
+		if n.Data == "summary" {
+			summary = n
+		}
+	}
+	if summary == nil || htmltest.Attr(summary, "class") != "is-current" || htmltest.Text(summary) != "Redis" {
+		t.Errorf("summary missing or not marked current")
+	}
+	// The other items stay plain links, in order.
+	if got := strings.Join(navLabels(t, d), ","); got != "Overview,All instances,cache,queue <1>,Keys,Hosts,Alerts,Status" {
+		t.Errorf("nav = %s", got)
+	}
+	// Without instances the Redis item is a plain link.
+	d = htmltest.Render(t, page(props("bob", "viewer")))
+	d.None(t, "nav-redis-menu")
+}

@@ -28,10 +28,15 @@ const FragmentHostPanel = "host-panel"
 // overview page: "host-panel:" + host.
 func HostPanelFragment(host string) string { return FragmentHostPanel + ":" + host }
 
+// FragmentInstances is the templ fragment id of the overview's Redis instance cards
+// (partials.InstanceCards), polled as /?fragment=instances.
+const FragmentInstances = "instances"
+
 // OverviewProps are the overview page's data.
 type OverviewProps struct {
-	Layout layouts.Props
-	Hosts  []partials.HostPanelProps // usually one: the host redwatch runs on
+	Layout    layouts.Props
+	Hosts     []partials.HostPanelProps // usually one: the host redwatch runs on
+	Instances partials.InstanceCardsProps
 }
 
 // ChartRangeSeconds is the history shown by the overview charts.
@@ -41,7 +46,8 @@ const ChartRangeSeconds = 3600
 // memory and network charts; then the Redis instances section.
 //
 // Fragments: FragmentHostPanel ("host-panel") and HostPanelFragment(host)
-// ("host-panel:<host>") each wrap a partials.HostPanel.
+// ("host-panel:<host>") each wrap a partials.HostPanel; FragmentInstances
+// ("instances") wraps partials.InstanceCards.
 func Overview(p OverviewProps) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -93,7 +99,7 @@ func Overview(p OverviewProps) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(h.Host)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/overview.templ`, Line: 46, Col: 86}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/overview.templ`, Line: 52, Col: 86}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -185,7 +191,33 @@ func Overview(p OverviewProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " <section class=\"section\" id=\"instances\" data-testid=\"instances\" aria-labelledby=\"instances-title\"><h2 id=\"instances-title\">Redis instances</h2><div class=\"panel placeholder\">Redis instances appear here.</div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, " <section class=\"section\" id=\"instances\" data-testid=\"instances\" aria-labelledby=\"instances-title\"><h2 id=\"instances-title\">Redis instances</h2>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Var6 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+				templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+				templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+				if !templ_7745c5c3_IsBuffer {
+					defer func() {
+						templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+						if templ_7745c5c3_Err == nil {
+							templ_7745c5c3_Err = templ_7745c5c3_BufErr
+						}
+					}()
+				}
+				ctx = templ.InitializeContext(ctx)
+				templ_7745c5c3_Err = partials.InstanceCards(withCardsRefresh(p.Instances, p.Layout.RefreshMs)).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				return nil
+			})
+			templ_7745c5c3_Err = templ.Fragment(FragmentInstances).Render(templ.WithChildren(ctx, templ_7745c5c3_Var6), templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -215,6 +247,13 @@ func withRefresh(h partials.HostPanelProps, refreshMs int) partials.HostPanelPro
 		h.RefreshMs = refreshMs
 	}
 	return h
+}
+
+func withCardsRefresh(p partials.InstanceCardsProps, refreshMs int) partials.InstanceCardsProps {
+	if p.RefreshMs <= 0 {
+		p.RefreshMs = refreshMs
+	}
+	return p
 }
 
 var _ = templruntime.GeneratedTemplate

@@ -134,8 +134,8 @@ func TestOverview(t *testing.T) {
 	if got := htmltest.Attr(d.One(t, "net-chart"), "data-agg"); got != "rate" {
 		t.Errorf("net-chart data-agg = %q", got)
 	}
-	if got := htmltest.Text(d.One(t, "instances")); !strings.Contains(got, "Redis instances appear here") {
-		t.Errorf("instances placeholder = %q", got)
+	if got := htmltest.Text(d.One(t, "no-instances")); !strings.Contains(got, "[[redis]]") {
+		t.Errorf("no-instances hint = %q", got)
 	}
 	// Layout defaults: title and active nav.
 	if got := htmltest.Text(d.Tag("title")[0]); got != "Overview · redwatch" {

@@ -110,7 +110,8 @@ func New(opts Options) (*Sampler, error) {
 		Logger:         log,
 		Up:             s.up.Load,
 	})
-	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(), Slowlog: sl.entries()}
+	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
+		IntervalSeconds: cfg.Interval.Std().Seconds(), Slowlog: sl.entries()}
 	return s, nil
 }
 
@@ -245,7 +246,8 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 	}
 
 	snap := s.Snapshot()
-	snap.Up, snap.Error, snap.LastSeen, snap.LastRunAt, snap.PingLatency = true, "", now, now, ping
+	snap.Up, snap.Error, snap.LastSeen, snap.LastRunAt = true, "", now, now
+	snap.PingLatency, snap.PingLatencySeconds = ping, ping.Seconds()
 	samples := make([]tsdb.Sample, 0, 128)
 	samples = append(samples, s.sample("redis_up", ts, 1), s.sample("redis_ping_latency_seconds", ts, ping.Seconds()))
 	cur := &infoRound{at: now, info: parseInfo(info)}

@@ -26,16 +26,18 @@ type Writer interface {
 
 // InstanceSnapshot is the state of one watched Redis after its latest round.
 type InstanceSnapshot struct {
-	Name     string        `json:"name"`
-	Addr     string        `json:"addr"`
-	DB       int           `json:"db"`
-	Interval time.Duration `json:"-"`
+	Name            string        `json:"name"`
+	Addr            string        `json:"addr"`
+	DB              int           `json:"db"`
+	Interval        time.Duration `json:"-"`
+	IntervalSeconds float64       `json:"interval_seconds"`
 
-	Up          bool          `json:"up"`
-	Error       string        `json:"error,omitempty"` // last error while down; never secrets
-	LastSeen    time.Time     `json:"last_seen"`       // last successful round; zero if never
-	LastRunAt   time.Time     `json:"last_run"`        // last round, successful or not
-	PingLatency time.Duration `json:"-"`
+	Up                 bool          `json:"up"`
+	Error              string        `json:"error,omitempty"` // last error while down; never secrets
+	LastSeen           time.Time     `json:"last_seen"`       // last successful round; zero if never
+	LastRunAt          time.Time     `json:"last_run"`        // last round, successful or not
+	PingLatency        time.Duration `json:"-"`
+	PingLatencySeconds float64       `json:"ping_latency_seconds"`
 
 	Version       string `json:"version,omitempty"` // redis_version
 	Role          string `json:"role,omitempty"`    // master | slave

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"time"
+
+	"github.com/redwatch/redwatch/app/sampler/redis"
+	"github.com/redwatch/redwatch/views/partials"
+)
+
+// RedisSource is what pages and the JSON API read about watched Redis instances: in-memory
+// snapshots kept by the samplers. Reading them never sends a command to Redis.
+type RedisSource interface {
+	Instances() []redis.InstanceSnapshot // sorted by name
+	Instance(name string) (redis.InstanceSnapshot, bool)
+	Keys() []redis.KeySnapshot // sorted by instance, then key
+	Patterns() []redis.PatternSnapshot
+}
+
+// noRedis is the RedisSource used when Options.Redis is nil.
+type noRedis struct{}
+
+func (noRedis) Instances() []redis.InstanceSnapshot { return nil }
+func (noRedis) Instance(string) (redis.InstanceSnapshot, bool) {
+	return redis.InstanceSnapshot{}, false
+}
+func (noRedis) Keys() []redis.KeySnapshot         { return nil }
+func (noRedis) Patterns() []redis.PatternSnapshot { return nil }
+
+// redisSource returns the configured source, or one with no instances.
+func (s *Server) redisSource() RedisSource {
+	if s.opts.Redis == nil {
+		return noRedis{}
+	}
+	return s.opts.Redis
+}
+
+// staleAfter is how long after its last round an instance or key counts as stale.
+func staleAfter(interval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = 10 * time.Second
+	}
+	return 3 * interval
+}
+
+// instanceCard maps a snapshot to the card shown on the overview and atop the instance page.
+func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCardProps {
+	return partials.InstanceCardProps{
+		Name:             in.Name,
+		Addr:             in.Addr,
+		Version:          in.Version,
+		Role:             in.Role,
+		Mode:             in.Mode,
+		Up:               in.Up,
+		Error:            in.Error,
+		LastSeen:         in.LastSeen,
+		LastRunAt:        in.LastRunAt,
+		Stale:            !in.LastRunAt.IsZero() && now.Sub(in.LastRunAt) > staleAfter(in.Interval),
+		OpsPerSec:        in.OpsPerSec,
+		MemoryUsedBytes:  float64(in.MemoryUsedBytes),
+		MemoryMaxBytes:   float64(in.MemoryMaxBytes),
+		ConnectedClients: in.ConnectedClients,
+		HitRatio:         in.HitRatio,
+		HitRatioKnown:    in.HitRatioKnown,
+		Now:              now,
+	}
+}
+
+// instanceNames lists the watched instances' names, sorted.
+func (s *Server) instanceNames() []string {
+	ins := s.redisSource().Instances()
+	names := make([]string, len(ins))
+	for i := range ins {
+		names[i] = ins[i].Name
+	}
+	return names
+}
