@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/redwatch/redwatch/app/atomicfile"
 )
 
 // SessionCookie is the name of the cookie that carries the session id.
@@ -165,7 +167,7 @@ func (s *Sessions) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("BUG: cannot marshal sessions: %w", err)
 	}
-	if err := writeFileAtomic(s.path, data); err != nil {
+	if err := atomicfile.Write(s.path, data); err != nil {
 		return fmt.Errorf("cannot store sessions: %w", err)
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/redwatch/redwatch/app/atomicfile"
 )
 
 // FirstAdminName is the name of the admin created on first start when no users are configured.
@@ -153,7 +155,7 @@ func loadOrCreateFirstAdmin(dataDir, envPassword string, log *slog.Logger, cost 
 	if err != nil {
 		return User{}, fmt.Errorf("BUG: cannot marshal first admin: %w", err)
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(path, append(data, '\n')); err != nil {
 		return User{}, fmt.Errorf("cannot store first admin: %w", err)
 	}
 	if generated {

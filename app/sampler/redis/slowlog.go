@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/redwatch/redwatch/app/atomicfile"
 )
 
 // Display limits of slowlog arguments.
@@ -163,8 +165,8 @@ func (s *slowlogStore) merge(fresh []SlowlogEntry) []SlowlogEntry {
 	return out
 }
 
-// save writes the kept entries to s.path atomically (temporary file in the same directory,
-// fsync, rename). The caller holds s.mu.
+// save writes the kept entries to s.path atomically (mode 0600: arguments may hold
+// secrets). The caller holds s.mu.
 func (s *slowlogStore) save() error {
 	if s.path == "" {
 		return nil
@@ -173,30 +175,8 @@ func (s *slowlogStore) save() error {
 	if err != nil {
 		return fmt.Errorf("cannot encode slowlog: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(s.path)+".tmp*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("cannot create slowlog temporary file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write slowlog temporary file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot sync slowlog temporary file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot close slowlog temporary file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("cannot replace slowlog file: %w", err)
-	}
-	// Make the rename itself durable; not every platform can sync a directory.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+	if err := atomicfile.Write(s.path, data); err != nil {
+		return fmt.Errorf("cannot save slowlog: %w", err)
 	}
 	return nil
 }

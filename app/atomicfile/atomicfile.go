@@ -1,4 +1,7 @@
-package auth
+// Package atomicfile replaces files so that readers and crashes see either the old or the new
+// content, never a partial file. Settings, users, sessions and slowlogs in the data directory
+// are written with it.
+package atomicfile
 
 import (
 	"fmt"
@@ -6,10 +9,10 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic replaces path with data, mode 0600: it writes a temporary file in the same
+// Write replaces path with data, mode 0600: it writes a temporary file in the same
 // directory, fsyncs it, renames it over path and fsyncs the directory, so readers see either
 // the old or the new content, never a partial file.
-func writeFileAtomic(path string, data []byte) (err error) {
+func Write(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -44,16 +47,4 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		_ = d.Close()
 	}
 	return nil
-}
-
-// authDir returns <dataDir>/auth, creating it with mode 0700 if needed.
-func authDir(dataDir string) (string, error) {
-	if dataDir == "" {
-		return "", fmt.Errorf("data directory must not be empty")
-	}
-	dir := filepath.Join(dataDir, "auth")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create %s: %w", dir, err)
-	}
-	return dir, nil
 }
