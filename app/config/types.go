@@ -69,15 +69,20 @@ type System struct {
 }
 
 type Redis struct {
-	Name         string   `koanf:"name"`
-	Addr         string   `koanf:"addr"`
-	Username     string   `koanf:"username"`
-	Password     string   `koanf:"password"`
-	PasswordFile string   `koanf:"password_file"`
-	DB           int      `koanf:"db"`
-	TLS          bool     `koanf:"tls"`
-	Interval     Duration `koanf:"interval"`
-	Timeout      Duration `koanf:"timeout"`
+	Name         string `koanf:"name"`
+	Addr         string `koanf:"addr"`
+	Username     string `koanf:"username"`
+	Password     string `koanf:"password"`
+	PasswordFile string `koanf:"password_file"`
+	DB           int    `koanf:"db"`
+	TLS          bool   `koanf:"tls"`
+	// TLSCAFile verifies the server with this PEM bundle instead of the system roots;
+	// TLSCertFile and TLSKeyFile are a client certificate (Redis' tls-auth-clients).
+	TLSCAFile   string   `koanf:"tls_ca_file"`
+	TLSCertFile string   `koanf:"tls_cert_file"`
+	TLSKeyFile  string   `koanf:"tls_key_file"`
+	Interval    Duration `koanf:"interval"`
+	Timeout     Duration `koanf:"timeout"`
 	// KeyMemoryInterval is how often MEMORY USAGE is asked for each watched key (slower than
 	// the keys' own cadence: it is the most expensive command); 0 turns it off.
 	KeyMemoryInterval Duration `koanf:"key_memory_interval"`

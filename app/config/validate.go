@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -192,6 +193,7 @@ func (r *Redis) validate(l *errorList, p string) {
 	case r.Timeout >= r.Interval && r.Interval > 0:
 		l.add(p+"timeout", ErrInvalid, fmt.Sprintf("must be less than interval (%s), got %s", r.Interval, r.Timeout))
 	}
+	r.validateTLS(l, p)
 	if r.KeyMemoryInterval != 0 {
 		minDuration(l, p+"key_memory_interval", r.KeyMemoryInterval, minInterval)
 	}
@@ -227,6 +229,40 @@ func (r *Redis) validate(l *errorList, p string) {
 			continue
 		}
 		seen[id] = i
+	}
+}
+
+// validateTLS checks the TLS files of r: they need tls = true, the certificate and key come
+// together and load as a pair, and the CA file holds at least one PEM certificate.
+func (r *Redis) validateTLS(l *errorList, p string) {
+	if !r.TLS {
+		for _, f := range [][2]string{{"tls_ca_file", r.TLSCAFile}, {"tls_cert_file", r.TLSCertFile}, {"tls_key_file", r.TLSKeyFile}} {
+			if f[1] != "" {
+				l.add(p+f[0], ErrInvalid, "applies only with tls = true")
+			}
+		}
+		return
+	}
+	if r.TLSCAFile != "" && readable(l, p+"tls_ca_file", r.TLSCAFile) {
+		b, _ := os.ReadFile(r.TLSCAFile)
+		if !x509.NewCertPool().AppendCertsFromPEM(b) {
+			l.add(p+"tls_ca_file", ErrInvalid, fmt.Sprintf("%q holds no PEM certificate", r.TLSCAFile))
+		}
+	}
+	switch {
+	case r.TLSCertFile == "" && r.TLSKeyFile == "":
+	case r.TLSKeyFile == "":
+		l.add(p+"tls_key_file", ErrRequired, "required when tls_cert_file is set")
+	case r.TLSCertFile == "":
+		l.add(p+"tls_cert_file", ErrRequired, "required when tls_key_file is set")
+	default:
+		certOK := readable(l, p+"tls_cert_file", r.TLSCertFile)
+		keyOK := readable(l, p+"tls_key_file", r.TLSKeyFile)
+		if certOK && keyOK {
+			if _, err := tls.LoadX509KeyPair(r.TLSCertFile, r.TLSKeyFile); err != nil {
+				l.addCause(p+"tls_cert_file", ErrInvalid, "cannot load the certificate with tls_key_file: "+err.Error(), err)
+			}
+		}
 	}
 }
 

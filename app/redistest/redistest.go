@@ -6,6 +6,7 @@ package redistest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -26,6 +27,7 @@ type Server struct {
 	port int
 	dir  string
 	args []string
+	tls  *tls.Config // nil: plain TCP
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -64,12 +66,15 @@ func (s *Server) Port() int { return s.port }
 
 func (s *Server) start() {
 	s.t.Helper()
-	args := append([]string{
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	port := []string{"--port", strconv.Itoa(s.port)}
+	if s.tls != nil {
+		port = []string{"--port", "0", "--tls-port", strconv.Itoa(s.port)}
+	}
+	args := append(append(port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
 		"--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"),
 		"--protected-mode", "no",
-	}, s.args...)
+	), s.args...)
 	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("cannot start redis-server: %v", err)
@@ -79,7 +84,13 @@ func (s *Server) start() {
 	s.mu.Unlock()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		var c net.Conn
+		var err error
+		if s.tls != nil {
+			c, err = tls.DialWithDialer(&net.Dialer{Timeout: 200 * time.Millisecond}, "tcp", s.Addr(), s.tls)
+		} else {
+			c, err = net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		}
 		if err == nil {
 			// Any reply (PONG or NOAUTH) means it is serving.
 			fmt.Fprint(c, "PING\r\n")
@@ -121,7 +132,7 @@ func (s *Server) Restart() {
 // Client returns a go-redis client for the server (default user, no password unless given),
 // closed when the test ends.
 func (s *Server) Client(opts ...func(*goredis.Options)) *goredis.Client {
-	o := &goredis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true}
+	o := &goredis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true, TLSConfig: s.tls}
 	for _, f := range opts {
 		f(o)
 	}

@@ -3,10 +3,12 @@ package redis
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -89,7 +91,11 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot load the slowlog of redis %q: %w", cfg.Name, err)
 	}
-	client := goredis.NewClient(clientOptions(cfg))
+	copts, err := clientOptions(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
+	}
+	client := goredis.NewClient(copts)
 	slow := opts.SlowLogger
 	if slow == nil {
 		slow = log
@@ -117,8 +123,9 @@ func New(opts Options) (*Sampler, error) {
 
 // clientOptions maps an instance's configuration to go-redis options: RESP2 and no CLIENT
 // SETINFO (Redis 6 and managed servers), no automatic retries (a failed round is the signal),
-// a small pool, and every command bounded by timeout.
-func clientOptions(cfg config.Redis) *goredis.Options {
+// a small pool, and every command bounded by timeout. TLS verifies the server against the
+// system roots or tls_ca_file, and presents tls_cert_file when set.
+func clientOptions(cfg config.Redis) (*goredis.Options, error) {
 	t := cfg.Timeout.Std()
 	o := &goredis.Options{
 		Addr:            cfg.Addr,
@@ -139,11 +146,29 @@ func clientOptions(cfg config.Redis) *goredis.Options {
 		PoolSize:              poolSize,
 		MaxIdleConns:          poolSize,
 	}
-	if cfg.TLS {
-		host, _, _ := net.SplitHostPort(cfg.Addr)
-		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	if !cfg.TLS {
+		return o, nil
 	}
-	return o
+	host, _, _ := net.SplitHostPort(cfg.Addr)
+	o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	if cfg.TLSCAFile != "" {
+		b, err := os.ReadFile(cfg.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read tls_ca_file: %w", err)
+		}
+		o.TLSConfig.RootCAs = x509.NewCertPool()
+		if !o.TLSConfig.RootCAs.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("tls_ca_file %q holds no PEM certificate", cfg.TLSCAFile)
+		}
+	}
+	if cfg.TLSCertFile != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load tls_cert_file and tls_key_file: %w", err)
+		}
+		o.TLSConfig.Certificates = []tls.Certificate{pair}
+	}
+	return o, nil
 }
 
 // Name is the instance name.

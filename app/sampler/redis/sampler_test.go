@@ -173,6 +173,35 @@ func TestInstanceACLUserAndWrongPassword(t *testing.T) {
 	}
 }
 
+// TestInstanceTLS: a TLS-only server with a private CA and required client certificates is
+// watched with tls_ca_file / tls_cert_file / tls_key_file; without the CA it is down with a
+// certificate error.
+func TestInstanceTLS(t *testing.T) {
+	srv, files := redistest.StartTLS(t)
+	srv.Do("rpush", "q", "a", "b")
+	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		r.TLS, r.TLSCAFile, r.TLSCertFile, r.TLSKeyFile = true, files.CA, files.ClientCert, files.ClientKey
+		r.Keys = []config.Key{{Key: "q"}}
+	}, nil)
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	if !s.Up() {
+		t.Fatalf("TLS: %+v", s.Snapshot())
+	}
+	keyTestValue(t, w.take(), "redis_up", "instance", "main")
+	if err := s.keys.sampleDue(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if v := keyTestValue(t, w.take(), "redis_key_length", "key", "q"); v != 2 {
+		t.Fatalf("length over TLS = %v", v)
+	}
+	untrusted, _, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.TLS = true }, nil)
+	untrusted.Round(ctx, time.Now())
+	if untrusted.Up() || !strings.Contains(untrusted.Snapshot().Error, "certificate") {
+		t.Fatalf("unverified server accepted: %+v", untrusted.Snapshot())
+	}
+}
+
 // TestInstanceRefusedClientList: a user without CLIENT (as on managed Redis) keeps the
 // instance up; the client list says why it is empty, and CLIENT LIST is not asked again.
 func TestInstanceRefusedClientList(t *testing.T) {
