@@ -94,6 +94,7 @@ func BenchmarkKeysPipelined(b *testing.B) {
 
 			at := keyTestT0
 			rt := k.RoundTrips()
+			cpu0 := keyBenchRedisCPU(b, c)
 			b.ResetTimer()
 			for range b.N {
 				at = at.Add(10 * time.Second)
@@ -102,6 +103,7 @@ func BenchmarkKeysPipelined(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			b.ReportMetric((keyBenchRedisCPU(b, c)-cpu0)*1000/float64(b.N), "redis-cpu-ms/op")
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 			b.ReportMetric(float64(k.RoundTrips()-rt)/float64(b.N), "roundtrips/op")
 			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "heap-B/key")
@@ -116,13 +118,19 @@ func BenchmarkKeysPipelined(b *testing.B) {
 // BenchmarkKeysOneByOne is the seed-style loop for comparison: per key TYPE, then its length
 // command, then TTL, each its own round trip.
 func BenchmarkKeysOneByOne(b *testing.B) {
-	n := 10000
+	for _, n := range []int{10000, 100000} {
+		benchmarkKeysOneByOne(b, n)
+	}
+}
+
+func benchmarkKeysOneByOne(b *testing.B, n int) {
 	b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 		srv := redistest.Start(b)
 		c := srv.Client()
 		keys := keyBenchFill(b, c, n)
 		ctx := context.Background()
 		var sum int64
+		cpu0 := keyBenchRedisCPU(b, c)
 		b.ResetTimer()
 		for range b.N {
 			for _, key := range keys {
@@ -151,6 +159,7 @@ func BenchmarkKeysOneByOne(b *testing.B) {
 		if sum != int64(3*n*b.N) {
 			b.Fatalf("sum of lengths %d", sum)
 		}
+		b.ReportMetric((keyBenchRedisCPU(b, c)-cpu0)*1000/float64(b.N), "redis-cpu-ms/op")
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 		b.ReportMetric(float64(3*n), "roundtrips/op")
 	})
