@@ -103,6 +103,7 @@ func redisTables(in *redis.InstanceSnapshot, sort string, now time.Time) partial
 		Sort:         sort,
 		ClientsTotal: len(in.Clients),
 		ClientsError: in.ClientsError,
+		SlowlogError: in.SlowlogError,
 		Now:          now,
 	}
 	// The snapshot's slices are shared and read-only: sort a copy.

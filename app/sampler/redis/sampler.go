@@ -64,7 +64,8 @@ type Sampler struct {
 	failures       int
 	retryAt        time.Time
 	downSince      time.Time
-	clientsRefused bool
+	clientsRefused bool // CLIENT LIST was refused once: not asked again
+	slowlogRefused bool // SLOWLOG was refused once: not asked again
 
 	mu           sync.Mutex // guards snap and lastDuration
 	snap         InstanceSnapshot
@@ -262,8 +263,12 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 	if !s.clientsRefused {
 		clientsCmd = pipe.ClientList(ctx)
 	}
-	slowCmd := pipe.SlowLogGet(ctx, slowlogFetch)
-	slowLenCmd := pipe.Do(ctx, "slowlog", "len")
+	var slowCmd *goredis.SlowLogCmd
+	var slowLenCmd *goredis.Cmd
+	if !s.slowlogRefused {
+		slowCmd = pipe.SlowLogGet(ctx, slowlogFetch)
+		slowLenCmd = pipe.Do(ctx, "slowlog", "len")
+	}
 	_, _ = pipe.Exec(ctx) // errors are per command, below
 	info, err := infoCmd.Result()
 	if err != nil {
@@ -294,16 +299,26 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 			return nil, InstanceSnapshot{}, describe(err)
 		}
 	}
-	if entries, err := slowCmd.Result(); err == nil {
-		if n, err := s.slowlog.add(entries); err != nil {
-			s.log.Warn("cannot keep the slowlog", "error", err)
-		} else if n > 0 {
-			snap.Slowlog = s.slowlog.entries()
+	if slowCmd != nil {
+		entries, err := slowCmd.Result()
+		switch {
+		case err == nil:
+			if n, err := s.slowlog.add(entries); err != nil {
+				s.log.Warn("cannot keep the slowlog", "error", err)
+			} else if n > 0 {
+				snap.Slowlog = s.slowlog.entries()
+			}
+		case isReplyError(err):
+			s.slowlogRefused = true
+			snap.SlowlogError = "SLOWLOG refused: " + err.Error()
+			s.log.Warn("SLOWLOG refused; the slowlog stays empty", "error", err)
+		default:
+			return nil, InstanceSnapshot{}, describe(err)
 		}
-	}
-	if n, err := slowLenCmd.Int64(); err == nil {
-		snap.SlowlogLength = n
-		samples = append(samples, s.sample("redis_slowlog_length", ts, float64(n)))
+		if n, err := slowLenCmd.Int64(); err == nil {
+			snap.SlowlogLength = n
+			samples = append(samples, s.sample("redis_slowlog_length", ts, float64(n)))
+		}
 	}
 	snap.KeysWatched, snap.PatternsWatched = s.keys.Counts()
 	return samples, snap, nil

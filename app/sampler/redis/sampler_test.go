@@ -219,6 +219,31 @@ func TestInstanceRefusedClientList(t *testing.T) {
 	}
 }
 
+// TestInstanceManagedRedisRefusals: a user without @admin (no CONFIG, CLIENT LIST or SLOWLOG,
+// as on managed Redis) is still watched: INFO series, the keyspace, and keys; what is refused
+// says so, once.
+func TestInstanceManagedRedisRefusals(t *testing.T) {
+	srv := redistest.Start(t, "--user", "app", "on", ">pw", "~*", "&*", "+@all", "-@admin")
+	srv.Do("rpush", "q", "a")
+	s, w, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.Username, r.Password = "app", "pw" }, nil)
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	s.Round(ctx, time.Now().Add(time.Second))
+	snap := s.Snapshot()
+	if !snap.Up || snap.MemoryUsedBytes == 0 || len(snap.Keyspace) != 1 {
+		t.Fatalf("snapshot: %+v", snap)
+	}
+	if !strings.Contains(snap.ClientsError, "refused") || !strings.Contains(snap.SlowlogError, "refused") {
+		t.Fatalf("refusals not reported: clients %q slowlog %q", snap.ClientsError, snap.SlowlogError)
+	}
+	if len(keyTestFind(w.take(), "redis_memory_used_bytes")) != 2 {
+		t.Fatal("INFO series missing")
+	}
+	if n := logCount(logs, "SLOWLOG refused; the slowlog stays empty"); n != 1 {
+		t.Fatalf("slowlog refusal logged %d times", n)
+	}
+}
+
 func TestInstanceSlowCommandLogged(t *testing.T) {
 	srv := redistest.Start(t)
 	slow := &bytes.Buffer{}

@@ -66,6 +66,7 @@ type InstanceSnapshot struct {
 	Clients         []Client       `json:"clients"` // nil when CLIENT LIST is refused
 	ClientsError    string         `json:"clients_error,omitempty"`
 	Slowlog         []SlowlogEntry `json:"slowlog"` // newest first
+	SlowlogError    string         `json:"slowlog_error,omitempty"`
 	SlowlogLength   int64          `json:"slowlog_length"`
 	KeysWatched     int            `json:"keys_watched"`
 	PatternsWatched int            `json:"patterns_watched"`
