@@ -196,6 +196,12 @@ timeout = "500ms"
 		return ok, fmt.Sprintf("%d %+v", code, qr)
 	})
 
+	// The hostile key's series is stored under its exact name.
+	var series struct{ Data []map[string]string }
+	if code := in.getJSON(t, "/api/v1/series?match[]="+url.QueryEscape(`redis_key_length{key=~".*onerror.*"}`), &series); code != 200 || len(series.Data) != 1 || series.Data[0]["key"] != hostile {
+		t.Fatalf("hostile key series: %d %+v", code, series)
+	}
+
 	// The browser: the overview card, the instance page and the keys page, live.
 	ctx := newBrowser(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
