@@ -28,7 +28,7 @@ import (
 // Options configures Open. Zero values pick the documented defaults.
 type Options struct {
 	// Path is the data directory; created when missing. Required. Raw samples live in
-	// Path/raw, rollups in Path/rollup-5m.
+	// Path/raw, rollups in Path/rollup-5m-packed (see rollup.go).
 	Path string
 	// Retention is how long samples are kept. Default 30 days; VictoriaMetrics keeps at least 1 day.
 	Retention time.Duration
@@ -48,7 +48,7 @@ type DB struct {
 	opts   Options
 	log    *slog.Logger
 	s      *storage.Storage // raw samples, in Path/raw
-	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m (see rollup.go)
+	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m-packed (see rollup.go)
 	latest *latestTable
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
@@ -136,7 +136,7 @@ func Open(opts Options) (*DB, error) {
 	if err := checkWritable(path); err != nil {
 		return nil, err
 	}
-	rawPath, rollupPath := filepath.Join(path, "raw"), filepath.Join(path, "rollup-5m")
+	rawPath, rollupPath := filepath.Join(path, "raw"), filepath.Join(path, rollupDir)
 	for _, p := range []string{rawPath, rollupPath} {
 		if err := os.MkdirAll(p, 0o750); err != nil {
 			return nil, fmt.Errorf("cannot create storage directory: %w", err)
@@ -153,6 +153,8 @@ func Open(opts Options) (*DB, error) {
 		latest:  newLatestTable(),
 		started: time.Now(),
 	}
+	// After the lock checks: a process still using the old files would hold raw's lock.
+	removeOldRollups(path, db.log)
 	w, err := db.loadWatermark()
 	if err != nil {
 		return nil, err
@@ -259,6 +261,12 @@ func (rb *rowBuilder) add(name string, labels []Label, ts int64, v float64) {
 	// Earlier rows keep pointing into the old array if buf grows; that array is never written
 	// again, so their bytes stay valid.
 	rb.mrs = append(rb.mrs, storage.MetricRow{MetricNameRaw: rb.buf[start:len(rb.buf):len(rb.buf)], Timestamp: ts, Value: v})
+}
+
+// addSameSeries adds a row of the series of the previous add.
+func (rb *rowBuilder) addSameSeries(ts int64, v float64) {
+	prev := rb.mrs[len(rb.mrs)-1].MetricNameRaw
+	rb.mrs = append(rb.mrs, storage.MetricRow{MetricNameRaw: prev, Timestamp: ts, Value: v})
 }
 
 // reset empties rb for the next batch; rows already handed to AddRows stay valid.

@@ -1,9 +1,11 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -261,6 +263,10 @@ func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, t
 			return fmt.Errorf("cannot read block: %w", err)
 		}
 		ts, vs = block.AppendRowsWithTimeRangeFilter(ts[:0], vs[:0], tr)
+		if need := len(pts) + len(ts); need > cap(pts) {
+			// Double: append grows large slices by 1.25x, copying a long series many times.
+			pts = slices.Grow(pts, max(need, 2*cap(pts))-len(pts))
+		}
 		for j := range ts {
 			pts = append(pts, Point{Timestamp: ts[j], Value: vs[j]})
 		}
@@ -310,8 +316,12 @@ func seriesFromMetricName(mn *storage.MetricName) *Series {
 }
 
 // sortDedup sorts points by time and keeps the last written value for a repeated timestamp.
+// Storage mostly yields a series' blocks in time order, so sorting is usually skipped.
 func sortDedup(ps []Point) []Point {
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Timestamp < ps[j].Timestamp })
+	byTime := func(a, b Point) int { return cmp.Compare(a.Timestamp, b.Timestamp) }
+	if !slices.IsSortedFunc(ps, byTime) {
+		slices.SortStableFunc(ps, byTime)
+	}
 	out := ps[:0]
 	for _, p := range ps {
 		if math.IsNaN(p.Value) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,14 +17,34 @@ import (
 )
 
 // Long ranges read rollups instead of raw samples. Open-source VictoriaMetrics storage has no
-// downsampling, so tsdb keeps its own: for every series and every 5-minute bucket (T-5m, T] it
+// downsampling, so tsdb keeps its own: for every series and every 5-minute bucket (E-5m, E] it
 // stores, in a second storage, the bucket's min, max, sum, count, last value and counter
-// increase, stamped at T. A 30-day chart then reads 8,640 buckets per series instead of
-// 259,200 raw samples at a 10 s interval.
+// increase. A 30-day chart then reads 8,640 buckets per series instead of 259,200 raw samples
+// at a 10 s interval.
+//
+// Each raw series has exactly one rollup series, with the same name and labels: what costs
+// memory in VictoriaMetrics is the number of series (index, caches), not samples. The six
+// aggregates of the bucket ending at E (a multiple of RollupStep in unix ms) are packed as six
+// samples at consecutive milliseconds, in rollupAggs order: min at E-5 ms, max at E-4 ms, sum,
+// count, last, and inc at E itself (rollupTimestamp); no other millisecond holds a sample.
+// Storage keeps these timestamps exactly: tsdb writes with 64 precision bits and never enables
+// deduplication (-dedup.minScrapeInterval, which only VictoriaMetrics' app/vmstorage sets). A
+// reader uses a bucket only when all six samples are present, so a crash in the middle of a
+// write loses that bucket rather than corrupting it, and a range read starts 5 ms before the
+// first bucket end it needs.
+//
+// Storage turns the values of a block into int64 mantissas with one shared decimal exponent, so
+// the six aggregates of a bucket share one too. Integers stay exact; a fractional aggregate
+// far below the bucket's largest one (usually sum) loses precision: a relative error of about
+// 1e-11 at a ratio of 1e7, 1e-9 at 1e9, 1e-7 at 1e11, against about 1e-12 for a value alone.
 //
 // A compactor (RunRollups) rolls up each bucket about a minute after it ends and persists a
 // watermark, so a restart neither skips nor repeats a bucket. QueryRange uses rollups for
 // steps of 5 minutes or more, up to the watermark, and raw samples after it.
+//
+// The directory and watermark names carry the on-disk format. Open removes the rollups of an
+// older format (one series per aggregate, labelled __rollup__, in rollup-5m); they are derived
+// data, rebuilt from raw samples for the last day by the first RollupUntil, as on any first run.
 
 // RollupStep is the width of a rollup bucket.
 const RollupStep = 5 * time.Minute
@@ -31,8 +53,17 @@ const RollupStep = 5 * time.Minute
 // after they are written, and samplers stamp a round when it starts.
 const rollupDelay = time.Minute
 
-// rollupLabel is the label that names the aggregate of a rollup series.
-const rollupLabel = "__rollup__"
+// Rollup files under Options.Path. A change of the on-disk format takes new names, and Open
+// removes the files of older formats (listed in oldRollupPaths).
+const (
+	rollupDir           = "rollup-5m-packed"
+	rollupWatermarkFile = rollupDir + ".watermark"
+)
+
+// oldRollupPaths are the rollup files of older formats, relative to Options.Path.
+func oldRollupPaths() []string {
+	return []string{"rollup-5m", "rollup-5m.watermark", "rollup-5m.watermark.tmp"}
+}
 
 var rollupAggs = [...]string{"min", "max", "sum", "count", "last", "inc"}
 
@@ -44,6 +75,12 @@ const (
 	aggLast
 	aggInc
 )
+
+// rollupTimestamp is the unix-ms timestamp at which aggregate agg (an index into rollupAggs) of
+// the bucket ending at end is stored: inc at end, min len(rollupAggs)-1 ms before it.
+func rollupTimestamp(end int64, agg int) int64 {
+	return end - int64(len(rollupAggs)-1-agg)
+}
 
 // bucketStats is one series' rollup of one bucket.
 type bucketStats struct {
@@ -85,7 +122,23 @@ func rollupBucket(pts []Point, start, end int64, prev Point, prevOK bool) (bucke
 	return b, true
 }
 
-func (db *DB) watermarkPath() string { return filepath.Join(db.opts.Path, "rollup-5m.watermark") }
+func (db *DB) watermarkPath() string { return filepath.Join(db.opts.Path, rollupWatermarkFile) }
+
+// removeOldRollups deletes the rollup files of older formats under dir. Failing to is no reason
+// not to open: they are never read, and only take disk space.
+func removeOldRollups(dir string, log *slog.Logger) {
+	for _, name := range oldRollupPaths() {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			log.Warn("cannot remove rollups of an older format", "path", p, "err", err)
+			continue
+		}
+		log.Info("removed rollups of an older format; they are rebuilt from raw samples", "path", p)
+	}
+}
 
 func (db *DB) loadWatermark() (int64, error) {
 	b, err := os.ReadFile(db.watermarkPath())
@@ -202,11 +255,7 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 		for _, t := range mn.Tags {
 			labels = append(labels, Label{Name: string(t.Key), Value: string(t.Value)})
 		}
-		labels = append(labels, Label{Name: rollupLabel})
-		for i, agg := range rollupAggs {
-			labels[len(labels)-1].Value = agg
-			rb.add(string(mn.MetricGroup), labels, end, b.v[i])
-		}
+		rb.addBucket(string(mn.MetricGroup), labels, end, &b)
 		if len(rb.mrs) >= 6000 {
 			db.rollup.AddRows(rb.mrs, 64)
 			rb.reset()
@@ -222,86 +271,90 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 	return nil
 }
 
-// rollupSeries is one series' buckets, each aggregate aligned by index with ts.
-type rollupSeries struct {
-	s   Series
-	pts [len(rollupAggs)][]Point // as read, per aggregate; emptied by align
-	ts  []int64
-	agg [len(rollupAggs)][]float64
+// addBucket adds the rows of one series' bucket ending at end, packed as rollupTimestamp says.
+func (rb *rowBuilder) addBucket(name string, labels []Label, end int64, b *bucketStats) {
+	rb.add(name, labels, rollupTimestamp(end, 0), b.v[0])
+	for i := 1; i < len(rollupAggs); i++ {
+		rb.addSameSeries(rollupTimestamp(end, i), b.v[i])
+	}
 }
 
-// readRollups returns the rolled-up buckets of the series matching sel, stamped in (from, to].
+// rollupSeries is one series' whole buckets in time order, each aggregate aligned by index
+// with ts (the bucket ends).
+type rollupSeries struct {
+	s      Series
+	pts    []Point // as stored, until decode
+	merged bool    // pts came in more than one run and need sorting
+	ts     []int64
+	agg    [len(rollupAggs)][]float64
+}
+
+// readRollups returns the rolled-up buckets ending in (from, to] of the series matching sel.
 func (db *DB) readRollups(ctx context.Context, sel *Selector, from, to int64) (map[string]*rollupSeries, error) {
 	tfss, err := sel.tagFilters()
 	if err != nil {
 		return nil, err
 	}
-	tr := storage.TimeRange{MinTimestamp: from + 1, MaxTimestamp: to}
+	// The first bucket ending after from has its first aggregates up to 5 ms before its end.
+	tr := storage.TimeRange{MinTimestamp: from + 1 - int64(len(rollupAggs)-1), MaxTimestamp: to}
 	out := map[string]*rollupSeries{}
-	maxSeries := db.opts.MaxSeriesPerQuery * len(rollupAggs)
-	err = scan(ctx, db.rollup, tfss, tr, maxSeries, func(mn *storage.MetricName, pts []Point) error {
+	err = scan(ctx, db.rollup, tfss, tr, db.opts.MaxSeriesPerQuery, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
-		agg := -1
-		labels := s.Labels[:0]
-		for _, l := range s.Labels {
-			if l.Name == rollupLabel {
-				for i, a := range rollupAggs {
-					if a == l.Value {
-						agg = i
-					}
-				}
-				continue
-			}
-			labels = append(labels, l)
-		}
-		if agg < 0 {
-			return nil
-		}
-		s.Labels = labels
-		key := s.Name + "\x00" + seriesKey(labels)
+		key := s.Name + "\x00" + seriesKey(s.Labels)
 		rs := out[key]
 		if rs == nil {
 			rs = &rollupSeries{s: *s}
 			out[key] = rs
+		} else {
+			// The series got a new TSID in a later monthly partition (storage does so when
+			// its TSID cache has forgotten the series), and a bucket may straddle the two.
+			rs.merged = true
 		}
-		rs.pts[agg] = append([]Point(nil), pts...)
+		rs.pts = append(rs.pts, pts...)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, rs := range out {
-		rs.align()
+	for key, rs := range out {
+		if rs.merged {
+			rs.pts = sortDedup(rs.pts)
+		}
+		rs.decode(rs.pts, from, to)
+		rs.pts = nil
+		if len(rs.ts) == 0 {
+			delete(out, key)
+		}
 	}
 	return out, nil
 }
 
-// align keeps the buckets present in every aggregate (a crash can interrupt a bucket's
-// write) and lays them out by index in ts and agg.
-func (rs *rollupSeries) align() {
-	var idx [len(rollupAggs)]int
-	for _, p := range rs.pts[0] {
-		t := p.Timestamp
-		ok := true
-		for a := 1; a < len(rollupAggs); a++ {
-			pa := rs.pts[a]
-			for idx[a] < len(pa) && pa[idx[a]].Timestamp < t {
-				idx[a]++
-			}
-			if idx[a] >= len(pa) || pa[idx[a]].Timestamp != t {
-				ok = false
-			}
-		}
-		if !ok {
+// decode appends to rs the buckets ending in (from, to] packed in pts (sorted by time, unique).
+// Bucket E is whole when all its slots E-5..E ms are present: then they are len(rollupAggs)
+// consecutive points spanning 5 ms and ending on a bucket end, aggregate i at position i. The
+// points of a bucket missing an aggregate (a crash can interrupt a bucket's write) are skipped,
+// and so would be points in no slot, which are never written.
+func (rs *rollupSeries) decode(pts []Point, from, to int64) {
+	const n = len(rollupAggs)
+	step := RollupStep.Milliseconds()
+	rs.ts = slices.Grow(rs.ts, len(pts)/n)
+	for i := range rs.agg {
+		rs.agg[i] = slices.Grow(rs.agg[i], len(pts)/n)
+	}
+	for i := 0; i+n <= len(pts); {
+		end := pts[i+n-1].Timestamp
+		if end-pts[i].Timestamp != int64(n-1) || end%step != 0 {
+			i++
 			continue
 		}
-		rs.ts = append(rs.ts, t)
-		rs.agg[0] = append(rs.agg[0], p.Value)
-		for a := 1; a < len(rollupAggs); a++ {
-			rs.agg[a] = append(rs.agg[a], rs.pts[a][idx[a]].Value)
+		if end > from && end <= to {
+			rs.ts = append(rs.ts, end)
+			for a := range rs.agg {
+				rs.agg[a] = append(rs.agg[a], pts[i+a].Value)
+			}
 		}
+		i += n
 	}
-	rs.pts = [len(rollupAggs)][]Point{}
 }
 
 // queryRollups answers q (Step >= RollupStep) from rollups up to the watermark and from raw
@@ -433,8 +486,9 @@ func pick(agg Agg, cur, mn, mx float64) float64 {
 	return math.Min(cur, mn)
 }
 
-// writeRollupSamples writes samples straight into the rollup storage (benchmarks use it to
-// build months of rollups quickly). Labels must include rollupLabel.
+// writeRollupSamples writes samples straight into the rollup storage (tests and benchmarks use
+// it to build months of rollups quickly). Each sample must sit in its aggregate's slot
+// (rollupTimestamp).
 func (db *DB) writeRollupSamples(samples []Sample) error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()

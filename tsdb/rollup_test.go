@@ -1,10 +1,20 @@
 package tsdb
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
 )
 
 // writeHistory writes a gauge (a sine) and a counter (1/s with a reset) every 10 s for span.
@@ -149,12 +159,12 @@ func writeRollupsDirect(b *testing.B, db *DB, series int, from, to time.Time) {
 	}
 	for ts := from.Add(RollupStep); !ts.After(to); ts = ts.Add(RollupStep) {
 		for s := 0; s < series; s++ {
-			for i, agg := range rollupAggs {
+			for i := range rollupAggs {
 				v := float64(s + i)
-				if agg == "count" {
+				if i == aggCount {
 					v = 30
 				}
-				batch = append(batch, Sample{Name: "bench_g", Labels: []Label{{"series", string(rune('a' + s%26))}, {"n", itoa(s)}, {rollupLabel, agg}}, Timestamp: ts.UnixMilli(), Value: v})
+				batch = append(batch, Sample{Name: "bench_g", Labels: []Label{{"series", string(rune('a' + s%26))}, {"n", itoa(s)}}, Timestamp: rollupTimestamp(ts.UnixMilli(), i), Value: v})
 			}
 		}
 		if len(batch) > 50000 {
@@ -216,4 +226,277 @@ func BenchmarkQuery30DaysOneSeries(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestRollupTimestamp(t *testing.T) {
+	end := 5_000 * RollupStep.Milliseconds() // a bucket end
+	for agg := range rollupAggs {
+		if got, want := rollupTimestamp(end, agg), end-5+int64(agg); got != want {
+			t.Fatalf("%s: slot end%+d, want end%+d", rollupAggs[agg], got-end, want-end)
+		}
+	}
+}
+
+func TestRollupDecode(t *testing.T) {
+	step := RollupStep.Milliseconds()
+	// bucket returns the slots of the bucket ending at end, aggregate i valued 10*end/step+i,
+	// without the aggregates in skip.
+	bucket := func(end int64, skip ...int) []Point {
+		var pts []Point
+		for i := range rollupAggs {
+			if !slices.Contains(skip, i) {
+				pts = append(pts, Point{rollupTimestamp(end, i), float64(10*end/step + int64(i))})
+			}
+		}
+		return pts
+	}
+	e := func(i int64) int64 { return (100 + i) * step }
+	f := func(name string, pts []Point, from, to int64, wantEnds ...int64) {
+		t.Helper()
+		var rs rollupSeries
+		rs.decode(pts, from, to)
+		if fmt.Sprint(rs.ts) != fmt.Sprint(wantEnds) {
+			t.Fatalf("%s: buckets %v, want %v", name, rs.ts, wantEnds)
+		}
+		for i, end := range rs.ts {
+			for a := range rollupAggs {
+				if want := float64(10*end/step + int64(a)); rs.agg[a][i] != want {
+					t.Fatalf("%s: bucket %d aggregate %s = %v, want %v", name, end, rollupAggs[a], rs.agg[a][i], want)
+				}
+			}
+		}
+	}
+	cat := func(parts ...[]Point) []Point { return slices.Concat(parts...) }
+	f("empty", nil, 0, e(9))
+	f("whole buckets", cat(bucket(e(1)), bucket(e(2)), bucket(e(3))), 0, e(9), e(1), e(2), e(3))
+	for skip := range rollupAggs {
+		f("without "+rollupAggs[skip], cat(bucket(e(1)), bucket(e(2), skip), bucket(e(3))), 0, e(9), e(1), e(3))
+	}
+	f("only inc", cat(bucket(e(1), 0, 1, 2, 3, 4), bucket(e(2))), 0, e(9), e(2))
+	f("only min", cat(bucket(e(1)), bucket(e(2), 1, 2, 3, 4, 5)), 0, e(9), e(1))
+	stray := func(ts int64) []Point { return []Point{{ts, -1}} }
+	f("points in no slot", cat(stray(e(1)-6), bucket(e(1)), stray(e(1)+1), stray(e(2)-6), bucket(e(2)), stray(e(3)-step/2)), 0, e(9), e(1), e(2))
+	f("six points in a row off the slots", []Point{{e(1) - 6, 0}, {e(1) - 5, 1}, {e(1) - 4, 2}, {e(1) - 3, 3}, {e(1) - 2, 4}, {e(1) - 1, 5}}, 0, e(9))
+	all := cat(bucket(e(1)), bucket(e(2)), bucket(e(3)))
+	f("from excludes", all, e(1), e(9), e(2), e(3))
+	f("from inside the slots", all, e(2)-3, e(9), e(2), e(3))
+	f("to excludes", all, 0, e(3)-1, e(1), e(2))
+	f("to includes", all, 0, e(3), e(1), e(2), e(3))
+}
+
+// recentBuckets returns a recent bucket end such that [end-span, end] lies in one month:
+// storage counts a series once per monthly partition.
+func recentBuckets(span time.Duration) time.Time {
+	end := time.Now().Add(-2 * time.Minute).Truncate(RollupStep).UTC()
+	if start := end.Add(-span - RollupStep); start.Month() != end.Month() {
+		end = start.Truncate(RollupStep)
+	}
+	return end
+}
+
+// TestRollupWriteReadExact rolls up one bucket and checks what storage holds: six samples at
+// the bucket end and the 5 ms before it, neither deduplicated nor rounded, read back whole.
+func TestRollupWriteReadExact(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	now := time.Now()
+	end := recentBuckets(10 * time.Minute).UnixMilli()
+	start := end - RollupStep.Milliseconds()
+	// Values decimals represent exactly, with a counter reset and a baseline before the bucket.
+	raw := []Point{{start - 10_000, 20}, {start + 10_000, 12.5}, {start + 60_000, 7.25}, {start + 120_000, 1048576}, {start + 200_000, 0.125}, {end, 3}}
+	var samples []Sample
+	for _, p := range raw {
+		samples = append(samples, Sample{Name: "x", Labels: []Label{{"k", "v"}}, Timestamp: p.Timestamp, Value: p.Value})
+	}
+	if err := db.Write(samples); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	if err := db.RollupUntil(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	want, ok := rollupBucket(raw, start, end, raw[0], true)
+	// inc: 20 -> 12.5 and 7.25 are resets (+12.5, +7.25), +1048568.75, reset to 0.125, +2.875.
+	if !ok || want.v[aggCount] != 5 || want.v[aggInc] != 1048591.5 {
+		t.Fatalf("rollupBucket: %v", want.v)
+	}
+
+	// Storage holds exactly the six slots of that bucket (the baseline sample made a bucket
+	// of its own, ending at start), before and after a merge, where deduplication would run.
+	if d := storage.GetDedupInterval(); d != 0 {
+		t.Fatalf("storage deduplicates samples closer than %d ms", d)
+	}
+	tfss, err := mustSel(t, `x`).tagFilters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantStored []Point
+	for i := range rollupAggs {
+		wantStored = append(wantStored, Point{end - 5 + int64(i), want.v[i]})
+	}
+	checkStored := func() {
+		t.Helper()
+		var stored []Point
+		tr := storage.TimeRange{MinTimestamp: start + 1, MaxTimestamp: end + RollupStep.Milliseconds()}
+		err = scan(context.Background(), db.rollup, tfss, tr, 10, func(mn *storage.MetricName, pts []Point) error {
+			if len(mn.Tags) != 1 || string(mn.Tags[0].Key) != "k" || string(mn.MetricGroup) != "x" {
+				t.Fatalf("rollup series %s, want the raw series' name and labels", mn)
+			}
+			stored = append(stored, pts...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(stored) != fmt.Sprint(wantStored) {
+			t.Fatalf("stored %v\nwant   %v", stored, wantStored)
+		}
+	}
+	checkStored()
+	if err := db.rollup.ForceMergePartitions(""); err != nil {
+		t.Fatal(err)
+	}
+	checkStored()
+
+	// readRollups returns the bucket for any (from, to] holding its end, even when from cuts
+	// into its slots.
+	f := func(from, to int64, wantBucket bool) {
+		t.Helper()
+		got, err := db.readRollups(context.Background(), mustSel(t, `x`), from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !wantBucket {
+			if len(got) != 0 {
+				t.Fatalf("(end%+d, end%+d]: got %d series, want none", from-end, to-end, len(got))
+			}
+			return
+		}
+		if len(got) != 1 {
+			t.Fatalf("(end%+d, end%+d]: got %d series, want 1", from-end, to-end, len(got))
+		}
+		for _, rs := range got {
+			if rs.s.Name != "x" || seriesKey(rs.s.Labels) != seriesKey([]Label{{"k", "v"}}) || len(rs.ts) != 1 || rs.ts[0] != end {
+				t.Fatalf("(end%+d, end%+d]: got %+v", from-end, to-end, rs)
+			}
+			for i := range rollupAggs {
+				if rs.agg[i][0] != want.v[i] {
+					t.Fatalf("aggregate %s = %v, want exactly %v", rollupAggs[i], rs.agg[i][0], want.v[i])
+				}
+			}
+		}
+	}
+	f(start, end, true)
+	f(end-1, end, true)
+	f(end-3, end+RollupStep.Milliseconds(), true)
+	f(end, end+RollupStep.Milliseconds(), false)
+	f(start, end-1, false)
+}
+
+// TestRollupSeriesPerRawSeries checks that rollups add one series per raw series: VictoriaMetrics'
+// memory grows with the number of series.
+func TestRollupSeriesPerRawSeries(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	const n = 300
+	end := recentBuckets(10 * time.Minute)
+	var batch []Sample
+	for ts := end.Add(-10 * time.Minute); !ts.After(end); ts = ts.Add(10 * time.Second) {
+		for s := 0; s < n; s++ {
+			batch = append(batch, Sample{Name: "redis_key_memory_bytes", Labels: []Label{{"instance", "cache"}, {"key", "k" + itoa(s)}}, Timestamp: ts.UnixMilli(), Value: float64(s)})
+		}
+	}
+	if err := db.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	// Reopen: VictoriaMetrics caches which series a filter matches for up to ~10 s after new
+	// series appear, and Open has asked for all series already.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, dir)
+	defer db.Close()
+	if err := db.RollupUntil(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	deadline := uint64(time.Now().Add(10 * time.Second).Unix())
+	rawSeries, err := db.s.GetSeriesCount(deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rollupSeries, err := db.rollup.GetSeriesCount(deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rawSeries != n || rollupSeries != n {
+		t.Fatalf("%d raw series and %d rollup series, want %d of each", rawSeries, rollupSeries, n)
+	}
+	got, err := db.readRollups(context.Background(), mustSel(t, `redis_key_memory_bytes`), end.Add(-10*time.Minute).UnixMilli(), end.UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("read the rollups of %d series, want %d", len(got), n)
+	}
+	for _, rs := range got {
+		if len(rs.ts) != 2 {
+			t.Fatalf("%+v: %d buckets, want 2", rs.s, len(rs.ts))
+		}
+	}
+}
+
+func TestOpenRemovesOldRollups(t *testing.T) {
+	dir := t.TempDir()
+	oldDir := filepath.Join(dir, "rollup-5m")
+	oldWatermark := filepath.Join(dir, "rollup-5m.watermark")
+	if err := os.MkdirAll(filepath.Join(oldDir, "data", "small"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(oldDir, "data", "small", "part"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(oldWatermark, []byte("1700000000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	open := func() *DB {
+		t.Helper()
+		db, err := Open(Options{Path: dir, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+		if err != nil {
+			t.Fatalf("Open: %s", err)
+		}
+		return db
+	}
+	db := open()
+	for _, p := range []string{oldDir, oldWatermark} {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: still there after Open (%v)", p, err)
+		}
+		if !strings.Contains(logs.String(), `msg="removed rollups of an older format; they are rebuilt from raw samples" logger=tsdb path=`+p+"\n") {
+			t.Fatalf("no log line for %s in:\n%s", p, logs.String())
+		}
+	}
+	if !db.RollupWatermark().IsZero() {
+		t.Fatalf("watermark %s, want none: the old one belongs to the old rollups", db.RollupWatermark())
+	}
+	if err := db.RollupUntil(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, rollupWatermarkFile)); err != nil {
+		t.Fatalf("new watermark: %s", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	db = open()
+	defer db.Close()
+	if strings.Contains(logs.String(), "older format") {
+		t.Fatalf("second Open removed something:\n%s", logs.String())
+	}
+	if db.RollupWatermark().IsZero() {
+		t.Fatal("the new watermark was not kept")
+	}
 }
