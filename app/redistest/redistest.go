@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,6 +121,26 @@ func (s *Server) Kill() {
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
+}
+
+// Pause stops the server process with SIGSTOP: it keeps its port and accepts TCP
+// connections (the kernel completes the handshake) but answers nothing until Resume.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("redis-server on %s is not running", s.Addr())
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("cannot signal redis-server: %v", err)
+	}
 }
 
 // Restart starts the server again on the same port, with an empty dataset.

@@ -66,6 +66,8 @@ type Sampler struct {
 	downSince      time.Time
 	clientsRefused bool // CLIENT LIST was refused once: not asked again
 	slowlogRefused bool // SLOWLOG was refused once: not asked again
+	writeFailing   bool // the last Writer.Write failed (logged once per change)
+	slowlogFailing bool // the last save of the kept slowlog failed (logged once per change)
 
 	mu           sync.Mutex // guards snap and lastDuration
 	snap         InstanceSnapshot
@@ -76,11 +78,11 @@ type Sampler struct {
 // error here (it shows as down). Errors are configuration problems (the slowlog file).
 func New(opts Options) (*Sampler, error) {
 	cfg := opts.Config
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	base := opts.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("instance", cfg.Name)
+	log := base.With("instance", cfg.Name)
 	if opts.Writer == nil {
 		return nil, errors.New("cannot create redis sampler: Writer is nil")
 	}
@@ -99,7 +101,7 @@ func New(opts Options) (*Sampler, error) {
 	client := goredis.NewClient(copts)
 	slow := opts.SlowLogger
 	if slow == nil {
-		slow = log
+		slow = base
 	}
 	if opts.SlowCommand > 0 {
 		client.AddHook(slowHook{threshold: opts.SlowCommand, log: slow.With("instance", cfg.Name)})
@@ -114,7 +116,7 @@ func New(opts Options) (*Sampler, error) {
 		MemorySamples:  cfg.KeyMemorySamples,
 		Timeout:        cfg.Timeout.Std(),
 		Writer:         opts.Writer,
-		Logger:         log,
+		Logger:         base, // its lines carry instance themselves
 		Up:             s.up.Load,
 	})
 	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
@@ -182,8 +184,11 @@ func (s *Sampler) Config() config.Redis { return s.cfg }
 // with capped exponential backoff in between), and the keys on their own schedules.
 func (s *Sampler) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.keys.Run(ctx) })
 	defer wg.Wait()
+	// The key sampler skips its rounds while the instance is not known to be up; started
+	// before the first instance round, it would skip its first round and leave every key and
+	// pattern without a sample for a whole interval after each start.
+	startKeys := sync.OnceFunc(func() { wg.Go(func() { s.keys.Run(ctx) }) })
 
 	interval := s.cfg.Interval.Std()
 	next := time.Now()
@@ -202,6 +207,7 @@ func (s *Sampler) Run(ctx context.Context) {
 		now := time.Now()
 		if !now.Before(next) {
 			s.Round(ctx, now)
+			startKeys()
 			for !next.After(now) {
 				next = next.Add(interval)
 			}
@@ -212,8 +218,8 @@ func (s *Sampler) Run(ctx context.Context) {
 }
 
 // Round runs one instance round at now and writes its samples. A down instance is not asked
-// again before its retry time: the round then only writes redis_up 0. Not safe for concurrent
-// use; Run calls it.
+// again before its retry time: the round then only writes redis_up 0. A round cut short by ctx
+// records nothing. Not safe for concurrent use; Run calls it.
 func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	ts := now.UnixMilli()
 	if !s.up.Load() && now.Before(s.retryAt) {
@@ -226,6 +232,9 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	t0 := time.Now()
 	samples, snap, err := s.collect(ctx, now)
 	d := time.Since(t0)
+	if err != nil && ctx.Err() != nil {
+		return // stopped (shutdown, Manager.Set) mid-round: says nothing about the instance
+	}
 	if err != nil {
 		s.markDown(now, err)
 		s.write([]tsdb.Sample{s.sample("redis_up", ts, 0)})
@@ -303,9 +312,16 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 		entries, err := slowCmd.Result()
 		switch {
 		case err == nil:
-			if n, err := s.slowlog.add(entries); err != nil {
+			n, err := s.slowlog.add(entries)
+			switch {
+			case err != nil && !s.slowlogFailing:
+				s.slowlogFailing = true
 				s.log.Warn("cannot keep the slowlog", "error", err)
-			} else if n > 0 {
+			case err == nil && n > 0 && s.slowlogFailing:
+				s.slowlogFailing = false
+				s.log.Info("keeping the slowlog works again")
+			}
+			if n > 0 {
 				snap.Slowlog = s.slowlog.entries()
 			}
 		case isReplyError(err):
@@ -351,9 +367,16 @@ func (s *Sampler) sample(name string, ts int64, v float64) tsdb.Sample {
 	return tsdb.Sample{Name: name, Labels: []tsdb.Label{{Name: "instance", Value: s.cfg.Name}}, Timestamp: ts, Value: v}
 }
 
+// write hands samples to the Writer, logging a failure once per change of state.
 func (s *Sampler) write(samples []tsdb.Sample) {
-	if err := s.w.Write(samples); err != nil {
+	err := s.w.Write(samples)
+	switch {
+	case err != nil && !s.writeFailing:
+		s.writeFailing = true
 		s.log.Error("cannot store redis samples", "error", err)
+	case err == nil && s.writeFailing:
+		s.writeFailing = false
+		s.log.Info("storing redis samples works again")
 	}
 }
 

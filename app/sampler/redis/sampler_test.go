@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/tsdb"
 )
 
 // newTestInstance returns a Sampler for addr (defaults applied) writing to a recorder, with
@@ -320,5 +324,193 @@ func TestManagerSetAddsRemovesAndKeeps(t *testing.T) {
 	}
 	if err := m.Set([]config.Redis{cfg("b", b.Addr()), cfg("b", a.Addr())}); err == nil {
 		t.Fatal("a duplicate name was accepted")
+	}
+}
+
+// TestInstanceKeysSampledAtStart: keys and patterns get their first sample at start-up, not
+// one key interval later (the key sampler skips rounds until the instance is known up).
+func TestInstanceKeysSampledAtStart(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Do("rpush", "q", 1, 2)
+	srv.Do("rpush", "job:1", 1)
+	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		r.Interval = config.Duration(time.Second)
+		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Minute)},
+			{Pattern: "job:*", Interval: config.Duration(time.Minute)}}
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		w.mu.Lock()
+		n := len(keyTestFind(w.samples, "redis_key_length", "key", "q"))
+		m := len(keyTestFind(w.samples, "redis_pattern_keys", "pattern", "job:*"))
+		w.mu.Unlock()
+		if n > 0 && m > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("3 s after start: %d samples of key q, %d of pattern job:*; want both at start", n, m)
+		}
+	}
+}
+
+// TestInstanceCancelledRoundNotDown: a round cut short by its context (shutdown, Manager.Set)
+// does not mark a healthy instance down, write redis_up 0 or log "redis down".
+func TestInstanceCancelledRoundNotDown(t *testing.T) {
+	srv := redistest.Start(t)
+	s, w, logs := newTestInstance(t, srv.Addr(), nil, nil)
+	s.Round(context.Background(), time.Now())
+	if !s.Up() {
+		t.Fatalf("not up: %+v", s.Snapshot())
+	}
+	w.take()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Round(ctx, time.Now().Add(time.Second))
+	if !s.Up() || s.Snapshot().Error != "" {
+		t.Fatalf("a cancelled round marked the instance down: %+v", s.Snapshot())
+	}
+	if got := keyTestFind(w.take(), "redis_up"); len(got) != 0 {
+		t.Fatalf("a cancelled round wrote %v", got)
+	}
+	if n := logCount(logs, "redis down"); n != 0 {
+		t.Fatalf("%d \"redis down\" lines:\n%s", n, logs)
+	}
+}
+
+// failingWriter fails every Write while fail is set.
+type failingWriter struct {
+	keyTestWriter
+	fail atomic.Bool
+}
+
+func (w *failingWriter) Write(s []tsdb.Sample) error {
+	if w.fail.Load() {
+		return errors.New("disk full")
+	}
+	return w.keyTestWriter.Write(s)
+}
+
+// TestInstanceWriteErrorLoggedOnce: storage refusing the samples is logged once per change,
+// not every round.
+func TestInstanceWriteErrorLoggedOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	w := &failingWriter{}
+	w.fail.Store(true)
+	s, _, logs := newTestInstance(t, srv.Addr(), nil, func(o *Options) { o.Writer = w })
+	now := time.Now()
+	for i := range 3 {
+		s.Round(context.Background(), now.Add(time.Duration(i)*time.Second))
+	}
+	if n := logCount(logs, "cannot store redis samples"); n != 1 {
+		t.Fatalf("%d store errors logged for 3 failing rounds, want 1:\n%s", n, logs)
+	}
+	w.fail.Store(false)
+	for i := 3; i < 5; i++ {
+		s.Round(context.Background(), now.Add(time.Duration(i)*time.Second))
+	}
+	if n := logCount(logs, "storing redis samples works again"); n != 1 {
+		t.Fatalf("%d recoveries logged, want 1:\n%s", n, logs)
+	}
+	if len(keyTestFind(w.take(), "redis_up")) != 2 {
+		t.Fatal("samples not written after recovery")
+	}
+}
+
+// TestInstanceSlowlogSaveErrorLoggedOnce: a slowlog file that cannot be written is logged once,
+// not every round, and the entries still show.
+func TestInstanceSlowlogSaveErrorLoggedOnce(t *testing.T) {
+	srv := redistest.Start(t, "--slowlog-log-slower-than", "0")
+	dir := t.TempDir()
+	s, _, logs := newTestInstance(t, srv.Addr(), nil, func(o *Options) { o.DataDir = dir })
+	// A non-empty directory where the file should be: every save fails.
+	if err := os.MkdirAll(filepath.Join(dir, "slowlog", "main.json", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 3 {
+		s.Round(context.Background(), now.Add(time.Duration(i)*time.Second))
+	}
+	if !s.Up() || len(s.Snapshot().Slowlog) == 0 {
+		t.Fatalf("snapshot: up %v, %d slowlog entries", s.Up(), len(s.Snapshot().Slowlog))
+	}
+	if n := logCount(logs, "cannot keep the slowlog"); n != 1 {
+		t.Fatalf("%d slowlog save errors logged for 3 rounds, want 1:\n%s", n, logs)
+	}
+}
+
+// TestInstanceLogAttrsOnce: every log line of an instance (key sampler and slow commands
+// included) names the instance exactly once.
+func TestInstanceLogAttrsOnce(t *testing.T) {
+	srv := redistest.Start(t, "--user", "alice", "on", ">pw", "~*", "+@all", "-memory")
+	srv.Do("rpush", "q", 1)
+	s, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		r.Username, r.Password = "alice", "pw"
+		r.Keys = []config.Key{{Key: "q"}}
+	}, func(o *Options) { o.SlowCommand = time.Nanosecond })
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	if err := s.keys.sampleDue(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"MEMORY USAGE refused; key memory is no longer sampled on this instance", "slow redis command", "redis up"} {
+		if logCount(logs, msg) == 0 {
+			t.Fatalf("no %q line:\n%s", msg, logs)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if n := strings.Count(line, `"instance":`); n != 1 {
+			t.Errorf("instance %d times in %s", n, line)
+		}
+	}
+}
+
+// TestInstancePausedServer: a server that accepts connections but never answers (SIGSTOP) is
+// down within one interval, every round and key round is bounded by the timeout, LastRunAt
+// keeps advancing (readiness relies on it), and Run returns within the timeout once cancelled.
+func TestInstancePausedServer(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Do("rpush", "q", 1)
+	const timeout = 300 * time.Millisecond
+	s, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		r.Timeout = config.Duration(timeout)
+		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Second)},
+			{Pattern: "q*", Interval: config.Duration(time.Second), ScanInterval: config.Duration(time.Second)}}
+	}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(3 * time.Second); !s.Up(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not up")
+		}
+	}
+	srv.Pause()
+	defer srv.Resume()
+	paused := time.Now()
+	for deadline := paused.Add(time.Second + timeout + 200*time.Millisecond); s.Up(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a paused server is still up after one interval plus the timeout")
+		}
+	}
+	last := s.Snapshot().LastRunAt
+	time.Sleep(1200 * time.Millisecond)
+	if snap := s.Snapshot(); !snap.LastRunAt.After(last) || !strings.Contains(snap.Error, "timeout") {
+		t.Fatalf("while paused: last run %v (before %v), error %q", snap.LastRunAt, last, snap.Error)
+	}
+	if d := s.LastDuration(); d > timeout+100*time.Millisecond {
+		t.Fatalf("a round took %v, timeout %v", d, timeout)
+	}
+	t0 := time.Now()
+	cancel()
+	<-done
+	if d := time.Since(t0); d > timeout+200*time.Millisecond {
+		t.Fatalf("Run returned %v after cancel, timeout %v", d, timeout)
+	}
+	if n := logCount(logs, "redis down"); n != 1 {
+		t.Fatalf("%d \"redis down\" lines, want 1:\n%s", n, logs)
 	}
 }
