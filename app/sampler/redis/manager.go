@@ -60,7 +60,8 @@ func NewManager(opts ManagerOptions, instances []config.Redis) (*Manager, error)
 }
 
 // Set makes instances the watched set: new names start, removed ones stop, changed ones
-// restart with their new configuration, unchanged ones keep running (and their state).
+// restart with their new configuration, unchanged ones keep running (and their state). On
+// error nothing changes.
 func (m *Manager) Set(instances []config.Redis) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -71,21 +72,29 @@ func (m *Manager) Set(instances []config.Redis) error {
 		}
 		want[r.Name] = r
 	}
-	for name, ms := range m.running {
-		if r, ok := want[name]; !ok || !reflect.DeepEqual(r, ms.s.Config()) {
-			m.stop(ms)
-			delete(m.running, name)
-		}
-	}
+	// Build every new sampler first, so that a failure leaves the running set as it was.
+	fresh := map[string]*Sampler{}
 	for name, r := range want {
-		if _, ok := m.running[name]; ok {
+		if ms, ok := m.running[name]; ok && reflect.DeepEqual(r, ms.s.Config()) {
 			continue
 		}
 		s, err := New(Options{Config: r, DataDir: m.opts.DataDir, SlowCommand: m.opts.SlowCommand,
 			Writer: m.opts.Writer, Logger: m.opts.Logger, SlowLogger: m.opts.SlowLogger})
 		if err != nil {
+			for _, f := range fresh {
+				_ = f.Close()
+			}
 			return err
 		}
+		fresh[name] = s
+	}
+	for name, ms := range m.running {
+		if _, keep := want[name]; !keep || fresh[name] != nil {
+			m.stop(ms)
+			delete(m.running, name)
+		}
+	}
+	for name, s := range fresh {
 		ms := &managed{s: s, done: make(chan struct{})}
 		m.running[name] = ms
 		if m.ctx != nil {
@@ -105,16 +114,20 @@ func (m *Manager) start(ms *managed) {
 	})
 }
 
-// stop stops ms (when started), waits for it and closes its client; m.mu is held.
+// stop stops ms (when started) and waits for it. Closing the client first aborts a round
+// waiting on a silent server at once instead of at its timeout; m.mu is held.
 func (m *Manager) stop(ms *managed) {
 	if ms.cancel != nil {
 		ms.cancel()
-		<-ms.done
 	}
 	_ = ms.s.Close()
+	if ms.cancel != nil {
+		<-ms.done
+	}
 }
 
-// Run starts every sampler and returns once ctx is done and all have stopped.
+// Run starts every sampler and returns once ctx is done and all have stopped. Clients are
+// closed as soon as ctx is done, so shutdown never waits for a command timeout.
 func (m *Manager) Run(ctx context.Context) {
 	m.mu.Lock()
 	m.ctx = ctx
@@ -123,13 +136,16 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 	m.mu.Unlock()
 	<-ctx.Done()
-	m.wg.Wait()
 	m.mu.Lock()
-	m.ctx = nil
+	m.ctx = nil // a Set from now on builds samplers without starting them
+	for _, ms := range m.running {
+		_ = ms.s.Close()
+	}
 	m.mu.Unlock()
-	m.closeAll()
+	m.wg.Wait()
 }
 
+// closeAll closes every sampler's client (samplers built but never run).
 func (m *Manager) closeAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -356,6 +356,8 @@ func (s *Sampler) markUp(now time.Time) {
 	if !s.up.Swap(true) {
 		if !s.downSince.IsZero() {
 			s.log.Info("redis up again", "addr", s.cfg.Addr, "down_for", now.Sub(s.downSince).Round(time.Millisecond).String())
+			// The server may have been replaced or reconfigured: ask for what it refused again.
+			s.clientsRefused, s.slowlogRefused = false, false
 		} else {
 			s.log.Info("redis up", "addr", s.cfg.Addr)
 		}

@@ -514,3 +514,62 @@ func TestInstancePausedServer(t *testing.T) {
 		t.Fatalf("%d \"redis down\" lines, want 1:\n%s", n, logs)
 	}
 }
+
+// TestManagerStopsPromptlyOnSilentServer: shutdown and Set close the clients first, so a
+// server that accepts connections but never answers does not hold them for the timeout.
+func TestManagerStopsPromptlyOnSilentServer(t *testing.T) {
+	srv := redistest.Start(t)
+	r := config.Redis{Name: "slow", Addr: srv.Addr(), Interval: config.Duration(5 * time.Second), Timeout: config.Duration(4 * time.Second)}
+	r.ApplyDefaults()
+	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}}, []config.Redis{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s, _ := m.Instance("slow"); s.Up {
+			break
+		}
+	}
+	srv.Pause()
+	defer srv.Resume()
+	// Let the next round start and hang on the paused server.
+	time.Sleep(5200 * time.Millisecond)
+	t0 := time.Now()
+	if err := m.Set(nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("Set waited %s for a hanging round", d)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("Run did not return within 1s of cancel")
+	}
+}
+
+// TestManagerSetFailureChangesNothing: when one instance cannot be built, the running set
+// stays as it was.
+func TestManagerSetFailureChangesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	good := config.Redis{Name: "a", Addr: srv.Addr(), Interval: config.Duration(time.Second), Timeout: config.Duration(500 * time.Millisecond)}
+	good.ApplyDefaults()
+	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}}, []config.Redis{good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := good
+	bad.Name, bad.TLS, bad.TLSCAFile = "b", true, "/nonexistent/ca.pem"
+	changed := good
+	changed.Interval = config.Duration(2 * time.Second)
+	if err := m.Set([]config.Redis{changed, bad}); err == nil {
+		t.Fatal("a broken instance was accepted")
+	}
+	if list := m.Instances(); len(list) != 1 || list[0].Name != "a" || list[0].Interval != time.Second {
+		t.Fatalf("the running set changed: %+v", list)
+	}
+}
