@@ -118,10 +118,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up the redis samplers: %w", err)
 	}
-	for _, r := range cfg.Redis {
-		name := r.Name
-		a.stats.AddSampler("redis:"+name, func() time.Duration { return a.redis.LastDurations()[name] })
-	}
+	a.stats.AddSamplerGroup("redis:", a.redis.LastDurations)
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}

@@ -59,11 +59,13 @@ type Stats struct {
 	requests  map[reqKey]uint64
 	durations map[string]*durations
 	samplers  map[string]func() time.Duration
+	groups    map[string]func() map[string]time.Duration
 }
 
 // New returns empty Stats.
 func New() *Stats {
-	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]func() time.Duration{}}
+	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]func() time.Duration{},
+		groups: map[string]func() map[string]time.Duration{}}
 }
 
 // ObserveRequest records one served request; route is the route pattern (e.g. "/redis/:name"),
@@ -87,6 +89,15 @@ func (s *Stats) AddSampler(name string, lastRound func() time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.samplers[name] = lastRound
+}
+
+// AddSamplerGroup registers a set of samplers that changes at run time (the Redis instances):
+// rounds returns each member's last round duration, reported as sampler=prefix+name. rounds
+// must be safe for concurrent use; registering a prefix again replaces it.
+func (s *Stats) AddSamplerGroup(prefix string, rounds func() map[string]time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[prefix] = rounds
 }
 
 // Store is what the sampler needs of storage; *tsdb.DB satisfies it.
@@ -116,6 +127,11 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 	}
 	for name, lastRound := range s.samplers {
 		add("redwatch_sampler_duration_seconds", lastRound().Seconds(), tsdb.Label{Name: "sampler", Value: name})
+	}
+	for prefix, rounds := range s.groups {
+		for name, d := range rounds() {
+			add("redwatch_sampler_duration_seconds", d.Seconds(), tsdb.Label{Name: "sampler", Value: prefix + name})
+		}
 	}
 	s.mu.Unlock()
 	add("redwatch_samples_written_total", float64(store.SamplesWritten()))

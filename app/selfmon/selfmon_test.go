@@ -107,6 +107,8 @@ func TestSamples(t *testing.T) {
 	st.AddSampler("host", func() time.Duration { return 120 * time.Millisecond })
 	st.AddSampler("redis:cache", func() time.Duration { return time.Second })
 	st.AddSampler("redis:cache", func() time.Duration { return 2 * time.Second }) // registering again replaces
+	members := map[string]time.Duration{"a": 3 * time.Second}
+	st.AddSamplerGroup("group:", func() map[string]time.Duration { return members })
 
 	store := &fakeStore{written: 12345, series: 678}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -172,6 +174,7 @@ func TestSamples(t *testing.T) {
 
 	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "host")), 0.12)
 	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "redis:cache")), 2)
+	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a")), 3)
 	exact(key("redwatch_samples_written_total"), 12345)
 	exact(key("redwatch_series"), 678)
 
@@ -184,7 +187,7 @@ func TestSamples(t *testing.T) {
 
 	// Exactly these series and no others: 3 request counters, 2 routes × 3 quantiles,
 	// 2 samplers, written, series, rss.
-	want := 3 + 6 + 2 + 3
+	want := 3 + 6 + 3 + 3
 	if runtime.GOOS != "linux" {
 		want--
 	}
