@@ -36,19 +36,18 @@ type Options struct {
 
 // App is a running redwatch. Create it with New, then call Run once.
 type App struct {
-	cfg      config.Config
-	log      *logging.Logger
-	db       *tsdb.DB
-	ln       net.Listener
-	web      *web.Server
-	host     *host.Sampler          // nil when [system].enabled = false
-	redis    *redis.Manager         // one sampler per watched Redis
-	fwd      *remotewrite.Forwarder // nil unless [remote_write].url is set
-	writer   *fanout                // what samplers and ingest write to: storage, then fwd
-	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
-	stats    *selfmon.Stats
-	started  time.Time
-	closeErr error
+	cfg     config.Config
+	log     *logging.Logger
+	db      *tsdb.DB
+	ln      net.Listener
+	web     *web.Server
+	host    *host.Sampler          // nil when [system].enabled = false
+	redis   *redis.Manager         // one sampler per watched Redis
+	fwd     *remotewrite.Forwarder // nil unless [remote_write].url is set
+	writer  *fanout                // what samplers and ingest write to: storage, then fwd
+	ingest  *ingest.Ingest         // the write endpoints; tracks pushing hosts
+	stats   *selfmon.Stats
+	started time.Time
 }
 
 // New opens storage, loads users and sessions, and binds the listen address, so that every

@@ -138,14 +138,12 @@ func (m *Manager) Run(ctx context.Context) {
 	<-ctx.Done()
 	m.mu.Lock()
 	m.ctx = nil // a Set from now on builds samplers without starting them
-	for _, ms := range m.running {
-		_ = ms.s.Close()
-	}
 	m.mu.Unlock()
+	m.closeAll()
 	m.wg.Wait()
 }
 
-// closeAll closes every sampler's client (samplers built but never run).
+// closeAll closes every sampler's client; rounds in flight then fail at once.
 func (m *Manager) closeAll() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -405,9 +405,6 @@ func (s *Sampler) Keys() []KeySnapshot { return s.keys.Keys() }
 // Patterns returns the snapshots of the watched patterns, in configuration order.
 func (s *Sampler) Patterns() []PatternSnapshot { return s.keys.Patterns() }
 
-// RoundTrips counts the round trips the key sampler sent so far.
-func (s *Sampler) RoundTrips() int64 { return s.keys.RoundTrips() }
-
 // Close closes the client; call it after Run returned.
 func (s *Sampler) Close() error { return s.client.Close() }
 

@@ -528,9 +528,12 @@ func TestManagerStopsPromptlyOnSilentServer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if s, _ := m.Instance("slow"); s.Up {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not up within 5s")
 		}
 	}
 	srv.Pause()
