@@ -136,6 +136,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		Stats:          a.stats,
 		Ingest:         a.ingest,
 		Redis:          a.redis,
+		RecentErrors:   lg.Recent,
 		Logger:         lg.Named("http"),
 	})
 

@@ -38,6 +38,12 @@ func (s *Server) routes() {
 	e.GET("/", s.showOverview)
 	e.GET("/redis/:name", s.showRedisInstance)
 	e.GET("/keys", s.showKeyList)
+	e.GET("/keys/:id", s.showKeyDetail)
+	e.GET("/hosts", s.showHostList)
+	e.GET("/hosts/:host", s.showHostDetail)
+	e.GET("/alerts", s.showAlerts)
+	e.GET("/status", s.showStatus)
+	s.settingsRoutes(e) // /settings and its forms: admin only (settings.go)
 
 	e.GET("/metrics", s.showMetrics)
 	e.GET("/api/v1/series", s.listSeries)

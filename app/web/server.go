@@ -16,6 +16,7 @@ import (
 
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/tsdb"
 )
@@ -53,9 +54,12 @@ type Options struct {
 	Sessions *auth.Sessions
 	Health   *health.Checker
 	Stats    *selfmon.Stats
-	Ingest   Ingester     // nil: the write endpoints are not registered
-	Redis    RedisSource  // nil: no Redis instances are watched
-	Logger   *slog.Logger // access and error log (logger="http")
+	Ingest   Ingester    // nil: the write endpoints are not registered
+	Redis    RedisSource // nil: no Redis instances are watched
+	// RecentErrors returns the last warnings and errors logged, newest first (/status);
+	// nil: none are shown.
+	RecentErrors func() []logging.Entry
+	Logger       *slog.Logger // access and error log (logger="http")
 }
 
 // Server serves redwatch's HTTP endpoints.
