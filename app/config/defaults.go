@@ -36,6 +36,8 @@ const (
 	DefaultRuleSeverity      = "warning"
 	DefaultEmailPort         = 587
 	DefaultEmailTLS          = "starttls"
+	DefaultAlertsInterval    = Duration(10 * time.Second)
+	DefaultAlertsRules       = true
 )
 
 // Default returns the built-in configuration, the one redwatch runs with when there is no config
@@ -63,6 +65,7 @@ func baseDefaults() Config {
 		UI:     UI{Refresh: DefaultUIRefresh},
 		Auth:   Auth{SessionTTL: DefaultSessionTTL},
 		System: System{Enabled: DefaultSystemEnabled, Interval: DefaultInterval},
+		Alerts: Alerts{Interval: DefaultAlertsInterval, DefaultRules: DefaultAlertsRules},
 		Notify: Notify{Email: Email{Port: DefaultEmailPort, TLS: DefaultEmailTLS}},
 	}
 }

@@ -106,7 +106,13 @@ type Key struct {
 func (k Key) IsEnabled() bool { return k.Enabled == nil || *k.Enabled }
 
 type Alerts struct {
-	Rules []Rule `koanf:"rules"`
+	// Interval is how often every rule is evaluated.
+	Interval Duration `koanf:"interval"`
+	// DefaultRules seeds the built-in rules (host CPU, memory and disk, Redis down, Redis
+	// memory, a watched key missing, redwatch's own errors and latency) as editable UI rules
+	// on first start.
+	DefaultRules bool   `koanf:"default_rules"`
+	Rules        []Rule `koanf:"rules"`
 }
 
 type Rule struct {
@@ -135,6 +141,10 @@ type NotifierCommon struct {
 	SendResolved   bool     `koanf:"send_resolved"`
 	RepeatInterval Duration `koanf:"repeat_interval"`
 	Severities     []string `koanf:"severities"` // empty: all
+	// QuietHours is a daily window "HH:MM-HH:MM" (may wrap midnight) in Timezone during which
+	// notifications are held, then delivered if still relevant; empty: none.
+	QuietHours string `koanf:"quiet_hours"`
+	Timezone   string `koanf:"timezone"` // IANA name; empty: the machine's local time zone
 }
 
 type Webhook struct {

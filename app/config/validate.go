@@ -44,6 +44,7 @@ func (c *Config) Validate() error {
 	minDuration(&l, "ui.refresh", c.UI.Refresh, minUIRefresh)
 	c.Auth.validate(&l)
 	minDuration(&l, "system.interval", c.System.Interval, minInterval)
+	minDuration(&l, "alerts.interval", c.Alerts.Interval, minInterval)
 
 	names := map[string]int{}
 	for i := range c.Redis {
@@ -376,6 +377,42 @@ func (c *NotifierCommon) validate(l *errorList, p string) {
 	for i, s := range c.Severities {
 		oneOf(l, indexPath(p+"severities", i), s, "critical", "warning", "info")
 	}
+	if c.QuietHours != "" {
+		if _, _, err := ParseQuietHours(c.QuietHours); err != nil {
+			l.addCause(p+"quiet_hours", ErrInvalid, err.Error(), err)
+		}
+	}
+	if c.Timezone != "" {
+		if _, err := time.LoadLocation(c.Timezone); err != nil {
+			l.addCause(p+"timezone", ErrInvalid, fmt.Sprintf("%q is not a known time zone", c.Timezone), err)
+		}
+	}
+}
+
+// ParseQuietHours parses a daily window "HH:MM-HH:MM" into minutes after midnight; from > to
+// means the window wraps midnight ("22:00-07:00"). from == to is refused (empty or whole day).
+func ParseQuietHours(s string) (fromMin, toMin int, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not a window like \"22:00-07:00\"", s)
+	}
+	parse := func(v string) (int, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(v))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a time like 22:00", strings.TrimSpace(v))
+		}
+		return t.Hour()*60 + t.Minute(), nil
+	}
+	if fromMin, err = parse(a); err != nil {
+		return 0, 0, err
+	}
+	if toMin, err = parse(b); err != nil {
+		return 0, 0, err
+	}
+	if fromMin == toMin {
+		return 0, 0, fmt.Errorf("%q starts and ends at the same time", s)
+	}
+	return fromMin, toMin, nil
 }
 
 func oneOf(l *errorList, path, v string, allowed ...string) {

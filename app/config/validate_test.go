@@ -262,3 +262,18 @@ func writeKeyPair(t *testing.T, dir, name string) (certPath, keyPath string) {
 	}
 	return certPath, keyPath
 }
+
+func TestParseQuietHours(t *testing.T) {
+	f := func(s string, from, to int, wantErr bool) {
+		t.Helper()
+		a, b, err := ParseQuietHours(s)
+		if (err != nil) != wantErr || (!wantErr && (a != from || b != to)) {
+			t.Fatalf("ParseQuietHours(%q) = %d, %d, %v", s, a, b, err)
+		}
+	}
+	f("22:00-07:00", 22*60, 7*60, false)
+	f("09:30 - 17:45", 9*60+30, 17*60+45, false)
+	f("22:00", 0, 0, true)
+	f("25:00-07:00", 0, 0, true)
+	f("08:00-08:00", 0, 0, true)
+}
