@@ -186,6 +186,13 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 	gauge("redis_cpu_user_seconds_total", "used_cpu_user")
 	gauge("redis_cpu_sys_seconds_total", "used_cpu_sys")
 	gauge("redis_connected_replicas", "connected_slaves")
+	// Used memory as a share of maxmemory, for alert rules (a selector cannot divide): only
+	// when maxmemory is set, since 0 means no limit.
+	if used, ok := in.float("used_memory"); ok {
+		if limit, ok := in.float("maxmemory"); ok && limit > 0 {
+			add("redis_memory_usage_percent", 100*used/limit)
+		}
+	}
 
 	snap.Version = in["redis_version"]
 	snap.Role = in["role"]

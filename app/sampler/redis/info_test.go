@@ -242,6 +242,7 @@ func TestInfoSamplesRealRedis(t *testing.T) {
 	}
 	want("redis_memory_max_bytes", 104857600)
 	want("redis_memory_used_bytes", field("used_memory"))
+	want("redis_memory_usage_percent", 100*field("used_memory")/104857600)
 	want("redis_memory_rss_bytes", field("used_memory_rss"))
 	want("redis_mem_fragmentation_ratio", field("mem_fragmentation_ratio"))
 	want("redis_uptime_seconds", field("uptime_in_seconds"))
