@@ -1,0 +1,82 @@
+package alert
+
+import (
+	"time"
+
+	"github.com/redwatch/redwatch/app/config"
+)
+
+// DefaultRules returns the rules redwatch ships (alerts.default_rules): host CPU, memory and
+// disk, any Redis down for 30 s, Redis memory near maxmemory, a watched key missing, and
+// redwatch's own 5xx ratio and p95 latency. Each passes config.Rule.Validate; each call
+// returns new values the caller may modify.
+//
+// RedisMemoryHigh reads redis_memory_usage_percent, written by the Redis sampler only when
+// maxmemory is set; RedwatchErrorRate reads redwatch_http_error_ratio, the share of 5xx
+// responses over redwatch's last self-monitoring interval.
+func DefaultRules() []config.Rule {
+	d := func(v time.Duration) config.Duration { return config.Duration(v) }
+	f := func(v float64) *float64 { return &v }
+	return []config.Rule{
+		{
+			Name: "HostCPUHigh", Series: "host_cpu_usage_percent",
+			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 80, ClearThreshold: f(75),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `{{ .Labels.host }} CPU at {{ printf "%.0f" .Value }}% (5-minute average, warning above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "HostCPUCritical", Series: "host_cpu_usage_percent",
+			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 95, ClearThreshold: f(90),
+			For: d(5 * time.Minute), Severity: "critical",
+			Summary: `{{ .Labels.host }} CPU at {{ printf "%.0f" .Value }}% (5-minute average, critical above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "HostMemoryHigh", Series: "host_memory_usage_percent",
+			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 85, ClearThreshold: f(80),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `{{ .Labels.host }} memory {{ printf "%.0f" .Value }}% used (warning above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "HostMemoryCritical", Series: "host_memory_usage_percent",
+			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 95, ClearThreshold: f(90),
+			For: d(2 * time.Minute), Severity: "critical",
+			Summary: `{{ .Labels.host }} memory {{ printf "%.0f" .Value }}% used (critical above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "HostDiskHigh", Series: "host_disk_usage_percent",
+			Aggregate: "last", Window: d(5 * time.Minute), Op: ">", Threshold: 80, ClearThreshold: f(75),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `{{ .Labels.host }} disk {{ .Labels.mount }} {{ printf "%.0f" .Value }}% full (warning above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "RedisDown", Series: "redis_up",
+			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
+			For: d(30 * time.Second), Severity: "critical",
+			Summary: `Redis {{ .Labels.instance }} is down (not answering for 30s)`,
+		},
+		{
+			Name: "RedisMemoryHigh", Series: "redis_memory_usage_percent",
+			Aggregate: "last", Window: d(time.Minute), Op: ">", Threshold: 90, ClearThreshold: f(85),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `Redis {{ .Labels.instance }} uses {{ printf "%.0f" .Value }}% of maxmemory (warning above {{ .Threshold }}%)`,
+		},
+		{
+			Name: "RedisKeyMissing", Series: "redis_key_exists",
+			Aggregate: "last", Window: d(time.Minute), Op: "==", Threshold: 0,
+			For: d(time.Minute), Severity: "warning",
+			Summary: `Key {{ printf "%q" .Labels.key }} is missing on Redis {{ .Labels.instance }} (db {{ .Labels.db }})`,
+		},
+		{
+			Name: "RedwatchErrorRate", Series: "redwatch_http_error_ratio",
+			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 0.05, ClearThreshold: f(0.03),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `redwatch answers {{ printf "%.3f" .Value }} of requests with 5xx (5-minute average, warning above {{ .Threshold }})`,
+		},
+		{
+			Name: "RedwatchSlow", Series: `redwatch_http_request_duration_seconds{quantile="0.95"}`,
+			Aggregate: "last", Window: d(time.Minute), Op: ">", Threshold: 1, ClearThreshold: f(0.8),
+			For: d(5 * time.Minute), Severity: "warning",
+			Summary: `redwatch p95 response time {{ printf "%.2f" .Value }}s on {{ .Labels.route }} (warning above {{ .Threshold }}s)`,
+		},
+	}
+}

@@ -1,0 +1,180 @@
+package alert
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+func TestDefaultRulesValid(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range DefaultRules() {
+		r.ApplyDefaults()
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+		if err := checkClearThreshold(&r); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+		if seen[r.Name] {
+			t.Errorf("%s: duplicate name", r.Name)
+		}
+		seen[r.Name] = true
+	}
+	if len(seen) != 10 {
+		t.Fatalf("%d default rules, want 10", len(seen))
+	}
+}
+
+// TestDefaultRulesFire drives every default rule over its threshold for long enough and checks
+// the summaries each renders.
+func TestDefaultRulesFire(t *testing.T) {
+	ev := newEnv(t, DefaultRules()...)
+	write := func() {
+		ev.write("host_cpu_usage_percent", 97.4, "host", "web1")
+		ev.write("host_memory_usage_percent", 96, "host", "web1")
+		ev.write("host_disk_usage_percent", 91, "host", "web1", "mount", "/var")
+		ev.write("host_disk_usage_percent", 20, "host", "web1", "mount", "/")
+		ev.write("redis_up", 0, "instance", "cache")
+		ev.write("redis_up", 1, "instance", "sessions")
+		ev.write("redis_memory_usage_percent", 93, "instance", "cache")
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "queue:emails")
+		ev.write("redis_key_exists", 1, "instance", "cache", "db", "0", "key", "queue:sms")
+		ev.write("redwatch_http_error_ratio", 0.125)
+		ev.write("redwatch_http_request_duration_seconds", 1.5, "route", "/keys", "quantile", "0.95")
+		ev.write("redwatch_http_request_duration_seconds", 3, "route", "/keys", "quantile", "0.99")
+	}
+	for range 31 { // 5 minutes
+		write()
+		ev.eval()
+		ev.advance(10 * time.Second)
+	}
+	want := map[string]string{
+		"HostCPUHigh":        "web1 CPU at 97% (5-minute average, warning above 80%)",
+		"HostCPUCritical":    "web1 CPU at 97% (5-minute average, critical above 95%)",
+		"HostMemoryHigh":     "web1 memory 96% used (warning above 85%)",
+		"HostMemoryCritical": "web1 memory 96% used (critical above 95%)",
+		"HostDiskHigh":       "web1 disk /var 91% full (warning above 80%)",
+		"RedisDown":          "Redis cache is down (not answering for 30s)",
+		"RedisMemoryHigh":    "Redis cache uses 93% of maxmemory (warning above 90%)",
+		"RedisKeyMissing":    `Key "queue:emails" is missing on Redis cache (db 0)`,
+		"RedwatchErrorRate":  "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
+		"RedwatchSlow":       "redwatch p95 response time 1.50s on /keys (warning above 1s)",
+	}
+	got := map[string]string{}
+	for _, a := range ev.alerts(len(want)) {
+		if a.State != StateFiring {
+			t.Errorf("%s is %s", a.Rule, a.State)
+		}
+		got[a.Rule] = a.Summary
+	}
+	for name, s := range want {
+		if got[name] != s {
+			t.Errorf("%s summary %q, want %q", name, got[name], s)
+		}
+	}
+	for _, st := range ev.e.Rules() {
+		if st.Error != "" {
+			t.Errorf("%s: %s", st.Name, st.Error)
+		}
+	}
+}
+
+// memStore is a Store whose one series, redis_up{instance="a"} = 0, is always fresh.
+type memStore struct{}
+
+func (memStore) Latest(sel *tsdb.Selector) []tsdb.LatestValue {
+	ls := []tsdb.Label{{Name: "instance", Value: "a"}}
+	if !sel.Matches("redis_up", ls) {
+		return nil
+	}
+	return []tsdb.LatestValue{{Name: "redis_up", Labels: ls, Timestamp: time.Now().UnixMilli()}}
+}
+
+func (memStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
+	return nil, nil
+}
+
+func TestRunEvaluatesEveryInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &recorder{}
+		e, err := New(Options{Store: memStore{}, Notifier: rec, Interval: 10 * time.Second, StateDir: t.TempDir()},
+			[]config.Rule{gaugeRule("Down", "redis_up", "<", 1, 15*time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { e.Run(ctx) })
+		time.Sleep(35 * time.Second) // rounds at 0, 10, 20 and 30 s
+		synctest.Wait()
+		cancel()
+		wg.Wait()
+		if n := rec.rounds(); n != 4 {
+			t.Fatalf("%d rounds in 35 s, want 4", n)
+		}
+		// Pending at 0 and 10 s, firing from 20 s (held 15 s).
+		if n := rec.count("Down", StateFiring); n != 2 {
+			t.Fatalf("firing in %d rounds, want 2", n)
+		}
+		if a := e.Alerts()[0]; !a.FiredAt.Equal(start.Add(20*time.Second)) || !a.ActiveAt.Equal(start) {
+			t.Fatalf("alert %+v", a)
+		}
+		if st := e.Rules()[0]; !st.LastEval.Equal(start.Add(30 * time.Second)) {
+			t.Fatalf("last evaluation at %s", st.LastEval)
+		}
+	})
+}
+
+// TestConcurrentUse runs evaluations while the read API, SetRules and silences are used; run
+// with -race.
+func TestConcurrentUse(t *testing.T) {
+	ev := newEnv(t, gaugeRule("Down", "redis_up", "<", 1, 0))
+	ev.write("redis_up", 0, "instance", "a")
+	e := ev.e
+	now := ev.now
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			if err := e.Evaluate(ctx, now); err != nil && ctx.Err() == nil {
+				t.Errorf("Evaluate: %v", err)
+			}
+		}
+	})
+	for i := range 50 {
+		rules := []config.Rule{gaugeRule("Down", "redis_up", "<", 1, 0)}
+		if i%2 == 0 {
+			rules = append(rules, gaugeRule("Other", "redis_up", "<", 2, 0))
+		}
+		if err := e.SetRules(rules); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.AddSilence(Silence{Matchers: []Matcher{{Name: "instance", Value: "a"}}, EndsAt: now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range e.Alerts() {
+			_ = a.Labels["instance"]
+		}
+		_ = e.History()
+		_ = e.Rules()
+		if err := e.ExpireSilence(s.ID); err != nil {
+			t.Fatal(err)
+		}
+		_ = e.Silences()
+	}
+	cancel()
+	wg.Wait()
+	if as := e.Alerts(); len(as) == 0 || !strings.Contains(as[0].Summary, "Down") {
+		t.Fatalf("alerts %+v", as)
+	}
+}
