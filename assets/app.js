@@ -8,18 +8,36 @@
  *   <meta name="csrf-token" content="...">   sent as X-CSRF-Token on htmx requests
  *   <body data-refresh-ms="2000">            default chart refresh period
  *   [data-theme-toggle]                      button that flips light/dark
- *   details[data-nav-menu]                   nav menu; closed on an outside click or Escape
- *   [data-chart]                             a live uPlot line chart, configured by
+ *   details[data-nav-menu], [data-popover]   menu or popover; closed on an outside click or Escape
+ *   [hx-trigger*="every"]                    polled htmx panels: paused while the tab is
+ *                                            hidden, refreshed once when it shows again,
+ *                                            dimmed and marked "offline" when a poll fails
+ *   [data-keep-scroll][id]                   scroll box whose position survives htmx swaps
+ *   form[data-range-form]                    the range picker's custom span form: its
+ *     input[type=datetime-local][data-unix]  inputs show data-unix (unix seconds) in the
+ *                                            browser's time zone and submit unix seconds
+ *   [data-chart]                             a uPlot line chart, configured by
  *     data-query    series selector (required)
  *     data-range    seconds of history shown (default 3600)
+ *     data-start, data-end  unix seconds: a fixed span, loaded once, not refreshed
  *     data-agg      avg|min|max|last|rate (optional)
- *     data-unit     percent|bytes|bytes_per_second|seconds|ops|number (default number)
+ *     data-unit     percent|bytes|bytes_per_second|seconds|ops|per_second|number (default number)
+ *     data-scale    factor applied to every value (100: a 0..1 ratio shown as percent)
  *     data-refresh  refresh period in ms (default: body data-refresh-ms, else 2000)
  *     data-label    legend name when the query returns a single series (optional)
+ *     data-names    JSON object renaming legend names ({"redis_memory_max_bytes": "max"})
  *   and this file writes on it:
  *     data-chart-ready="true"  after each successful draw
  *     data-points="N"          number of timestamps currently drawn
+ *     data-step="S"            step (seconds) of the last request: >= span / pixel width
+ *     data-stale="true"        live, and the newest point is older than 3 refresh periods
+ *                              (or 3 steps, when the step is longer)
+ *     data-zoomed="true"       the user dragged a span; double-click goes back
  *     data-chart-error="msg"   after a failure (removed after the next success)
+ *
+ * Dragging across a chart zooms every chart of the page with the same range to that span
+ * (fetched again at the finer step) and writes ?from=&to= into the address bar, so the view
+ * can be shared; double-click goes back to the page's range and URL.
  */
 (function () {
   "use strict";
@@ -80,20 +98,21 @@
     }
   });
 
-  // ---------- Nav menus ([data-nav-menu] <details>) ----------
+  // ---------- Menus and popovers ([data-nav-menu] or [data-popover] <details>) ----------
   // They open and close without script; this closes an open one on a click outside it or on
   // Escape, as people expect of a menu.
+  var POPOVERS = "details[data-nav-menu], details[data-popover]";
   function closeNavMenus(except) {
-    document.querySelectorAll("details[data-nav-menu][open]").forEach(function (d) {
+    document.querySelectorAll("details[data-nav-menu][open], details[data-popover][open]").forEach(function (d) {
       if (d !== except) d.removeAttribute("open");
     });
   }
   document.addEventListener("click", function (e) {
-    closeNavMenus(e.target.closest && e.target.closest("details[data-nav-menu]"));
+    closeNavMenus(e.target.closest && e.target.closest(POPOVERS));
   });
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Escape") return;
-    var open = document.querySelector("details[data-nav-menu][open]");
+    var open = document.querySelector("details[data-nav-menu][open], details[data-popover][open]");
     if (!open) return;
     closeNavMenus(null);
     var s = open.querySelector("summary");
@@ -109,7 +128,7 @@
     if (mq.addEventListener) mq.addEventListener("change", onSystemTheme);
   }
 
-  // ---------- htmx: CSRF header, offline marking ----------
+  // ---------- htmx: CSRF header, polling, offline marking, scroll keeping ----------
 
   var csrfToken = null;
   function csrf() {
@@ -125,23 +144,142 @@
     if (token) e.detail.headers["X-CSRF-Token"] = token;
   });
 
-  // A polled panel whose request fails is dimmed until its next successful swap
+  function isPolled(el) {
+    return !!(el && el.getAttribute && /\bevery\b/.test(el.getAttribute("hx-trigger") || ""));
+  }
+
+  // A polled panel whose request fails is dimmed and marked until its next successful swap
   // (the swap replaces the element, so the class disappears by itself).
   function markOffline(e) {
     var el = e.detail && e.detail.elt;
-    if (el && el.classList) el.classList.add("is-offline");
+    if (el && el.classList && isPolled(el)) el.classList.add("is-offline");
   }
-  // Polling pauses while the tab is hidden: a polled element's request is
-  // cancelled and the next tick after the tab shows again goes through. (A
-  // hx-trigger filter such as [!document.hidden] would need eval, which the
-  // Content-Security-Policy forbids.)
+  // Polling pauses while the tab is hidden: a polled element's request is cancelled (htmx
+  // keeps its timer, so polling resumes by itself), and every polled panel is refreshed once
+  // when the tab shows again. (A hx-trigger filter such as [!document.hidden] would need
+  // eval, which the Content-Security-Policy forbids.)
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail && e.detail.elt;
-    if (!document.hidden || !elt || !elt.getAttribute) return;
-    if (/\bevery\b/.test(elt.getAttribute("hx-trigger") || "")) e.preventDefault();
+    if (document.hidden && isPolled(elt)) e.preventDefault();
   });
   document.addEventListener("htmx:sendError", markOffline);
   document.addEventListener("htmx:responseError", markOffline);
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll("[hx-get][hx-trigger]").forEach(function (el) {
+      if (!isPolled(el) || !el.isConnected) return;
+      var p = window.htmx.ajax("GET", el.getAttribute("hx-get"), { source: el });
+      if (p && p.catch) p.catch(function () {}); // a failure marks the panel offline already
+    });
+  });
+
+  // Scroll boxes ([data-keep-scroll] with an id) inside a swapped element keep their scroll
+  // position: the swap replaces them with new elements, which would start at the top.
+  var keptScroll = {};
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail && e.detail.target;
+    if (!t || !t.querySelectorAll) return;
+    keptScroll = {};
+    var boxes = Array.prototype.slice.call(t.querySelectorAll("[data-keep-scroll][id]"));
+    if (t.matches && t.matches("[data-keep-scroll][id]")) boxes.push(t);
+    boxes.forEach(function (b) {
+      if (b.scrollTop || b.scrollLeft) keptScroll[b.id] = [b.scrollTop, b.scrollLeft];
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    Object.keys(keptScroll).forEach(function (id) {
+      var b = document.getElementById(id);
+      if (b) {
+        b.scrollTop = keptScroll[id][0];
+        b.scrollLeft = keptScroll[id][1];
+      }
+    });
+    keptScroll = {};
+  });
+
+  // ---------- Range picker: custom span in the browser's time zone ----------
+
+  function pad2(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // localInput formats unix seconds for a datetime-local input, in local time.
+  function localInput(sec) {
+    var d = new Date(sec * 1000);
+    return d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" + pad2(d.getDate()) + "T" + pad2(d.getHours()) + ":" + pad2(d.getMinutes());
+  }
+
+  // inputUnix reads a datetime-local value as local time; NaN when empty or invalid.
+  function inputUnix(v) {
+    if (!v) return NaN;
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(v);
+    if (!m) return NaN;
+    var d = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+    return Math.floor(d.getTime() / 1000);
+  }
+
+  function initRangeForms(scope) {
+    scope.querySelectorAll("form[data-range-form]").forEach(function (form) {
+      if (form.__redwatchRange) return;
+      form.__redwatchRange = true;
+      form.querySelectorAll('input[type="datetime-local"][data-unix]').forEach(function (inp) {
+        var u = parseInt(inp.getAttribute("data-unix"), 10);
+        if (u > 0) inp.value = localInput(u);
+      });
+      // Without a start yet, offer the last hour as a starting point.
+      var from = form.querySelector('input[name="from"]');
+      if (from && !from.value) from.value = localInput(Math.floor(Date.now() / 1000) - 3600);
+    });
+  }
+
+  // rangeFormURL builds the page URL the custom form asks for: its other fields as they are,
+  // the datetime-local ones as unix seconds (an empty "to" is left out: up to now).
+  function rangeFormURL(form) {
+    var params = new URLSearchParams();
+    var bad = null;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled) return;
+      if (el.type === "datetime-local") {
+        el.setCustomValidity("");
+        if (!el.value) return;
+        var u = inputUnix(el.value);
+        if (!isFinite(u)) bad = bad || el;
+        else params.set(el.name, String(u));
+        return;
+      }
+      if (el.type === "submit" || el.type === "button") return;
+      params.append(el.name, el.value);
+    });
+    var f = params.get("from"),
+      t = params.get("to");
+    if (!bad && f && t && +f >= +t) {
+      bad = form.querySelector('input[name="to"]');
+      if (bad) bad.setCustomValidity("must be after From");
+    }
+    if (bad) return { bad: bad };
+    var action = form.getAttribute("action") || window.location.pathname;
+    return { url: action + "?" + params.toString() };
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target && e.target.closest && e.target.closest("form[data-range-form]");
+    if (!form) return;
+    e.preventDefault();
+    var r = rangeFormURL(form);
+    if (r.bad) {
+      if (r.bad.reportValidity) r.bad.reportValidity();
+      return;
+    }
+    window.location.assign(r.url);
+  });
+  // Editing either time clears a "to before from" complaint.
+  document.addEventListener("input", function (e) {
+    var form = e.target && e.target.type === "datetime-local" && e.target.closest("form[data-range-form]");
+    if (!form) return;
+    form.querySelectorAll('input[type="datetime-local"]').forEach(function (inp) {
+      inp.setCustomValidity("");
+    });
+  });
 
   // ---------- Formatting ----------
 
@@ -206,6 +344,20 @@
     return isFinite(v) ? formatNumber(v) + " ops/s" : DASH;
   }
 
+  function formatPerSec(v) {
+    return isFinite(v) ? formatNumber(v) + "/s" : DASH;
+  }
+
+  // formatTime shows unix seconds as local "YYYY-MM-DD HH:MM:SS".
+  function formatTime(sec) {
+    if (!isFinite(sec)) return DASH;
+    var d = new Date(sec * 1000);
+    return (
+      d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" + pad2(d.getDate()) + " " +
+      pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds())
+    );
+  }
+
   function formatDuration(sec) {
     if (!isFinite(sec)) return DASH;
     var sign = sec < 0 ? "-" : "";
@@ -231,6 +383,7 @@
     bytes_per_second: formatBytesPerSec,
     seconds: formatDuration,
     ops: formatOps,
+    per_second: formatPerSec,
     number: formatNumber,
   };
 
@@ -241,7 +394,7 @@
   // Axis tick labels: shorter than the legend ("1.5 GiB" rather than "1.5 GiB/s").
   function axisFormatterFor(unit) {
     if (unit === "bytes_per_second") return formatBytes;
-    if (unit === "ops") return formatNumber;
+    if (unit === "ops" || unit === "per_second") return formatNumber;
     if (unit === "percent") {
       return function (v) {
         return isFinite(v) ? trimZeros(v.toFixed(1)) + "%" : DASH;
@@ -249,19 +402,6 @@
     }
     return formatterFor(unit);
   }
-
-  // Exposed for debugging in the console and for anyone extending the UI.
-  window.redwatch = {
-    format: {
-      bytes: formatBytes,
-      bytesPerSec: formatBytesPerSec,
-      percent: formatPercent,
-      number: formatNumber,
-      ops: formatOps,
-      duration: formatDuration,
-      forUnit: formatterFor,
-    },
-  };
 
   // ---------- Charts ----------
 
@@ -272,6 +412,8 @@
   var PALETTE_VARS = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
 
   var charts = new Set();
+  // The page's URL as loaded: double-click after a zoom puts it back.
+  var pageURL = window.location.href;
 
   function cssVar(name, fallback) {
     var v = getComputedStyle(root).getPropertyValue(name).trim();
@@ -287,9 +429,16 @@
     return document.body ? intAttr(document.body, "data-refresh-ms", DEFAULT_REFRESH_MS) : DEFAULT_REFRESH_MS;
   }
 
-  function stepFor(rangeS, widthPx) {
+  // stepFor is the step (seconds) of a request for spanS seconds drawn widthPx pixels wide: at
+  // least spanS/widthPx, so no request returns more points than the chart has pixels. It is
+  // rounded up to whole minutes from one minute, and to whole 5-minute rollup buckets from
+  // five, so steps line up with the storage's rollups and successive requests share a grid.
+  function stepFor(spanS, widthPx) {
     var w = Math.max(1, Math.floor(widthPx) || 1);
-    return Math.max(MIN_STEP_S, Math.max(1, Math.ceil(rangeS / w)));
+    var s = Math.max(MIN_STEP_S, Math.ceil(spanS / w));
+    if (s >= 300) return Math.ceil(s / 300) * 300;
+    if (s >= 60) return Math.ceil(s / 60) * 60;
+    return s;
   }
 
   function seriesKey(metric) {
@@ -330,29 +479,48 @@
     });
   }
 
+  function jsonAttr(el, name) {
+    var v = el.getAttribute(name);
+    if (!v) return null;
+    try {
+      var o = JSON.parse(v);
+      return o && typeof o === "object" ? o : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   function Chart(el) {
     this.el = el;
     this.query = el.getAttribute("data-query") || "";
     this.rangeS = intAttr(el, "data-range", DEFAULT_RANGE_S);
+    var fs = intAttr(el, "data-start", 0),
+      fe = intAttr(el, "data-end", 0);
+    // A fixed span (custom range): loaded once, never refreshed, never moved.
+    this.fixed = fe > fs && fs > 0 ? { start: fs, end: fe } : null;
+    if (this.fixed) this.rangeS = fe - fs;
     this.agg = el.getAttribute("data-agg") || "";
     this.unit = el.getAttribute("data-unit") || "number";
     this.label = el.getAttribute("data-label") || "";
+    this.renames = jsonAttr(el, "data-names") || {};
+    var sc = parseFloat(el.getAttribute("data-scale"));
+    this.scale = isFinite(sc) && sc !== 0 ? sc : 1;
     this.refreshMs = Math.max(MIN_REFRESH_MS, intAttr(el, "data-refresh", defaultRefreshMs()));
     this.fmt = formatterFor(this.unit);
     this.axisFmt = axisFormatterFor(this.unit);
-    this.step = stepFor(this.rangeS, el.clientWidth);
+    this.zoom = null; // {start, end}: the span the user dragged, shown instead of the range
+    this.step = stepFor(this.span().end - this.span().start, this.plotWidth());
     // series key -> {metric: labels, points: Map(ts seconds -> value or null)}
     this.series = new Map();
     this.order = []; // series keys in uPlot series order (index + 1)
     this.lastTs = 0;
-    this.needFull = true; // next load fetches the whole range (first load, step change)
+    this.needFull = true; // next load fetches the whole span (first load, step or span change)
+    this.gen = 0; // bumped when the span changes, so late answers for the old one are dropped
     this.plot = null;
     this.timer = null;
     this.inflight = null;
     this.resizeTimer = null;
     this.destroyed = false;
-    this.zoomed = false; // the user dragged to zoom; keep their x range on refresh
-    this.settingData = false;
 
     el.textContent = "";
     this.msg = document.createElement("div");
@@ -360,6 +528,10 @@
     this.msg.setAttribute("role", "status");
     this.msg.textContent = "Loading\u2026";
     el.appendChild(this.msg);
+    this.staleEl = document.createElement("div");
+    this.staleEl.className = "chart-stale";
+    this.staleEl.hidden = true;
+    el.appendChild(this.staleEl);
 
     var self = this;
     if (window.ResizeObserver) {
@@ -379,6 +551,21 @@
     }, this.refreshMs);
   }
 
+  // span is what the chart shows: the zoomed span, the fixed span, or the range up to now
+  // (live: new points keep coming).
+  Chart.prototype.span = function () {
+    if (this.zoom) return { start: this.zoom.start, end: this.zoom.end, live: false };
+    if (this.fixed) return { start: this.fixed.start, end: this.fixed.end, live: false };
+    var now = Math.floor(Date.now() / 1000);
+    return { start: now - this.rangeS, end: now, live: true };
+  };
+
+  // plotWidth is the width (px) the data is drawn in: the element less the y axis.
+  Chart.prototype.plotWidth = function () {
+    if (this.plot && this.plot.bbox) return Math.max(1, Math.floor(this.plot.bbox.width / (window.devicePixelRatio || 1)));
+    return Math.max(1, this.el.clientWidth - 90); // before the plot exists: less axis and padding
+  };
+
   Chart.prototype.url = function (start, end) {
     var q = "query=" + encodeURIComponent(this.query) + "&start=" + start + "&end=" + end + "&step=" + this.step;
     if (this.agg) q += "&agg=" + encodeURIComponent(this.agg);
@@ -391,19 +578,33 @@
       return;
     }
     if (document.hidden || this.inflight) return;
+    // A fixed or zoomed span is loaded once (again only after a failure or a resize).
+    if (!this.span().live && !this.needFull) {
+      this.checkStale();
+      return;
+    }
     this.load(this.needFull || this.lastTs === 0);
   };
 
-  // load fetches the whole range (full) or only the tail since the last point.
+  // load fetches the whole span (full) or, while live, only the tail since the last point.
   Chart.prototype.load = function (full) {
     if (!this.query) {
       this.fail("missing data-query");
       return;
     }
     var self = this;
-    if (full) this.needFull = false;
-    var end = Math.floor(Date.now() / 1000);
-    var start = full || !this.lastTs ? end - this.rangeS : this.lastTs;
+    var sp = this.span();
+    if (full) {
+      // Tail loads keep the step of the full load they extend, so points stay on one grid.
+      this.step = stepFor(sp.end - sp.start, this.plotWidth());
+      this.el.setAttribute("data-step", String(this.step));
+      this.needFull = false;
+    }
+    var end = sp.end;
+    // Full loads start on a multiple of the step, so that later tail loads (which start at
+    // the last point) stay on the same grid.
+    var start = full || !this.lastTs ? Math.floor(sp.start / this.step) * this.step : this.lastTs;
+    var gen = this.gen;
     var ctrl = window.AbortController ? new AbortController() : null;
     this.inflight = ctrl || true;
     fetch(this.url(start, end), {
@@ -433,14 +634,16 @@
         });
       })
       .then(function (result) {
+        if (gen !== self.gen) return; // the span changed meanwhile; a newer load is under way
         self.inflight = null;
         if (self.destroyed) return;
         if (full) self.series.clear();
         else if (self.needFull) return; // the step changed meanwhile; the next tick reloads
-        self.merge(result, end);
+        self.merge(result, start - self.step);
         self.draw();
       })
       .catch(function (err) {
+        if (gen !== self.gen) return;
         self.inflight = null;
         if (full) self.needFull = true;
         if (self.destroyed || (err && err.name === "AbortError")) return;
@@ -448,9 +651,13 @@
       });
   };
 
-  Chart.prototype.merge = function (result, end) {
-    var cutoff = end - this.rangeS;
+  // merge adds a query_range result; points before cutoff (unix seconds) are dropped, and
+  // while live so is everything that scrolled out of the range.
+  Chart.prototype.merge = function (result, cutoff) {
+    var sp = this.span();
+    if (sp.live) cutoff = Math.floor(sp.start / this.step) * this.step;
     var self = this;
+    var k = this.scale;
     result.forEach(function (r) {
       var metric = r.metric || {};
       var key = seriesKey(metric);
@@ -462,10 +669,10 @@
       (r.values || []).forEach(function (pair) {
         var ts = Number(pair[0]);
         var v = parseFloat(pair[1]);
-        if (isFinite(ts)) s.points.set(ts, isFinite(v) ? v : null);
+        if (isFinite(ts)) s.points.set(ts, isFinite(v) ? v * k : null);
       });
     });
-    // Trim points older than the range; forget series with nothing left.
+    // Trim points older than the span; forget series with nothing left.
     this.lastTs = 0;
     this.series.forEach(function (s, key) {
       s.points.forEach(function (_, ts) {
@@ -515,7 +722,7 @@
       width: 1.5,
       fill: this.order.length <= 1 ? color + "22" : undefined,
       spanGaps: false,
-      points: { show: false },
+      // uPlot's default: dots only where points are sparse, so a lone sample still shows.
       value: function (u, v) {
         return v == null ? DASH : fmt(v);
       },
@@ -529,7 +736,9 @@
       this.order.map(function (k) {
         return self.series.get(k).metric;
       })
-    );
+    ).map(function (n) {
+      return Object.prototype.hasOwnProperty.call(self.renames, n) ? String(self.renames[n]) : n;
+    });
   };
 
   Chart.prototype.draw = function () {
@@ -558,13 +767,33 @@
 
     var n = data[0].length;
     if (n === 0) {
-      this.msg.textContent = "No data in the last " + formatDuration(this.rangeS);
+      var sp = this.span();
+      this.msg.textContent = sp.live ? "No data in the last " + formatDuration(this.rangeS) : "No data from " + formatTime(sp.start) + " to " + formatTime(sp.end);
     } else {
       this.msg.textContent = "";
     }
     this.el.removeAttribute("data-chart-error");
     this.el.setAttribute("data-points", String(n));
     this.el.setAttribute("data-chart-ready", "true");
+    this.checkStale();
+  };
+
+  // checkStale marks a live chart whose newest point is older than 3 refresh periods (or 3
+  // steps: with a long step the newest point is legitimately up to a step old).
+  Chart.prototype.checkStale = function () {
+    var sp = this.span();
+    var limit = 3 * Math.max(this.refreshMs / 1000, this.step);
+    var age = sp.end - this.lastTs;
+    var stale = sp.live && this.lastTs > 0 && age > limit;
+    if (stale) {
+      this.el.setAttribute("data-stale", "true");
+      this.staleEl.textContent = "stale \u00b7 last point " + formatDuration(age) + " ago";
+      this.staleEl.title = "newest point: " + formatTime(this.lastTs);
+      this.staleEl.hidden = false;
+    } else if (this.el.hasAttribute("data-stale")) {
+      this.el.removeAttribute("data-stale");
+      this.staleEl.hidden = true;
+    }
   };
 
   Chart.prototype.create = function (data) {
@@ -574,7 +803,13 @@
     }
     var self = this;
     var names = this.names();
-    var series = [{}];
+    var series = [
+      {
+        value: function (u, ts) {
+          return ts == null ? DASH : formatTime(ts);
+        },
+      },
+    ];
     for (var i = 0; i < this.order.length; i++) series.push(this.seriesOpts(i, names[i]));
     var axisFmt = this.axisFmt;
     var unit = this.unit;
@@ -615,51 +850,129 @@
       series: series,
       scales: { x: { time: true }, y: yScale },
       axes: [{ stroke: axisStroke, grid: grid, ticks: { show: false } }, yAxis],
-      legend: { live: true },
-      cursor: { drag: { x: true, y: false } },
+      // The legend names the series (click one to hide it); values are in the tooltip, so
+      // the legend never changes size while the cursor moves.
+      legend: { live: false },
+      // Dragging selects a span; setSelect below turns it into a zoom of every chart.
+      cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
-        // Drag-to-zoom sets the x scale; remember that so refreshes do not
-        // undo it. Double-click (uPlot's reset) zooms back out.
-        setScale: [
-          function (u, key) {
-            if (key !== "x" || self.settingData) return;
-            var xs = u.data[0];
-            if (!xs || xs.length === 0) return;
-            self.zoomed = u.scales.x.min > xs[0] || u.scales.x.max < xs[xs.length - 1];
+        setSelect: [
+          function (u) {
+            var sel = u.select;
+            if (!sel || sel.width < 3) return;
+            var min = u.posToVal(sel.left, "x");
+            var max = u.posToVal(sel.left + sel.width, "x");
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            zoomCharts(self, Math.floor(min), Math.ceil(max));
+          },
+        ],
+        setCursor: [
+          function (u) {
+            self.showTip(u);
           },
         ],
       },
     };
     this.plot = new window.uPlot(opts, data, this.el);
-    this.settingData = true;
-    try {
-      this.pinWindow();
-    } finally {
-      this.settingData = false;
-    }
-    // The message overlay must stay on top of the canvas.
+    this.tip = document.createElement("div");
+    this.tip.className = "chart-tip";
+    this.tip.setAttribute("aria-hidden", "true");
+    this.tip.hidden = true;
+    this.plot.over.appendChild(this.tip);
+    this.plot.over.addEventListener("dblclick", function () {
+      // uPlot's own double-click handler has just fitted the x scale to the data.
+      if (self.zoom) resetZoom(self);
+      else self.pinWindow();
+    });
+    this.plot.over.addEventListener("mouseleave", function () {
+      self.tip.hidden = true;
+    });
+    this.pinWindow();
+    // The message overlays must stay on top of the canvas.
     this.el.appendChild(this.msg);
+    this.el.appendChild(this.staleEl);
     this.fitHeight();
-  };
-
-  // setData replaces the plotted data in place (the chart is never recreated
-  // for new points); while the user is zoomed in, the scales stay put.
-  Chart.prototype.setData = function (data) {
-    this.settingData = true;
-    try {
-      this.plot.setData(data, !this.zoomed);
-      this.pinWindow();
-    } finally {
-      this.settingData = false;
+    // Now that the plot area is known, make sure the step still fits it; if not, load again
+    // at once (this runs inside the answer of a load, so none is in flight).
+    var sp = this.span();
+    if (stepFor(sp.end - sp.start, this.plotWidth()) > this.step) {
+      this.needFull = true;
+      setTimeout(function () {
+        if (!self.destroyed && !self.inflight && self.needFull) self.load(true);
+      }, 0);
     }
   };
 
-  // pinWindow shows the whole requested range ending now, however few points
-  // there are, so a young series does not stretch over the whole axis.
+  // showTip shows the time and every visible series' value at the cursor, with units.
+  Chart.prototype.showTip = function (u) {
+    var tip = this.tip;
+    if (!tip) return;
+    var idx = u.cursor.idx;
+    if (idx == null || u.cursor.left == null || u.cursor.left < 0) {
+      tip.hidden = true;
+      return;
+    }
+    tip.textContent = "";
+    var head = document.createElement("div");
+    head.className = "chart-tip-time";
+    head.textContent = formatTime(u.data[0][idx]);
+    tip.appendChild(head);
+    for (var i = 1; i < u.series.length; i++) {
+      var s = u.series[i];
+      if (!s.show) continue;
+      var row = document.createElement("div");
+      row.className = "chart-tip-row";
+      var sw = document.createElement("span");
+      sw.className = "chart-tip-swatch";
+      sw.style.background = typeof s.stroke === "function" ? s.stroke(u, i) : s.stroke;
+      var name = document.createElement("span");
+      name.className = "chart-tip-name";
+      name.textContent = s.label;
+      var val = document.createElement("span");
+      val.className = "chart-tip-value";
+      var v = u.data[i][idx];
+      val.textContent = v == null ? DASH : this.fmt(v);
+      row.appendChild(sw);
+      row.appendChild(name);
+      row.appendChild(val);
+      tip.appendChild(row);
+    }
+    tip.hidden = false;
+    // Beside the cursor, on the side with more room.
+    var w = u.over.clientWidth;
+    var left = u.cursor.left;
+    var tw = tip.offsetWidth;
+    var x = left + 12 + tw > w ? Math.max(0, left - 12 - tw) : left + 12;
+    tip.style.left = x + "px";
+    tip.style.top = Math.max(0, Math.min(u.cursor.top - 10, u.over.clientHeight - tip.offsetHeight)) + "px";
+  };
+
+  // setData replaces the plotted data in place (the chart is never recreated for new points).
+  Chart.prototype.setData = function (data) {
+    this.plot.setData(data, false);
+    this.pinWindow();
+  };
+
+  // pinWindow shows the whole span (ending now while live), however few points there are, so
+  // a young series does not stretch over the whole axis.
   Chart.prototype.pinWindow = function () {
-    if (this.zoomed || !this.plot) return;
-    var now = Date.now() / 1000;
-    this.plot.setScale("x", { min: now - this.rangeS, max: now });
+    if (!this.plot) return;
+    var sp = this.span();
+    this.plot.setScale("x", { min: sp.start, max: sp.end });
+  };
+
+  // setSpan zooms to [start, end] (unix seconds), or back to the page's range with null: the
+  // chart drops its points and loads the new span at a step that fits its width.
+  Chart.prototype.setSpan = function (zoom) {
+    this.zoom = zoom;
+    this.gen++;
+    if (this.inflight && this.inflight.abort) this.inflight.abort();
+    this.inflight = null;
+    this.lastTs = 0;
+    if (zoom) this.el.setAttribute("data-zoomed", "true");
+    else this.el.removeAttribute("data-zoomed");
+    this.pinWindow();
+    this.load(true);
   };
 
   // fitHeight gives the plot whatever height the legend leaves free, so the
@@ -683,7 +996,8 @@
     this.resizeTimer = setTimeout(function () {
       if (self.destroyed) return;
       self.fitHeight();
-      var step = stepFor(self.rangeS, self.el.clientWidth);
+      var sp = self.span();
+      var step = stepFor(sp.end - sp.start, self.plotWidth());
       // Re-fetch at the new resolution when the width changed enough that the
       // step no longer matches (keeps points <= pixels).
       if (step !== self.step) {
@@ -733,6 +1047,46 @@
     return a;
   })();
 
+  // peers are the charts that zoom together with c: those showing the same range.
+  function peers(c) {
+    var out = [];
+    charts.forEach(function (o) {
+      if (o.el.isConnected && o.rangeS === c.rangeS && !!o.fixed === !!c.fixed) out.push(o);
+    });
+    return out;
+  }
+
+  // zoomCharts zooms c and its peers to [start, end] and puts the span in the address bar
+  // (?from=&to=, the page's other parameters kept), so reloading or sharing shows it.
+  function zoomCharts(c, start, end) {
+    if (!(end > start)) return;
+    peers(c).forEach(function (o) {
+      o.setSpan({ start: start, end: end });
+    });
+    try {
+      var u = new URL(window.location.href);
+      u.searchParams.delete("range");
+      u.searchParams.set("from", String(start));
+      u.searchParams.set("to", String(end));
+      window.history.replaceState(window.history.state, "", u.pathname + u.search + u.hash);
+    } catch (e) {
+      /* no URL API: the zoom still works, it is just not in the address bar */
+    }
+  }
+
+  // resetZoom puts c and its peers back on the page's range, and the address bar on the
+  // page's URL.
+  function resetZoom(c) {
+    peers(c).forEach(function (o) {
+      if (o.zoom) o.setSpan(null);
+    });
+    try {
+      window.history.replaceState(window.history.state, "", pageURL);
+    } catch (e) {
+      /* see zoomCharts */
+    }
+  }
+
   function redrawAllCharts() {
     charts.forEach(function (c) {
       c.redraw();
@@ -757,12 +1111,35 @@
     });
   }
 
+  // Exposed for debugging in the console, for anyone extending the UI, and for the browser
+  // tests.
+  window.redwatch = {
+    format: {
+      bytes: formatBytes,
+      bytesPerSec: formatBytesPerSec,
+      percent: formatPercent,
+      number: formatNumber,
+      ops: formatOps,
+      perSec: formatPerSec,
+      duration: formatDuration,
+      time: formatTime,
+      forUnit: formatterFor,
+    },
+    stepFor: stepFor,
+    charts: function () {
+      return Array.from(charts);
+    },
+  };
+
   function start() {
     updateToggles();
+    initRangeForms(document);
     initCharts(document);
     // htmx:load fires for every piece of content htmx adds to the page.
     document.addEventListener("htmx:load", function (e) {
-      initCharts(e.target);
+      var t = e.target && e.target.querySelectorAll ? e.target : document;
+      initRangeForms(t);
+      initCharts(t);
     });
   }
 

@@ -5,12 +5,16 @@
 // and passes the result to the views, so a changed file gets a new URL and
 // browsers may cache every URL forever.
 //
+// Browsers that accept gzip get a gzip copy of each file, compressed once in
+// memory when the table is built (Handler builds it, so at start-up).
+//
 // Everything here is safe for concurrent use. The hash table is computed once,
 // on first use.
 package assets
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -18,6 +22,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +58,7 @@ type file struct {
 	hash        string // hex prefix of the SHA-256 of data
 	contentType string
 	data        []byte
+	gz          []byte // data gzip-compressed; nil when that would not be smaller
 }
 
 // table indexes the embedded files; it is immutable once built.
@@ -97,10 +103,73 @@ func newTable() *table {
 			contentType: ct,
 			data:        data,
 		}
+		if gz := gzipBytes(data); len(gz) < len(data) {
+			f.gz = gz
+		}
 		t.byName[name] = f
 		t.byHashed[f.hashedName] = f
 	}
 	return t
+}
+
+// gzipBytes compresses b at the best compression level.
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		panic(fmt.Sprintf("BUG: cannot create gzip writer: %s", err))
+	}
+	if _, err := zw.Write(b); err != nil {
+		panic(fmt.Sprintf("BUG: cannot gzip in memory: %s", err))
+	}
+	if err := zw.Close(); err != nil {
+		panic(fmt.Sprintf("BUG: cannot gzip in memory: %s", err))
+	}
+	return buf.Bytes()
+}
+
+// GzipSize returns the size in bytes of the named embedded file as served to a browser that
+// accepts gzip (the plain size when the file is not served compressed), and whether the file
+// exists.
+func GzipSize(name string) (int, bool) {
+	f, ok := loadTable().byName[name]
+	if !ok {
+		return 0, false
+	}
+	if f.gz != nil {
+		return len(f.gz), true
+	}
+	return len(f.data), true
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip: it lists gzip (or
+// *) without q=0.
+func acceptsGzip(r *http.Request) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, h := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(h, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			q := 1.0
+			for p := range strings.SplitSeq(params, ";") {
+				k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			switch strings.ToLower(strings.TrimSpace(coding)) {
+			case "gzip", "x-gzip":
+				gzipQ = q
+			case "*":
+				starQ = q
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
 
 // URL returns the content-hashed URL path of the embedded file name, for
@@ -138,7 +207,9 @@ func Names() []string {
 //   - Anything else, including a hashed name with a stale hash, is 404.
 //
 // Only GET and HEAD are allowed. Responses carry an ETag (the content hash)
-// and honour If-None-Match.
+// and honour If-None-Match. A request whose Accept-Encoding allows gzip gets the
+// precompressed copy with "Content-Encoding: gzip" (and its own ETag); every
+// response says "Vary: Accept-Encoding".
 func Handler() http.Handler {
 	t := loadTable()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -162,8 +233,14 @@ func Handler() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", f.contentType)
 		h.Set("Cache-Control", cacheControl)
-		h.Set("ETag", `"`+f.hash+`"`)
 		h.Set("X-Content-Type-Options", "nosniff")
-		http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
+		h.Add("Vary", "Accept-Encoding")
+		body, etag := f.data, `"`+f.hash+`"`
+		if f.gz != nil && acceptsGzip(r) {
+			body, etag = f.gz, `"`+f.hash+`-gz"`
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("ETag", etag)
+		http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
 	})
 }

@@ -1,8 +1,11 @@
 package assets
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -138,5 +141,71 @@ func TestHandler(t *testing.T) {
 	rec = f("POST", URL("app.css"), 405, "", "")
 	if rec.Header().Get("Allow") != "GET, HEAD" {
 		t.Fatalf("405 without Allow header")
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	h := Handler()
+	get := func(target string, header ...string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest("GET", target, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Add(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 && rec.Code != http.StatusNotModified {
+			t.Fatalf("GET %s %v: status %d", target, header, rec.Code)
+		}
+		if got := rec.Header().Get("Vary"); got != "Accept-Encoding" {
+			t.Fatalf("GET %s %v: Vary %q; want Accept-Encoding", target, header, got)
+		}
+		return rec
+	}
+	for _, name := range Names() {
+		want, _ := files.ReadFile(name)
+		// A browser: gzip, smaller, and it decompresses to the file.
+		rec := get(URL(name), "Accept-Encoding", "gzip, deflate, br, zstd")
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q; want gzip", name, rec.Header().Get("Content-Encoding"))
+		}
+		if rec.Body.Len() >= len(want) {
+			t.Errorf("%s: gzip body %d bytes, plain %d", name, rec.Body.Len(), len(want))
+		}
+		if n, _ := GzipSize(name); n != rec.Body.Len() {
+			t.Errorf("%s: GzipSize %d, served %d", name, n, rec.Body.Len())
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatalf("%s: %s", name, err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: gzip body does not decompress to the file (%v)", name, err)
+		}
+		gzETag := rec.Header().Get("ETag")
+		// No Accept-Encoding, or gzip refused: the plain file, with another ETag.
+		for _, hdr := range [][]string{nil, {"Accept-Encoding", "identity"}, {"Accept-Encoding", "gzip;q=0, br"}, {"Accept-Encoding", "*;q=0"}} {
+			rec = get(URL(name), hdr...)
+			if rec.Header().Get("Content-Encoding") != "" || !bytes.Equal(rec.Body.Bytes(), want) {
+				t.Fatalf("%s %v: want the plain file, got encoding %q and %d bytes", name, hdr, rec.Header().Get("Content-Encoding"), rec.Body.Len())
+			}
+			if rec.Header().Get("ETag") == gzETag {
+				t.Fatalf("%s: the plain and gzip bodies share an ETag", name)
+			}
+		}
+		// Other spellings of yes.
+		for _, ae := range []string{"GZIP", "br;q=1.0, gzip;q=0.8", "*", "x-gzip"} {
+			if rec = get(URL(name), "Accept-Encoding", ae); rec.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("%s with Accept-Encoding %q: not gzip", name, ae)
+			}
+		}
+		// The gzip ETag revalidates the gzip body.
+		if rec = get(URL(name), "Accept-Encoding", "gzip", "If-None-Match", gzETag); rec.Code != http.StatusNotModified {
+			t.Fatalf("%s: If-None-Match with the gzip ETag: %d", name, rec.Code)
+		}
+	}
+	if _, ok := GzipSize("nope.js"); ok {
+		t.Fatalf("GzipSize of an unknown file")
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,9 +24,14 @@ const (
 	maxCommandRows = 20
 )
 
-// showRedisInstance renders /redis/{name}: live summary, charts and tables of one instance;
-// ?sort=idle|age|name orders the clients table. ?fragment=redis-summary or redis-tables answers
-// with only that polled part. An unknown name is a 404.
+// maxClientFilter caps the length of the ?client= filter, in bytes.
+const maxClientFilter = 200
+
+// showRedisInstance renders /redis/{name}: live summary, charts over the page's time range
+// (?range= or ?from=&to=, see pageRange; invalid: 400) and live tables. ?sort=idle|age|name orders
+// the clients table and ?client= keeps only the connections whose address, name, user or last
+// command contains it (case-insensitive). ?fragment=redis-summary, redis-clients or redis-tables
+// answers with only that polled part. An unknown name is a 404.
 func (s *Server) showRedisInstance(c echo.Context) error {
 	name := c.Param("name")
 	in, ok := s.redisSource().Instance(name)
@@ -39,31 +45,77 @@ func (s *Server) showRedisInstance(c echo.Context) error {
 		return s.notFound(c, "There is no Redis instance named “"+name+"”.")
 	}
 	now := time.Now()
-	sort := c.QueryParam("sort")
+	r, err := pageRange(c.QueryParams(), now)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	path := components.RedisInstanceURL(in.Name)
+
+	// The page's own parameters, normalised: what links, polls and forms keep.
+	keep := url.Values{}
+	for k, vs := range c.QueryParams() {
+		if k != "fragment" && len(vs) > 0 {
+			keep.Set(k, vs[0])
+		}
+	}
+	sort := keep.Get("sort")
 	switch sort {
-	case partials.SortIdle, partials.SortAge, partials.SortName:
+	case partials.SortAge, partials.SortName:
 	default:
 		sort = partials.SortIdle
+		keep.Del("sort")
 	}
-	poll := func(fragment string) string {
+	filter := keep.Get("client")
+	if len(filter) > maxClientFilter {
+		filter = strings.ToValidUTF8(filter[:maxClientFilter], "")
+		keep.Set("client", filter)
+	}
+	if filter == "" {
+		keep.Del("client")
+	}
+	poll := func(fragment string, params url.Values) string {
 		v := url.Values{"fragment": {fragment}}
-		if fragment == pages.FragmentRedisTables && sort != partials.SortIdle {
-			v.Set("sort", sort)
+		for k, vs := range params {
+			v[k] = vs
 		}
-		return components.RedisInstanceURL(in.Name) + "?" + v.Encode()
+		return path + "?" + v.Encode()
 	}
+	// The clients poll carries the page's parameters but the filter, which htmx sends from the
+	// filter input (hx-include), so typing in it changes what the next poll asks for.
+	clientsPoll := url.Values{}
+	for k, vs := range keep {
+		if k != "client" {
+			clientsPoll[k] = vs
+		}
+	}
+
 	refresh := int(s.opts.Refresh.Milliseconds())
+	card := instanceCard(&in, now)
 	p := pages.RedisInstanceProps{
-		Layout:  s.layoutProps(c, "Redis "+in.Name, layouts.NavRedis),
-		Name:    in.Name,
-		Summary: redisSummary(&in, now),
-		Tables:  redisTables(&in, sort, now),
+		Layout:       s.layoutProps(c, "Redis "+in.Name, layouts.NavRedis),
+		Name:         in.Name,
+		Summary:      redisSummary(&in, now),
+		Clients:      redisClients(&in, sort, filter),
+		Tables:       redisTables(&in, now),
+		Range:        rangePicker(path, keep, r),
+		RangeSeconds: r.Seconds(),
+	}
+	if !r.Live {
+		p.Start, p.End = r.Start.Unix(), r.End.Unix()
+	}
+	for _, k := range slices.Sorted(maps.Keys(keep)) {
+		if k != "client" {
+			p.FilterHidden = append(p.FilterHidden, components.HiddenField{Name: k, Value: keep.Get(k)})
+		}
 	}
 	p.Layout.RedisCurrent = in.Name
-	p.Summary.PollURL, p.Summary.RefreshMs = poll(pages.FragmentRedisSummary), refresh
-	p.Tables.PollURL, p.Tables.RefreshMs = poll(pages.FragmentRedisTables), refresh
+	p.Summary.PollURL, p.Summary.RefreshMs = poll(pages.FragmentRedisSummary, nil), refresh
+	p.Clients.PollURL, p.Clients.RefreshMs = poll(pages.FragmentRedisClients, clientsPoll), refresh
+	p.Clients.Query, p.Clients.Stale = keep, card.Stale
+	p.Tables.PollURL, p.Tables.RefreshMs = poll(pages.FragmentRedisTables, nil), refresh
+	p.Tables.Stale = card.Stale
 	switch f := c.QueryParam("fragment"); f {
-	case pages.FragmentRedisSummary, pages.FragmentRedisTables:
+	case pages.FragmentRedisSummary, pages.FragmentRedisClients, pages.FragmentRedisTables:
 		return renderFragment(c, pages.RedisInstance(p), f)
 	}
 	return render(c, http.StatusOK, pages.RedisInstance(p))
@@ -97,17 +149,19 @@ func redisSummary(in *redis.InstanceSnapshot, now time.Time) partials.RedisSumma
 	}
 }
 
-func redisTables(in *redis.InstanceSnapshot, sort string, now time.Time) partials.RedisTablesProps {
-	p := partials.RedisTablesProps{
-		Name:         in.Name,
-		Sort:         sort,
-		ClientsTotal: len(in.Clients),
-		ClientsError: in.ClientsError,
-		SlowlogError: in.SlowlogError,
-		Now:          now,
+// redisClients builds the clients table: the connections matching filter (see clientMatches),
+// sorted by sort, capped at maxClientRows.
+func redisClients(in *redis.InstanceSnapshot, sort, filter string) partials.RedisClientsProps {
+	p := partials.RedisClientsProps{Name: in.Name, Sort: sort, Filter: filter, Total: len(in.Clients), Error: in.ClientsError}
+	// The snapshot's slices are shared and read-only: filter into a copy.
+	clients := make([]redis.Client, 0, len(in.Clients))
+	needle := strings.ToLower(filter)
+	for _, cl := range in.Clients {
+		if clientMatches(&cl, needle) {
+			clients = append(clients, cl)
+		}
 	}
-	// The snapshot's slices are shared and read-only: sort a copy.
-	clients := slices.Clone(in.Clients)
+	p.Matched = len(clients)
 	sortClients(clients, sort)
 	for _, cl := range clients[:min(len(clients), maxClientRows)] {
 		p.Clients = append(p.Clients, partials.ClientRow{
@@ -115,6 +169,29 @@ func redisTables(in *redis.InstanceSnapshot, sort string, now time.Time) partial
 			AgeSeconds: cl.AgeSeconds, IdleSeconds: cl.IdleSeconds, DB: cl.DB,
 			Cmd: cl.Cmd, Flags: cl.Flags, MemoryBytes: cl.MemoryBytes,
 		})
+	}
+	return p
+}
+
+// clientMatches reports whether the client's address, name, user or last command contains
+// needle, which must be lower case; "" matches every client.
+func clientMatches(cl *redis.Client, needle string) bool {
+	if needle == "" {
+		return true
+	}
+	for _, f := range []string{cl.Addr, cl.Name, cl.User, cl.Cmd} {
+		if strings.Contains(strings.ToLower(f), needle) {
+			return true
+		}
+	}
+	return false
+}
+
+func redisTables(in *redis.InstanceSnapshot, now time.Time) partials.RedisTablesProps {
+	p := partials.RedisTablesProps{
+		Name:         in.Name,
+		SlowlogError: in.SlowlogError,
+		Now:          now,
 	}
 	for _, e := range in.Slowlog {
 		client := e.ClientAddr

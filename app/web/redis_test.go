@@ -487,24 +487,72 @@ func TestRedisInstancePage(t *testing.T) {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
 	}
-	for id, want := range map[string]string{
-		"ops-chart":     `redis_ops_per_second{instance="cache"}`,
-		"memory-chart":  `redis_memory_used_bytes{instance="cache"}`,
-		"clients-chart": `redis_connected_clients{instance="cache"}`,
+	// Every chart asks for this instance's series over the default range (1 h, live).
+	for id, want := range map[string][2]string{
+		"ops-chart":       {`redis_ops_per_second{instance="cache"}`, ""},
+		"memory-chart":    {`{__name__=~"redis_memory_used_bytes|redis_memory_max_bytes",instance="cache"}`, ""},
+		"clients-chart":   {`{__name__=~"redis_connected_clients|redis_blocked_clients",instance="cache"}`, ""},
+		"hit-ratio-chart": {`redis_keyspace_hit_ratio{instance="cache"}`, ""},
+		"network-chart":   {`{__name__=~"redis_net_input_bytes_total|redis_net_output_bytes_total",instance="cache"}`, "rate"},
+		"keys-chart":      {`{__name__=~"redis_expired_keys_total|redis_evicted_keys_total",instance="cache"}`, "rate"},
 	} {
-		if got := attr(one(t, doc, id), "data-query"); got != want {
-			t.Errorf("%s data-query = %q, want %q", id, got, want)
+		ch := one(t, doc, id)
+		if got := attr(ch, "data-query"); got != want[0] {
+			t.Errorf("%s data-query = %q, want %q", id, got, want[0])
+		}
+		if got := attr(ch, "data-agg"); got != want[1] {
+			t.Errorf("%s data-agg = %q, want %q", id, got, want[1])
+		}
+		if got := attr(ch, "data-range"); got != "3600" {
+			t.Errorf("%s data-range = %q, want 3600", id, got)
+		}
+		if _, fixed := lookupAttr(ch, "data-start"); fixed {
+			t.Errorf("%s has data-start on a live range", id)
 		}
 	}
-	summary, tables := one(t, doc, "redis-summary"), one(t, doc, "redis-tables")
-	if got := attr(summary, "hx-get"); got != "/redis/cache?fragment=redis-summary" {
-		t.Errorf("summary polls %q", got)
+	// The selectors parse, and the chart API answers them.
+	for _, ch := range findAttr(doc, "data-chart") {
+		q := attr(ch, "data-query")
+		res, body := e.do(c, "GET", "/api/v1/query_range?step=60&agg="+attr(ch, "data-agg")+"&query="+url.QueryEscape(q), nil)
+		if res.StatusCode != 200 || decode(t, body)["status"] != "success" {
+			t.Errorf("query_range %s: %d %s", q, res.StatusCode, body)
+		}
 	}
-	if got := attr(tables, "hx-get"); got != "/redis/cache?fragment=redis-tables" {
-		t.Errorf("tables poll %q", got)
+	if got := attr(one(t, doc, "hit-ratio-chart"), "data-scale"); got != "100" {
+		t.Errorf("hit ratio chart scale %q", got)
 	}
-	if len(find(summary, "ops-chart"))+len(find(tables, "ops-chart")) != 0 {
-		t.Errorf("a chart is inside a polled fragment")
+	if got := attr(one(t, doc, "hit-ratio-chart"), "data-unit"); got != "percent" {
+		t.Errorf("hit ratio chart unit %q", got)
+	}
+	if got := attr(one(t, doc, "range-picker"), "aria-label"); got == "" {
+		t.Errorf("range picker unlabelled")
+	}
+	summary, clients, tables := one(t, doc, "redis-summary"), one(t, doc, "clients-body"), one(t, doc, "redis-tables")
+	for n, want := range map[*html.Node]string{
+		summary: "/redis/cache?fragment=redis-summary",
+		clients: "/redis/cache?fragment=redis-clients",
+		tables:  "/redis/cache?fragment=redis-tables",
+	} {
+		if got := attr(n, "hx-get"); got != want {
+			t.Errorf("%s polls %q, want %q", attr(n, "data-testid"), got, want)
+		}
+	}
+	// The filter input lives outside the polled clients element (so it keeps focus) and is sent
+	// with every poll.
+	filter := one(t, doc, "client-filter")
+	if attr(clients, "hx-include") != "#client-filter" || attr(filter, "id") != "client-filter" || attr(filter, "name") != "client" {
+		t.Errorf("clients poll does not include the filter input")
+	}
+	if len(find(clients, "client-filter")) != 0 {
+		t.Errorf("the filter input is inside the swapped element")
+	}
+	if attr(filter, "hx-get") != "/redis/cache?fragment=redis-clients" || attr(filter, "hx-target") != "#redis-clients" {
+		t.Errorf("filter input: hx-get %q hx-target %q", attr(filter, "hx-get"), attr(filter, "hx-target"))
+	}
+	for _, n := range []*html.Node{summary, clients, tables} {
+		if len(find(n, "ops-chart")) != 0 || len(find(n, "range-picker")) != 0 {
+			t.Errorf("a chart or the range picker is inside polled fragment %s", attr(n, "data-testid"))
+		}
 	}
 	if got := attr(one(t, doc, "redis-keys-link"), "href"); got != "/keys?instance=cache" {
 		t.Errorf("keys link %q", got)
@@ -567,16 +615,24 @@ func TestRedisInstancePage(t *testing.T) {
 	if len(find(frag, "client-row")) != 0 || text(one(t, frag, "redis-ops")) != "1500 ops/s" {
 		t.Errorf("summary fragment content wrong")
 	}
-	res, body = e.do(c, "GET", "/redis/cache?fragment=redis-tables&sort=age", nil, "HX-Request: true")
+	res, body = e.do(c, "GET", "/redis/cache?fragment=redis-clients&sort=age&range=7d", nil, "HX-Request: true")
+	if res.StatusCode != 200 {
+		t.Fatalf("clients fragment: %d", res.StatusCode)
+	}
+	frag = assertFragment(t, body, "clients-body")
+	if got := clientIDs(frag); !slices.Equal(got, []string{"2", "1", "3"}) || len(find(frag, "redis-ops"))+len(find(frag, "slowlog-row")) != 0 {
+		t.Errorf("clients fragment: clients %v", got)
+	}
+	if got := attr(one(t, frag, "clients-body"), "hx-get"); got != "/redis/cache?fragment=redis-clients&range=7d&sort=age" {
+		t.Errorf("sorted clients poll %q", got)
+	}
+	res, body = e.do(c, "GET", "/redis/cache?fragment=redis-tables", nil, "HX-Request: true")
 	if res.StatusCode != 200 {
 		t.Fatalf("tables fragment: %d", res.StatusCode)
 	}
 	frag = assertFragment(t, body, "redis-tables")
-	if got := clientIDs(frag); !slices.Equal(got, []string{"2", "1", "3"}) || len(find(frag, "redis-ops")) != 0 {
-		t.Errorf("tables fragment: clients %v", got)
-	}
-	if got := attr(one(t, frag, "redis-tables"), "hx-get"); got != "/redis/cache?fragment=redis-tables&sort=age" {
-		t.Errorf("sorted tables poll %q", got)
+	if len(find(frag, "slowlog-row")) != 2 || len(find(frag, "client-row"))+len(find(frag, "redis-ops")) != 0 {
+		t.Errorf("tables fragment content wrong")
 	}
 
 	// A down instance renders too.
@@ -706,7 +762,7 @@ func TestKeyListPage(t *testing.T) {
 		t.Errorf("fragment polls %q, want %q", got, want)
 	}
 
-	// At most 1000 rows, with a note.
+	// Paged: 50 rows a page, with the count and the rows shown (keys_test.go covers paging).
 	many := make([]redis.KeySnapshot, 1500)
 	for i := range many {
 		many[i] = key("cache", fmt.Sprintf("k%05d", i), "string", 1)
@@ -714,11 +770,14 @@ func TestKeyListPage(t *testing.T) {
 	e.redis.set(nil, many, nil)
 	res, body = e.do(c, "GET", "/keys", nil, "Accept: text/html")
 	doc = parse(t, body)
-	if n := len(find(doc, "key-row")); res.StatusCode != 200 || n != 1000 {
-		t.Errorf("%d rows, want 1000", n)
+	if n := len(find(doc, "key-row")); res.StatusCode != 200 || n != 50 {
+		t.Errorf("%d rows, want 50", n)
 	}
-	if got := text(one(t, doc, "key-count")); got != "showing 1000 of 1500 — refine the search" {
-		t.Errorf("cap note %q", got)
+	if got := text(one(t, doc, "key-count")); got != "1,500 keys" {
+		t.Errorf("count %q", got)
+	}
+	if got := text(one(t, doc, "pager-range")); got != "1–50 of 1,500" {
+		t.Errorf("pager %q", got)
 	}
 }
 

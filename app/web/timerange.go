@@ -57,6 +57,9 @@ func pageRange(q url.Values, now time.Time) (timeRange, error) {
 		if !start.Before(end) {
 			return timeRange{}, fmt.Errorf("from must be before to")
 		}
+		if !start.Before(now) {
+			return timeRange{}, fmt.Errorf("from: %s is in the future", start.UTC().Format(time.RFC3339))
+		}
 		if end.After(now) {
 			end = now
 		}

@@ -43,6 +43,47 @@ func TestChart(t *testing.T) {
 	}
 }
 
+func TestChartOptions(t *testing.T) {
+	d := htmltest.Render(t, components.Chart(components.ChartProps{
+		Query: `{__name__=~"a|b"}`, Unit: components.UnitPerSecond, Scale: 100, TestID: "c",
+		RangeSeconds: 7200, Start: 1700000000, End: 1700007200,
+		SeriesNames: map[string]string{"b": `<i>b</i>`, "a": "A"},
+	}))
+	n := d.One(t, "c")
+	for k, v := range map[string]string{
+		"data-unit":  "per_second",
+		"data-scale": "100",
+		"data-range": "7200",
+		"data-start": "1700000000",
+		"data-end":   "1700007200",
+		"data-names": `{"a":"A","b":"\u003ci\u003eb\u003c/i\u003e"}`,
+	} {
+		if got := htmltest.Attr(n, k); got != v {
+			t.Errorf("%s = %q; want %q", k, got, v)
+		}
+	}
+	// Without a fixed span, scale or names: none of those attributes.
+	n = htmltest.Render(t, components.Chart(components.ChartProps{Query: "x", Scale: 1, TestID: "c"})).One(t, "c")
+	for _, k := range []string{"data-start", "data-end", "data-scale", "data-names"} {
+		if _, ok := htmltest.LookupAttr(n, k); ok {
+			t.Errorf("%s present although not set", k)
+		}
+	}
+}
+
+func TestNamesSelector(t *testing.T) {
+	f := func(metrics []string, pairs []string, want string) {
+		t.Helper()
+		if got := components.NamesSelector(metrics, pairs...); got != want {
+			t.Errorf("NamesSelector(%q, %q) = %q; want %q", metrics, pairs, got, want)
+		}
+	}
+	f([]string{"a"}, []string{"instance", "x"}, `a{instance="x"}`)
+	f([]string{"a", "b"}, []string{"instance", "x"}, `{__name__=~"a|b",instance="x"}`)
+	f([]string{"a", "b"}, nil, `{__name__=~"a|b"}`)
+	f([]string{"a", "b"}, []string{"instance", "we\"ird\\name\n", "db", "0"}, `{__name__=~"a|b",instance="we\"ird\\name\n",db="0"}`)
+}
+
 func TestMeterClamps(t *testing.T) {
 	f := func(in float64, want string) {
 		t.Helper()

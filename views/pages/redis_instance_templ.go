@@ -17,6 +17,7 @@ import (
 // Fragment ids of the Redis instance page, polled as /redis/{name}?fragment=ID.
 const (
 	FragmentRedisSummary = "redis-summary" // partials.RedisSummary
+	FragmentRedisClients = "redis-clients" // partials.RedisClients
 	FragmentRedisTables  = "redis-tables"  // partials.RedisTables
 )
 
@@ -25,7 +26,17 @@ type RedisInstanceProps struct {
 	Layout  layouts.Props
 	Name    string
 	Summary partials.RedisSummaryProps
+	Clients partials.RedisClientsProps
 	Tables  partials.RedisTablesProps
+
+	// Range is the range picker; RangeSeconds the span every chart shows, and Start/End (unix
+	// seconds, End > 0) a fixed custom span, 0 while the range is live.
+	Range        components.RangeProps
+	RangeSeconds int
+	Start, End   int64
+	// FilterHidden are the page's query parameters the client filter form carries along
+	// (range, sort, ...), so that submitting it keeps them.
+	FilterHidden []components.HiddenField
 }
 
 // RedisChartSelector is the series selector for metric of one instance.
@@ -33,10 +44,43 @@ func RedisChartSelector(metric, instance string) string {
 	return components.SeriesSelector(metric, "instance", instance)
 }
 
-// RedisInstance renders /redis/{name}: the live summary, charts of ops/s, memory and clients
-// (outside the polled fragments, so they are not redrawn), then the live tables.
+// RedisCharts are the charts of the instance page, in page order, all over the page's range.
+func RedisCharts(p RedisInstanceProps) []components.ChartProps {
+	sel := func(metrics ...string) string { return components.NamesSelector(metrics, "instance", p.Name) }
+	charts := []components.ChartProps{
+		{Title: "Operations per second", Query: sel("redis_ops_per_second"), Unit: components.UnitOps, Label: "ops/s", TestID: "ops-chart"},
+		{
+			Title: "Memory", Query: sel("redis_memory_used_bytes", "redis_memory_max_bytes"), Unit: components.UnitBytes, TestID: "memory-chart",
+			SeriesNames: map[string]string{"redis_memory_used_bytes": "used", "redis_memory_max_bytes": "maxmemory"},
+		},
+		{
+			Title: "Clients", Query: sel("redis_connected_clients", "redis_blocked_clients"), Unit: components.UnitNumber, TestID: "clients-chart",
+			SeriesNames: map[string]string{"redis_connected_clients": "connected", "redis_blocked_clients": "blocked"},
+		},
+		{Title: "Keyspace hit ratio", Query: sel("redis_keyspace_hit_ratio"), Unit: components.UnitPercent, Scale: 100, Label: "hits", TestID: "hit-ratio-chart"},
+		{
+			Title: "Network", Query: sel("redis_net_input_bytes_total", "redis_net_output_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "network-chart",
+			SeriesNames: map[string]string{"redis_net_input_bytes_total": "in", "redis_net_output_bytes_total": "out"},
+		},
+		{
+			Title: "Expired and evicted keys", Query: sel("redis_expired_keys_total", "redis_evicted_keys_total"), Unit: components.UnitPerSecond, Agg: "rate", TestID: "keys-chart",
+			SeriesNames: map[string]string{"redis_expired_keys_total": "expired", "redis_evicted_keys_total": "evicted"},
+		},
+	}
+	for i := range charts {
+		charts[i].RangeSeconds = p.RangeSeconds
+		if p.End > 0 {
+			charts[i].Start, charts[i].End = p.Start, p.End
+		}
+	}
+	return charts
+}
+
+// RedisInstance renders /redis/{name}: the live summary; the range picker and the charts over
+// that range (outside the polled fragments, so they are not redrawn); the live client table with
+// its filter; then the live slowlog, keyspace and command tables.
 //
-// Fragments: FragmentRedisSummary and FragmentRedisTables.
+// Fragments: FragmentRedisSummary, FragmentRedisClients and FragmentRedisTables.
 func RedisInstance(p RedisInstanceProps) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -77,7 +121,7 @@ func RedisInstance(p RedisInstanceProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 35, Col: 65}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 79, Col: 65}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -90,7 +134,7 @@ func RedisInstance(p RedisInstanceProps) templ.Component {
 			var templ_7745c5c3_Var4 templ.SafeURL
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(components.KeysURL(p.Name, "")))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 36, Col: 58}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 80, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -122,48 +166,140 @@ func RedisInstance(p RedisInstanceProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div><div class=\"section charts\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div><section class=\"section\" aria-labelledby=\"history-title\" data-testid=\"redis-charts\"><div class=\"section-head\"><h2 id=\"history-title\">History</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Chart(components.ChartProps{
-				Title:        "Operations per second",
-				Query:        RedisChartSelector("redis_ops_per_second", p.Name),
-				Unit:         components.UnitOps,
-				RangeSeconds: ChartRangeSeconds,
-				Label:        "ops/s",
-				TestID:       "ops-chart",
-			}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.RangePicker(p.Range).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Chart(components.ChartProps{
-				Title:        "Memory used",
-				Query:        RedisChartSelector("redis_memory_used_bytes", p.Name),
-				Unit:         components.UnitBytes,
-				RangeSeconds: ChartRangeSeconds,
-				Label:        "memory",
-				TestID:       "memory-chart",
-			}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</div><div class=\"charts\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Chart(components.ChartProps{
-				Title:        "Connected clients",
-				Query:        RedisChartSelector("redis_connected_clients", p.Name),
-				Unit:         components.UnitNumber,
-				RangeSeconds: ChartRangeSeconds,
-				Label:        "clients",
-				TestID:       "clients-chart",
-			}).Render(ctx, templ_7745c5c3_Buffer)
+			for _, c := range RedisCharts(p) {
+				templ_7745c5c3_Err = components.Chart(c).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</div></section><section class=\"section panel table-panel clients-panel\" aria-labelledby=\"clients-title\"><header class=\"panel-head\"><h2 id=\"clients-title\">Clients</h2><form class=\"filter-form\" method=\"get\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</div>")
+			var templ_7745c5c3_Var6 templ.SafeURL
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(components.RedisInstanceURL(p.Name)))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 101, Col: 102}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Var6 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" role=\"search\" data-testid=\"client-filter-form\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			for _, h := range p.FilterHidden {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<input type=\"hidden\" name=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var7 string
+				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(h.Name)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 103, Col: 40}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" value=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var8 string
+				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(h.Value)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 103, Col: 58}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\"> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<label class=\"sr-only\" for=\"client-filter\">Filter clients by address, name, user or command</label> <input type=\"search\" id=\"client-filter\" name=\"client\" value=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var9 string
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(p.Clients.Filter)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 110, Col: 30}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\" placeholder=\"Filter: address, name, user, command\" autocomplete=\"off\" spellcheck=\"false\" maxlength=\"200\" data-testid=\"client-filter\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if p.Clients.PollURL != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, " hx-get=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var10 string
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(p.Clients.PollURL)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/redis_instance.templ`, Line: 117, Col: 33}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" hx-trigger=\"input changed delay:300ms, search\" hx-target=\"#redis-clients\" hx-swap=\"outerHTML\" hx-sync=\"#redis-clients:replace\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "></form></header>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Var11 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+				templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+				templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+				if !templ_7745c5c3_IsBuffer {
+					defer func() {
+						templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+						if templ_7745c5c3_Err == nil {
+							templ_7745c5c3_Err = templ_7745c5c3_BufErr
+						}
+					}()
+				}
+				ctx = templ.InitializeContext(ctx)
+				templ_7745c5c3_Err = partials.RedisClients(withClientsRefresh(p.Clients, p.Layout.RefreshMs)).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				return nil
+			})
+			templ_7745c5c3_Err = templ.Fragment(FragmentRedisClients).Render(templ.WithChildren(ctx, templ_7745c5c3_Var11), templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</section>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Var12 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 				templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 				templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
 				if !templ_7745c5c3_IsBuffer {
@@ -181,7 +317,7 @@ func RedisInstance(p RedisInstanceProps) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = templ.Fragment(FragmentRedisTables).Render(templ.WithChildren(ctx, templ_7745c5c3_Var6), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = templ.Fragment(FragmentRedisTables).Render(templ.WithChildren(ctx, templ_7745c5c3_Var12), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -209,6 +345,13 @@ func redisLayout(l layouts.Props, name string) layouts.Props {
 }
 
 func withSummaryRefresh(p partials.RedisSummaryProps, refreshMs int) partials.RedisSummaryProps {
+	if p.RefreshMs <= 0 {
+		p.RefreshMs = refreshMs
+	}
+	return p
+}
+
+func withClientsRefresh(p partials.RedisClientsProps, refreshMs int) partials.RedisClientsProps {
 	if p.RefreshMs <= 0 {
 		p.RefreshMs = refreshMs
 	}

@@ -65,11 +65,6 @@ func TestRedisSummary(t *testing.T) {
 func tables() partials.RedisTablesProps {
 	return partials.RedisTablesProps{
 		Name: "cache",
-		Clients: []partials.ClientRow{
-			{ID: 7, Addr: "10.0.0.1:4000", Name: "w\x00<i>", User: "default", AgeSeconds: 185, IdleSeconds: 3, DB: 0, Cmd: "get", Flags: "N", MemoryBytes: 20480},
-			{ID: 8, Addr: "10.0.0.2:4000", AgeSeconds: 5, IdleSeconds: 5, DB: 2, Cmd: "blpop", Flags: "b"},
-		},
-		ClientsTotal: 2,
 		Slowlog: []partials.SlowlogRow{
 			{ID: 1, Time: now.Add(-90 * time.Second), DurationSeconds: 0.25, Args: []string{"SET", "k\x01", strings.Repeat("v", 500)}, Client: "10.0.0.1:4000 (w)"},
 		},
@@ -80,16 +75,36 @@ func tables() partials.RedisTablesProps {
 	}
 }
 
-func TestRedisTables(t *testing.T) {
-	d := htmltest.Render(t, partials.RedisTables(tables()))
+func clients() partials.RedisClientsProps {
+	return partials.RedisClientsProps{
+		Name: "cache",
+		Clients: []partials.ClientRow{
+			{ID: 7, Addr: "10.0.0.1:4000", Name: "w\x00<i>", User: "default", AgeSeconds: 185, IdleSeconds: 3, DB: 0, Cmd: "get", Flags: "N", MemoryBytes: 20480},
+			{ID: 8, Addr: "<b>10.0.0.2</b>:4000", User: `<img src=x onerror=alert(1)>`, AgeSeconds: 5, IdleSeconds: 5, DB: 2, Cmd: "blpop", Flags: "b"},
+		},
+		Matched:   2,
+		Total:     2,
+		PollURL:   "/redis/cache?fragment=redis-clients",
+		RefreshMs: 1500,
+	}
+}
+
+func TestRedisClients(t *testing.T) {
+	d := htmltest.Render(t, partials.RedisClients(clients()))
 	if n := len(d.ByTestID("client-row")); n != 2 {
 		t.Fatalf("%d client rows", n)
 	}
 	if got := texts(d, "client-name"); !slices.Equal(got, []string{`w\x00<i>`, "—"}) {
 		t.Errorf("client names %q", got)
 	}
-	if strings.Contains(d.HTML, "<i>") {
-		t.Errorf("client name not escaped")
+	if got := texts(d, "client-addr"); !slices.Equal(got, []string{"10.0.0.1:4000", "<b>10.0.0.2</b>:4000"}) {
+		t.Errorf("client addrs %q", got)
+	}
+	if got := texts(d, "client-user"); !slices.Equal(got, []string{"default", "<img src=x onerror=alert(1)>"}) {
+		t.Errorf("client users %q", got)
+	}
+	if strings.Contains(d.HTML, "<i>") || strings.Contains(d.HTML, "<b>") || strings.Contains(d.HTML, "<img") {
+		t.Errorf("client fields not escaped")
 	}
 	if got := texts(d, "client-age"); !slices.Equal(got, []string{"3m 5s", "5s"}) {
 		t.Errorf("ages %q", got)
@@ -103,6 +118,70 @@ func TestRedisTables(t *testing.T) {
 	if got := htmltest.Attr(d.One(t, "sort-idle").Parent, "aria-sort"); got != "ascending" {
 		t.Errorf("idle aria-sort %q", got)
 	}
+	// Polls itself, sending the filter input; a fixed-height scroll box whose scroll position
+	// app.js keeps across swaps.
+	root := d.One(t, "clients-body")
+	for k, want := range map[string]string{"id": "redis-clients", "hx-get": "/redis/cache?fragment=redis-clients", "hx-trigger": "every 1500ms", "hx-swap": "outerHTML", "hx-include": "#client-filter"} {
+		if got := htmltest.Attr(root, k); got != want {
+			t.Errorf("%s = %q; want %q", k, got, want)
+		}
+	}
+	wrap := d.One(t, "clients").Parent
+	if _, ok := htmltest.LookupAttr(wrap, "data-keep-scroll"); !ok || htmltest.Attr(wrap, "id") == "" {
+		t.Errorf("the table's scroll box lacks data-keep-scroll and an id")
+	}
+	if got := htmltest.Text(d.One(t, "clients-count")); got != "2 connections" {
+		t.Errorf("count %q", got)
+	}
+	d.None(t, "clients-stale")
+	if c := htmltest.Attr(root, "class"); !strings.Contains(c, "size-s") {
+		t.Errorf("2 connections: class %q, want the small fixed height", c)
+	}
+
+	// Sorted by age, with the page's other parameters kept in the links; capped; stale.
+	p := clients()
+	p.Sort = partials.SortAge
+	p.Total, p.Matched = 900, 900
+	p.Stale = true
+	p.Query = map[string][]string{"client": {"10."}, "range": {"7d"}, "sort": {"age"}}
+	d = htmltest.Render(t, partials.RedisClients(p))
+	if got := htmltest.Attr(d.One(t, "sort-age").Parent, "aria-sort"); got != "descending" {
+		t.Errorf("age aria-sort %q", got)
+	}
+	if got := htmltest.Attr(d.One(t, "sort-idle").Parent, "aria-sort"); got != "none" {
+		t.Errorf("idle aria-sort %q", got)
+	}
+	for id, want := range map[string]string{"sort-idle": "/redis/cache?client=10.&range=7d", "sort-name": "/redis/cache?client=10.&range=7d&sort=name"} {
+		if got := htmltest.Attr(d.One(t, id), "href"); got != want {
+			t.Errorf("%s href %q; want %q", id, got, want)
+		}
+	}
+	count := d.One(t, "clients-count")
+	if got := htmltest.Text(count); got != "showing 2 of 900 connections" || htmltest.Attr(count, "data-capped") != "true" {
+		t.Errorf("cap note %q", got)
+	}
+	d.One(t, "clients-stale")
+	if c := htmltest.Attr(d.One(t, "clients-body"), "class"); !strings.Contains(c, "size-l") || !strings.Contains(c, "is-stale") {
+		t.Errorf("900 stale connections: class %q", c)
+	}
+
+	// Filtered.
+	p = clients()
+	p.Filter, p.Matched, p.Total = "10.0", 2, 5
+	if got := htmltest.Text(htmltest.Render(t, partials.RedisClients(p)).One(t, "clients-count")); got != "2 of 5 connections match" {
+		t.Errorf("filtered count %q", got)
+	}
+	p.Clients, p.Matched = nil, 0
+	d = htmltest.Render(t, partials.RedisClients(p))
+	if got := htmltest.Text(d.One(t, "no-matching-clients")); !strings.Contains(got, "10.0") {
+		t.Errorf("no match note %q", got)
+	}
+	d.None(t, "clients")
+}
+
+func TestRedisTables(t *testing.T) {
+	d := htmltest.Render(t, partials.RedisTables(tables()))
+	d.None(t, "client-row")
 	row := d.One(t, "slowlog-row")
 	if got := cells(row); got[0] != "1m 30s ago" || got[1] != "250ms" || !strings.HasPrefix(got[2], `SET k\x01 vvv`) || got[3] != "10.0.0.1:4000 (w)" {
 		t.Errorf("slowlog row %q", got)
@@ -124,33 +203,22 @@ func TestRedisTables(t *testing.T) {
 	if got := cells(cmds[1]); !slices.Equal(got, []string{"config|get", "3", "—", "—", "—", "0"}) {
 		t.Errorf("command row without latency stats %q", got)
 	}
-	d.None(t, "clients-capped")
-
-	// Sorted by age: the age header is current, descending.
+	d.None(t, "tables-stale")
 	p := tables()
-	p.Sort = partials.SortAge
-	p.ClientsTotal = 900
-	d = htmltest.Render(t, partials.RedisTables(p))
-	if got := htmltest.Attr(d.One(t, "sort-age").Parent, "aria-sort"); got != "descending" {
-		t.Errorf("age aria-sort %q", got)
-	}
-	if got := htmltest.Attr(d.One(t, "sort-idle").Parent, "aria-sort"); got != "none" {
-		t.Errorf("idle aria-sort %q", got)
-	}
-	if got := htmltest.Text(d.One(t, "clients-capped")); got != "showing 2 of 900" {
-		t.Errorf("cap note %q", got)
-	}
+	p.Stale = true
+	htmltest.Render(t, partials.RedisTables(p)).One(t, "tables-stale")
 }
 
 func TestRedisTablesEmpty(t *testing.T) {
-	d := htmltest.Render(t, partials.RedisTables(partials.RedisTablesProps{Name: "x", ClientsError: "NOPERM this user has no permissions to run the 'client|list' command"}))
+	d := htmltest.Render(t, partials.RedisClients(partials.RedisClientsProps{Name: "x", Error: "NOPERM this user has no permissions to run the 'client|list' command"}))
 	if got := htmltest.Text(d.One(t, "clients-error")); !strings.Contains(got, "NOPERM") {
 		t.Errorf("clients error %q", got)
 	}
+	d.None(t, "client-row")
+	d = htmltest.Render(t, partials.RedisTables(partials.RedisTablesProps{Name: "x"}))
 	for _, id := range []string{"no-slowlog", "no-keyspace", "no-commands"} {
 		d.One(t, id)
 	}
-	d.None(t, "client-row")
-	d = htmltest.Render(t, partials.RedisTables(partials.RedisTablesProps{Name: "x"}))
+	d = htmltest.Render(t, partials.RedisClients(partials.RedisClientsProps{Name: "x"}))
 	d.One(t, "no-clients")
 }
