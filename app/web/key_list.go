@@ -1,64 +1,337 @@
 package web
 
 import (
+	"cmp"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/sampler/redis"
+	"github.com/redwatch/redwatch/tsdb"
+	"github.com/redwatch/redwatch/views/components"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
 	"github.com/redwatch/redwatch/views/partials"
 )
 
-// maxKeyRows caps the rows of the keys page; the rest is counted, not rendered.
-const maxKeyRows = 1000
+// Paging of /keys.
+const (
+	keysPerPage    = 50
+	keysMaxPerPage = 500
+)
 
-// showKeyList renders /keys: watched patterns and keys with their latest values, filtered by
-// ?instance= and ?q= (a case-insensitive substring of the key). ?fragment=key-table answers
-// with only the polled table.
+// keySortColumns are the values of ?sort= on /keys.
+var keySortColumns = []string{
+	partials.KeySortName, partials.KeySortLength, partials.KeySortChange,
+	partials.KeySortMemory, partials.KeySortTTL, partials.KeySortType,
+}
+
+// keyListQuery is what /keys is asked for.
+type keyListQuery struct {
+	instance, q string
+	sort        string // a partials.KeySort* column
+	desc        bool
+	page, per   int // page from 1
+	r           timeRange
+}
+
+// defaultDesc is the direction a column sorts in when the URL names none: names ascending,
+// quantities biggest first.
+func defaultDesc(col string) bool {
+	return col != partials.KeySortName && col != partials.KeySortType
+}
+
+// parseKeyListQuery reads /keys' parameters; a bad one is a 400 naming it.
+func parseKeyListQuery(c echo.Context, now time.Time) (keyListQuery, error) {
+	q := keyListQuery{instance: c.QueryParam("instance"), q: c.QueryParam("q")}
+	var err error
+	if q.r, err = pageRange(c.QueryParams(), now); err != nil {
+		return q, echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	q.sort = c.QueryParam("sort")
+	if q.sort == "" {
+		q.sort = partials.KeySortName
+	}
+	if !slices.Contains(keySortColumns, q.sort) {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "sort: "+strconv.Quote(q.sort)+" is not one of "+strings.Join(keySortColumns, ", "))
+	}
+	switch d := c.QueryParam("dir"); d {
+	case "":
+		q.desc = defaultDesc(q.sort)
+	case "asc", "desc":
+		q.desc = d == "desc"
+	default:
+		return q, echo.NewHTTPError(http.StatusBadRequest, "dir: "+strconv.Quote(d)+" is not asc or desc")
+	}
+	if q.page, err = intParam(c, "page", 1); err != nil {
+		return q, err
+	}
+	q.page = max(q.page, 1)
+	if q.per, err = intParam(c, "per", keysPerPage); err != nil {
+		return q, err
+	}
+	if q.per == 0 {
+		q.per = keysPerPage
+	}
+	q.per = min(q.per, keysMaxPerPage)
+	return q, nil
+}
+
+// showKeyList renders /keys: watched patterns, then one page of the watched keys with their
+// latest values, their change over the page's range and a sparkline of it.
+//
+// Parameters: ?q= (a case-insensitive substring of the key) and ?instance= filter;
+// ?sort=name|length|change|memory|ttl|type and ?dir=asc|desc order; ?page= (from 1; past the
+// end: the last page) and ?per= (default 50, at most 500) page; ?range= or ?from=&to= set the
+// range (default 1h). ?fragment=key-table answers with only the polled table.
+//
+// Filtering and sorting work on the in-memory snapshot; storage is read for the rows of the
+// page only, except that sort=change needs every key's change (allKeyChanges, cached).
 func (s *Server) showKeyList(c echo.Context) error {
 	now := time.Now()
-	instance, q := c.QueryParam("instance"), c.QueryParam("q")
-	keys := filterKeys(s.redisSource().Keys(), newKeyFilter(instance, q))
+	kq, err := parseKeyListQuery(c, now)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	keys := filterKeys(s.redisSource().Keys(), newKeyFilter(kq.instance, kq.q))
 
-	poll := url.Values{"fragment": {pages.FragmentKeyTable}}
-	if instance != "" {
-		poll.Set("instance", instance)
+	var changes map[keyIdent]keyTrend
+	if kq.sort == partials.KeySortChange {
+		if changes, err = s.allKeyChanges(ctx, kq.r); err != nil {
+			return err
+		}
 	}
-	if q != "" {
-		poll.Set("q", q)
+	sorted := sortKeys(keys, kq.sort, kq.desc, changes)
+
+	pageCount := max(1, (len(sorted)+kq.per-1)/kq.per)
+	page := min(kq.page, pageCount)
+	lo := (page - 1) * kq.per
+	rows := sorted[lo:min(lo+kq.per, len(sorted))]
+	trends, err := s.pageTrends(ctx, rows, kq.r, changes == nil)
+	if err != nil {
+		return err
 	}
+
+	params := c.QueryParams()
 	t := partials.KeyTableProps{
-		Total:     len(keys),
-		Filtered:  instance != "" || q != "",
-		PollURL:   "/keys?" + poll.Encode(),
+		Total:     len(sorted),
+		Offset:    lo,
+		Filtered:  kq.instance != "" || kq.q != "",
+		Sort:      kq.sort,
+		Desc:      kq.desc,
+		SortURLs:  make(map[string]string, len(keySortColumns)),
+		RangeKey:  kq.r.Key,
+		PollURL:   "/keys?" + withParam(params, "fragment", pages.FragmentKeyTable).Encode(),
 		RefreshMs: int(s.opts.Refresh.Milliseconds()),
 		Now:       now,
 	}
-	for _, pat := range filterPatterns(s.redisSource().Patterns(), instance) {
+	for _, col := range keySortColumns {
+		desc := defaultDesc(col)
+		if col == kq.sort {
+			desc = !kq.desc
+		}
+		dir := "asc"
+		if desc {
+			dir = "desc"
+		}
+		v := withParam(withParam(params, "sort", col), "dir", dir)
+		v.Del("page")
+		v.Del("fragment")
+		t.SortURLs[col] = "/keys?" + v.Encode()
+	}
+	pageURL := func(n int) string {
+		v := withParam(params, "page", strconv.Itoa(n))
+		v.Del("fragment")
+		if n == 1 {
+			v.Del("page")
+		}
+		if len(v) == 0 {
+			return "/keys"
+		}
+		return "/keys?" + v.Encode()
+	}
+	if page > 1 {
+		t.PrevURL = pageURL(page - 1)
+	}
+	if page < pageCount {
+		t.NextURL = pageURL(page + 1)
+	}
+	for _, pat := range filterPatterns(s.redisSource().Patterns(), kq.instance) {
 		t.Patterns = append(t.Patterns, partials.PatternRow{
 			Instance: pat.Instance, DB: pat.DB, Pattern: pat.Pattern, Matched: pat.Matched,
 			Tracked: pat.Tracked, MaxKeys: pat.MaxKeys, LengthSum: pat.LengthSum,
 			LastScan: pat.LastScan, Error: pat.Error,
 		})
 	}
-	for i := range keys[:min(len(keys), maxKeyRows)] {
-		t.Rows = append(t.Rows, keyRow(&keys[i], now))
+	t.Rows = make([]partials.KeyRow, len(rows))
+	for i, k := range rows {
+		row := keyRow(k, now)
+		id := snapshotIdent(k)
+		tr := trends[id]
+		if tr == nil {
+			tr = &rowTrend{}
+		}
+		change := tr.change
+		if changes != nil {
+			change = changes[id]
+		}
+		row.Change, row.HasChange = change.Change(), change.OK
+		row.Spark = keySparkline(k.Type, tr.spark, kq.r)
+		t.Rows[i] = row
+	}
+
+	if c.QueryParam("fragment") == pages.FragmentKeyTable {
+		return renderFragment(c, pages.KeyList(pages.KeyListProps{Table: t}), pages.FragmentKeyTable)
 	}
 	p := pages.KeyListProps{
 		Layout:   s.layoutProps(c, "Keys", layouts.NavKeys),
-		Instance: instance,
-		Query:    q,
+		Instance: kq.instance,
+		Query:    kq.q,
+		Range:    rangePicker("/keys", params, kq.r),
 		Table:    t,
 	}
-	p.Instances = p.Layout.RedisInstances
-	if c.QueryParam("fragment") == pages.FragmentKeyTable {
-		return renderFragment(c, pages.KeyList(p), pages.FragmentKeyTable)
+	for _, name := range []string{"sort", "dir", "per", "range", "from", "to"} {
+		for _, v := range params[name] {
+			p.Keep = append(p.Keep, components.HiddenField{Name: name, Value: v})
+		}
 	}
+	p.Instances = p.Layout.RedisInstances
 	return render(c, http.StatusOK, pages.KeyList(p))
+}
+
+// withParam returns a copy of v with name set to value.
+func withParam(v url.Values, name, value string) url.Values {
+	out := make(url.Values, len(v)+1)
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out[name] = []string{value}
+	return out
+}
+
+// keySparkline builds the sparkline of a key's length over r.
+func keySparkline(typ string, pts []tsdb.Point, r timeRange) components.SparklineProps {
+	p := components.SparklineProps{
+		Points: make([]components.SparkPoint, len(pts)),
+		From:   r.Start.UnixMilli(),
+		To:     r.End.UnixMilli(),
+		Label:  "Length over " + rangeText(r),
+		Suffix: "items",
+	}
+	if typ == "string" {
+		p.Unit, p.Suffix = components.UnitBytes, "" // STRLEN
+	}
+	for i, pt := range pts {
+		p.Points[i] = components.SparkPoint{T: pt.Timestamp, V: pt.Value}
+	}
+	return p
+}
+
+// rangeText names r for people: "1h", or "the range" for a custom one.
+func rangeText(r timeRange) string {
+	if r.Key == "custom" || r.Key == "" {
+		return "the range"
+	}
+	return r.Key
+}
+
+// sortKeys orders keys by col (a partials.KeySort* column). Keys without a value for col
+// (missing, never sampled, no change known) come last in either direction; ties go by name.
+// changes is needed for KeySortChange only.
+func sortKeys(keys []redis.KeySnapshot, col string, desc bool, changes map[keyIdent]keyTrend) []*redis.KeySnapshot {
+	out := make([]*redis.KeySnapshot, len(keys))
+	for i := range keys {
+		out[i] = &keys[i]
+	}
+	switch col {
+	case partials.KeySortName:
+		cmpName := compareKeyNames
+		if desc {
+			cmpName = func(a, b *redis.KeySnapshot) int { return compareKeyNames(b, a) }
+		}
+		if !slices.IsSortedFunc(out, cmpName) { // the source's order is by name already
+			slices.SortFunc(out, cmpName)
+		}
+		return out
+	case partials.KeySortType:
+		slices.SortFunc(out, func(a, b *redis.KeySnapshot) int {
+			if (a.Type == "") != (b.Type == "") {
+				return cmpMissing(a.Type == "")
+			}
+			c := strings.Compare(a.Type, b.Type)
+			if desc {
+				c = -c
+			}
+			return cmp.Or(c, compareKeyNames(a, b))
+		})
+		return out
+	}
+	type sortable struct {
+		k  *redis.KeySnapshot
+		v  float64
+		ok bool
+	}
+	rows := make([]sortable, len(out))
+	for i, k := range out {
+		rows[i].k = k
+		rows[i].v, rows[i].ok = sortValue(k, col, changes)
+	}
+	slices.SortFunc(rows, func(a, b sortable) int {
+		if a.ok != b.ok {
+			return cmpMissing(!a.ok)
+		}
+		if !a.ok {
+			return compareKeyNames(a.k, b.k)
+		}
+		c := cmp.Compare(a.v, b.v)
+		if desc {
+			c = -c
+		}
+		return cmp.Or(c, compareKeyNames(a.k, b.k))
+	})
+	for i := range rows {
+		out[i] = rows[i].k
+	}
+	return out
+}
+
+// cmpMissing orders a key without a value (aMissing) after one with.
+func cmpMissing(aMissing bool) int {
+	if aMissing {
+		return 1
+	}
+	return -1
+}
+
+// compareKeyNames orders by instance, then key, then db.
+func compareKeyNames(a, b *redis.KeySnapshot) int {
+	return cmp.Or(strings.Compare(a.Instance, b.Instance), strings.Compare(a.Key, b.Key), cmp.Compare(a.DB, b.DB))
+}
+
+// sortValue is k's value in a numeric column; ok is false when it has none.
+func sortValue(k *redis.KeySnapshot, col string, changes map[keyIdent]keyTrend) (v float64, ok bool) {
+	switch col {
+	case partials.KeySortLength:
+		return float64(k.Length), k.Exists && k.HasLength
+	case partials.KeySortMemory:
+		return float64(k.MemoryBytes), k.Exists && k.MemoryBytes > 0
+	case partials.KeySortTTL:
+		if k.TTLSeconds == -1 {
+			return 1e300, k.Exists // no expiry lives longest
+		}
+		return k.TTLSeconds, k.Exists && k.TTLSeconds >= 0
+	case partials.KeySortChange:
+		t := changes[snapshotIdent(k)]
+		return t.Change(), t.OK
+	}
+	panic(fmt.Sprintf("BUG: no sort value for column %q", col))
 }
 
 func keyRow(k *redis.KeySnapshot, now time.Time) partials.KeyRow {
