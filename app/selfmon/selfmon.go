@@ -53,13 +53,46 @@ func (d *durations) quantiles(qs []float64) []float64 {
 	return out
 }
 
+// durationBuckets are the upper bounds, in seconds, of the request-duration histogram
+// (redwatch_http_request_duration_seconds_bucket{le}); a last bucket le="+Inf" holds every
+// request. They are Prometheus' default buckets.
+var durationBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// histogram counts request durations across all routes, Prometheus-style: cumulative per bucket
+// when written, since this process started.
+type histogram struct {
+	counts [len(durationBuckets) + 1]uint64 // per bucket, not cumulative; the last is (10s, +Inf)
+	sum    float64                          // seconds
+	count  uint64
+}
+
+func (h *histogram) observe(v float64) {
+	i := sort.SearchFloat64s(durationBuckets[:], v) // first bound >= v: buckets are le (<=)
+	h.counts[i]++
+	h.sum += v
+	h.count++
+}
+
 // Stats accumulates observations. Safe for concurrent use.
 type Stats struct {
 	mu        sync.Mutex
 	requests  map[reqKey]uint64
 	durations map[string]*durations
+	hist      histogram
 	samplers  map[string]func() time.Duration
 	groups    map[string]func() map[string]time.Duration
+	total     uint64        // requests since start
+	errors    uint64        // of which answered 5xx
+	marks     []requestMark // (time, total, errors) at each Samples call within errorWindow
+}
+
+// errorWindow is the span redwatch_http_error_ratio covers.
+const errorWindow = 5 * time.Minute
+
+// requestMark is the request counts at one Samples call.
+type requestMark struct {
+	at            time.Time
+	total, errors uint64
 }
 
 // New returns empty Stats.
@@ -74,12 +107,17 @@ func (s *Stats) ObserveRequest(route string, code int, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[reqKey{route, code}]++
+	s.total++
+	if code >= 500 {
+		s.errors++
+	}
 	w := s.durations[route]
 	if w == nil {
 		w = &durations{}
 		s.durations[route] = w
 	}
 	w.add(d.Seconds())
+	s.hist.observe(d.Seconds())
 }
 
 // AddSampler registers a sampler whose last round's duration is read, through lastRound, each
@@ -107,9 +145,22 @@ type Store interface {
 	LatestCount() int
 }
 
-var quantiles = []float64{0.5, 0.9, 0.99}
+var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
 
-// Samples returns the current values as samples stamped now.
+// Samples returns the current values as samples stamped now:
+//   - redwatch_http_requests_total{route,code}: requests since this process started (a counter
+//     that restarts from 0 with the process), once a route has seen a request;
+//   - redwatch_http_request_duration_seconds{route,quantile}: quantiles 0.5, 0.9, 0.95 and 0.99
+//     of the route's last 1024 requests (a gauge);
+//   - redwatch_http_request_duration_seconds_bucket{le}, _sum and _count: a histogram of every
+//     request's duration across all routes, cumulative since this process started, with the
+//     bounds of durationBuckets and le="+Inf". These are written from the start, at 0 before
+//     the first request, so a reader sees every restart as a drop to 0;
+//   - redwatch_http_error_ratio: the share (0..1) of requests answered 5xx over the last
+//     errorWindow (measured between calls of Samples; 0 without requests), for alert rules.
+//
+// Samples remembers the request counts of each call for the error ratio: call it once per
+// sampling interval.
 func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 	ts := now.UnixMilli()
 	var out []tsdb.Sample
@@ -125,6 +176,18 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 			add("redwatch_http_request_duration_seconds", v, tsdb.Label{Name: "route", Value: route}, tsdb.Label{Name: "quantile", Value: strconv.FormatFloat(quantiles[i], 'f', -1, 64)})
 		}
 	}
+	cum := uint64(0)
+	for i, n := range s.hist.counts {
+		cum += n
+		le := "+Inf"
+		if i < len(durationBuckets) {
+			le = strconv.FormatFloat(durationBuckets[i], 'f', -1, 64)
+		}
+		add("redwatch_http_request_duration_seconds_bucket", float64(cum), tsdb.Label{Name: "le", Value: le})
+	}
+	add("redwatch_http_request_duration_seconds_sum", s.hist.sum)
+	add("redwatch_http_error_ratio", s.errorRatio(now))
+	add("redwatch_http_request_duration_seconds_count", float64(s.hist.count))
 	for name, lastRound := range s.samplers {
 		add("redwatch_sampler_duration_seconds", lastRound().Seconds(), tsdb.Label{Name: "sampler", Value: name})
 	}
@@ -181,4 +244,25 @@ func (s *Sampler) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// errorRatio returns the share of 5xx answers among the requests since the oldest mark within
+// errorWindow, and records a mark for now. s.mu must be held.
+func (s *Stats) errorRatio(now time.Time) float64 {
+	s.marks = append(s.marks, requestMark{at: now, total: s.total, errors: s.errors})
+	i := 0
+	for i < len(s.marks)-1 && now.Sub(s.marks[i+1].at) >= errorWindow {
+		i++
+	}
+	s.marks = s.marks[i:]
+	// The first Samples call starts from zero counts, as the process does.
+	base := requestMark{}
+	if now.Sub(s.marks[0].at) >= errorWindow || len(s.marks) > 1 {
+		base = s.marks[0]
+	}
+	total := s.total - base.total
+	if total == 0 {
+		return 0
+	}
+	return float64(s.errors-base.errors) / float64(total)
 }

@@ -160,12 +160,13 @@ func TestSamples(t *testing.T) {
 	}
 	near(q("/metrics", "0.5"), 0.050, 1e-9)
 	near(q("/metrics", "0.9"), 0.090, 1e-9)
+	near(q("/metrics", "0.95"), 0.095, 1e-9)
 	near(q("/metrics", "0.99"), 0.099, 1e-9)
-	if p50, p90, p99 := m[q("/metrics", "0.5")].Value, m[q("/metrics", "0.9")].Value, m[q("/metrics", "0.99")].Value; !(p50 <= p90 && p90 <= p99 && p99 <= 0.100) {
-		t.Errorf("quantiles not ordered or above the max: p50=%v p90=%v p99=%v", p50, p90, p99)
+	if p50, p90, p95, p99 := m[q("/metrics", "0.5")].Value, m[q("/metrics", "0.9")].Value, m[q("/metrics", "0.95")].Value, m[q("/metrics", "0.99")].Value; !(p50 <= p90 && p90 <= p95 && p95 <= p99 && p99 <= 0.100) {
+		t.Errorf("quantiles not ordered or above the max: p50=%v p90=%v p95=%v p99=%v", p50, p90, p95, p99)
 	}
 	// Quantiles are per route, not per code: three observations 3, 5, 7 ms.
-	for _, qq := range []string{"0.5", "0.9", "0.99"} {
+	for _, qq := range []string{"0.5", "0.9", "0.95", "0.99"} {
 		s, ok := m[q("/redis/:name", qq)]
 		if !ok || s.Value < 0.003 || s.Value > 0.007 {
 			t.Errorf("%s = %v (present %v), want within the observed 3..7ms", q("/redis/:name", qq), s.Value, ok)
@@ -185,9 +186,16 @@ func TestSamples(t *testing.T) {
 		}
 	}
 
-	// Exactly these series and no others: 3 request counters, 2 routes × 3 quantiles,
-	// 2 samplers, written, series, rss.
-	want := 3 + 6 + 3 + 3
+	// The histogram across routes: 103 requests, 1..100 ms on /metrics plus 3, 5, 7 ms.
+	exact(key("redwatch_http_request_duration_seconds_count"), 103)
+	near(key("redwatch_http_request_duration_seconds_sum"), 5.050+0.015, 1e-9)
+	exact(key("redwatch_http_request_duration_seconds_bucket", lbl("le", "0.005")), 5+2) // 1..5 ms, 3 and 5 ms
+	exact(key("redwatch_http_request_duration_seconds_bucket", lbl("le", "0.1")), 103)
+	exact(key("redwatch_http_request_duration_seconds_bucket", lbl("le", "+Inf")), 103)
+
+	// Exactly these series and no others: 3 request counters, 2 routes × 4 quantiles, 12
+	// buckets, sum and count, the error ratio, 3 samplers, written, series, rss.
+	want := 3 + 8 + 12 + 2 + 1 + 3 + 3
 	if runtime.GOOS != "linux" {
 		want--
 	}
@@ -204,10 +212,67 @@ func TestSamplesEmpty(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want 0", k, s.Value, ok)
 		}
 	}
+	// The histogram is written from the start, at 0, so a restart shows as a drop to 0; the
+	// per-route series appear with their first request.
+	hist := 0
 	for _, s := range samples {
-		if strings.HasPrefix(s.Name, "redwatch_http_") || s.Name == "redwatch_sampler_duration_seconds" {
+		switch {
+		case s.Name == "redwatch_http_error_ratio":
+			if s.Value != 0 {
+				t.Errorf("error ratio %v before any request, want 0", s.Value)
+			}
+		case strings.HasPrefix(s.Name, "redwatch_http_request_duration_seconds_"):
+			hist++
+			if s.Value != 0 {
+				t.Errorf("%s = %v before any request, want 0", key(s.Name, s.Labels...), s.Value)
+			}
+		case strings.HasPrefix(s.Name, "redwatch_http_") || s.Name == "redwatch_sampler_duration_seconds":
 			t.Errorf("unexpected %s before any observation", key(s.Name, s.Labels...))
 		}
+	}
+	if hist != 12+2 {
+		t.Errorf("%d histogram series before any request, want 12 buckets + sum + count", hist)
+	}
+}
+
+// TestHistogram checks the bucket, sum and count series after observed requests: buckets are
+// cumulative and inclusive of their upper bound (le), across all routes and codes.
+func TestHistogram(t *testing.T) {
+	les := []string{"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"}
+	for _, tc := range []struct {
+		name    string
+		observe []time.Duration
+		buckets []float64 // cumulative, in les order
+		sum     float64   // seconds
+	}{
+		{"none", nil, []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0},
+		{"on a bound", []time.Duration{5 * time.Millisecond}, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.005},
+		{"just above a bound", []time.Duration{5*time.Millisecond + time.Microsecond}, []float64{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.005001},
+		{"zero", []time.Duration{0}, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 0},
+		{"spread", []time.Duration{time.Millisecond, 20 * time.Millisecond, 300 * time.Millisecond, 3 * time.Second},
+			[]float64{1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4}, 3.321},
+		{"above the last bound", []time.Duration{11 * time.Second, time.Minute}, []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 71},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := selfmon.New()
+			for i, d := range tc.observe {
+				// Routes and codes do not matter to the histogram.
+				st.ObserveRequest(fmt.Sprintf("/r%d", i%2), 200+i*100, d)
+			}
+			m := byKey(t, st.Samples(time.Unix(100, 0), &fakeStore{}))
+			for i, le := range les {
+				k := key("redwatch_http_request_duration_seconds_bucket", lbl("le", le))
+				if got, ok := m[k]; !ok || got.Value != tc.buckets[i] {
+					t.Errorf("%s = %v (present %v), want %v", k, got.Value, ok, tc.buckets[i])
+				}
+			}
+			if got := m["redwatch_http_request_duration_seconds_count"].Value; got != float64(len(tc.observe)) {
+				t.Errorf("count = %v, want %d", got, len(tc.observe))
+			}
+			if got := m["redwatch_http_request_duration_seconds_sum"].Value; math.Abs(got-tc.sum) > 1e-9 {
+				t.Errorf("sum = %v, want %v", got, tc.sum)
+			}
+		})
 	}
 }
 
@@ -222,7 +287,7 @@ func TestQuantileWindow(t *testing.T) {
 		st.ObserveRequest("/", 200, time.Millisecond)
 	}
 	m := byKey(t, st.Samples(time.Now(), &fakeStore{}))
-	for _, q := range []string{"0.5", "0.9", "0.99"} {
+	for _, q := range []string{"0.5", "0.9", "0.95", "0.99"} {
 		k := key("redwatch_http_request_duration_seconds", lbl("route", "/"), lbl("quantile", q))
 		if v := m[k].Value; v != 0.001 {
 			t.Errorf("%s = %v, want 0.001", k, v)
@@ -418,4 +483,45 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// redwatch_http_error_ratio is the share of 5xx answers over the last five minutes of Samples
+// calls, 0 without requests.
+func TestErrorRatio(t *testing.T) {
+	st := selfmon.New()
+	t0 := time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)
+	ratio := func(at time.Duration) float64 {
+		t.Helper()
+		return byKey(t, st.Samples(t0.Add(at), &fakeStore{}))["redwatch_http_error_ratio"].Value
+	}
+	if r := ratio(0); r != 0 {
+		t.Fatalf("no requests: %v", r)
+	}
+	for i := range 10 {
+		code := 200
+		if i < 3 {
+			code = 502
+		}
+		st.ObserveRequest("/", code, time.Millisecond)
+	}
+	if r := ratio(10 * time.Second); r != 0.3 {
+		t.Fatalf("3 of 10 failed: %v", r)
+	}
+	// Ten good requests later the window still holds the failures.
+	for range 10 {
+		st.ObserveRequest("/", 200, time.Millisecond)
+	}
+	if r := ratio(time.Minute); r != 0.15 {
+		t.Fatalf("3 of 20 failed: %v", r)
+	}
+	// Past five minutes only the newer requests count.
+	for range 5 {
+		st.ObserveRequest("/", 200, time.Millisecond)
+	}
+	if r := ratio(6 * time.Minute); r != 0 {
+		t.Fatalf("the failures are older than the window: %v", r)
+	}
+	if r := ratio(12 * time.Minute); r != 0 {
+		t.Fatalf("no requests in the window: %v", r)
+	}
 }

@@ -1,6 +1,34 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"time"
 
-// showHostList is not built yet (issue 4).
-func (s *Server) showHostList(c echo.Context) error { return echo.ErrNotImplemented }
+	"github.com/labstack/echo/v4"
+
+	"github.com/redwatch/redwatch/views/layouts"
+	"github.com/redwatch/redwatch/views/pages"
+)
+
+// showHostList renders /hosts: every known host (this host first, then pushing hosts by name)
+// as its live panel linking to /hosts/{host}. ?fragment=host-row&host=H answers with only that
+// host's polled row; an unknown host is a 404.
+func (s *Server) showHostList(c echo.Context) error {
+	now := time.Now()
+	p := pages.HostListProps{Layout: s.layoutProps(c, "Hosts", layouts.NavHosts)}
+	names := s.hostNames()
+	if c.QueryParam("fragment") == pages.FragmentHostRow {
+		host := c.QueryParam("host")
+		for _, h := range names {
+			if h == host {
+				p.Hosts = append(p.Hosts, s.hostPanel(h, now))
+				return renderFragment(c, pages.HostList(p), pages.HostRowFragment(h))
+			}
+		}
+		return echo.NewHTTPError(http.StatusNotFound, "unknown host")
+	}
+	for _, h := range names {
+		p.Hosts = append(p.Hosts, s.hostPanel(h, now))
+	}
+	return render(c, http.StatusOK, pages.HostList(p))
+}
