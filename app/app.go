@@ -9,19 +9,25 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/app/logging"
+	"github.com/redwatch/redwatch/app/notify"
+	"github.com/redwatch/redwatch/app/notify/providers"
 	"github.com/redwatch/redwatch/app/remotewrite"
 	"github.com/redwatch/redwatch/app/sampler/host"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/selfmon"
+	"github.com/redwatch/redwatch/app/settings"
 	"github.com/redwatch/redwatch/app/web"
 	"github.com/redwatch/redwatch/tsdb"
 )
@@ -36,18 +42,21 @@ type Options struct {
 
 // App is a running redwatch. Create it with New, then call Run once.
 type App struct {
-	cfg     config.Config
-	log     *logging.Logger
-	db      *tsdb.DB
-	ln      net.Listener
-	web     *web.Server
-	host    *host.Sampler          // nil when [system].enabled = false
-	redis   *redis.Manager         // one sampler per watched Redis
-	fwd     *remotewrite.Forwarder // nil unless [remote_write].url is set
-	writer  *fanout                // what samplers and ingest write to: storage, then fwd
-	ingest  *ingest.Ingest         // the write endpoints; tracks pushing hosts
-	stats   *selfmon.Stats
-	started time.Time
+	cfg      config.Config
+	log      *logging.Logger
+	db       *tsdb.DB
+	ln       net.Listener
+	web      *web.Server
+	host     *host.Sampler          // nil when [system].enabled = false
+	redis    *redis.Manager         // one sampler per watched Redis: the config file's and the UI's
+	settings *settings.Service      // instances and keys made from /settings
+	alerts   *alert.Engine          // evaluates the alert rules
+	notify   *notify.Dispatcher     // delivers alerts to the configured notifiers
+	fwd      *remotewrite.Forwarder // nil unless [remote_write].url is set
+	writer   *fanout                // what samplers and ingest write to: storage, then fwd
+	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
+	stats    *selfmon.Stats
+	started  time.Time
 }
 
 // New opens storage, loads users and sessions, and binds the listen address, so that every
@@ -58,7 +67,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	a = &App{cfg: cfg, log: lg, stats: selfmon.New(), started: time.Now()}
 	setMemoryLimits(log)
 
-	a.db, err = tsdb.Open(tsdb.Options{
+	db, err := tsdb.Open(tsdb.Options{
 		Path:      cfg.Storage.Path,
 		Retention: cfg.Storage.Retention.Std(),
 		Logger:    lg.Slog(),
@@ -66,9 +75,11 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open storage: %w", err)
 	}
+	a.db = db
+	// A failed New returns a nil *App: close through the local, not through a.
 	defer func() {
 		if err != nil {
-			a.db.Close()
+			db.Close()
 		}
 	}()
 	if cfg.RemoteWrite.URL != "" {
@@ -107,17 +118,82 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		a.stats.AddSampler("host", a.host.LastDuration)
 	}
 
-	a.redis, err = redis.NewManager(redis.ManagerOptions{
+	// The samplers watch the config file's instances merged with those made from /settings;
+	// every change made there is applied with Manager.Set. Alert rules likewise: the config
+	// file's plus those made there, where the shipped defaults are seeded once as editable
+	// rules (alerts.default_rules); changes go to the engine with SetRules (the engine is
+	// built below; Open never applies anything).
+	var defaultRules []config.Rule
+	if cfg.Alerts.DefaultRules {
+		defaultRules = alert.DefaultRules()
+	}
+	a.settings, err = settings.Open(settings.Options{
+		Dir:             cfg.Storage.Path,
+		FromConfig:      cfg.Redis,
+		Apply:           func(set []config.Redis) error { return a.redis.Set(set) },
+		FromConfigRules: cfg.Alerts.Rules,
+		DefaultRules:    defaultRules,
+		ApplyRules:      func(r []config.Rule) error { return a.alerts.SetRules(r) },
+		Logger:          lg.Named("settings"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot load settings: %w", err)
+	}
+	managerOpts := redis.ManagerOptions{
 		DataDir:     cfg.Storage.Path,
 		SlowCommand: cfg.Log.SlowCommand.Std(),
 		Writer:      a.writer,
 		Logger:      lg.Named("sampler.redis"),
 		SlowLogger:  lg.Named("slow"),
-	}, cfg.Redis)
+	}
+	// Effective lists the config file's instances first (with the UI keys attached to them):
+	// those must start. An instance made from /settings that no longer starts (e.g. its TLS
+	// file is gone) is left out, so that the admin can fix or delete it on the page.
+	set := a.settings.Effective()
+	running := set[:len(cfg.Redis)]
+	a.redis, err = redis.NewManager(managerOpts, running)
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up the redis samplers: %w", err)
 	}
+	for _, r := range set[len(cfg.Redis):] {
+		next := append(slices.Clip(running), r)
+		if err := a.redis.Set(next); err != nil {
+			log.Error("cannot start a redis instance made from /settings; fix or delete it there", "instance", r.Name, "err", err)
+			continue
+		}
+		running = next
+	}
 	a.stats.AddSamplerGroup("redis:", a.redis.LastDurations)
+
+	// Alerts: the engine evaluates the rules against storage and hands every firing and
+	// resolved alert to the dispatcher, which owns delivery to the notifiers.
+	alertDir := filepath.Join(cfg.Storage.Path, "alerts")
+	a.notify, err = notify.New(notify.Options{StateDir: alertDir, Logger: lg.Named("notify")}, providers.FromConfig(cfg.Notify))
+	if err != nil {
+		return nil, fmt.Errorf("cannot set up notifications: %w", err)
+	}
+	// The config file's rules must load. A rule made from /settings that the engine refuses
+	// (it no longer validates) is left out with an error log and shown on the page as not
+	// applied, so that the admin can fix or delete it there. The check builds throwaway
+	// engines without a state directory: they only validate.
+	if err := a.settings.CheckRules(func(r []config.Rule) error {
+		_, err := alert.New(alert.Options{Store: a.db}, r)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
+	}
+	rules := a.settings.EffectiveRules()
+	a.alerts, err = alert.New(alert.Options{
+		Store:    a.db,
+		Writer:   a.writer,
+		Notifier: a.notify,
+		StateDir: alertDir,
+		Interval: cfg.Alerts.Interval.Std(),
+		Logger:   lg.Named("alerts"),
+	}, rules)
+	if err != nil {
+		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
+	}
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
@@ -136,6 +212,9 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		Stats:          a.stats,
 		Ingest:         a.ingest,
 		Redis:          a.redis,
+		Settings:       a.settings,
+		Alerts:         a.alerts,
+		Notifiers:      a.notify,
 		RecentErrors:   lg.Recent,
 		Logger:         lg.Named("http"),
 	})
@@ -181,6 +260,8 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.redis.Run(sctx) })
 	wg.Go(func() { a.db.RunRollups(sctx) })
+	wg.Go(func() { a.alerts.Run(sctx) })
+	wg.Go(func() { a.notify.Run(sctx) })
 
 	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
 	err := a.web.Serve(ctx, a.ln)

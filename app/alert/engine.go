@@ -156,7 +156,6 @@ func New(opts Options, rules []config.Rule) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	e.log = e.log.With("logger", "alert")
 	if e.now == nil {
 		e.now = time.Now
 	}

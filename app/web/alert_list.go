@@ -1,6 +1,348 @@
 package web
 
-import "github.com/labstack/echo/v4"
+import (
+	"cmp"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
 
-// showAlerts is not built yet (issue 4).
-func (s *Server) showAlerts(c echo.Context) error { return echo.ErrNotImplemented }
+	"github.com/labstack/echo/v4"
+
+	"github.com/redwatch/redwatch/app/alert"
+	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/views/components"
+	"github.com/redwatch/redwatch/views/layouts"
+	"github.com/redwatch/redwatch/views/pages"
+	"github.com/redwatch/redwatch/views/partials"
+)
+
+// alertHistoryRows is how many transitions /alerts and /api/alerts show, newest first.
+const alertHistoryRows = 50
+
+// Silence states as the alerts page and /api/alerts name them.
+const (
+	silenceActive  = "active"
+	silencePending = "pending" // starts later
+	silenceExpired = "expired"
+)
+
+// silenceNewParam is the value of ?silence= that opens an empty silence form.
+const silenceNewParam = "new"
+
+// showAlerts renders /alerts (any logged-in user): the alerts, firing first, then pending,
+// then silenced; the active silences; every rule's state; notifier health; the latest
+// transitions. ?fragment=alerts-live answers with only the polled live part.
+//
+// Admins also get the silence form: ?silence=FINGERPRINT opens it pre-filled with that alert's
+// labels, ?silence=new opens it empty. ?silenced=ID and ?expired=ID (after a change) show a
+// notice.
+func (s *Server) showAlerts(c echo.Context) error {
+	now := time.Now()
+	if c.QueryParam("fragment") == pages.FragmentAlerts {
+		return renderFragment(c, pages.AlertList(pages.AlertListProps{Live: s.alertsLive(c, now)}), pages.FragmentAlerts)
+	}
+	p := s.alertsPage(c, now)
+	p.Notice = s.alertsNotice(c.QueryParams(), now)
+	if p.Silence != nil {
+		switch fp := c.QueryParam("silence"); fp {
+		case "":
+		case silenceNewParam:
+			p.Silence.Open = true
+		default:
+			s.prefillSilence(p.Silence, fp)
+		}
+	}
+	return render(c, http.StatusOK, pages.AlertList(p))
+}
+
+// alertsPage builds the whole page with an empty, closed silence form for admins.
+func (s *Server) alertsPage(c echo.Context, now time.Time) pages.AlertListProps {
+	p := pages.AlertListProps{
+		Layout: s.layoutProps(c, "Alerts", layouts.NavAlerts),
+		Live:   s.alertsLive(c, now),
+	}
+	if s.mayChangeSilences(c) {
+		f := newSilenceForm(c)
+		p.Silence = &f
+	}
+	return p
+}
+
+// mayChangeSilences reports whether the user of c may create and expire silences: an admin,
+// with an alert engine to keep them.
+func (s *Server) mayChangeSilences(c echo.Context) bool {
+	u, ok := auth.UserFrom(c)
+	return ok && u.IsAdmin() && s.canSilence()
+}
+
+// alertsLive builds the live part of /alerts.
+func (s *Server) alertsLive(c echo.Context, now time.Time) partials.AlertsLiveProps {
+	src := s.alertSource()
+	rules := src.Rules()
+	units := make(map[string]valueUnit, len(rules))
+	for _, r := range rules {
+		units[r.Name] = ruleUnit(r.Rule.Series, r.Rule.Aggregate)
+	}
+	admin := s.mayChangeSilences(c)
+	p := partials.AlertsLiveProps{
+		CSRFToken: auth.CSRFToken(c),
+		PollURL:   "/alerts?fragment=" + pages.FragmentAlerts,
+		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		Now:       now,
+	}
+
+	alerts := orderAlerts(src.Alerts())
+	muting := map[string]int{}
+	for _, a := range alerts {
+		row := partials.AlertRow{
+			Rule: a.Rule, Fingerprint: a.Fingerprint, Severity: a.Severity, State: string(a.State),
+			Summary: a.Summary, Labels: alertLabels(a.Labels), Value: units[a.Rule].format(a.Value),
+			ActiveAt: a.ActiveAt, FiredAt: a.FiredAt, Silenced: a.Silenced, SilenceID: a.SilenceID,
+		}
+		if a.Silenced {
+			muting[a.SilenceID]++
+		} else if admin {
+			row.SilenceURL = "/alerts?silence=" + url.QueryEscape(a.Fingerprint) + "#" + pages.SilenceFormID
+		}
+		p.Alerts = append(p.Alerts, row)
+	}
+
+	for _, sl := range src.Silences() {
+		state := silenceState(sl, now)
+		if state == silenceExpired {
+			continue
+		}
+		row := partials.SilenceRow{
+			ID: sl.ID, Matchers: matcherStrings(sl.Matchers), StartsAt: sl.StartsAt, EndsAt: sl.EndsAt,
+			Comment: sl.Comment, CreatedBy: sl.CreatedBy, State: state, Muted: muting[sl.ID],
+		}
+		if admin {
+			row.ExpireURL = silenceExpireURL(sl.ID)
+		}
+		p.Silences = append(p.Silences, row)
+	}
+
+	for _, r := range rules {
+		u := units[r.Name]
+		row := partials.RuleRow{
+			Name: r.Name, Series: r.Series, Severity: r.Severity, State: r.State, Active: r.Active,
+			LastEval: r.LastEval, EvalSeconds: r.EvalDuration.Seconds(), Error: r.Error,
+			Condition: ruleCondition(r.Rule, u), For: alertDuration(time.Duration(r.Rule.For)),
+		}
+		if ct := r.Rule.ClearThreshold; ct != nil {
+			row.Clear = "clears at " + clearOp(r.Rule.Op) + " " + u.format(*ct)
+		}
+		p.Rules = append(p.Rules, row)
+	}
+
+	for _, h := range s.notifierHealth().Health() {
+		p.Notifiers = append(p.Notifiers, partials.NotifierRow{
+			Name: h.Name, Kind: h.Kind, LastSuccess: h.LastSuccess, LastAttempt: h.LastAttempt,
+			LastError: h.LastError, Failures: h.ConsecutiveFailures, Pending: h.Pending, Held: h.Held,
+		})
+	}
+
+	hist := src.History()
+	for _, t := range hist[:min(len(hist), alertHistoryRows)] {
+		p.History = append(p.History, partials.HistoryRow{
+			At: t.At, Rule: t.Rule, Labels: alertLabels(t.Labels), From: string(t.From), To: string(t.To),
+			Value: units[t.Rule].format(t.Value),
+		})
+	}
+	return p
+}
+
+// orderAlerts returns alerts as /alerts lists them: unsilenced firing, unsilenced pending,
+// then silenced ones; within each group, the source's order (severity, then age).
+func orderAlerts(alerts []alert.Alert) []alert.Alert {
+	group := func(a alert.Alert) int {
+		switch {
+		case a.Silenced:
+			return 2
+		case a.State == alert.StateFiring:
+			return 0
+		}
+		return 1
+	}
+	out := slices.Clone(alerts)
+	slices.SortStableFunc(out, func(a, b alert.Alert) int { return cmp.Compare(group(a), group(b)) })
+	return out
+}
+
+// firingAlerts returns the firing alerts (pending ones left out): unsilenced first, then
+// silenced, each by severity then age. For the overview.
+func (s *Server) firingAlerts() []alert.Alert {
+	var firing []alert.Alert
+	for _, a := range orderAlerts(s.alertSource().Alerts()) {
+		if a.State == alert.StateFiring {
+			firing = append(firing, a)
+		}
+	}
+	return firing
+}
+
+// alertLabels returns the labels to show as chips, by name: alertname and severity are shown
+// apart.
+func alertLabels(m map[string]string) []partials.AlertLabel {
+	out := make([]partials.AlertLabel, 0, len(m))
+	for k, v := range m {
+		if k == "alertname" || k == "severity" {
+			continue
+		}
+		out = append(out, partials.AlertLabel{Name: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b partials.AlertLabel) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// silenceState names s's state at now.
+func silenceState(s alert.Silence, now time.Time) string {
+	switch {
+	case !s.EndsAt.After(now):
+		return silenceExpired
+	case s.StartsAt.After(now):
+		return silencePending
+	}
+	return silenceActive
+}
+
+func matcherStrings(ms []alert.Matcher) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.String()
+	}
+	return out
+}
+
+func silenceExpireURL(id string) string {
+	return "/alerts/silences/" + url.PathEscape(id) + "/expire"
+}
+
+// alertsNotice words the outcome of the last change (?silenced=ID, ?expired=ID).
+func (s *Server) alertsNotice(q url.Values, now time.Time) string {
+	if id := q.Get("expired"); id != "" {
+		return "Silence " + components.Clip(id, 40) + " expired: the alerts it muted notify again."
+	}
+	id := q.Get("silenced")
+	if id == "" {
+		return ""
+	}
+	msg := "Silence " + components.Clip(id, 40) + " created"
+	for _, sl := range s.alertSource().Silences() {
+		if sl.ID != id {
+			continue
+		}
+		n := 0
+		for _, a := range s.alertSource().Alerts() {
+			if a.Silenced && a.SilenceID == id {
+				n++
+			}
+		}
+		msg += ": it mutes " + alertPlural(n, "alert") + " now, until " + sl.EndsAt.UTC().Format("2006-01-02 15:04 UTC") +
+			" (in " + components.Ago(sl.EndsAt, now) + ")"
+		break
+	}
+	return msg + "."
+}
+
+// alertPlural is "1 alert", "2 alerts".
+func alertPlural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return components.Int(int64(n)) + " " + what + "s"
+}
+
+// valueUnit is how an alert's values are formatted, guessed from its rule's series name
+// (Prometheus naming: _percent, _ratio, _bytes, _seconds) and aggregate (rate: per second).
+type valueUnit struct {
+	suffix string // "percent", "ratio", "bytes", "seconds" or "" (a plain number)
+	rate   bool
+}
+
+var metricNameRE = regexp.MustCompile(`^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)|__name__\s*=\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"`)
+
+// ruleUnit guesses the unit of a rule's values.
+func ruleUnit(series, aggregate string) valueUnit {
+	u := valueUnit{rate: aggregate == "rate"}
+	m := metricNameRE.FindStringSubmatch(series)
+	if m == nil {
+		return u
+	}
+	name := strings.TrimSuffix(m[1]+m[2], "_total")
+	for _, sfx := range []string{"percent", "ratio", "bytes", "seconds"} {
+		if strings.HasSuffix(name, "_"+sfx) {
+			u.suffix = sfx
+		}
+	}
+	return u
+}
+
+// format formats v with the unit.
+func (u valueUnit) format(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return components.Dash
+	}
+	if u.rate {
+		if u.suffix == "bytes" {
+			return components.BytesPerSec(v)
+		}
+		return components.Number(v) + "/s"
+	}
+	switch u.suffix {
+	case "percent":
+		return components.Percent(v)
+	case "ratio":
+		return components.Ratio(v)
+	case "bytes":
+		return components.Bytes(v)
+	case "seconds":
+		return components.Duration(v)
+	}
+	return components.Number(v)
+}
+
+// ruleCondition words a rule's condition: "avg over 5m > 80.0%", "latest < 1".
+func ruleCondition(r config.Rule, u valueUnit) string {
+	what := "latest"
+	if r.Aggregate != "" && r.Aggregate != "last" {
+		what = r.Aggregate + " over " + alertDuration(time.Duration(r.Window))
+	}
+	return what + " " + r.Op + " " + u.format(r.Threshold)
+}
+
+// clearOp is the comparison at which a firing alert with a clear_threshold resolves: the
+// negation of "value op clear_threshold".
+func clearOp(op string) string {
+	switch op {
+	case ">":
+		return "≤"
+	case ">=":
+		return "<"
+	case "<":
+		return "≥"
+	case "<=":
+		return ">"
+	}
+	return "not " + op
+}
+
+// alertDuration formats d without zero units: 5m, 1h30m, 30s, 7d.
+func alertDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return components.Int(int64(d/(24*time.Hour))) + "d"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

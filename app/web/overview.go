@@ -15,12 +15,22 @@ import (
 )
 
 // showOverview renders /, or with ?fragment=host-panel&host=H only that host's live panel, or
-// with ?fragment=instances only the Redis instance cards.
+// with ?fragment=instances only the Redis instance cards, with ?fragment=firing-alerts only the firing
+// alerts, or with ?fragment=top-keys only the
+// top-moving keys.
 func (s *Server) showOverview(c echo.Context) error {
 	now := time.Now()
 	p := pages.OverviewProps{Layout: s.layoutProps(c, "Overview", layouts.NavOverview), Instances: s.instanceCards(now)}
 	if c.QueryParam("fragment") == pages.FragmentInstances {
 		return renderFragment(c, pages.Overview(p), pages.FragmentInstances)
+	}
+	p.Alerts = s.overviewAlerts(now)
+	if c.QueryParam("fragment") == pages.FragmentOverviewAlerts {
+		return renderFragment(c, pages.Overview(p), pages.FragmentOverviewAlerts)
+	}
+	if c.QueryParam("fragment") == pages.FragmentTopKeys {
+		p.TopKeys = s.topKeys(c.Request().Context(), now)
+		return renderFragment(c, pages.Overview(p), pages.FragmentTopKeys)
 	}
 	for _, h := range s.hostNames() {
 		p.Hosts = append(p.Hosts, s.hostPanel(h, now))
@@ -34,6 +44,7 @@ func (s *Server) showOverview(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusNotFound, "unknown host")
 	}
+	p.TopKeys = s.topKeys(c.Request().Context(), now)
 	return render(c, http.StatusOK, pages.Overview(p))
 }
 
@@ -135,6 +146,19 @@ func (s *Server) instanceCards(now time.Time) partials.InstanceCardsProps {
 	ins := s.redisSource().Instances()
 	for i := range ins {
 		p.Cards = append(p.Cards, instanceCard(&ins[i], now))
+	}
+	return p
+}
+
+// overviewAlerts lists the firing alerts for the overview, unsilenced first.
+func (s *Server) overviewAlerts(now time.Time) partials.OverviewAlertsProps {
+	p := partials.OverviewAlertsProps{
+		PollURL:   "/?fragment=" + pages.FragmentOverviewAlerts,
+		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		Now:       now,
+	}
+	for _, a := range s.firingAlerts() {
+		p.Alerts = append(p.Alerts, partials.FiringAlert{Rule: a.Rule, Severity: a.Severity, Summary: a.Summary, FiredAt: a.FiredAt, Silenced: a.Silenced})
 	}
 	return p
 }

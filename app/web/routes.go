@@ -51,6 +51,9 @@ func (s *Server) routes() {
 	e.GET("/api/v1/export", s.exportSeries)
 	e.GET("/api/instances", s.listInstances)
 	e.GET("/api/keys", s.listKeys)
+	e.GET("/api/alerts", s.listAlerts)
+	e.POST("/alerts/silences", s.createSilence, adminOnlyPage, auth.RequireAdmin())
+	e.POST("/alerts/silences/:id/expire", s.expireSilence, adminOnlyPage, auth.RequireAdmin())
 
 	// Writes: ingest token, no login (auth.TokenAuthPath).
 	if in := s.opts.Ingest; in != nil {

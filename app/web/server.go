@@ -56,6 +56,13 @@ type Options struct {
 	Stats    *selfmon.Stats
 	Ingest   Ingester    // nil: the write endpoints are not registered
 	Redis    RedisSource // nil: no Redis instances are watched
+	// Settings manages the instances and keys made from /settings; nil: /settings lists the
+	// watched instances read-only.
+	Settings SettingsService
+	// Alerts feeds /alerts and /api/alerts; nil: no alert engine.
+	Alerts AlertSource
+	// Notifiers reports notifier health on /alerts; nil: no notifiers.
+	Notifiers NotifierHealth
 	// RecentErrors returns the last warnings and errors logged, newest first (/status);
 	// nil: none are shown.
 	RecentErrors func() []logging.Entry
@@ -68,6 +75,7 @@ type Server struct {
 	e       *echo.Echo
 	limiter *auth.Limiter
 	secure  bool
+	changes changeCache // key changes over a range, shared by /keys and the overview
 }
 
 // New builds the server and its route table.

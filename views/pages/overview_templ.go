@@ -32,11 +32,21 @@ func HostPanelFragment(host string) string { return FragmentHostPanel + ":" + ho
 // (partials.InstanceCards), polled as /?fragment=instances.
 const FragmentInstances = "instances"
 
+// FragmentOverviewAlerts is the templ fragment id of the overview's firing alerts
+// (partials.OverviewAlerts), polled as /?fragment=firing-alerts.
+const FragmentOverviewAlerts = "firing-alerts"
+
+// FragmentTopKeys is the templ fragment id of the overview's top-moving keys
+// (partials.TopKeys), polled as /?fragment=top-keys.
+const FragmentTopKeys = "top-keys"
+
 // OverviewProps are the overview page's data.
 type OverviewProps struct {
 	Layout    layouts.Props
 	Hosts     []partials.HostPanelProps // usually one: the host redwatch runs on
 	Instances partials.InstanceCardsProps
+	Alerts    partials.OverviewAlertsProps
+	TopKeys   partials.TopKeysProps // the keys whose length moved most in the last hour
 }
 
 // ChartRangeSeconds is the history shown by the overview charts.
@@ -47,7 +57,8 @@ const ChartRangeSeconds = 3600
 //
 // Fragments: FragmentHostPanel ("host-panel") and HostPanelFragment(host)
 // ("host-panel:<host>") each wrap a partials.HostPanel; FragmentInstances
-// ("instances") wraps partials.InstanceCards.
+// ("instances") wraps partials.InstanceCards; FragmentTopKeys ("top-keys") wraps
+// partials.TopKeys.
 func Overview(p OverviewProps) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -99,7 +110,7 @@ func Overview(p OverviewProps) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(h.Host)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/overview.templ`, Line: 52, Col: 86}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/overview.templ`, Line: 63, Col: 86}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -217,7 +228,59 @@ func Overview(p OverviewProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section><section class=\"section\" id=\"overview-alerts\" data-testid=\"overview-alerts\" aria-labelledby=\"overview-alerts-title\"><h2 id=\"overview-alerts-title\">Firing alerts</h2>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Var7 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+				templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+				templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+				if !templ_7745c5c3_IsBuffer {
+					defer func() {
+						templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+						if templ_7745c5c3_Err == nil {
+							templ_7745c5c3_Err = templ_7745c5c3_BufErr
+						}
+					}()
+				}
+				ctx = templ.InitializeContext(ctx)
+				templ_7745c5c3_Err = partials.OverviewAlerts(p.Alerts).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				return nil
+			})
+			templ_7745c5c3_Err = templ.Fragment(FragmentOverviewAlerts).Render(templ.WithChildren(ctx, templ_7745c5c3_Var7), templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</section><section class=\"section\" id=\"top-keys\" data-testid=\"top-keys\" aria-labelledby=\"top-keys-title\"><h2 id=\"top-keys-title\">Top-moving keys <span class=\"muted\">last hour</span></h2>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Var8 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+				templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+				templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+				if !templ_7745c5c3_IsBuffer {
+					defer func() {
+						templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+						if templ_7745c5c3_Err == nil {
+							templ_7745c5c3_Err = templ_7745c5c3_BufErr
+						}
+					}()
+				}
+				ctx = templ.InitializeContext(ctx)
+				templ_7745c5c3_Err = partials.TopKeys(withTopKeysRefresh(p.TopKeys, p.Layout.RefreshMs)).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				return nil
+			})
+			templ_7745c5c3_Err = templ.Fragment(FragmentTopKeys).Render(templ.WithChildren(ctx, templ_7745c5c3_Var8), templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -250,6 +313,13 @@ func withRefresh(h partials.HostPanelProps, refreshMs int) partials.HostPanelPro
 }
 
 func withCardsRefresh(p partials.InstanceCardsProps, refreshMs int) partials.InstanceCardsProps {
+	if p.RefreshMs <= 0 {
+		p.RefreshMs = refreshMs
+	}
+	return p
+}
+
+func withTopKeysRefresh(p partials.TopKeysProps, refreshMs int) partials.TopKeysProps {
 	if p.RefreshMs <= 0 {
 		p.RefreshMs = refreshMs
 	}

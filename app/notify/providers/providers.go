@@ -16,7 +16,8 @@ import (
 
 // FromConfig returns one Target per configured notifier, in this order: webhook[i], slack[i],
 // email (when notify.email.host is set), alertmanager[i]. The HTTP notifiers share one
-// http.Client; their timeouts come from the Dispatcher's SendTimeout.
+// http.Client; their timeouts come from the Dispatcher's SendTimeout. Alertmanager targets
+// always send resolved alerts, whatever their send_resolved says.
 func FromConfig(n config.Notify) []notify.Target {
 	client := &http.Client{}
 	var out []notify.Target
@@ -30,7 +31,11 @@ func FromConfig(n config.Notify) []notify.Target {
 		out = append(out, notify.Target{Notifier: email.New(n.Email, email.Options{}), Common: n.Email.NotifierCommon})
 	}
 	for i, c := range n.Alertmanager {
-		out = append(out, notify.Target{Notifier: alertmanager.New(fmt.Sprintf("alertmanager[%d]", i), c, client), Common: c.NotifierCommon})
+		// Alertmanager always hears of a resolve (endsAt), as Prometheus does: otherwise its
+		// alerts would stay active until its own resolve_timeout.
+		common := c.NotifierCommon
+		common.SendResolved = true
+		out = append(out, notify.Target{Notifier: alertmanager.New(fmt.Sprintf("alertmanager[%d]", i), c, client), Common: common})
 	}
 	return out
 }

@@ -31,7 +31,7 @@ func TestFromConfig(t *testing.T) {
 		Alertmanager: []config.Alertmanager{{URL: "http://am:9093", NotifierCommon: config.NotifierCommon{RepeatInterval: config.Duration(time.Hour)}}},
 	}, "webhook[0]", "webhook[1]", "slack[0]", "email", "alertmanager[0]")
 	if !ts[1].Common.SendResolved || ts[0].Common.SendResolved || !slices.Equal(ts[2].Common.Severities, []string{"critical"}) ||
-		ts[4].Common.RepeatInterval.Std() != time.Hour {
+		ts[4].Common.RepeatInterval.Std() != time.Hour || !ts[4].Common.SendResolved {
 		t.Fatalf("common settings not carried over: %+v", ts)
 	}
 	if r, ok := ts[4].Notifier.(notify.Resender); !ok || r.ResendInterval() != time.Minute {
