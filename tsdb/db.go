@@ -39,6 +39,10 @@ type Options struct {
 	MinFreeDiskBytes int64
 	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
 	MaxSeriesPerQuery int
+	// RollupCatchUp is how far back rollups are built when none exist yet or after a long stop
+	// (RollupUntil). Default 24h: older buckets are not rolled up, so queries with a step of
+	// 5 minutes or more find nothing there; a longer value costs a longer first rollup.
+	RollupCatchUp time.Duration
 	// Logger receives VictoriaMetrics' own log lines (logger="vm") and ours. Default slog.Default().
 	Logger *slog.Logger
 }

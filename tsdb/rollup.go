@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -201,13 +202,14 @@ func (db *DB) RunRollups(ctx context.Context) {
 }
 
 // RollupUntil rolls up every bucket that ended at least a minute before now and is not rolled
-// up yet (at most the last day on the first run, or after a long stop). It is safe to call
+// up yet (at most Options.RollupCatchUp, a day by default, on the first run or after a long
+// stop). It is safe to call
 // concurrently with writes and reads, but not with itself.
 func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	step := RollupStep.Milliseconds()
 	target := (now.Add(-rollupDelay).UnixMilli() / step) * step
 	w := db.watermark.Load()
-	oldest := target - 24*time.Hour.Milliseconds()
+	oldest := target - cmp.Or(db.opts.RollupCatchUp, 24*time.Hour).Milliseconds()
 	if w < oldest {
 		w = oldest
 	}

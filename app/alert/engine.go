@@ -579,7 +579,7 @@ func (e *Engine) Alerts() []Alert {
 func compareAlerts(a, b Alert) int {
 	return cmp.Or(
 		cmp.Compare(stateRank(a.State), stateRank(b.State)),
-		cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)),
+		cmp.Compare(SeverityRank(a.Severity), SeverityRank(b.Severity)),
 		a.ActiveAt.Compare(b.ActiveAt),
 		strings.Compare(a.Rule, b.Rule),
 		strings.Compare(a.Fingerprint, b.Fingerprint),
@@ -596,7 +596,9 @@ func stateRank(s State) int {
 	return 2
 }
 
-func severityRank(s string) int {
+// SeverityRank orders severities, most urgent first: critical 0, warning 1, info 2, any
+// other 3.
+func SeverityRank(s string) int {
 	switch s {
 	case "critical":
 		return 0

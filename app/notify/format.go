@@ -15,23 +15,11 @@ import (
 // The helpers below give every provider the same wording. They return plain text: callers
 // escape it for their medium (Slack's &, <, >; MIME header encoding for email).
 
-// severityRank orders severities, most urgent first; unknown ones come last.
-func severityRank(s string) int {
-	switch s {
-	case "critical":
-		return 0
-	case "warning":
-		return 1
-	case "info":
-		return 2
-	}
-	return 3
-}
 
 // sortAlerts orders alerts by severity (critical first), rule name, then fingerprint.
 func sortAlerts(as []alert.Alert) {
 	slices.SortFunc(as, func(a, b alert.Alert) int {
-		if c := severityRank(a.Severity) - severityRank(b.Severity); c != 0 {
+		if c := alert.SeverityRank(a.Severity) - alert.SeverityRank(b.Severity); c != 0 {
 			return c
 		}
 		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
@@ -51,7 +39,7 @@ func Title(n Notification) string {
 		if !slices.Contains(rules, a.Rule) {
 			rules = append(rules, a.Rule)
 		}
-		if sev == "" || severityRank(a.Severity) < severityRank(sev) {
+		if sev == "" || alert.SeverityRank(a.Severity) < alert.SeverityRank(sev) {
 			sev = a.Severity
 		}
 	}

@@ -1,14 +1,21 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -131,4 +138,95 @@ func BenchmarkMetricsBasicAuth(b *testing.B) {
 	withBasic := func(r *http.Request) { r.SetBasicAuth("viewer", viewerPass) }
 	b.Run("handler", func(b *testing.B) { benchInProcess(b, srv.Handler(), "/metrics", withBasic) })
 	b.Run("loopback", func(b *testing.B) { benchLoopback(b, srv.Handler(), "/metrics", withBasic) })
+}
+
+// BenchmarkQueryRange30Days is GET /api/v1/query_range over 30 days at the step a 600-pixel
+// chart asks (4,320 s, read from the 5-minute rollups), for one series and for 100, through
+// the whole HTTP stack with HTTP Basic. The data is 30 days of one sample a minute per series,
+// rolled up as the running server would.
+func BenchmarkQueryRange30Days(b *testing.B) {
+	dir := b.TempDir()
+	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler), RollupCatchUp: 31 * 24 * time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	start := now.Add(-30 * 24 * time.Hour)
+	var batch []tsdb.Sample
+	for ts := start; ts.Before(now); ts = ts.Add(time.Minute) {
+		for s := range 100 {
+			batch = append(batch, tsdb.Sample{Name: "bench_len", Labels: []tsdb.Label{{Name: "key", Value: "k" + strconv.Itoa(s)}}, Timestamp: ts.UnixMilli(), Value: float64(ts.Unix()%97 + int64(s))})
+		}
+		if len(batch) >= 100_000 {
+			if err := db.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := db.Write(batch); err != nil {
+		b.Fatal(err)
+	}
+	db.Flush()
+	if err := db.RollupUntil(context.Background(), now); err != nil {
+		b.Fatal(err)
+	}
+	db.Flush()
+	users, err := auth.NewUsers([]auth.User{{Name: "admin", PasswordHash: mustHash(b, adminPass), Role: auth.RoleAdmin}}, dir, "", slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sessions, err := auth.NewSessions(dir, time.Hour, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := New(Options{Store: db, Users: users, Sessions: sessions, Stats: selfmon.New(), Refresh: 2 * time.Second,
+		Health: &health.Checker{Started: now, Storage: db}, Logger: slog.New(slog.DiscardHandler)})
+	for _, c := range []struct{ name, sel string }{{"series=1", `bench_len{key="k7"}`}, {"series=100", `bench_len`}} {
+		b.Run(c.name, func(b *testing.B) {
+			path := "/api/v1/query_range?query=" + url.QueryEscape(c.sel) + "&start=" + strconv.FormatInt(start.Unix(), 10) +
+				"&end=" + strconv.FormatInt(now.Unix(), 10) + "&step=4320&agg=avg"
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.SetBasicAuth("admin", adminPass)
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, req)
+			var body struct {
+				Data struct {
+					Result []struct{ Values [][]any }
+				}
+			}
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+				b.Fatalf("%d %.300s", rec.Code, rec.Body)
+			}
+			want := 1
+			if c.name == "series=100" {
+				want = 100
+			}
+			if len(body.Data.Result) != want || len(body.Data.Result[0].Values) < 550 {
+				b.Fatalf("%d series, %d points in the first; want %d series of ~600 points", len(body.Data.Result), len(body.Data.Result[0].Values), want)
+			}
+			size := rec.Body.Len()
+			b.ResetTimer()
+			for range b.N {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				req.SetBasicAuth("admin", adminPass)
+				rec := httptest.NewRecorder()
+				srv.Handler().ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Code)
+				}
+			}
+			b.ReportMetric(float64(size), "resp_bytes")
+		})
+	}
+}
+
+func mustHash(tb testing.TB, pass string) string {
+	tb.Helper()
+	h, err := auth.HashPassword(pass)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
 }
