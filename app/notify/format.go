@@ -15,7 +15,6 @@ import (
 // The helpers below give every provider the same wording. They return plain text: callers
 // escape it for their medium (Slack's &, <, >; MIME header encoding for email).
 
-
 // sortAlerts orders alerts by severity (critical first), rule name, then fingerprint.
 func sortAlerts(as []alert.Alert) {
 	slices.SortFunc(as, func(a, b alert.Alert) int {
