@@ -15,6 +15,9 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	// Embedded time zones: notify.*.timezone must resolve on a VM without tzdata installed,
+	// since redwatch is one file with nothing else to install.
+	_ "time/tzdata"
 
 	"github.com/redwatch/redwatch/tsdb"
 )

@@ -673,24 +673,8 @@ func TestAlertsValueUnits(t *testing.T) {
 // without a reload, the hostile label stays text, and an admin silences an alert through the
 // Silence link and the form. Screenshots go to $E2E_ARTIFACTS when set.
 func TestAlertsBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	const browser = "/usr/bin/chromium"
-	if _, err := os.Stat(browser); err != nil {
-		t.Skipf("no browser: %s", err)
-	}
 	e := newAlertsEnv(t, failingNotifiers(time.Now()))
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := newTestBrowser(t, 60*time.Second)
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {

@@ -31,7 +31,7 @@ func newTestBrowser(t *testing.T, timeout time.Duration) context.Context {
 		t.Skip("browser test skipped in -short mode")
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("no browser: %s", err)
+		t.Fatalf("chromium not found (install it: apt-get install -y chromium): %s", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),

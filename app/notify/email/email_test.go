@@ -63,7 +63,7 @@ func startSMTP(t *testing.T, ip string, s *smtpServer) *smtpServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", ip, err)
+		t.Fatalf("cannot listen on %s: %v", ip, err)
 	}
 	s.host, s.port, _ = net.SplitHostPort(ln.Addr().String())
 	s.msgs = make(chan received, 10)
