@@ -628,6 +628,9 @@ func TestAlertsWithoutEngine(t *testing.T) {
 	for _, id := range []string{"rules-empty", "silences-empty", "notifiers-empty", "history-empty"} {
 		one(t, doc, id)
 	}
+	if navCurrent(doc) != "alerts" {
+		t.Errorf("current nav item %q, want alerts", navCurrent(doc))
+	}
 	if alertsHas(doc, "silence-form") {
 		t.Error("silence form without an engine")
 	}

@@ -552,7 +552,7 @@ func TestOverviewTopKeys(t *testing.T) {
 		t.Errorf("no keys: %q", got)
 	}
 	if got := text(one(t, doc, "overview-alerts")); !strings.Contains(got, "No alerts firing") {
-		t.Errorf("alerts placeholder %q", got)
+		t.Errorf("firing alerts without an engine: %q", got)
 	}
 
 	var keys []redis.KeySnapshot

@@ -398,21 +398,6 @@ func TestStatusPageEmpty(t *testing.T) {
 	}
 }
 
-func TestAlertsPlaceholder(t *testing.T) {
-	e := newEnv(t)
-	res, body := e.do(e.login("viewer", viewerPass), "GET", "/alerts", nil, "Accept: text/html")
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /alerts: %d", res.StatusCode)
-	}
-	doc := parse(t, body)
-	if got := text(one(t, doc, "alerts-empty")); !strings.Contains(got, "No alert rules yet") {
-		t.Errorf("alerts-empty %q", got)
-	}
-	if navCurrent(doc) != "alerts" {
-		t.Errorf("current nav item %q, want alerts", navCurrent(doc))
-	}
-}
-
 // TestHostStatusAlertPagesForEveryRole opens each page as a viewer and as an admin.
 func TestHostStatusAlertPagesForEveryRole(t *testing.T) {
 	e := newEnv(t)
