@@ -19,7 +19,7 @@ func TestDefaultRulesValid(t *testing.T) {
 		if err := r.Validate(); err != nil {
 			t.Errorf("%s: %v", r.Name, err)
 		}
-		if err := checkClearThreshold(&r); err != nil {
+		if err := r.Validate(); err != nil {
 			t.Errorf("%s: %v", r.Name, err)
 		}
 		if seen[r.Name] {

@@ -78,9 +78,6 @@ func compileRule(r config.Rule) (*rule, error) {
 	if err := r.Validate(); err != nil {
 		return fail(err)
 	}
-	if err := checkClearThreshold(&r); err != nil {
-		return fail(err)
-	}
 	sel, err := tsdb.ParseSelector(r.Series)
 	if err != nil {
 		return fail(fmt.Errorf("series: %w", err))
@@ -121,29 +118,6 @@ func compileRule(r config.Rule) (*rule, error) {
 	}
 	c.key = string(b)
 	return c, nil
-}
-
-// checkClearThreshold requires clear_threshold, when set, to lie on the clearing side of the
-// threshold: at or below it for > and >=, at or above it for < and <=. It has no meaning for
-// == and !=.
-func checkClearThreshold(r *config.Rule) error {
-	if r.ClearThreshold == nil {
-		return nil
-	}
-	c := *r.ClearThreshold
-	switch r.Op {
-	case ">", ">=":
-		if c > r.Threshold {
-			return fmt.Errorf("clear_threshold: must be <= threshold (%s) for op %q, got %s", fmtFloat(r.Threshold), r.Op, fmtFloat(c))
-		}
-	case "<", "<=":
-		if c < r.Threshold {
-			return fmt.Errorf("clear_threshold: must be >= threshold (%s) for op %q, got %s", fmtFloat(r.Threshold), r.Op, fmtFloat(c))
-		}
-	default:
-		return fmt.Errorf("clear_threshold: applies only to ops >, >=, < and <=, not %q", r.Op)
-	}
-	return nil
 }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -312,6 +313,7 @@ func (r *Rule) validate(l *errorList, p string) {
 		l.add(p+"window", ErrInvalid, "must be > 0, got "+r.Window.String())
 	}
 	oneOf(l, p+"op", r.Op, ">", ">=", "<", "<=", "==", "!=")
+	r.validateThresholds(l, p)
 	if r.For < 0 {
 		l.add(p+"for", ErrInvalid, "must be >= 0, got "+r.For.String())
 	}
@@ -543,4 +545,33 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// validateThresholds requires finite thresholds, and a clear_threshold, when set, on the
+// clearing side of the threshold: at or below it for > and >=, at or above it for < and <=.
+// It has no meaning for == and !=.
+func (r *Rule) validateThresholds(l *errorList, p string) {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !finite(r.Threshold) {
+		l.add(p+"threshold", ErrInvalid, "must be a finite number")
+	}
+	if r.ClearThreshold == nil {
+		return
+	}
+	c := *r.ClearThreshold
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	switch {
+	case !finite(c):
+		l.add(p+"clear_threshold", ErrInvalid, "must be a finite number")
+	case r.Op == ">" || r.Op == ">=":
+		if c > r.Threshold {
+			l.add(p+"clear_threshold", ErrInvalid, fmt.Sprintf("must be <= threshold (%s) for op %q, got %s", num(r.Threshold), r.Op, num(c)))
+		}
+	case r.Op == "<" || r.Op == "<=":
+		if c < r.Threshold {
+			l.add(p+"clear_threshold", ErrInvalid, fmt.Sprintf("must be >= threshold (%s) for op %q, got %s", num(r.Threshold), r.Op, num(c)))
+		}
+	case r.Op == "==" || r.Op == "!=":
+		l.add(p+"clear_threshold", ErrInvalid, fmt.Sprintf("applies only to ops >, >=, < and <=, not %q", r.Op))
+	}
 }

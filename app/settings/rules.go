@@ -3,10 +3,8 @@ package settings
 import (
 	"fmt"
 	"maps"
-	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/redwatch/redwatch/app/config"
@@ -194,8 +192,8 @@ var ruleName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 var reservedLabels = []string{"alertname", "severity"}
 
 // validateRule validates c (defaults applied) as a rule form, as the alert engine will: the
-// config package's checks, finite thresholds, and a clear_threshold on the clearing side of
-// the threshold. A UI rule's name is also restricted to A-Z, a-z, 0-9, _, -, . and : (it is
+// config package's checks (which include finite thresholds and the side of clear_threshold).
+// A UI rule's name is also restricted to A-Z, a-z, 0-9, _, -, . and : (it is
 // part of URLs and HTML ids). It does not check that the name is unique.
 func validateRule(c *config.Rule, ve *ValidationError) {
 	for _, fe := range fieldErrors(c.Validate()) {
@@ -219,29 +217,7 @@ func validateRule(c *config.Rule, ve *ValidationError) {
 			ve.add("labels", fmt.Sprintf("%q is set by redwatch and cannot be a rule label", name))
 		}
 	}
-	if math.IsNaN(c.Threshold) || math.IsInf(c.Threshold, 0) {
-		ve.add("threshold", "must be a finite number")
-	}
-	if p := c.ClearThreshold; p != nil {
-		v := *p
-		switch {
-		case math.IsNaN(v) || math.IsInf(v, 0):
-			ve.add("clear_threshold", "must be a finite number")
-		case c.Op == ">" || c.Op == ">=":
-			if v > c.Threshold {
-				ve.add("clear_threshold", fmt.Sprintf("must be <= threshold (%s) for op %q, got %s", fmtFloat(c.Threshold), c.Op, fmtFloat(v)))
-			}
-		case c.Op == "<" || c.Op == "<=":
-			if v < c.Threshold {
-				ve.add("clear_threshold", fmt.Sprintf("must be >= threshold (%s) for op %q, got %s", fmtFloat(c.Threshold), c.Op, fmtFloat(v)))
-			}
-		case c.Op == "==" || c.Op == "!=":
-			ve.add("clear_threshold", fmt.Sprintf("applies only to ops >, >=, < and <=, not %q", c.Op))
-		}
-	}
 }
-
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // AddRule adds an alert rule (paused when r.Paused). Zero Aggregate, Window, Op and Severity
 // take the defaults (last, 1m, >, warning).
