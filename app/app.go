@@ -174,12 +174,8 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	}
 	// The config file's rules must load. A rule made from /settings that the engine refuses
 	// (it no longer validates) is left out with an error log and shown on the page as not
-	// applied, so that the admin can fix or delete it there. The check builds throwaway
-	// engines without a state directory: they only validate.
-	if err := a.settings.CheckRules(func(r []config.Rule) error {
-		_, err := alert.New(alert.Options{Store: a.db}, r)
-		return err
-	}); err != nil {
+	// applied, so that the admin can fix or delete it there.
+	if err := a.settings.CheckRules(alert.CheckRules); err != nil {
 		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
 	}
 	rules := a.settings.EffectiveRules()

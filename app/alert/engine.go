@@ -179,9 +179,6 @@ func New(opts Options, rules []config.Rule) (*Engine, error) {
 	return e, nil
 }
 
-// Interval is how often Run evaluates.
-func (e *Engine) Interval() time.Duration { return e.interval }
-
 // SetRules replaces the rules, as New validates them; on an error nothing changes. A rule
 // keeps its alerts when its name stays: they are judged against its new definition by the next
 // evaluation (an unchanged rule just carries on; one whose threshold moved resolves or keeps

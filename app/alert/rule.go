@@ -33,6 +33,13 @@ type rule struct {
 	key string
 }
 
+// CheckRules reports whether New would accept rules: each validates and compiles, and names
+// are unique. Every error names its rule. It builds no engine and reads no state.
+func CheckRules(rules []config.Rule) error {
+	_, err := compileRules(rules)
+	return err
+}
+
 // compileRules validates and compiles rules. Every error names its rule; names must be unique.
 func compileRules(rules []config.Rule) ([]*rule, error) {
 	var errs []error
@@ -153,9 +160,6 @@ func (r *rule) holds(v float64) bool {
 	}
 	return compare(r.def.Op, v, *r.clear)
 }
-
-// interesting reports whether v can keep or start an alert of r.
-func (r *rule) interesting(v float64) bool { return r.fires(v) || r.holds(v) }
 
 // stale is how old a series' newest sample may be before the series counts as gone:
 // max(window, 3 intervals).

@@ -149,12 +149,6 @@ func Load(opts LoadOptions) (Config, error) {
 	return cfg, nil
 }
 
-// Check loads and validates the configuration exactly as Load does; it exists for the
-// check-config command.
-func Check(opts LoadOptions) (Config, error) {
-	return Load(opts)
-}
-
 // unjoin returns the errors joined in err.
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {

@@ -81,8 +81,7 @@ type Stats struct {
 	hist      histogram
 	samplers  map[string]func() time.Duration
 	groups    map[string]func() map[string]time.Duration
-	total     uint64        // requests since start
-	errors    uint64        // of which answered 5xx
+	errors    uint64        // requests answered 5xx since start (of hist.count)
 	marks     []requestMark // (time, total, errors) at each Samples call within errorWindow
 }
 
@@ -107,7 +106,6 @@ func (s *Stats) ObserveRequest(route string, code int, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[reqKey{route, code}]++
-	s.total++
 	if code >= 500 {
 		s.errors++
 	}
@@ -249,7 +247,7 @@ func (s *Sampler) Run(ctx context.Context) {
 // errorRatio returns the share of 5xx answers among the requests since the oldest mark within
 // errorWindow, and records a mark for now. s.mu must be held.
 func (s *Stats) errorRatio(now time.Time) float64 {
-	s.marks = append(s.marks, requestMark{at: now, total: s.total, errors: s.errors})
+	s.marks = append(s.marks, requestMark{at: now, total: s.hist.count, errors: s.errors})
 	i := 0
 	for i < len(s.marks)-1 && now.Sub(s.marks[i+1].at) >= errorWindow {
 		i++
@@ -260,7 +258,7 @@ func (s *Stats) errorRatio(now time.Time) float64 {
 	if now.Sub(s.marks[0].at) >= errorWindow || len(s.marks) > 1 {
 		base = s.marks[0]
 	}
-	total := s.total - base.total
+	total := s.hist.count - base.total
 	if total == 0 {
 		return 0
 	}

@@ -86,11 +86,7 @@ func (s *Server) hostPanel(host string, now time.Time) partials.HostPanelProps {
 		return p
 	}
 	p.UpdatedAt = up.Time()
-	interval := s.opts.SystemInterval
-	if interval <= 0 {
-		interval = 10 * time.Second
-	}
-	p.Stale = now.Sub(p.UpdatedAt) > 3*interval
+	p.Stale = now.Sub(p.UpdatedAt) > staleAfter(s.opts.SystemInterval)
 	p.CPUPercent = get("host_cpu_usage_percent")
 	p.Load1, p.Load5, p.Load15 = get("host_load1"), get("host_load5"), get("host_load15")
 	p.MemUsedBytes, p.MemTotalBytes = get("host_memory_used_bytes"), get("host_memory_total_bytes")

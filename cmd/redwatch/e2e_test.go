@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/redwatch/redwatch/app/redistest"
 )
 
 // binary is the redwatch binary built once for the end-to-end tests.
@@ -42,16 +43,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // instance is a running redwatch binary.
 type instance struct {
 	cmd  *exec.Cmd
@@ -64,7 +55,7 @@ type instance struct {
 func start(t *testing.T, configTOML string, env ...string) *instance {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	// Top-level keys first: tests never watch the default Redis on 6379 (a test that watches
 	// its own [[redis]] says so).
 	none := "redis = []\n"
