@@ -159,9 +159,10 @@ func Ago(now, t time.Time) string {
 
 // SeriesSelector builds a series selector such as
 // host_cpu_usage_percent{host="h1"} from a metric name and label name/value
-// pairs. Values are escaped as in PromQL string literals (backslash, double
-// quote and newline), so any host or key name is safe to embed. An odd
-// trailing label name is ignored.
+// pairs. Values are written as Go-quoted strings (strconv.Quote), which the
+// selector parser unquotes byte for byte, so any host or key name, invalid
+// UTF-8 included, selects exactly its series. An odd trailing label name is
+// ignored.
 func SeriesSelector(metric string, labelPairs ...string) string {
 	var b strings.Builder
 	b.WriteString(metric)
@@ -171,16 +172,11 @@ func SeriesSelector(metric string, labelPairs ...string) string {
 			b.WriteByte(',')
 		}
 		b.WriteString(labelPairs[i])
-		b.WriteString(`="`)
-		b.WriteString(escapeLabelValue(labelPairs[i+1]))
-		b.WriteByte('"')
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(labelPairs[i+1]))
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-func escapeLabelValue(v string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
 }
 
 func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }

@@ -9,8 +9,6 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
-	"strings"
-
 	"github.com/redwatch/redwatch/views/components"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/partials"
@@ -35,10 +33,7 @@ type HostDetailProps struct {
 // HostChartSelector selects metrics of one host: metric{host="H"} for one metric, or
 // {__name__=~"m1|m2",host="H"} for several (metric names are plain identifiers).
 func HostChartSelector(host string, metrics ...string) string {
-	if len(metrics) == 1 {
-		return components.SeriesSelector(metrics[0], "host", host)
-	}
-	return `{__name__=~"` + strings.Join(metrics, "|") + `",` + strings.TrimPrefix(components.SeriesSelector("", "host", host), "{")
+	return components.NamesSelector(metrics, "host", host)
 }
 
 // HostCharts lists the charts of a host's page, in display order.
@@ -108,7 +103,7 @@ func HostDetail(p HostDetailProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Host)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 66, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 62, Col: 64}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -121,7 +116,7 @@ func HostDetail(p HostDetailProps) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.Host)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 69, Col: 71}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 65, Col: 71}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {

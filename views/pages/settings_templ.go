@@ -755,7 +755,7 @@ func ruleTable(p SettingsProps) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Badge(components.BadgeProps{Text: r.Severity, Kind: severityKind(r.Severity), TestID: "rule-severity"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Badge(components.BadgeProps{Text: r.Severity, Kind: components.SeverityKind(r.Severity), TestID: "rule-severity"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -3072,16 +3072,6 @@ func matchesText(n int) string {
 		return "matches 1 series"
 	}
 	return "matches " + components.Int(int64(n)) + " series"
-}
-
-func severityKind(s string) components.BadgeKind {
-	switch s {
-	case "critical":
-		return components.BadgeCrit
-	case "warning":
-		return components.BadgeWarn
-	}
-	return components.BadgeMuted
 }
 
 func ruleStateText(state string) string {
