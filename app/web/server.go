@@ -71,11 +71,12 @@ type Options struct {
 
 // Server serves redwatch's HTTP endpoints.
 type Server struct {
-	opts    Options
-	e       *echo.Echo
-	limiter *auth.Limiter
-	secure  bool
-	changes changeCache // key changes over a range, shared by /keys and the overview
+	opts     Options
+	e        *echo.Echo
+	limiter  *auth.Limiter
+	secure   bool
+	changes  changeCache // key changes over a range, shared by /keys and the overview
+	reqStats statsCache  // /status's last-24h request stats, shared by every viewer
 }
 
 // New builds the server and its route table.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -152,12 +153,12 @@ func (s *Server) statusErrors() pages.StatusErrorsProps {
 // statusRequests computes the request stats of the last statusRequestWindow from storage.
 func (s *Server) statusRequests(ctx context.Context, now time.Time) pages.StatusRequestsProps {
 	p := pages.StatusRequestsProps{
-		PollURL:    statusPollURL(pages.FragmentStatusRequests),
-		RefreshMs:  int(statusRequestsRefresh.Milliseconds()),
-		Window:     "24 h",
-		ComputedAt: now,
+		PollURL:   statusPollURL(pages.FragmentStatusRequests),
+		RefreshMs: int(statusRequestsRefresh.Milliseconds()),
+		Window:    "24 h",
 	}
-	st, err := s.requestStats(ctx, now.Add(-statusRequestWindow), now)
+	st, at, err := s.cachedRequestStats(ctx, now)
+	p.ComputedAt = at
 	if err != nil {
 		p.Error = err.Error()
 		return p
@@ -182,6 +183,31 @@ func (s *Server) statusRequests(ctx context.Context, now time.Time) pages.Status
 }
 
 // requestStats reads redwatch's own request series for (from, to] and summarises them.
+// statsCache holds the last request stats, shared by every /status viewer.
+type statsCache struct {
+	mu    sync.Mutex
+	at    time.Time // when stats were computed; zero: never
+	stats requestStats
+}
+
+// cachedRequestStats returns the request stats of the statusRequestWindow before now,
+// computed at most once per statusRequestsRefresh for all viewers (each computation reads 24 h
+// of raw samples), and when they were computed. Concurrent callers wait for one computation.
+func (s *Server) cachedRequestStats(ctx context.Context, now time.Time) (requestStats, time.Time, error) {
+	c := &s.reqStats
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && !now.Before(c.at) && now.Sub(c.at) < statusRequestsRefresh {
+		return c.stats, c.at, nil
+	}
+	st, err := s.requestStats(ctx, now.Add(-statusRequestWindow), now)
+	if err != nil {
+		return requestStats{}, now, err
+	}
+	c.at, c.stats = now, st
+	return st, now, nil
+}
+
 func (s *Server) requestStats(ctx context.Context, from, to time.Time) (requestStats, error) {
 	sel, err := tsdb.ParseSelector(requestSeries)
 	if err != nil {

@@ -486,3 +486,23 @@ func BenchmarkStatusRequestStats(b *testing.B) {
 		b.ReportMetric(float64(read), "points")
 	})
 }
+
+// The 24 h request stats are computed once per statusRequestsRefresh for every viewer: a
+// second computation within that time returns the first result, a later one reads anew.
+func TestRequestStatsCached(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	first, at, err := e.srv.cachedRequestStats(context.Background(), now)
+	if err != nil || first.Requests != 0 || !at.Equal(now) {
+		t.Fatalf("first: %+v %v %v", first, at, err)
+	}
+	e.writeSeries(requestFixture(now.Add(-2 * time.Hour)))
+	e.db.Flush()
+	if st, at, _ := e.srv.cachedRequestStats(context.Background(), now.Add(time.Second)); st.Requests != 0 || !at.Equal(now) {
+		t.Fatalf("within the refresh period: %v requests computed at %v, want the cached 0 from %v", st.Requests, at, now)
+	}
+	later := now.Add(statusRequestsRefresh)
+	if st, at, _ := e.srv.cachedRequestStats(context.Background(), later); st.Requests == 0 || !at.Equal(later) {
+		t.Fatalf("after the refresh period: %v requests computed at %v", st.Requests, at)
+	}
+}
