@@ -583,6 +583,12 @@
       this.checkStale();
       return;
     }
+    // A live chart's newest bucket changes once a step: with a step longer than the refresh
+    // period (a 7-day chart steps 15 min), ask for the tail once a step, not every refresh.
+    if (!this.needFull && this.lastTs !== 0 && this.loadedAt && Date.now() - this.loadedAt < this.step * 1000) {
+      this.checkStale();
+      return;
+    }
     this.load(this.needFull || this.lastTs === 0);
   };
 
@@ -594,6 +600,7 @@
     }
     var self = this;
     var sp = this.span();
+    this.loadedAt = Date.now();
     if (full) {
       // Tail loads keep the step of the full load they extend, so points stay on one grid.
       this.step = stepFor(sp.end - sp.start, this.plotWidth());
@@ -645,6 +652,7 @@
       .catch(function (err) {
         if (gen !== self.gen) return;
         self.inflight = null;
+        self.loadedAt = 0; // retry at the next refresh, not a step later
         if (full) self.needFull = true;
         if (self.destroyed || (err && err.name === "AbortError")) return;
         self.fail(err && err.message ? err.message : String(err));
