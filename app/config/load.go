@@ -187,13 +187,18 @@ func fileError(path string, err error) error {
 // files are left for Validate to report.
 func (c *Config) readPasswordFiles() {
 	for i := range c.Redis {
-		r := &c.Redis[i]
-		if r.PasswordFile == "" || r.Password != "" {
-			continue
-		}
-		if b, err := os.ReadFile(r.PasswordFile); err == nil {
-			r.Password = strings.TrimSpace(string(b))
-		}
+		c.Redis[i].ReadPasswordFile()
+	}
+}
+
+// ReadPasswordFile sets Password from PasswordFile (its content, trimmed) when only the file
+// is given. An unreadable file is left for Validate to report.
+func (r *Redis) ReadPasswordFile() {
+	if r.PasswordFile == "" || r.Password != "" {
+		return
+	}
+	if b, err := os.ReadFile(r.PasswordFile); err == nil {
+		r.Password = strings.TrimSpace(string(b))
 	}
 }
 

@@ -1,9 +1,7 @@
 package settings
 
 import (
-	"os"
 	"slices"
-	"strings"
 
 	"github.com/redwatch/redwatch/app/config"
 )
@@ -38,11 +36,7 @@ func (d *Data) Effective(fromConfig []config.Redis) []config.Redis {
 			continue
 		}
 		r := in.config(keys[in.Name])
-		if r.Password == "" && r.PasswordFile != "" {
-			if b, err := os.ReadFile(r.PasswordFile); err == nil {
-				r.Password = strings.TrimSpace(string(b))
-			}
-		}
+		r.ReadPasswordFile()
 		out = append(out, r)
 	}
 	return out
