@@ -148,7 +148,8 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	}
 	// Effective lists the config file's instances first (with the UI keys attached to them):
 	// those must start. An instance made from /settings that no longer starts (e.g. its TLS
-	// file is gone) is left out, so that the admin can fix or delete it on the page.
+	// file is gone) is left out with an error log and shows as stopped on the page, so that
+	// the admin can fix or delete it there (until then Manager.Set refuses other changes).
 	set := a.settings.Effective()
 	running := set[:len(cfg.Redis)]
 	a.redis, err = redis.NewManager(managerOpts, running)
