@@ -100,6 +100,12 @@ type Key struct {
 	MaxKeys  int      `koanf:"max_keys"`
 	// ScanInterval is how often a pattern is expanded with SCAN (patterns only).
 	ScanInterval Duration `koanf:"scan_interval"`
+	// ExpectExists says whether the key's absence is an alarm (exact keys only). nil (the
+	// default) means "by type": a missing string, stream or module-type key is, a missing
+	// list, set, sorted set or hash is not (their empty state is absence), and a key never
+	// seen is not. true: always; false: never. The sampler marks such keys with the label
+	// expect_exists="true" on redis_key_exists, which the default RedisKeyMissing rule selects.
+	ExpectExists *bool `koanf:"expect_exists"`
 }
 
 // IsEnabled reports whether the key is sampled (the default).
