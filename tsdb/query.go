@@ -60,7 +60,10 @@ const Lookback = 5 * time.Minute
 // MaxPointsPerSeries bounds (end-start)/step for QueryRange, as Prometheus does.
 const MaxPointsPerSeries = 11000
 
-// RangeQuery asks for one value per step from Start to End inclusive.
+// RangeQuery asks for one value per step at Start, Start+step, ... up to End, each aggregating
+// the step (t-step, t]; when End is not on that grid, one more value at End aggregates the
+// newest, unfinished step (the last grid step, End], so a range ending now always shows the
+// newest samples, whatever the step.
 type RangeQuery struct {
 	Selector *Selector
 	Start    time.Time
@@ -111,79 +114,106 @@ func (db *DB) queryRaw(ctx context.Context, q RangeQuery, agg Agg) ([]Series, er
 	return out, nil
 }
 
-// aggregate turns time-ordered raw points into one point per step at start, start+step, ... end.
+// lastGridStep is the newest step start+k*step (k may be negative) at or before end.
+func lastGridStep(start, end, step int64) int64 {
+	d := end - start
+	k := d / step
+	if d%step != 0 && d < 0 {
+		k-- // floor, not truncation
+	}
+	return start + k*step
+}
+
+// aggregate turns time-ordered raw points into one point per step at start, start+step, ...
+// up to end, each step t covering (t-step, t]; when end is not on that grid, one more point at
+// end covers the newest, unfinished step (g, end] after the last grid step g, so the newest
+// samples are always drawn. start may lie after end: then only that point is computed.
 func aggregate(raw []Point, start, end, step, lookback int64, agg Agg) []Point {
-	out := make([]Point, 0, min(int((end-start)/step)+1, len(raw)+1))
-	// hi: index of the first raw point with Timestamp > t; lo: first with Timestamp > t-step.
+	out := make([]Point, 0, min(max(int((end-start)/step), 0)+2, len(raw)+1))
+	// hi: index of the first raw point with Timestamp > t; lo: first with Timestamp > from.
 	lo, hi := 0, 0
-	for t := start; t <= end; t += step {
+	last := lastGridStep(start, end, step)
+	eval := func(from, t int64) {
 		for hi < len(raw) && raw[hi].Timestamp <= t {
 			hi++
 		}
-		for lo < hi && raw[lo].Timestamp <= t-step {
+		for lo < hi && raw[lo].Timestamp <= from {
 			lo++
 		}
-		if hi == 0 {
-			continue // nothing at or before t
+		if v, ok := aggregateWindow(raw, lo, hi, from, t, lookback, agg); ok {
+			out = append(out, Point{Timestamp: t, Value: v})
 		}
-		last := raw[hi-1]
-		if last.Timestamp <= t-lookback {
-			continue // stale
-		}
-		window := raw[lo:hi]
-		var v float64
-		switch agg {
-		case AggLast:
-			v = last.Value
-		case AggAvg, AggMin, AggMax:
-			if len(window) == 0 {
-				v = last.Value // carry the last value forward within the lookback
-				break
-			}
-			v = window[0].Value
-			sum := 0.0
-			for _, p := range window {
-				sum += p.Value
-				switch {
-				case agg == AggMin && p.Value < v:
-					v = p.Value
-				case agg == AggMax && p.Value > v:
-					v = p.Value
-				}
-			}
-			if agg == AggAvg {
-				v = sum / float64(len(window))
-			}
-		case AggRate:
-			// Baseline: the last point at or before t-step; when the window holds no new
-			// point, measure over the last two points instead so a slow sampler gives no dips.
-			// A young series has no point before the window: start from its first one.
-			b := hi - 1
-			a := lo - 1
-			if a < 0 {
-				a = lo
-			}
-			if a >= b {
-				a = b - 1
-			}
-			if a < 0 || raw[b].Timestamp-raw[a].Timestamp <= 0 || raw[a].Timestamp <= t-lookback-step {
-				continue
-			}
-			inc := 0.0
-			for i := a + 1; i <= b; i++ {
-				d := raw[i].Value - raw[i-1].Value
-				if d < 0 {
-					d = raw[i].Value // counter reset: it restarted from zero
-				}
-				inc += d
-			}
-			v = inc / (float64(raw[b].Timestamp-raw[a].Timestamp) / 1e3)
-		default:
-			panic("BUG: unknown aggregate " + string(agg))
-		}
-		out = append(out, Point{Timestamp: t, Value: v})
+	}
+	for t := start; t <= last; t += step {
+		eval(t-step, t)
+	}
+	if last < end {
+		eval(last, end)
 	}
 	return out
+}
+
+// aggregateWindow is agg over the step (from, t]: raw[lo:hi] are its points and raw[:hi] every
+// point at or before t.
+func aggregateWindow(raw []Point, lo, hi int, from, t, lookback int64, agg Agg) (float64, bool) {
+	if hi == 0 {
+		return 0, false // nothing at or before t
+	}
+	last := raw[hi-1]
+	if last.Timestamp <= t-lookback {
+		return 0, false // stale
+	}
+	window := raw[lo:hi]
+	var v float64
+	switch agg {
+	case AggLast:
+		v = last.Value
+	case AggAvg, AggMin, AggMax:
+		if len(window) == 0 {
+			return last.Value, true // carry the last value forward within the lookback
+		}
+		v = window[0].Value
+		sum := 0.0
+		for _, p := range window {
+			sum += p.Value
+			switch {
+			case agg == AggMin && p.Value < v:
+				v = p.Value
+			case agg == AggMax && p.Value > v:
+				v = p.Value
+			}
+		}
+		if agg == AggAvg {
+			v = sum / float64(len(window))
+		}
+	case AggRate:
+		// Baseline: the last point at or before from; when the window holds no new point,
+		// measure over the last two points instead so a slow sampler gives no dips.
+		// A young series has no point before the window: start from its first one.
+		b := hi - 1
+		a := lo - 1
+		if a < 0 {
+			a = lo
+		}
+		if a >= b {
+			a = b - 1
+		}
+		if a < 0 || raw[b].Timestamp-raw[a].Timestamp <= 0 || raw[a].Timestamp <= from-lookback {
+			return 0, false
+		}
+		inc := 0.0
+		for i := a + 1; i <= b; i++ {
+			d := raw[i].Value - raw[i-1].Value
+			if d < 0 {
+				d = raw[i].Value // counter reset: it restarted from zero
+			}
+			inc += d
+		}
+		v = inc / (float64(raw[b].Timestamp-raw[a].Timestamp) / 1e3)
+	default:
+		panic("BUG: unknown aggregate " + string(agg))
+	}
+	return v, true
 }
 
 // Raw returns every stored point of the series matching sel within [start, end], in time order.

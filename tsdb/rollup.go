@@ -361,13 +361,17 @@ func (rs *rollupSeries) decode(pts []Point, from, to int64) {
 
 // queryRollups answers q (Step >= RollupStep) from rollups up to the watermark and from raw
 // samples after it. The step is rounded up to whole buckets and the start to a bucket edge,
-// so every step covers whole buckets.
+// so every step covers whole buckets. Steps ending at or before the watermark are read from
+// rollups; the steps after it, and the newest unfinished step (the last grid step, end] when
+// end is off the grid, from raw samples: at most one step and a lookback of raw samples
+// before the watermark are read.
 func (db *DB) queryRollups(ctx context.Context, q RangeQuery, agg Agg) ([]Series, error) {
 	bucket := RollupStep.Milliseconds()
 	step := (q.Step.Milliseconds() + bucket - 1) / bucket * bucket
 	start := (q.Start.UnixMilli() + bucket - 1) / bucket * bucket
 	end := q.End.UnixMilli()
 	lookback := max(step, Lookback.Milliseconds())
+	last := lastGridStep(start, end, step) // may be before start when the range is short
 	w := db.watermark.Load()
 
 	db.mu.RLock()
@@ -377,8 +381,8 @@ func (db *DB) queryRollups(ctx context.Context, q RangeQuery, agg Agg) ([]Series
 	}
 	var rolled map[string]*rollupSeries
 	var err error
-	if w >= start {
-		rolled, err = db.readRollups(ctx, q.Selector, start-step-lookback, min(w, end))
+	if w >= start && last >= start {
+		rolled, err = db.readRollups(ctx, q.Selector, start-step-lookback, min(w, last))
 	}
 	db.mu.RUnlock()
 	if err != nil {
@@ -389,17 +393,18 @@ func (db *DB) queryRollups(ctx context.Context, q RangeQuery, agg Agg) ([]Series
 	var order []string
 	for key, rs := range rolled {
 		s := rs.s
-		s.Points = aggregateRollups(rs, start, min(w, end), step, lookback, agg)
+		s.Points = aggregateRollups(rs, start, min(w, last), step, lookback, agg)
 		byKey[key] = &s
 		order = append(order, key)
 	}
-	// After the watermark: raw samples, aggregated the same way.
+	// After the watermark, and the unfinished step: raw samples, aggregated the same way.
 	firstRaw := start
 	if w >= start {
 		firstRaw = start + ((w-start)/step+1)*step
 	}
-	if firstRaw <= end {
-		raw, err := db.Raw(ctx, q.Selector, time.UnixMilli(firstRaw-step-lookback), time.UnixMilli(end))
+	if firstRaw <= end || last < end {
+		from := min(firstRaw-step, last) - lookback
+		raw, err := db.Raw(ctx, q.Selector, time.UnixMilli(from), time.UnixMilli(end))
 		if err != nil {
 			return nil, err
 		}
