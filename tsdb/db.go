@@ -56,6 +56,7 @@ type DB struct {
 	latest *latestTable
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
+	late      lateBuckets  // buckets to roll up again (rollup.go)
 	started   time.Time
 
 	// mu guards closed: writes and reads hold it shared, Close holds it exclusively so that
@@ -241,6 +242,7 @@ func (db *DB) Write(samples []Sample) error {
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
+		db.noteLate(rb.mrs) // after AddRows: see noteLate
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
 		db.latest.update(samples) // skips the invalid ones
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
@@ -27,12 +29,16 @@ import (
 // memory in VictoriaMetrics is the number of series (index, caches), not samples. The six
 // aggregates of the bucket ending at E (a multiple of RollupStep in unix ms) are packed as six
 // samples at consecutive milliseconds, in rollupAggs order: min at E-5 ms, max at E-4 ms, sum,
-// count, last, and inc at E itself (rollupTimestamp); no other millisecond holds a sample.
-// Storage keeps these timestamps exactly: tsdb writes with 64 precision bits and never enables
-// deduplication (-dedup.minScrapeInterval, which only VictoriaMetrics' app/vmstorage sets). A
-// reader uses a bucket only when all six samples are present, so a crash in the middle of a
-// write loses that bucket rather than corrupting it, and a range read starts 5 ms before the
-// first bucket end it needs.
+// count, last, and inc at E itself (rollupTimestamp). That is version 0 of the bucket; a bucket
+// rolled up again (it received samples after its rollup: see "Late samples" below) is written as version
+// k = 1, 2, ... in the six milliseconds 6k before those (E-6k-5 .. E-6k), and a reader takes
+// the highest whole version, so the rows of an older version, which storage keeps (it never
+// overwrites), are never mixed with or added to the newer ones. No other millisecond holds a
+// sample. Storage keeps these timestamps exactly: tsdb writes with 64 precision bits and never
+// enables deduplication (-dedup.minScrapeInterval, which only VictoriaMetrics' app/vmstorage
+// sets). A reader uses a version only when all six samples are present, so a crash in the
+// middle of a write loses that version rather than corrupting it, and a range read starts
+// 6*rollupVersions ms before the first bucket end it needs.
 //
 // Storage turns the values of a block into int64 mantissas with one shared decimal exponent, so
 // the six aggregates of a bucket share one too. Integers stay exact; a fractional aggregate
@@ -40,8 +46,10 @@ import (
 // 1e-11 at a ratio of 1e7, 1e-9 at 1e9, 1e-7 at 1e11, against about 1e-12 for a value alone.
 //
 // A compactor (RunRollups) rolls up each bucket about a minute after it ends and persists a
-// watermark, so a restart neither skips nor repeats a bucket. QueryRange uses rollups for
-// steps of 5 minutes or more, up to the watermark, and raw samples after it.
+// watermark, so a restart neither skips nor repeats a bucket; buckets at or before the
+// watermark that receive samples later (a backfill, an agent catching up) are noted on write
+// and rolled up again by the next pass (see "Late samples" below). QueryRange uses rollups for steps of 5
+// minutes or more, up to the watermark, and raw samples after it.
 //
 // The directory and watermark names carry the on-disk format. Open removes the rollups of an
 // older format (one series per aggregate, labelled __rollup__, in rollup-5m); they are derived
@@ -77,10 +85,35 @@ const (
 	aggInc
 )
 
+// rollupVersions bounds how many times one bucket can be rolled up: its versions take the
+// 6*rollupVersions ms before its end.
+const rollupVersions = 1000
+
 // rollupTimestamp is the unix-ms timestamp at which aggregate agg (an index into rollupAggs) of
 // the bucket ending at end is stored: inc at end, min len(rollupAggs)-1 ms before it.
 func rollupTimestamp(end int64, agg int) int64 {
 	return end - int64(len(rollupAggs)-1-agg)
+}
+
+// rollupVersionTimestamp is rollupTimestamp for version v of the bucket (0 is the first).
+func rollupVersionTimestamp(end int64, agg, v int) int64 {
+	return rollupTimestamp(end, agg) - int64(v*len(rollupAggs))
+}
+
+// rollupSlot says which bucket, version and aggregate the sample at ts belongs to; ok is false
+// for a timestamp in no slot.
+func rollupSlot(ts int64) (end int64, version, agg int, ok bool) {
+	step := RollupStep.Milliseconds()
+	end = ts / step * step
+	if end < ts {
+		end += step
+	}
+	o := end - ts
+	if o >= int64(rollupVersions*len(rollupAggs)) {
+		return 0, 0, 0, false
+	}
+	n := int64(len(rollupAggs))
+	return end, int(o / n), len(rollupAggs) - 1 - int(o%n), true
 }
 
 // bucketStats is one series' rollup of one bucket.
@@ -157,23 +190,32 @@ func (db *DB) loadWatermark() (int64, error) {
 }
 
 func (db *DB) saveWatermark(w int64) error {
-	tmp := db.watermarkPath() + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	if err := writeFileSynced(db.watermarkPath(), []byte(strconv.FormatInt(w, 10)+"\n")); err != nil {
 		return fmt.Errorf("cannot save rollup watermark: %w", err)
 	}
-	if _, err := f.WriteString(strconv.FormatInt(w, 10) + "\n"); err != nil {
+	return nil
+}
+
+// writeFileSynced replaces path with data through a synced temporary file and a rename, so a
+// crash leaves the old content or the new one.
+func writeFileSynced(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return fmt.Errorf("cannot save rollup watermark: %w", err)
+		return err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("cannot save rollup watermark: %w", err)
+		return err
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot save rollup watermark: %w", err)
+		return err
 	}
-	return os.Rename(tmp, db.watermarkPath())
+	return os.Rename(tmp, path)
 }
 
 // RollupWatermark is the end of the newest rolled-up bucket (zero before the first run).
@@ -203,8 +245,9 @@ func (db *DB) RunRollups(ctx context.Context) {
 
 // RollupUntil rolls up every bucket that ended at least a minute before now and is not rolled
 // up yet (at most Options.RollupCatchUp, a day by default, on the first run or after a long
-// stop). It is safe to call
-// concurrently with writes and reads, but not with itself.
+// stop), then rolls up again the buckets at or before the watermark that received samples
+// since their rollup (see "Late samples" below). It is safe to call concurrently with writes and reads, but not
+// with itself.
 func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	step := RollupStep.Milliseconds()
 	target := (now.Add(-rollupDelay).UnixMilli() / step) * step
@@ -213,11 +256,17 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	if w < oldest {
 		w = oldest
 	}
+	if w+step <= target {
+		// From here on a write into a bucket up to target is noted as late (Write adds rows,
+		// then looks at the horizon), and what was written before is searchable now.
+		db.late.horizon.Store(max(db.late.horizon.Load(), target))
+		db.Flush()
+	}
 	for b := w; b+step <= target; b += step {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := db.rollupOne(ctx, b, b+step); err != nil {
+		if err := db.rollupOne(ctx, b, b+step, nil); err != nil {
 			return fmt.Errorf("bucket ending %s: %w", time.UnixMilli(b+step).UTC().Format(time.RFC3339), err)
 		}
 		if err := db.saveWatermark(b + step); err != nil {
@@ -225,11 +274,12 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 		}
 		db.watermark.Store(b + step)
 	}
-	return nil
+	return db.rollupLate(ctx)
 }
 
-// rollupOne rolls up the bucket (start, end] of every series.
-func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
+// rollupOne rolls up the bucket (start, end] of every series, as version 0 or, for the series
+// in next (keyed by rollupKey), as the version next holds.
+func (db *DB) rollupOne(ctx context.Context, start, end int64, next map[string]int) error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {
@@ -257,7 +307,14 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 		for _, t := range mn.Tags {
 			labels = append(labels, Label{Name: string(t.Key), Value: string(t.Value)})
 		}
-		rb.addBucket(string(mn.MetricGroup), labels, end, &b)
+		v := 0
+		if next != nil {
+			v = next[rollupKey(mn)]
+			if v >= rollupVersions {
+				return nil // rolled up too often already; rollupLate has said so
+			}
+		}
+		rb.addBucket(string(mn.MetricGroup), labels, end, v, &b)
 		if len(rb.mrs) >= 6000 {
 			db.rollup.AddRows(rb.mrs, 64)
 			rb.reset()
@@ -273,12 +330,20 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64) error {
 	return nil
 }
 
-// addBucket adds the rows of one series' bucket ending at end, packed as rollupTimestamp says.
-func (rb *rowBuilder) addBucket(name string, labels []Label, end int64, b *bucketStats) {
-	rb.add(name, labels, rollupTimestamp(end, 0), b.v[0])
+// addBucket adds the rows of version v of one series' bucket ending at end, packed as
+// rollupVersionTimestamp says.
+func (rb *rowBuilder) addBucket(name string, labels []Label, end int64, v int, b *bucketStats) {
+	rb.add(name, labels, rollupVersionTimestamp(end, 0, v), b.v[0])
 	for i := 1; i < len(rollupAggs); i++ {
-		rb.addSameSeries(rollupTimestamp(end, i), b.v[i])
+		rb.addSameSeries(rollupVersionTimestamp(end, i, v), b.v[i])
 	}
+}
+
+// rollupKey identifies a series in both storages: its metric name as storage canonicalises it
+// (labels sorted).
+func rollupKey(mn *storage.MetricName) string {
+	s := seriesFromMetricName(mn)
+	return s.Name + "\x00" + seriesKey(s.Labels)
 }
 
 // rollupSeries is one series' whole buckets in time order, each aggregate aligned by index
@@ -297,8 +362,9 @@ func (db *DB) readRollups(ctx context.Context, sel *Selector, from, to int64) (m
 	if err != nil {
 		return nil, err
 	}
-	// The first bucket ending after from has its first aggregates up to 5 ms before its end.
-	tr := storage.TimeRange{MinTimestamp: from + 1 - int64(len(rollupAggs)-1), MaxTimestamp: to}
+	// The first bucket ending after from has its versions' slots up to 6*rollupVersions-1 ms
+	// before its end.
+	tr := storage.TimeRange{MinTimestamp: from + 1 - int64(rollupVersions*len(rollupAggs)-1), MaxTimestamp: to}
 	out := map[string]*rollupSeries{}
 	err = scan(ctx, db.rollup, tfss, tr, db.opts.MaxSeriesPerQuery, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
@@ -332,23 +398,26 @@ func (db *DB) readRollups(ctx context.Context, sel *Selector, from, to int64) (m
 }
 
 // decode appends to rs the buckets ending in (from, to] packed in pts (sorted by time, unique).
-// Bucket E is whole when all its slots E-5..E ms are present: then they are len(rollupAggs)
-// consecutive points spanning 5 ms and ending on a bucket end, aggregate i at position i. The
-// points of a bucket missing an aggregate (a crash can interrupt a bucket's write) are skipped,
-// and so would be points in no slot, which are never written.
+// Version k of bucket E is whole when all its slots E-6k-5..E-6k ms are present: then they are
+// len(rollupAggs) consecutive points spanning 5 ms, the first in the min slot, aggregate i at
+// position i. Versions come in time order highest first, so the first whole one of a bucket is
+// its newest and the rest of the bucket is skipped. The points of a version missing an
+// aggregate (a crash can interrupt a bucket's write) are skipped, and so would be points in no
+// slot, which are never written.
 func (rs *rollupSeries) decode(pts []Point, from, to int64) {
 	const n = len(rollupAggs)
-	step := RollupStep.Milliseconds()
 	rs.ts = slices.Grow(rs.ts, len(pts)/n)
 	for i := range rs.agg {
 		rs.agg[i] = slices.Grow(rs.agg[i], len(pts)/n)
 	}
+	done := int64(math.MinInt64) // the bucket taken last: its older versions are skipped
 	for i := 0; i+n <= len(pts); {
-		end := pts[i+n-1].Timestamp
-		if end-pts[i].Timestamp != int64(n-1) || end%step != 0 {
+		end, _, agg, ok := rollupSlot(pts[i].Timestamp)
+		if !ok || agg != 0 || end == done || pts[i+n-1].Timestamp-pts[i].Timestamp != int64(n-1) {
 			i++
 			continue
 		}
+		done = end
 		if end > from && end <= to {
 			rs.ts = append(rs.ts, end)
 			for a := range rs.agg {
@@ -508,4 +577,228 @@ func (db *DB) writeRollupSamples(samples []Sample) error {
 	}
 	db.rollup.AddRows(rb.mrs, 64)
 	return nil
+}
+
+// Late samples. A bucket is rolled up once, a minute after it ends; samples that reach storage
+// later for a bucket at or before the rollup horizon (a remote-write backfill, an agent
+// catching up after an outage, a slow writer racing the compactor) would never be counted.
+// Write notes their buckets (noteLate), in memory and in Path/rollup-5m-packed.late, so a
+// restart does not forget them; the next RollupUntil rolls each one up again, for every series,
+// as the next version of the bucket (see the format above), and forgets it unless it was noted
+// again meanwhile. Until then, steps over such a bucket read its older rollup.
+
+// rollupLateFile lists the buckets to roll up again, one unix-ms bucket end a line.
+const rollupLateFile = rollupDir + ".late"
+
+// lateRollupBudget bounds the time one RollupUntil spends on late buckets; the rest wait for
+// the next pass, so a large backfill does not hold back new buckets.
+const lateRollupBudget = 20 * time.Second
+
+// lateBuckets is the set of buckets to roll up again. The zero value is ready; the file is read
+// on first use.
+type lateBuckets struct {
+	// horizon is the end of the newest bucket being or already rolled up (unix ms): a sample
+	// at or before it, written after it was set, is late.
+	horizon atomic.Int64
+
+	loadOnce sync.Once
+	mu       sync.Mutex
+	ends     map[int64]uint64 // bucket end -> sequence number of its newest note
+	seq      uint64
+}
+
+func (db *DB) latePath() string { return filepath.Join(db.opts.Path, rollupLateFile) }
+
+// loadLate reads the persisted late buckets once, merging them into those noted so far.
+func (db *DB) loadLate() {
+	l := &db.late
+	l.loadOnce.Do(func() {
+		b, err := os.ReadFile(db.latePath())
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				db.log.Warn("cannot read the buckets to roll up again", "path", db.latePath(), "err", err)
+			}
+			return
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, line := range strings.Fields(string(b)) {
+			end, err := strconv.ParseInt(line, 10, 64)
+			if err != nil || end%RollupStep.Milliseconds() != 0 {
+				db.log.Warn("ignoring a corrupt line in the buckets to roll up again", "path", db.latePath(), "line", line)
+				continue
+			}
+			if _, ok := l.ends[end]; !ok {
+				l.note(end)
+			}
+		}
+	})
+}
+
+// note marks the bucket ending at end; l.mu is held.
+func (l *lateBuckets) note(end int64) {
+	if l.ends == nil {
+		l.ends = map[int64]uint64{}
+	}
+	l.seq++
+	l.ends[end] = l.seq
+}
+
+// saveLocked persists the set; l.mu is held.
+func (db *DB) saveLateLocked() {
+	ends := make([]int64, 0, len(db.late.ends))
+	for e := range db.late.ends {
+		ends = append(ends, e)
+	}
+	slices.Sort(ends)
+	var b []byte
+	for _, e := range ends {
+		b = strconv.AppendInt(b, e, 10)
+		b = append(b, '\n')
+	}
+	if err := writeFileSynced(db.latePath(), b); err != nil {
+		db.log.Warn("cannot save the buckets to roll up again; a restart forgets them", "path", db.latePath(), "err", err)
+	}
+}
+
+// noteLate notes the buckets of rows (just added to raw storage) that end at or before the
+// rollup horizon: they are rolled up again by the next RollupUntil. Write calls it after
+// AddRows, so a row it does not note was added before the horizon moved past its bucket, and
+// RollupUntil, which flushes after moving the horizon, sees it.
+func (db *DB) noteLate(rows []storage.MetricRow) {
+	h := max(db.late.horizon.Load(), db.watermark.Load())
+	if h == 0 {
+		return // nothing rolled up yet
+	}
+	step := RollupStep.Milliseconds()
+	oldest := h - db.opts.Retention.Milliseconds() // storage drops older samples
+	var late map[int64]struct{}
+	prev := int64(math.MinInt64)
+	for i := range rows {
+		ts := rows[i].Timestamp
+		if ts > h || ts <= oldest {
+			continue
+		}
+		end := (ts + step - 1) / step * step
+		if end == prev {
+			continue
+		}
+		prev = end
+		if late == nil {
+			late = map[int64]struct{}{}
+		}
+		late[end] = struct{}{}
+	}
+	if len(late) == 0 {
+		return
+	}
+	db.loadLate()
+	l := &db.late
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	added := false
+	for end := range late {
+		if _, ok := l.ends[end]; !ok {
+			added = true
+		}
+		l.note(end)
+	}
+	if added {
+		db.saveLateLocked()
+	}
+}
+
+// LateBuckets is how many rolled-up buckets received samples since and wait to be rolled up
+// again.
+func (db *DB) LateBuckets() int {
+	db.loadLate()
+	db.late.mu.Lock()
+	defer db.late.mu.Unlock()
+	return len(db.late.ends)
+}
+
+// rollupLate rolls up again the noted buckets at or before the watermark, oldest first, within
+// lateRollupBudget.
+func (db *DB) rollupLate(ctx context.Context) error {
+	db.loadLate()
+	type noted struct {
+		end int64
+		seq uint64
+	}
+	w := db.watermark.Load()
+	l := &db.late
+	l.mu.Lock()
+	var todo []noted
+	for end, seq := range l.ends {
+		if end <= w {
+			todo = append(todo, noted{end, seq})
+		}
+	}
+	l.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	slices.SortFunc(todo, func(a, b noted) int { return cmp.Compare(a.end, b.end) })
+	step := RollupStep.Milliseconds()
+	t0 := time.Now()
+	var done []noted
+	var err error
+	for _, n := range todo {
+		if err = ctx.Err(); err != nil || time.Since(t0) > lateRollupBudget {
+			break
+		}
+		var next map[string]int
+		if next, err = db.nextVersions(ctx, n.end); err != nil {
+			break
+		}
+		if err = db.rollupOne(ctx, n.end-step, n.end, next); err != nil {
+			err = fmt.Errorf("late bucket ending %s: %w", time.UnixMilli(n.end).UTC().Format(time.RFC3339), err)
+			break
+		}
+		done = append(done, n)
+	}
+	if len(done) > 0 {
+		// Searchable before the next pass reads the versions it wrote.
+		db.Flush()
+		l.mu.Lock()
+		for _, n := range done {
+			if l.ends[n.end] == n.seq { // not noted again meanwhile
+				delete(l.ends, n.end)
+			}
+		}
+		db.saveLateLocked()
+		left := len(l.ends)
+		l.mu.Unlock()
+		db.log.Info("rolled up buckets again after late samples", "buckets", len(done), "left", left, "duration_ms", time.Since(t0).Milliseconds())
+	}
+	return err
+}
+
+// nextVersions returns, for every series with rollups of the bucket ending at end, the version
+// to write next (keyed by rollupKey): one above the highest present, whole or not.
+func (db *DB) nextVersions(ctx context.Context, end int64) (map[string]int, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return nil, ErrClosed
+	}
+	tr := storage.TimeRange{MinTimestamp: end - int64(rollupVersions*len(rollupAggs)-1), MaxTimestamp: end}
+	next := map[string]int{}
+	full := 0
+	err := scan(ctx, db.rollup, allSeriesFilters(), tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
+		_, v, _, ok := rollupSlot(pts[0].Timestamp) // the oldest point is in the highest version
+		if !ok {
+			return nil
+		}
+		key := rollupKey(mn)
+		next[key] = max(next[key], v+1) // a series may have a TSID per monthly partition
+		if v+1 >= rollupVersions {
+			full++
+		}
+		return nil
+	})
+	if full > 0 {
+		db.log.Warn("buckets rolled up too often are not rolled up again", "bucket_end", time.UnixMilli(end).UTC().Format(time.RFC3339), "series", full, "versions", rollupVersions)
+	}
+	return next, err
 }

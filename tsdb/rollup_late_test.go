@@ -1,0 +1,254 @@
+package tsdb
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+)
+
+// backfill writes series name every 10 s over (from, to] in batches of 1000 samples, as a
+// remote-write client catching up does; value gives each sample's value.
+func backfill(t testing.TB, db *DB, name string, from, to time.Time, offset time.Duration, value func(ts time.Time) float64) int {
+	t.Helper()
+	var batch []Sample
+	n := 0
+	for ts := from.Add(10*time.Second + offset); !ts.After(to); ts = ts.Add(10 * time.Second) {
+		batch = append(batch, Sample{Name: name, Labels: []Label{{"host", "agent-1"}}, Timestamp: ts.UnixMilli(), Value: value(ts)})
+		if len(batch) == 1000 {
+			if err := db.Write(batch); err != nil {
+				t.Fatal(err)
+			}
+			n += len(batch)
+			batch = batch[:0]
+		}
+	}
+	if err := db.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	return n + len(batch)
+}
+
+func gauge(ts time.Time) float64   { return 50 + 40*math.Sin(float64(ts.Unix())/3700) }
+func counter(ts time.Time) float64 { return float64(ts.Unix()%86400) * 3 } // 3/s, reset daily
+
+// windows aggregates pts (every sample, or a step-10s query of samples 10 s apart) into steps
+// of step ending at the timestamps of at, as the 5-minute query should: each covers (t-step, t],
+// and a point off the grid (start, start+step, ...) the unfinished step since the last grid step.
+func windows(pts []Point, at []Point, start time.Time, step time.Duration, agg Agg) []Point {
+	var out []Point
+	for _, p := range at {
+		from := lastGridStep(start.UnixMilli(), p.Timestamp, step.Milliseconds())
+		if from == p.Timestamp {
+			from -= step.Milliseconds()
+		}
+		var vals []float64
+		for _, q := range pts {
+			if q.Timestamp > from && q.Timestamp <= p.Timestamp {
+				vals = append(vals, q.Value)
+			}
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		v := vals[0]
+		sum := 0.0
+		for _, x := range vals {
+			sum += x
+			switch agg {
+			case AggMin:
+				v = math.Min(v, x)
+			case AggMax:
+				v = math.Max(v, x)
+			}
+		}
+		switch agg {
+		case AggAvg:
+			v = sum / float64(len(vals))
+		case AggLast:
+			v = vals[len(vals)-1]
+		}
+		out = append(out, Point{Timestamp: p.Timestamp, Value: v})
+	}
+	return out
+}
+
+// TestBackfillIsRolledUp: 2 days written after their buckets were rolled up (a remote-write
+// backfill) are rolled up again by the next pass, so a 24 h query at step 300 s answers what
+// the step-10s query aggregated does; backfilling the same buckets again is rolled up again
+// without counting any sample twice.
+func TestBackfillIsRolledUp(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	defer func() { db.Close() }()
+	ctx := context.Background()
+	now := time.Now()
+	// The store has been running: everything up to a minute ago is rolled up (nothing there).
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	w := db.RollupWatermark()
+	from := now.Add(-48 * time.Hour).Truncate(RollupStep)
+	n := backfill(t, db, "bf_g", from, now, 0, gauge)
+	backfill(t, db, "bf_total", from, now, 0, counter)
+	if n < 17000 {
+		t.Fatalf("backfilled %d samples, want 2 days at 10 s", n)
+	}
+	if got, want := db.LateBuckets(), int(w.Sub(from)/RollupStep); got != want {
+		t.Fatalf("%d late buckets noted, want %d (every bucket from %s to the watermark %s)", got, want, from, w)
+	}
+	q := func(sel string, step time.Duration, agg Agg) RangeQuery {
+		return chartQuery(t, sel, 24*time.Hour, step, now, agg)
+	}
+	count := func(q RangeQuery) int {
+		t.Helper()
+		got, err := db.QueryRange(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			return 0
+		}
+		return len(got[0].Points)
+	}
+	fine, coarse := count(q("bf_g", 10*time.Second, AggLast)), count(q("bf_g", 5*time.Minute, AggAvg))
+	t.Logf("before the next rollup pass: 24 h at step 10 s: %d points, at step 300 s: %d points", fine, coarse)
+	if fine < 8640 || coarse > 10 {
+		t.Fatalf("before the next pass: %d points at 10 s, %d at 300 s: want the 300 s query to miss the backfill (the test needs it)", fine, coarse)
+	}
+
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if left := db.LateBuckets(); left != 0 {
+		t.Fatalf("%d late buckets left after a pass", left)
+	}
+	check := func(what string) {
+		t.Helper()
+		// Every sample: at step 10 s the same as the samples while they are 10 s apart.
+		fine, err := db.Raw(ctx, mustSel(t, "bf_g"), now.Add(-25*time.Hour), now)
+		if err != nil || len(fine) != 1 {
+			t.Fatalf("%s: raw: %v, %d series", what, err, len(fine))
+		}
+		for _, agg := range []Agg{AggLast, AggAvg, AggMin, AggMax, AggRate} {
+			sel := "bf_g"
+			if agg == AggRate {
+				sel = "bf_total"
+			}
+			pts := sameAsRaw(t, db, q(sel, 5*time.Minute, agg), from)
+			if len(pts) < 288 {
+				t.Fatalf("%s: %s over 24 h at step 300 s: %d points, want 289", what, agg, len(pts))
+			}
+			if agg == AggRate {
+				continue
+			}
+			want := windows(fine[0].Points, pts, q(sel, 5*time.Minute, agg).Start, 5*time.Minute, agg)
+			if len(want) != len(pts) {
+				t.Fatalf("%s: %s: %d points, the samples aggregated give %d", what, agg, len(pts), len(want))
+			}
+			for i := range pts {
+				if pts[i].Timestamp != want[i].Timestamp || math.Abs(pts[i].Value-want[i].Value) > 1e-9*math.Max(1, math.Abs(want[i].Value)) {
+					t.Fatalf("%s: %s point %d: %+v, samples aggregated %+v", what, agg, i, pts[i], want[i])
+				}
+			}
+		}
+	}
+	check("after the backfill")
+	rolled, err := db.readRollups(ctx, mustSel(t, "bf_g"), from.UnixMilli(), w.UnixMilli())
+	if err != nil || len(rolled) != 1 {
+		t.Fatalf("rollups: %v, %d series", err, len(rolled))
+	}
+	for _, rs := range rolled {
+		if len(rs.ts) != int(w.Sub(from)/RollupStep) || rs.agg[aggCount][len(rs.ts)/2] != 30 {
+			t.Fatalf("%d buckets rolled up again, count %v, want %d buckets of 30", len(rs.ts), rs.agg[aggCount][len(rs.ts)/2], int(w.Sub(from)/RollupStep))
+		}
+	}
+
+	// The same buckets get more samples (another 10 s grid, 5 s later): rolled up as version 1,
+	// read alone, not added to version 0.
+	backfill(t, db, "bf_g", from, now.Add(-3*time.Minute), 5*time.Second, gauge)
+	backfill(t, db, "bf_total", from, now.Add(-3*time.Minute), 5*time.Second, counter)
+	// A restart before the next pass keeps the late buckets.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, rollupLateFile)); err != nil || len(strings.Fields(string(b))) < 500 {
+		t.Fatalf("late buckets file: %v, %d lines", err, len(strings.Fields(string(b))))
+	}
+	db = openTest(t, dir)
+	if n := db.LateBuckets(); n < 500 {
+		t.Fatalf("%d late buckets after a restart, want them all", n)
+	}
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	check("after a second backfill and a restart")
+	rolled, err = db.readRollups(ctx, mustSel(t, "bf_g"), from.UnixMilli(), w.UnixMilli())
+	if err != nil || len(rolled) != 1 {
+		t.Fatalf("rollups: %v, %d series", err, len(rolled))
+	}
+	for _, rs := range rolled {
+		if c := rs.agg[aggCount][len(rs.ts)/2]; c != 60 {
+			t.Fatalf("bucket count %v after the second backfill, want 60 (30 + 30, once each)", c)
+		}
+	}
+	// Storage holds both versions of a bucket: the reader picked the newer one.
+	mid := from.Add(12 * time.Hour).UnixMilli()
+	tfss, err := mustSel(t, "bf_g").tagFilters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[int]int{}
+	err = scan(ctx, db.rollup, tfss, storage.TimeRange{MinTimestamp: mid - RollupStep.Milliseconds() + 1, MaxTimestamp: mid}, 10, func(_ *storage.MetricName, pts []Point) error {
+		for _, p := range pts {
+			if _, v, _, ok := rollupSlot(p.Timestamp); ok {
+				versions[v]++
+			}
+		}
+		return nil
+	})
+	if err != nil || len(versions) != 2 || versions[0] != 6 || versions[1] != 6 {
+		t.Fatalf("bucket ending %d holds versions %v (%v), want 0 and 1, six slots each", mid, versions, err)
+	}
+}
+
+// TestLateSampleAtTheHorizon: a sample for the newest rolled-up bucket is rolled up again by
+// the next pass; one for the bucket after it is rolled up by that pass, once.
+func TestLateSampleAtTheHorizon(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Now()
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	w := db.RollupWatermark()
+	// One sample in the newest rolled-up bucket, one in the bucket the next pass rolls up.
+	for _, ts := range []time.Time{w.Add(-time.Second), w.Add(RollupStep - time.Second)} {
+		if err := db.Write([]Sample{{Name: "h", Timestamp: ts.UnixMilli(), Value: 7}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := db.LateBuckets(); n != 1 {
+		t.Fatalf("%d late buckets, want 1: only the bucket at the watermark", n)
+	}
+	if err := db.RollupUntil(ctx, w.Add(RollupStep+rollupDelay)); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	got, err := db.readRollups(ctx, mustSel(t, "h"), w.Add(-RollupStep).UnixMilli(), w.Add(RollupStep).UnixMilli())
+	if err != nil || len(got) != 1 {
+		t.Fatalf("rollups: %v, %d series", err, len(got))
+	}
+	for _, rs := range got {
+		if len(rs.ts) != 2 || rs.agg[aggCount][0] != 1 || rs.agg[aggCount][1] != 1 {
+			t.Fatalf("buckets %v counts %v, want both buckets with one sample", rs.ts, rs.agg[aggCount])
+		}
+	}
+}
