@@ -68,8 +68,12 @@ func TestWriteReadBackExact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Raw: %s", err)
 	}
-	if len(got) != 1 || got[0].Label("key") != hostile || got[0].Points[7].Value != 7.1 {
+	// Not valid UTF-8 (\xff): stored as LabelValue encodes it.
+	if len(got) != 1 || got[0].Label("key") != LabelValue(hostile) || got[0].Points[7].Value != 7.1 {
 		t.Fatalf("hostile key did not round-trip: %d series", len(got))
+	}
+	if got[0].Label("key") != "<script>alert(1)</script>\x00"+`\xff`+strings.Repeat("k", 10<<10) {
+		t.Fatalf("hostile key encoded as %.60q", got[0].Label("key"))
 	}
 	lv, ok := db.LatestOne("m_gauge", Label{"host", "b"})
 	if !ok || lv.Value != -99 || lv.PrevValue != -98 {

@@ -17,7 +17,42 @@ type LatestValue struct {
 	PrevTimestamp int64
 	PrevValue     float64
 
-	key string // seriesKey(Labels), for sorting
+	key  string // seriesKey(Labels), for sorting
+	seen int64  // unix ms (DB clock) when Write last advanced Timestamp; Timestamp when preloaded
+}
+
+// Freshness: /metrics and every Latest* reader show a series only while it is fresh, i.e. it
+// was last updated (a Write that brought its newest sample) at most StaleAfter() ago.
+const (
+	// StalenessWindow is the least time a series stays fresh after its last update:
+	// Prometheus' staleness window.
+	StalenessWindow = 5 * time.Minute
+	// StalenessIntervals is how many of its own intervals a series stays fresh when that is
+	// longer than StalenessWindow. A series' interval is the distance between its two newest
+	// samples (Timestamp-PrevTimestamp), so a key sampled every 10 minutes stays fresh for 30
+	// minutes without any configuration.
+	StalenessIntervals = 3
+	// maxStalenessInterval caps the inferred interval, so that one long gap (a paused
+	// instance, a restart) does not keep a series for days.
+	maxStalenessInterval = time.Hour
+	// sweepEvery is how often Write deletes stale series from the latest table.
+	sweepEvery = time.Minute
+)
+
+// StaleAfter is how long after its last update lv stops being fresh:
+// max(StalenessWindow, StalenessIntervals × its interval (at most an hour)).
+func (lv *LatestValue) StaleAfter() time.Duration {
+	w := StalenessWindow
+	if lv.PrevTimestamp > 0 && lv.Timestamp > lv.PrevTimestamp {
+		iv := min(time.Duration(lv.Timestamp-lv.PrevTimestamp)*time.Millisecond, maxStalenessInterval)
+		w = max(w, StalenessIntervals*iv)
+	}
+	return w
+}
+
+// fresh reports whether lv is fresh at nowMs (unix ms).
+func (lv *LatestValue) fresh(nowMs int64) bool {
+	return nowMs-lv.seen <= lv.StaleAfter().Milliseconds()
 }
 
 // Label returns the value of the named label, or "".
@@ -40,11 +75,14 @@ func (lv LatestValue) Rate() (perSecond float64, ok bool) {
 }
 
 // latestTable holds the latest value of every series written since start (and those preloaded
-// from storage at Open), indexed by metric name.
+// from storage at Open), indexed by metric name. Readers skip stale series; update deletes
+// them once per sweepEvery and deletes a series at once on its stale marker, so memory follows
+// the fresh series, not every series ever seen.
 type latestTable struct {
-	mu     sync.RWMutex
-	byName map[string]map[string]*LatestValue // name -> series key -> value
-	count  int
+	mu        sync.RWMutex
+	byName    map[string]map[string]*LatestValue // name -> series key -> value
+	count     int
+	lastSweep int64 // unix ms
 }
 
 func newLatestTable() *latestTable {
@@ -63,18 +101,22 @@ func seriesKey(sorted []Label) string {
 	return b.String()
 }
 
+// sortedLabels returns a copy of labels without empty values, values encoded with
+// LabelValue, sorted by name.
 func sortedLabels(labels []Label) []Label {
 	out := make([]Label, 0, len(labels))
 	for _, l := range labels {
 		if l.Value != "" {
-			out = append(out, l)
+			out = append(out, Label{Name: l.Name, Value: LabelValue(l.Value)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-func (t *latestTable) update(samples []Sample) {
+// update records the valid samples of one Write made at nowMs (unix ms, the DB clock) and,
+// once per sweepEvery, deletes the stale series.
+func (t *latestTable) update(samples []Sample, nowMs int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range samples {
@@ -82,21 +124,57 @@ func (t *latestTable) update(samples []Sample) {
 		if validateSample(s) != nil {
 			continue
 		}
-		t.put(s.Name, sortedLabels(s.Labels), s.Timestamp, s.Value)
+		t.putAt(s.Name, sortedLabels(s.Labels), s.Timestamp, s.Value, nowMs)
+	}
+	if nowMs-t.lastSweep >= sweepEvery.Milliseconds() {
+		t.sweep(nowMs)
 	}
 }
 
-// put records one sample; labels must be sorted. Callers hold t.mu.
-func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
-	m := t.byName[name]
-	if m == nil {
-		m = make(map[string]*LatestValue)
-		t.byName[name] = m
+// sweep deletes every series that is stale at nowMs. Callers hold t.mu.
+func (t *latestTable) sweep(nowMs int64) {
+	t.lastSweep = nowMs
+	for name, m := range t.byName {
+		for key, lv := range m {
+			if !lv.fresh(nowMs) {
+				delete(m, key)
+				t.count--
+			}
+		}
+		if len(m) == 0 {
+			delete(t.byName, name)
+		}
 	}
+}
+
+// put records one sample preloaded from storage; labels must be sorted. Its last update is
+// taken to be its timestamp. Callers hold t.mu.
+func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
+	t.putAt(name, labels, ts, v, ts)
+}
+
+// putAt records one sample received at seenMs; labels must be sorted. A stale marker deletes
+// the series unless the table holds a newer sample. Callers hold t.mu.
+func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, seenMs int64) {
+	m := t.byName[name]
 	key := seriesKey(labels)
 	lv := m[key]
+	if IsStaleMarker(v) {
+		if lv != nil && ts >= lv.Timestamp {
+			delete(m, key)
+			t.count--
+			if len(m) == 0 {
+				delete(t.byName, name)
+			}
+		}
+		return
+	}
 	if lv == nil {
-		m[key] = &LatestValue{Name: name, Labels: labels, Timestamp: ts, Value: v, key: key}
+		if m == nil {
+			m = make(map[string]*LatestValue)
+			t.byName[name] = m
+		}
+		m[key] = &LatestValue{Name: name, Labels: labels, Timestamp: ts, Value: v, key: key, seen: seenMs}
 		t.count++
 		return
 	}
@@ -104,23 +182,27 @@ func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
 	case ts > lv.Timestamp:
 		lv.PrevTimestamp, lv.PrevValue = lv.Timestamp, lv.Value
 		lv.Timestamp, lv.Value = ts, v
+		lv.seen = max(lv.seen, seenMs)
 	case ts == lv.Timestamp:
 		lv.Value = v
+		lv.seen = max(lv.seen, seenMs)
 	case ts > lv.PrevTimestamp:
 		// A late sample between the two we hold: it becomes the previous one.
 		lv.PrevTimestamp, lv.PrevValue = ts, v
 	}
 }
 
-// Latest returns the latest value of every series matching sel, sorted by name then labels.
+// Latest returns the latest value of every fresh series matching sel, sorted by name then
+// labels.
 func (db *DB) Latest(sel *Selector) []LatestValue {
+	nowMs := db.now().UnixMilli()
 	t := db.latest
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var out []LatestValue
 	visit := func(m map[string]*LatestValue) {
 		for _, lv := range m {
-			if sel.Matches(lv.Name, lv.Labels) {
+			if lv.fresh(nowMs) && sel.Matches(lv.Name, lv.Labels) {
 				out = append(out, *lv)
 			}
 		}
@@ -141,48 +223,74 @@ func (db *DB) Latest(sel *Selector) []LatestValue {
 	return out
 }
 
-// LatestByName returns the latest value of every series called name, sorted by labels.
+// LatestByName returns the latest value of every fresh series called name, sorted by labels.
 func (db *DB) LatestByName(name string) []LatestValue {
+	nowMs := db.now().UnixMilli()
 	t := db.latest
 	t.mu.RLock()
 	m := t.byName[name]
 	out := make([]LatestValue, 0, len(m))
 	for _, lv := range m {
-		out = append(out, *lv)
+		if lv.fresh(nowMs) {
+			out = append(out, *lv)
+		}
 	}
 	t.mu.RUnlock()
 	sortLatest(out)
 	return out
 }
 
-// LatestOne returns the latest value of the series name{labels}, if any.
+// LatestOne returns the latest value of the series name{labels}, if it is fresh. Label values
+// may be given raw: they are encoded with LabelValue.
 func (db *DB) LatestOne(name string, labels ...Label) (LatestValue, bool) {
 	key := seriesKey(sortedLabels(labels))
+	nowMs := db.now().UnixMilli()
 	t := db.latest
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	lv, ok := t.byName[name][key]
-	if !ok {
+	if !ok || !lv.fresh(nowMs) {
 		return LatestValue{}, false
 	}
 	return *lv, true
 }
 
-// LatestAll calls fn for every series in the latest table, in no particular order, under a
-// read lock: fn must not call back into db.
+// LatestAll calls fn for every fresh series in the latest table, in no particular order, under
+// a read lock: fn must not call back into db, nor keep lv.
 func (db *DB) LatestAll(fn func(lv *LatestValue)) {
+	nowMs := db.now().UnixMilli()
 	t := db.latest
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, m := range t.byName {
 		for _, lv := range m {
-			fn(lv)
+			if lv.fresh(nowMs) {
+				fn(lv)
+			}
 		}
 	}
 }
 
-// LatestCount is how many series the latest table holds.
+// LatestCount is how many fresh series the latest table holds.
 func (db *DB) LatestCount() int {
+	nowMs := db.now().UnixMilli()
+	t := db.latest
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := 0
+	for _, m := range t.byName {
+		for _, lv := range m {
+			if lv.fresh(nowMs) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// latestHeld is how many series the latest table holds in memory, stale ones not yet swept
+// included (for tests and the churn benchmark).
+func (db *DB) latestHeld() int {
 	db.latest.mu.RLock()
 	defer db.latest.mu.RUnlock()
 	return db.latest.count

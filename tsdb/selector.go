@@ -27,7 +27,9 @@ type labelFilter struct {
 }
 
 // ParseSelector parses a Prometheus/MetricsQL series selector with =, !=, =~ and !~ matchers.
-// Anything else (functions, arithmetic, ranges) is rejected with the reason.
+// Anything else (functions, arithmetic, ranges) is rejected with the reason. The values of =
+// and != matchers are encoded with LabelValue, as Write stores label values, so a value that
+// is not valid UTF-8 selects its series; regexps match the stored (encoded) values.
 func ParseSelector(s string) (*Selector, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -46,6 +48,9 @@ func ParseSelector(s string) (*Selector, error) {
 		group := make([]labelFilter, 0, len(g))
 		for _, f := range g {
 			lf := labelFilter{name: f.Label, value: f.Value, negative: f.IsNegative, regexp: f.IsRegexp}
+			if !lf.regexp {
+				lf.value = LabelValue(lf.value) // as Write stores it
+			}
 			if lf.regexp {
 				re, err := regexp.Compile("^(?:" + f.Value + ")$")
 				if err != nil {

@@ -1,5 +1,12 @@
 package tsdb
 
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/decimal"
+)
+
 // Label is one name=value pair of a series. The metric name is not a label here: it lives in
 // Sample.Name (and is exposed to selectors as __name__).
 type Label struct {
@@ -9,8 +16,68 @@ type Label struct {
 
 // Sample is one value of one series at one instant.
 type Sample struct {
-	Name      string  // metric name, e.g. "host_cpu_usage_percent"
-	Labels    []Label // any order; labels with empty values are dropped
-	Timestamp int64   // unix milliseconds
-	Value     float64
+	Name string // metric name, e.g. "host_cpu_usage_percent"
+	// Labels in any order; labels with empty values are dropped. A value that is not valid
+	// UTF-8 is stored as LabelValue encodes it.
+	Labels    []Label
+	Timestamp int64 // unix milliseconds
+	// Value; StaleMarker() ends the series (see IsStaleMarker).
+	Value float64
 }
+
+// LabelValue is how a label value is stored, read and shown everywhere (storage, the latest
+// table, /metrics, /api/v1/*, pages, notifications): a valid UTF-8 value is unchanged; in a
+// value that is not valid UTF-8, each byte that is not part of a valid UTF-8 sequence becomes
+// \xNN (two lower-case hex digits) and each backslash becomes \\, so the result is valid UTF-8
+// and two different invalid values never encode alike. Caveat: a valid value that already
+// reads like an encoding (the 8 characters q\xffbin) is the same label value as the invalid
+// one it spells (q, byte 0xff, bin). Write applies it to every sample; ParseSelector applies it
+// to the values of = and != matchers, so a selector may name either the raw bytes
+// (key="q\xffbin" in Go/PromQL escapes) or the encoding (key="q\\xffbin").
+func LabelValue(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\x`)
+			b.WriteByte(hex[s[i]>>4])
+			b.WriteByte(hex[s[i]&0xf])
+		case s[i] == '\\':
+			b.WriteString(`\\`)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// encodeLabels returns labels with every value passed through LabelValue: labels itself when
+// every value is valid UTF-8 (the usual case), else a copy.
+func encodeLabels(labels []Label) []Label {
+	for i := range labels {
+		if !utf8.ValidString(labels[i].Value) {
+			out := make([]Label, len(labels))
+			for j, l := range labels {
+				out[j] = Label{Name: l.Name, Value: LabelValue(l.Value)}
+			}
+			return out
+		}
+	}
+	return labels
+}
+
+// StaleMarker returns Prometheus' staleness marker, the NaN with the bit pattern
+// 0x7ff0000000000002. A sample with this value says "this series has ended": Write stores it
+// (reads skip NaNs) and removes the series from the latest table, so /metrics and the live
+// pages stop showing it at once. Test for it with IsStaleMarker, never with ==.
+func StaleMarker() float64 { return decimal.StaleNaN }
+
+// IsStaleMarker reports whether v is the staleness marker (not any other NaN).
+func IsStaleMarker(v float64) bool { return decimal.IsStaleNaN(v) }
