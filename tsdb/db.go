@@ -45,6 +45,9 @@ type Options struct {
 	RollupCatchUp time.Duration
 	// Logger receives VictoriaMetrics' own log lines (logger="vm") and ours. Default slog.Default().
 	Logger *slog.Logger
+	// Now is the clock that decides which series are fresh (see StaleAfter). Default time.Now;
+	// tests inject a fake one.
+	Now func() time.Time
 }
 
 // DB is an open store. All methods are safe for concurrent use. Close must be called exactly once.
@@ -129,6 +132,9 @@ func Open(opts Options) (*DB, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	path, err := filepath.Abs(opts.Path)
 	if err != nil {
@@ -216,9 +222,14 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// now reads the DB clock (Options.Now).
+func (db *DB) now() time.Time { return db.opts.Now() }
+
 // Write validates and stores samples and updates the latest-value table. It returns an error
 // naming the first invalid sample; valid samples before and after it are still stored.
-// Samples older than the retention are dropped by storage.
+// Samples older than the retention are dropped by storage. Label values that are not valid
+// UTF-8 are stored encoded (LabelValue); samples is not modified. A sample whose value is
+// StaleMarker() is stored and ends its series in the latest table.
 func (db *DB) Write(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -238,13 +249,13 @@ func (db *DB) Write(samples []Sample) error {
 			}
 			continue
 		}
-		rb.add(s.Name, s.Labels, s.Timestamp, s.Value)
+		rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs) // after AddRows: see noteLate
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
-		db.latest.update(samples) // skips the invalid ones
+		db.latest.update(samples, db.now().UnixMilli()) // skips the invalid ones, encodes labels
 	}
 	return firstErr
 }
