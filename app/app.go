@@ -192,7 +192,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
 	}
 
-	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Logger: lg.Named("ingest")})
+	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Retention: cfg.Storage.Retention.Std(), Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
 	a.web = web.New(web.Options{
 		Listen:         cfg.Server.Listen,

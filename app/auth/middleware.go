@@ -48,6 +48,8 @@ func PublicPath(p string) bool {
 		return true
 	case p == LoginPath, p == LoginPath+"/":
 		return true
+	case p == "/ping": // InfluxDB's liveness check, answered without a token (app/ingest)
+		return true
 	case strings.HasPrefix(p, "/assets/"):
 		return true
 	}

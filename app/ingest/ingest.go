@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,9 +38,17 @@ type Options struct {
 	// MaxBodyBytes bounds a request body, before and after decompression; 0 means
 	// wire.MaxBodyBytes (64 MiB).
 	MaxBodyBytes int64
-	// Now is the clock for push tracking; nil means time.Now.
+	// Retention is storage's retention ([storage].retention): samples older than it are not
+	// stored, and the answer says so. 0 means 30 days, tsdb's default.
+	Retention time.Duration
+	// Now is the clock for push tracking and for Influx lines without a timestamp; nil means
+	// time.Now. The retention check uses the wall clock, as storage does.
 	Now func() time.Time
 }
+
+// MaxAhead is how far in the future storage accepts a sample (VictoriaMetrics' minimum future
+// retention); later samples are reported like samples older than the retention.
+const MaxAhead = 2 * 24 * time.Hour
 
 // Ingest serves the write endpoints. Create it with New; its methods are safe for concurrent use.
 type Ingest struct {
@@ -47,6 +56,7 @@ type Ingest struct {
 	w       Writer
 	log     *slog.Logger
 	maxBody int64
+	keep    time.Duration // Options.Retention
 	now     func() time.Time
 	pushers pushers
 }
@@ -56,7 +66,10 @@ func New(opts Options) *Ingest {
 	if opts.Writer == nil {
 		panic("BUG: ingest.New needs a Writer")
 	}
-	i := &Ingest{w: opts.Writer, log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now}
+	i := &Ingest{w: opts.Writer, log: opts.Logger, maxBody: opts.MaxBodyBytes, keep: opts.Retention, now: opts.Now}
+	if i.keep <= 0 {
+		i.keep = 30 * 24 * time.Hour
+	}
 	for _, t := range opts.Tokens {
 		if t != "" {
 			i.tokens = append(i.tokens, sha256.Sum256([]byte(t)))
@@ -78,7 +91,7 @@ func New(opts Options) *Ingest {
 // Enabled reports whether at least one token is configured.
 func (i *Ingest) Enabled() bool { return len(i.tokens) > 0 }
 
-// reject is a refused request: the status code and the reason sent back as {"error": msg}.
+// reject is a refused request: the status code and the reason sent back.
 type reject struct {
 	code int
 	msg  string
@@ -90,8 +103,52 @@ func rejectf(code int, format string, args ...any) *reject {
 	return &reject{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
-// serve runs one write request: token check, body, decode, validation, one Write.
-func (i *Ingest) serve(c echo.Context, protocol string, decode func(c echo.Context) ([]tsdb.Sample, *reject)) error {
+// dialect is how an endpoint answers errors.
+type dialect int
+
+const (
+	// prometheus answers {"error": "..."}.
+	prometheus dialect = iota
+	// influx1 (/write) and influx2 (/api/v2/write) answer InfluxDB's shape,
+	// {"code": "invalid", "message": "..."}, which InfluxDB clients show, plus the
+	// {"error": "..."} of InfluxDB 1.x, which Telegraf's influxdb output reads.
+	influx1
+	influx2
+)
+
+func (d dialect) String() string {
+	if d == prometheus {
+		return "prometheus"
+	}
+	return "influx"
+}
+
+// influxCodes are InfluxDB 2's error codes for the statuses ingest answers.
+var influxCodes = map[int]string{
+	http.StatusBadRequest:            "invalid",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusRequestEntityTooLarge: "request too large",
+	http.StatusUnsupportedMediaType:  "unsupported media type",
+	http.StatusUnprocessableEntity:   "unprocessable entity",
+	http.StatusInternalServerError:   "internal error",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+func (d dialect) body(r *reject) any {
+	if d == prometheus {
+		return map[string]string{"error": r.msg}
+	}
+	code, ok := influxCodes[r.code]
+	if !ok {
+		code = "internal error"
+	}
+	return map[string]string{"code": code, "message": r.msg, "error": r.msg}
+}
+
+// serve runs one write request: token check, body, decode, validation, the retention check,
+// one Write.
+func (i *Ingest) serve(c echo.Context, d dialect, decode func(c echo.Context) ([]tsdb.Sample, *reject)) error {
 	r := i.check(c)
 	var samples []tsdb.Sample
 	if r == nil {
@@ -101,12 +158,17 @@ func (i *Ingest) serve(c echo.Context, protocol string, decode func(c echo.Conte
 		r = validate(samples)
 	}
 	if r == nil {
+		var outside *reject
+		samples, outside = i.inWindow(samples, d)
 		if err := i.w.Write(samples); err != nil {
 			if errors.Is(err, tsdb.ErrClosed) {
 				r = rejectf(http.StatusServiceUnavailable, "storage is not available: %s", err)
 			} else {
 				r = rejectf(http.StatusInternalServerError, "cannot store samples: %s", err)
 			}
+		} else {
+			i.pushers.observe(samples, i.now())
+			r = outside
 		}
 	}
 	if r != nil {
@@ -116,14 +178,58 @@ func (i *Ingest) serve(c echo.Context, protocol string, decode func(c echo.Conte
 		}
 		i.log.Log(c.Request().Context(), level, "ingest request rejected",
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-			"protocol", protocol, "ip", c.RealIP(), "status", r.code, "reason", r.msg)
+			"protocol", d.String(), "ip", c.RealIP(), "status", r.code, "reason", r.msg)
 		if r.code == http.StatusUnauthorized {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="redwatch"`)
 		}
-		return c.JSON(r.code, map[string]string{"error": r.msg})
+		return c.JSON(r.code, d.body(r))
 	}
-	i.pushers.observe(samples, i.now())
 	return c.NoContent(http.StatusNoContent)
+}
+
+// inWindow keeps the samples storage would store: not older than the retention, not more than
+// MaxAhead in the future (storage drops the others without a word). When it drops some, it
+// also returns the answer that says so: a partial write in InfluxDB's words, which Telegraf
+// and InfluxDB clients recognize and do not retry; 400, or 422 as InfluxDB 2 answers it.
+func (i *Ingest) inWindow(samples []tsdb.Sample, d dialect) ([]tsdb.Sample, *reject) {
+	now := time.Now() // storage's clock, not Options.Now
+	oldest, latest := now.Add(-i.keep).UnixMilli(), now.Add(MaxAhead).UnixMilli()
+	first := -1
+	for k := range samples {
+		if ts := samples[k].Timestamp; ts < oldest || ts > latest {
+			first = k
+			break
+		}
+	}
+	if first < 0 {
+		return samples, nil
+	}
+	bad := samples[first]
+	kept := slices.Clone(samples[:first])
+	for _, s := range samples[first+1:] {
+		if s.Timestamp >= oldest && s.Timestamp <= latest {
+			kept = append(kept, s)
+		}
+	}
+	dropped := len(samples) - len(kept)
+	why := fmt.Sprintf("older than the retention of %s", formatDays(i.keep))
+	if bad.Timestamp > latest {
+		why = "more than 2 days ahead"
+	}
+	code := http.StatusBadRequest
+	if d == influx2 {
+		code = http.StatusUnprocessableEntity
+	}
+	return kept, rejectf(code, "partial write: points beyond retention policy dropped=%d: %d of %d samples were not stored, the first %s (%s at %s); the other %d were stored",
+		dropped, dropped, len(samples), why, bad.Name, time.UnixMilli(bad.Timestamp).UTC().Format(time.RFC3339), len(kept))
+}
+
+// formatDays writes a retention as redwatch's config does: "30d" for whole days.
+func formatDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 // check enforces the token: 403 when ingest is disabled, 401 when the token is missing or wrong.

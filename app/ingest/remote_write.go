@@ -15,9 +15,10 @@ import (
 // snappy-compressed protobuf WriteRequest), as sent by Prometheus, vmagent, Grafana Agent /
 // Alloy and `redwatch agent`. Answers: 204 stored; 400 bad payload (nothing stored);
 // 401 missing or wrong token; 403 ingest disabled; 413 body too large; 415 remote write 2.0
-// or an encoding other than snappy.
+// or an encoding other than snappy. Samples older than the retention (or more than MaxAhead
+// ahead) are not stored: the rest is, and the answer is a 400 that says how many were dropped.
 func (i *Ingest) RemoteWrite(c echo.Context) error {
-	return i.serve(c, "prometheus", i.decodeRemoteWrite)
+	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
 
 func (i *Ingest) decodeRemoteWrite(c echo.Context) ([]tsdb.Sample, *reject) {

@@ -60,6 +60,8 @@ func (s *Server) routes() {
 		e.POST("/api/v1/write", in.RemoteWrite)
 		e.POST("/write", in.InfluxWrite)
 		e.POST("/api/v2/write", in.InfluxWrite)
+		e.GET("/ping", in.Ping) // public (auth.PublicPath), as InfluxDB's
+		e.HEAD("/ping", in.Ping)
 	}
 }
 

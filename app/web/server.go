@@ -37,6 +37,7 @@ type Store interface {
 type Ingester interface {
 	RemoteWrite(c echo.Context) error // POST /api/v1/write
 	InfluxWrite(c echo.Context) error // POST /write and POST /api/v2/write
+	Ping(c echo.Context) error        // GET and HEAD /ping (InfluxDB's), no token
 }
 
 // Options are the server's dependencies and settings, fixed at New.
