@@ -24,6 +24,8 @@ const (
 	DefaultRedisName = "local"
 	DefaultRedisAddr = "127.0.0.1:6379"
 
+	// DefaultRedisTimeout is redis[].timeout when unset and the interval is at least as long;
+	// a shorter interval is the timeout instead (DefaultTimeout), as Prometheus' scrape_timeout.
 	DefaultRedisTimeout      = Duration(2 * time.Second)
 	DefaultKeyMaxKeys        = 1000                      // redis[].keys[].max_keys, pattern entries only
 	DefaultScanInterval      = Duration(2 * time.Minute) // redis[].keys[].scan_interval, patterns only
@@ -101,8 +103,8 @@ func applyListDefaults(c *Config, set isSetFunc) {
 	}
 }
 
-// ApplyDefaults sets every zero-valued field of r that has a default: interval 10s, timeout 2s,
-// and for each key interval = r.Interval and, for patterns, max_keys 1000. It is meant for
+// ApplyDefaults sets every zero-valued field of r that has a default: interval 10s, timeout
+// min(2s, interval) (DefaultTimeout), and for each key interval = r.Interval and, for patterns, max_keys 1000. It is meant for
 // instances created outside the config file (e.g. from the UI); Load applies the same defaults
 // to missing keys only.
 func (r *Redis) ApplyDefaults() { r.applyDefaults(neverSet) }
@@ -112,7 +114,7 @@ func (r *Redis) applyDefaults(set isSetFunc) {
 		r.Interval = DefaultInterval
 	}
 	if r.Timeout == 0 && !set("timeout") {
-		r.Timeout = DefaultRedisTimeout
+		r.Timeout = DefaultTimeout(r.Interval)
 	}
 	if r.KeyMemoryInterval == 0 && !set("key_memory_interval") {
 		r.KeyMemoryInterval = DefaultKeyMemoryInterval
@@ -123,6 +125,16 @@ func (r *Redis) applyDefaults(set isSetFunc) {
 	for i := range r.Keys {
 		r.Keys[i].applyDefaults(r.Interval, prefixed(set, fmt.Sprintf("keys[%d].", i)))
 	}
+}
+
+// DefaultTimeout is the timeout of an instance sampled every interval that sets none:
+// min(2s, interval), as Prometheus defaults scrape_timeout. A non-positive interval (invalid,
+// reported by Validate) gives 2s, so that only the interval is reported.
+func DefaultTimeout(interval Duration) Duration {
+	if interval <= 0 {
+		return DefaultRedisTimeout
+	}
+	return min(DefaultRedisTimeout, interval)
 }
 
 // ApplyDefaults sets the zero-valued fields of k that have a default: interval =

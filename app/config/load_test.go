@@ -459,3 +459,52 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("Errors(joined) = %q", got)
 	}
 }
+
+// TestLoadTimeoutFollowsShortInterval: an unset timeout is min(2s, interval), as Prometheus'
+// scrape_timeout; a timeout may equal the interval; only a longer one is an error.
+func TestLoadTimeoutFollowsShortInterval(t *testing.T) {
+	f := func(body string, want time.Duration) {
+		t.Helper()
+		c, err := loadText(t, "[[redis]]\nname = \"cache\"\naddr = \"127.0.0.1:6379\"\n"+body)
+		if err != nil {
+			t.Fatalf("%s: %s", body, err)
+		}
+		if got := c.Redis[0].Timeout.Std(); got != want {
+			t.Fatalf("%s: timeout = %s; want %s", body, got, want)
+		}
+	}
+	f(`interval = "1s"`, time.Second)
+	f(`interval = "2s"`, 2*time.Second)
+	f(`interval = "1500ms"`, 1500*time.Millisecond)
+	f(`interval = "30s"`, 2*time.Second)
+	f("", 2*time.Second) // default interval 10s
+	f("interval = \"1s\"\ntimeout = \"1s\"", time.Second)
+	f("interval = \"30s\"\ntimeout = \"5s\"", 5*time.Second)
+	_, err := loadText(t, "[[redis]]\nname = \"cache\"\naddr = \"127.0.0.1:6379\"\ninterval = \"1s\"\ntimeout = \"2s\"\n")
+	wantError(t, err, `redis[0].timeout: must not exceed interval (1s), got 2s`, ErrInvalid)
+}
+
+func TestLoadExpectExists(t *testing.T) {
+	c, err := loadText(t, `
+[[redis]]
+name = "cache"
+addr = "127.0.0.1:6379"
+  [[redis.keys]]
+  key = "config:flags"
+  expect_exists = true
+  [[redis.keys]]
+  key = "queue:emails"
+  [[redis.keys]]
+  key = "lock:nightly"
+  expect_exists = false
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Redis[0].Keys
+	if k[0].ExpectExists == nil || !*k[0].ExpectExists || k[1].ExpectExists != nil || k[2].ExpectExists == nil || *k[2].ExpectExists {
+		t.Fatalf("expect_exists: %v %v %v; want true, unset, false", k[0].ExpectExists, k[1].ExpectExists, k[2].ExpectExists)
+	}
+	_, err = loadText(t, "[[redis]]\nname = \"cache\"\naddr = \"127.0.0.1:6379\"\n[[redis.keys]]\npattern = \"job:*\"\nexpect_exists = true\n")
+	wantError(t, err, `redis[0].keys[0].expect_exists: applies only to exact keys`, ErrInvalid)
+}

@@ -195,8 +195,8 @@ func (r *Redis) validate(l *errorList, p string) {
 	switch {
 	case r.Timeout <= 0:
 		l.add(p+"timeout", ErrInvalid, "must be > 0, got "+r.Timeout.String())
-	case r.Timeout >= r.Interval && r.Interval > 0:
-		l.add(p+"timeout", ErrInvalid, fmt.Sprintf("must be less than interval (%s), got %s", r.Interval, r.Timeout))
+	case r.Timeout > r.Interval && r.Interval > 0:
+		l.add(p+"timeout", ErrInvalid, fmt.Sprintf("must not exceed interval (%s), got %s", r.Interval, r.Timeout))
 	}
 	r.validateTLS(l, p)
 	if r.KeyMemoryInterval != 0 {
@@ -295,6 +295,9 @@ func (k *Key) validate(l *errorList, p string) {
 		minDuration(l, p+"scan_interval", k.ScanInterval, minInterval)
 	case k.Key != "" && k.ScanInterval != 0:
 		l.add(p+"scan_interval", ErrInvalid, "applies only to pattern entries")
+	}
+	if k.Pattern != "" && k.Key == "" && k.ExpectExists != nil {
+		l.add(p+"expect_exists", ErrInvalid, "applies only to exact keys (the keys a pattern matches come and go)")
 	}
 }
 

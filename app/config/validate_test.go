@@ -70,8 +70,11 @@ func TestValidateErrors(t *testing.T) {
 		{"redis db", testRedis + "db = -1", `redis[0].db: must be >= 0, got -1`, ErrInvalid},
 		{"redis interval", testRedis + "interval = \"500ms\"", `redis[0].interval: must be >= 1s, got 500ms`, ErrInvalid},
 		{"redis timeout zero", testRedis + "timeout = \"0s\"", `redis[0].timeout: must be > 0, got 0s`, ErrInvalid},
-		{"redis timeout >= interval", testRedis + "interval = \"5s\"\ntimeout = \"5s\"", `redis[0].timeout: must be less than interval (5s), got 5s`, ErrInvalid},
-		{"redis timeout vs default interval", testRedis + "timeout = \"1m\"", `redis[0].timeout: must be less than interval (10s), got 1m`, ErrInvalid},
+		{"redis timeout > interval", testRedis + "interval = \"5s\"\ntimeout = \"6s\"", `redis[0].timeout: must not exceed interval (5s), got 6s`, ErrInvalid},
+		{"redis timeout > short interval", testRedis + "interval = \"1s\"\ntimeout = \"2s\"", `redis[0].timeout: must not exceed interval (1s), got 2s`, ErrInvalid},
+		{"redis timeout vs default interval", testRedis + "timeout = \"1m\"", `redis[0].timeout: must not exceed interval (10s), got 1m`, ErrInvalid},
+		{"pattern expect_exists", testRedis + "[[redis.keys]]\npattern = \"job:*\"\nexpect_exists = true", `redis[0].keys[0].expect_exists: applies only to exact keys`, ErrInvalid},
+		{"pattern expect_exists false", testRedis + "[[redis.keys]]\nkey = \"a\"\n[[redis.keys]]\npattern = \"job:*\"\nexpect_exists = false", `redis[0].keys[1].expect_exists: applies only to exact keys`, ErrInvalid},
 		{"redis password_file missing", testRedis + "password_file = \"/nonexistent/pw\"", `redis[0].password_file: cannot read "/nonexistent/pw"`, ErrFile},
 		{"key neither", testRedis + "[[redis.keys]]\ninterval = \"5s\"", `redis[0].keys[0]: set key (an exact key) or pattern (a glob)`, ErrRequired},
 		{"key both", testRedis + "[[redis.keys]]\nkey = \"a\"\npattern = \"a*\"", `redis[0].keys[0]: set either key or pattern, not both`, ErrInvalid},
@@ -147,6 +150,9 @@ func TestValidateAccepts(t *testing.T) {
 	f("[storage]\nretention = \"1d\"\n")
 	f("[ui]\nrefresh = \"500ms\"\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"999ms\"\ndb = 15\n")
+	f(testRedis + "interval = \"1s\"\ntimeout = \"1s\"\n") // timeout may equal interval
+	f(testRedis + "interval = \"1s\"\n")                      // the default timeout follows a short interval
+	f(testRedis + "[[redis.keys]]\nkey = \"config:flags\"\nexpect_exists = true\n[[redis.keys]]\nkey = \"lock\"\nexpect_exists = false\n")
 	f("[[redis]]\nname = \"a-b_1\"\naddr = \"redis.internal:6380\"\n")
 	f("[[alerts.rules]]\nname = \"r\"\nseries = 'redis_key_length{instance=~\"c.*\",key!=\"x\"}'\nop = \"<=\"\nclear_threshold = 1.5\nfor = \"5m\"\n")
 	f("[[alerts.rules]]\nname = \"r\"\nseries = '{__name__=\"up\"}'\n")
