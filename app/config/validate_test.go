@@ -151,7 +151,7 @@ func TestValidateAccepts(t *testing.T) {
 	f("[ui]\nrefresh = \"500ms\"\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"999ms\"\ndb = 15\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"1s\"\n") // timeout may equal interval
-	f(testRedis + "interval = \"1s\"\n")                      // the default timeout follows a short interval
+	f(testRedis + "interval = \"1s\"\n")                   // the default timeout follows a short interval
 	f(testRedis + "[[redis.keys]]\nkey = \"config:flags\"\nexpect_exists = true\n[[redis.keys]]\nkey = \"lock\"\nexpect_exists = false\n")
 	f("[[redis]]\nname = \"a-b_1\"\naddr = \"redis.internal:6380\"\n")
 	f("[[alerts.rules]]\nname = \"r\"\nseries = 'redis_key_length{instance=~\"c.*\",key!=\"x\"}'\nop = \"<=\"\nclear_threshold = 1.5\nfor = \"5m\"\n")
