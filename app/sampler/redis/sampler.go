@@ -64,10 +64,11 @@ type Sampler struct {
 	failures       int
 	retryAt        time.Time
 	downSince      time.Time
-	clientsRefused bool // CLIENT LIST was refused once: not asked again
-	slowlogRefused bool // SLOWLOG was refused once: not asked again
-	writeFailing   bool // the last Writer.Write failed (logged once per change)
-	slowlogFailing bool // the last save of the kept slowlog failed (logged once per change)
+	clientsRefused bool        // CLIENT LIST was refused once: not asked again
+	setnameRefused atomic.Bool // CLIENT SETNAME was refused: new connections stay unnamed
+	slowlogRefused bool        // SLOWLOG was refused once: not asked again
+	writeFailing   bool        // the last Writer.Write failed (logged once per change)
+	slowlogFailing bool        // the last save of the kept slowlog failed (logged once per change)
 
 	mu           sync.Mutex // guards snap and lastDuration
 	snap         InstanceSnapshot
@@ -98,7 +99,10 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log}
+	copts.OnConnect = s.onConnect
 	client := goredis.NewClient(copts)
+	s.client = client
 	slow := opts.SlowLogger
 	if slow == nil {
 		slow = base
@@ -106,7 +110,6 @@ func New(opts Options) (*Sampler, error) {
 	if opts.SlowCommand > 0 {
 		client.AddHook(slowHook{threshold: opts.SlowCommand, log: slow.With("instance", cfg.Name)})
 	}
-	s := &Sampler{cfg: cfg, client: client, slowlog: sl, w: opts.Writer, log: log}
 	s.keys = newKeySampler(keyOptions{
 		Instance:       cfg.Name,
 		DB:             cfg.DB,
@@ -126,7 +129,9 @@ func New(opts Options) (*Sampler, error) {
 
 // clientOptions maps an instance's configuration to go-redis options: RESP2 and no CLIENT
 // SETINFO (Redis 6 and managed servers), no automatic retries (a failed round is the signal),
-// a small pool, and every command bounded by timeout. TLS verifies the server against the
+// a small pool (pipelines share it: no separate pipeline pool), and every command bounded by
+// timeout. The connection name is not set here: go-redis would fail the connection when
+// CLIENT SETNAME is refused; Sampler.onConnect sets it and tolerates a refusal. TLS verifies the server against the
 // system roots or tls_ca_file, and presents tls_cert_file when set.
 func clientOptions(cfg config.Redis) (*goredis.Options, error) {
 	t := cfg.Timeout.Std()
@@ -135,7 +140,6 @@ func clientOptions(cfg config.Redis) (*goredis.Options, error) {
 		Username:        cfg.Username,
 		Password:        cfg.Password,
 		DB:              cfg.DB,
-		ClientName:      "redwatch",
 		Protocol:        2,
 		DisableIdentity: true,
 		DialTimeout:     t,
@@ -148,6 +152,7 @@ func clientOptions(cfg config.Redis) (*goredis.Options, error) {
 		MaxRetries:            -1,
 		PoolSize:              poolSize,
 		MaxIdleConns:          poolSize,
+		PipelinePoolSize:      -1,
 	}
 	if !cfg.TLS {
 		return o, nil
@@ -172,6 +177,29 @@ func clientOptions(cfg config.Redis) (*goredis.Options, error) {
 		o.TLSConfig.Certificates = []tls.Certificate{pair}
 	}
 	return o, nil
+}
+
+// clientName is the name redwatch's connections carry in CLIENT LIST.
+const clientName = "redwatch"
+
+// onConnect names a new connection "redwatch" with CLIENT SETNAME. A least-privilege ACL user
+// may not run it: the refusal is logged once and later connections stay unnamed, like a
+// refused CLIENT LIST. Other errors (I/O) fail the connection.
+func (s *Sampler) onConnect(ctx context.Context, cn *goredis.Conn) error {
+	if s.setnameRefused.Load() {
+		return nil
+	}
+	err := cn.ClientSetName(ctx, clientName).Err()
+	switch {
+	case err == nil:
+		return nil
+	case isReplyError(err):
+		if !s.setnameRefused.Swap(true) {
+			s.log.Warn("CLIENT SETNAME refused; redwatch's connections stay unnamed", "error", err)
+		}
+		return nil
+	}
+	return err
 }
 
 // Name is the instance name.

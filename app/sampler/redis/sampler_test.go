@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
 	"github.com/redwatch/redwatch/tsdb"
@@ -574,5 +576,68 @@ func TestManagerSetFailureChangesNothing(t *testing.T) {
 	}
 	if list := m.Instances(); len(list) != 1 || list[0].Name != "a" || list[0].Interval != time.Second {
 		t.Fatalf("the running set changed: %+v", list)
+	}
+}
+
+// leastPrivilegeACL is the minimal ACL a monitoring user needs (README, "Watching Redis"):
+// every key readable (~*), the read commands (TYPE, PTTL, the lengths, PFCOUNT, SCAN, XINFO,
+// MEMORY USAGE are all in @read), INFO, PING, CLIENT LIST and SLOWLOG; no CLIENT SETNAME.
+var leastPrivilegeACL = []string{"on", ">pw", "~*", "+@read", "+info", "+ping", "+client|list", "+slowlog|get", "+slowlog|len"}
+
+// TestInstanceLeastPrivilegeUser: an ACL user without CLIENT SETNAME (refused by Redis 7 with
+// NOPERM) is watched: the instance is up, its INFO series, client list and slowlog are read,
+// and its keys (a stream with a group, a list) are sampled with length, TTL, memory and groups.
+// The refusal is logged once and the connections stay unnamed.
+func TestInstanceLeastPrivilegeUser(t *testing.T) {
+	srv := redistest.Start(t, append([]string{"--user", "mon"}, leastPrivilegeACL...)...)
+	if err := srv.Client().Do(context.Background(), "client", "setname", "x").Err(); err != nil {
+		t.Fatalf("default user: %v", err)
+	}
+	mon := srv.Client(func(o *goredis.Options) { o.Username, o.Password = "mon", "pw" })
+	if err := mon.Do(context.Background(), "client", "setname", "x").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Fatalf("CLIENT SETNAME as mon: %v, want NOPERM", err)
+	}
+	srv.Do("xadd", "events", "*", "f", "v")
+	srv.Do("xgroup", "create", "events", "workers", "0")
+	srv.Do("rpush", "q", "a", "b", "c")
+	s, w, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		r.Username, r.Password = "mon", "pw"
+		r.Keys = []config.Key{{Key: "events"}, {Key: "q"}}
+	}, nil)
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	s.Round(ctx, time.Now().Add(time.Second))
+	snap := s.Snapshot()
+	if !snap.Up || snap.Error != "" || snap.ClientsError != "" || snap.SlowlogError != "" || len(snap.Clients) == 0 {
+		t.Fatalf("snapshot: up=%v err=%q clients=%d (%q) slowlog %q", snap.Up, snap.Error, len(snap.Clients), snap.ClientsError, snap.SlowlogError)
+	}
+	for _, c := range snap.Clients {
+		if c.User == "mon" && c.Name != "" {
+			t.Fatalf("connection named %q although SETNAME is refused", c.Name)
+		}
+	}
+	if len(keyTestFind(w.take(), "redis_memory_used_bytes")) != 2 {
+		t.Fatal("INFO series missing")
+	}
+	if err := s.keys.sampleDue(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := w.take()
+	if v := keyTestValue(t, got, "redis_key_length", "key", "q"); v != 3 {
+		t.Fatalf("q length = %v", v)
+	}
+	if v := keyTestValue(t, got, "redis_stream_group_pending", "key", "events", "group", "workers"); v != 0 {
+		t.Fatalf("events pending = %v", v)
+	}
+	if keyTestValue(t, got, "redis_key_memory_bytes", "key", "events") <= 0 {
+		t.Fatal("no key memory")
+	}
+	for _, k := range s.Keys() {
+		if k.Error != "" || !k.Exists {
+			t.Fatalf("key %s: %+v", k.Key, k)
+		}
+	}
+	if n := logCount(logs, "CLIENT SETNAME refused; redwatch's connections stay unnamed"); n != 1 {
+		t.Fatalf("SETNAME refusal logged %d times, want 1:\n%s", n, logs)
 	}
 }
