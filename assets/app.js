@@ -408,6 +408,9 @@
   var DEFAULT_RANGE_S = 3600;
   var MIN_STEP_S = 10;
   var DEFAULT_REFRESH_MS = 2000;
+  // A chart whose step is longer than its refresh period asks for its tail at most this often
+  // (seconds), so the newest, unfinished step keeps up with new samples.
+  var TAIL_PERIOD_S = 60;
   var MIN_REFRESH_MS = 500;
   var PALETTE_VARS = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
 
@@ -513,7 +516,8 @@
     // series key -> {metric: labels, points: Map(ts seconds -> value or null)}
     this.series = new Map();
     this.order = []; // series keys in uPlot series order (index + 1)
-    this.lastTs = 0;
+    this.lastTs = 0; // newest point drawn (unix seconds)
+    this.lastGridTs = 0; // newest point on the step grid: where tail loads start
     this.needFull = true; // next load fetches the whole span (first load, step or span change)
     this.gen = 0; // bumped when the span changes, so late answers for the old one are dropped
     this.plot = null;
@@ -583,9 +587,10 @@
       this.checkStale();
       return;
     }
-    // A live chart's newest bucket changes once a step: with a step longer than the refresh
-    // period (a 7-day chart steps 15 min), ask for the tail once a step, not every refresh.
-    if (!this.needFull && this.lastTs !== 0 && this.loadedAt && Date.now() - this.loadedAt < this.step * 1000) {
+    // A live chart's last grid point changes once a step, its newest, unfinished step (the
+    // point at "now") with every sample: with a step longer than the refresh period (a 7-day
+    // chart steps 20 min), ask for the tail once a step or once a minute, not every refresh.
+    if (!this.needFull && this.lastTs !== 0 && this.loadedAt && Date.now() - this.loadedAt < Math.min(this.step, TAIL_PERIOD_S) * 1000) {
       this.checkStale();
       return;
     }
@@ -609,8 +614,8 @@
     }
     var end = sp.end;
     // Full loads start on a multiple of the step, so that later tail loads (which start at
-    // the last point) stay on the same grid.
-    var start = full || !this.lastTs ? Math.floor(sp.start / this.step) * this.step : this.lastTs;
+    // the last grid point) stay on the same grid.
+    var start = full || !this.lastGridTs ? Math.floor(sp.start / this.step) * this.step : this.lastGridTs;
     var gen = this.gen;
     var ctrl = window.AbortController ? new AbortController() : null;
     this.inflight = ctrl || true;
@@ -660,12 +665,20 @@
   };
 
   // merge adds a query_range result; points before cutoff (unix seconds) are dropped, and
-  // while live so is everything that scrolled out of the range.
+  // while live so is everything that scrolled out of the range. Points off the step grid are
+  // the newest, unfinished step of an earlier answer (storage stamps it at the end of the
+  // range): the result, which starts at the last grid point, replaces them.
   Chart.prototype.merge = function (result, cutoff) {
     var sp = this.span();
     if (sp.live) cutoff = Math.floor(sp.start / this.step) * this.step;
     var self = this;
     var k = this.scale;
+    var step = this.step;
+    this.series.forEach(function (s) {
+      s.points.forEach(function (_, ts) {
+        if (ts % step !== 0) s.points.delete(ts);
+      });
+    });
     result.forEach(function (r) {
       var metric = r.metric || {};
       var key = seriesKey(metric);
@@ -682,6 +695,7 @@
     });
     // Trim points older than the span; forget series with nothing left.
     this.lastTs = 0;
+    this.lastGridTs = 0;
     this.series.forEach(function (s, key) {
       s.points.forEach(function (_, ts) {
         if (ts < cutoff) s.points.delete(ts);
@@ -692,6 +706,7 @@
       }
       s.points.forEach(function (_, ts) {
         if (ts > self.lastTs) self.lastTs = ts;
+        if (ts > self.lastGridTs && ts % step === 0) self.lastGridTs = ts;
       });
     });
   };
@@ -977,6 +992,7 @@
     if (this.inflight && this.inflight.abort) this.inflight.abort();
     this.inflight = null;
     this.lastTs = 0;
+    this.lastGridTs = 0;
     if (zoom) this.el.setAttribute("data-zoomed", "true");
     else this.el.removeAttribute("data-zoomed");
     this.pinWindow();
