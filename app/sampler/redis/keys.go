@@ -104,6 +104,7 @@ type trackedKey struct {
 	key     string
 	id      string // KeyID
 	pattern int    // index in keySampler.patterns; -1 for an exact key
+	expect  expectMode
 	cohort  *cohort
 	pos     int // index in cohort.keys
 
@@ -172,6 +173,7 @@ func newKeySampler(o keyOptions) *keySampler {
 			}
 			t := k.newTrackedKey(c.Key, -1)
 			t.needDetect = true
+			t.expect = expectModeOf(c.ExpectExists)
 			k.exact[c.Key] = t
 			k.owners[c.Key] = t
 			k.cohortFor(interval).add(t)
@@ -387,6 +389,58 @@ func (k *keySampler) keyLabels(key, typ string) []tsdb.Label {
 		{Name: "type", Value: typ},
 	}
 	return l[:4:4]
+}
+
+// expectMode is an exact key's expect_exists setting (config.Key.ExpectExists).
+type expectMode uint8
+
+const (
+	expectByType expectMode = iota // nil: by the last known type
+	expectAlways                   // true
+	expectNever                    // false
+)
+
+func expectModeOf(b *bool) expectMode {
+	switch {
+	case b == nil:
+		return expectByType
+	case *b:
+		return expectAlways
+	}
+	return expectNever
+}
+
+// expectsExistence reports whether t's absence is an alarm: its redis_key_exists then carries
+// expect_exists="true", which the default "watched key missing" rule selects. Exact keys only:
+// always with expect_exists = true, never with false, and by default when the last known type
+// is one whose absence is not its empty state (string, stream, HyperLogLog, a module type; not
+// list, set, zset or hash, which Redis deletes when emptied, and not a key never seen).
+func (t *trackedKey) expectsExistence() bool {
+	if t.pattern >= 0 {
+		return false
+	}
+	switch t.expect {
+	case expectAlways:
+		return true
+	case expectNever:
+		return false
+	}
+	switch t.typ {
+	case typeString, typeStream, typeHyperLogLog:
+		return true
+	case "", typeNone, typeList, typeSet, typeZSet, typeHash:
+		return false
+	}
+	return true // a module type
+}
+
+// existsLabels are the labels of t's redis_key_exists: labels plus expect_exists="true" when
+// its absence is an alarm (a copy; labels is not modified).
+func existsLabels(t *trackedKey, labels []tsdb.Label) []tsdb.Label {
+	if !t.expectsExistence() {
+		return labels
+	}
+	return append(labels, tsdb.Label{Name: "expect_exists", Value: "true"}) // copies: cap(labels) == len
 }
 
 // logKey shortens a key name for logs (names may be huge or binary; never in full).

@@ -287,7 +287,7 @@ func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb
 	if pttl >= 0 {
 		t.ttl = float64(pttl) / 1000
 	}
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: labels, Timestamp: ts, Value: 1})
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 1})
 	if op.length != nil {
 		if n, e := op.length.Result(); e == nil {
 			t.length, t.hasLength = n, true
@@ -349,7 +349,7 @@ func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []
 	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
 	k.setKeyErr(t, nil)
 	labels := k.keyLabels(t.key, t.typ)
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: labels, Timestamp: ts, Value: 0})
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 0})
 	if t.pattern < 0 {
 		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})
 	}
