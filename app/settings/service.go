@@ -247,14 +247,15 @@ type tx struct {
 	touched  []string // the names of the rules changed
 }
 
-// AddInstance adds a Redis instance. Zero Interval and Timeout take the defaults (10s, 2s).
+// AddInstance adds a Redis instance. A zero Interval takes the default (10s) and is stored so;
+// a zero Timeout is stored as 0 and follows the interval (min(2s, interval)).
 func AddInstance(in Instance) Mutation {
 	return Mutation{action: "add_instance", fn: func(t *tx) error {
 		t.object = in.Name
 		in.Paused = false
 		in.Meta = t.meta(Meta{})
 		r := in.config(nil)
-		in.Interval, in.Timeout = r.Interval, r.Timeout
+		in.Interval = r.Interval
 		ve := &ValidationError{}
 		validateInstance(&r, ve)
 		t.checkName(in.Name, "", ve)
@@ -283,7 +284,7 @@ func EditInstance(name string, in Instance, clearPassword bool) Mutation {
 		in.Paused = old.Paused
 		in.Meta = t.meta(old.Meta)
 		r := in.config(t.uiKeys(name, ""))
-		in.Interval, in.Timeout = r.Interval, r.Timeout
+		in.Interval = r.Interval
 		ve := &ValidationError{}
 		validateInstance(&r, ve)
 		if in.Name != name {

@@ -65,8 +65,11 @@ type Instance struct {
 	TLSCertFile  string          `json:"tls_cert_file,omitempty"`
 	TLSKeyFile   string          `json:"tls_key_file,omitempty"`
 	Interval     config.Duration `json:"interval"`
-	Timeout      config.Duration `json:"timeout"`
-	Paused       bool            `json:"paused,omitempty"` // not watched while paused
+	// Timeout 0 (a blank form field) follows the interval: min(2s, interval). Files written
+	// before that stored a blank timeout as 2s; Load reads 2s as 0, which is the same timeout
+	// for every interval those files could hold (longer than 2s).
+	Timeout config.Duration `json:"timeout,omitempty"`
+	Paused  bool            `json:"paused,omitempty"` // not watched while paused
 	Meta
 }
 
@@ -83,7 +86,9 @@ type Key struct {
 	// MaxKeys and ScanInterval apply to patterns; 0 takes the defaults (1000, 2m).
 	MaxKeys      int             `json:"max_keys,omitempty"`
 	ScanInterval config.Duration `json:"scan_interval,omitempty"`
-	Paused       bool            `json:"paused,omitempty"` // sampled with enabled = false
+	// ExpectExists is config.Key.ExpectExists (exact keys only): nil decides by type.
+	ExpectExists *bool `json:"expect_exists,omitempty"`
+	Paused       bool  `json:"paused,omitempty"` // sampled with enabled = false
 	Meta
 }
 
@@ -118,6 +123,11 @@ func Load(dir string) (Data, error) {
 		return Data{}, fmt.Errorf("cannot read %s: version %d is newer than this redwatch understands (%d)", path, d.Version, Version)
 	}
 	d.Version = Version
+	for i := range d.Instances {
+		if d.Instances[i].Timeout == config.DefaultRedisTimeout {
+			d.Instances[i].Timeout = 0 // see Instance.Timeout
+		}
+	}
 	return d, nil
 }
 

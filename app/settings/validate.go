@@ -25,7 +25,7 @@ var (
 
 // ValidationError lists what is wrong with a change, by form field. Field names are the config
 // key names of the object ("name", "addr", "interval", "timeout", "tls_ca_file", ... for an
-// instance; "key" (the key or pattern), "interval", "max_keys", "scan_interval" for a key;
+// instance; "key" (the key or pattern), "interval", "max_keys", "scan_interval", "expect_exists" for a key;
 // "name", "series", "aggregate", "window", "op", "threshold", "clear_threshold", "for",
 // "severity", "summary", "labels" for a rule).
 // Problems not tied to one field are in Other. Messages never contain secrets.
@@ -60,7 +60,7 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
 // fieldOrder is the order Error lists fields in (the forms' order).
 var fieldOrder = []string{"name", "addr", "username", "password", "password_file", "db", "tls",
-	"tls_ca_file", "tls_cert_file", "tls_key_file", "interval", "timeout", "kind", "key", "max_keys", "scan_interval",
+	"tls_ca_file", "tls_cert_file", "tls_key_file", "interval", "timeout", "kind", "key", "max_keys", "scan_interval", "expect_exists",
 	"series", "aggregate", "window", "op", "threshold", "clear_threshold", "for", "severity", "summary", "labels"}
 
 func (e *ValidationError) add(field, reason string) {
@@ -121,7 +121,7 @@ func validateKey(r *config.Redis, i int, ve *ValidationError) {
 		switch m[2] {
 		case "", "key", "pattern":
 			ve.add("key", reason)
-		case "interval", "max_keys", "scan_interval":
+		case "interval", "max_keys", "scan_interval", "expect_exists":
 			ve.add(m[2], reason)
 		default:
 			ve.add("", fe.Error())

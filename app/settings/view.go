@@ -24,7 +24,10 @@ type InstanceView struct {
 	// Redis has defaults applied; its Password and Keys are always empty.
 	Redis       config.Redis
 	HasPassword bool // a password is stored (or was read from password_file)
-	Paused      bool // UI instances only
+	// OwnTimeout is false for a UI instance whose timeout follows its interval (min(2s,
+	// interval)); Redis.Timeout is then that value.
+	OwnTimeout bool
+	Paused     bool // UI instances only
 	// Shadowed: a UI instance whose name the config file has taken since; it is not watched
 	// (the config file's instance is).
 	Shadowed bool
@@ -67,7 +70,7 @@ func (d *Data) view(fromConfig []config.Redis) View {
 	seen := map[string]bool{}
 	for _, r := range fromConfig {
 		seen[r.Name] = true
-		iv := InstanceView{Source: SourceConfig, Redis: r, HasPassword: r.Password != ""}
+		iv := InstanceView{Source: SourceConfig, Redis: r, HasPassword: r.Password != "", OwnTimeout: true}
 		for _, k := range r.Keys {
 			iv.Keys = append(iv.Keys, KeyView{Source: SourceConfig, Instance: r.Name, Key: k, OwnInterval: true, Paused: !k.IsEnabled()})
 		}
@@ -78,7 +81,7 @@ func (d *Data) view(fromConfig []config.Redis) View {
 	for i := range d.Instances {
 		in := &d.Instances[i]
 		r := in.config(nil)
-		iv := InstanceView{Source: SourceUI, Redis: r, HasPassword: in.Password != "", Paused: in.Paused,
+		iv := InstanceView{Source: SourceUI, Redis: r, HasPassword: in.Password != "", OwnTimeout: in.Timeout != 0, Paused: in.Paused,
 			Shadowed: seen[in.Name], Meta: in.Meta}
 		iv.Redis.Password = ""
 		if !iv.Shadowed {

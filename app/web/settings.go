@@ -439,7 +439,7 @@ func (s *Server) settingsPage(c echo.Context) pages.SettingsProps {
 			Name: r.Name, Source: string(iv.Source), Addr: r.Addr, Username: r.Username,
 			HasPassword: iv.HasPassword, PasswordFile: r.PasswordFile, DB: r.DB, TLS: r.TLS,
 			TLSCAFile: r.TLSCAFile, TLSCertFile: r.TLSCertFile, TLSKeyFile: r.TLSKeyFile,
-			Interval: r.Interval.String(), Timeout: r.Timeout.String(), Paused: iv.Paused,
+			Interval: r.Interval.String(), Timeout: r.Timeout.String(), TimeoutInherited: !iv.OwnTimeout, Paused: iv.Paused,
 			Shadowed: iv.Shadowed, UpdatedBy: iv.Meta.UpdatedBy,
 		}
 		switch {
@@ -549,7 +549,8 @@ func settingsKey(k *settings.KeyView, orphan bool) pages.SettingsKey {
 	return pages.SettingsKey{
 		ID: k.ID, Source: string(k.Source), Instance: k.Instance, Pattern: k.Key.Pattern != "",
 		Name: k.Name(), Interval: k.Key.Interval.String(), IntervalInherited: k.Source == settings.SourceUI && !k.OwnInterval && !orphan,
-		MaxKeys: k.Key.MaxKeys, ScanInterval: k.Key.ScanInterval.String(), Paused: k.Paused, Orphan: orphan,
+		MaxKeys: k.Key.MaxKeys, ScanInterval: k.Key.ScanInterval.String(), ExpectExists: formatOptBool(k.Key.ExpectExists),
+		Paused: k.Paused, Orphan: orphan,
 	}
 }
 
@@ -597,13 +598,19 @@ func instanceInterval(p *pages.SettingsProps, name string) string {
 	return ""
 }
 
-// instanceFormOf is the edit form of a listed instance, filled with its values.
+// instanceFormOf is the edit form of a listed instance, filled with its values (a blank
+// timeout when it follows the interval, so that a shorter interval is not refused for a
+// timeout nobody typed).
 func instanceFormOf(in *pages.SettingsInstance) pages.InstanceForm {
+	timeout := in.Timeout
+	if in.TimeoutInherited {
+		timeout = ""
+	}
 	return pages.InstanceForm{
 		Action: pages.InstanceURL(in.Name), HTMLID: "edit-instance", Edit: true, HasPassword: in.HasPassword,
 		Name: in.Name, Addr: in.Addr, Username: in.Username, PasswordFile: in.PasswordFile,
 		DB: strconv.Itoa(in.DB), TLS: in.TLS, TLSCAFile: in.TLSCAFile, TLSCertFile: in.TLSCertFile,
-		TLSKeyFile: in.TLSKeyFile, Interval: in.Interval, Timeout: in.Timeout,
+		TLSKeyFile: in.TLSKeyFile, Interval: in.Interval, Timeout: timeout,
 	}
 }
 
@@ -612,7 +619,7 @@ func instanceFormOf(in *pages.SettingsInstance) pages.InstanceForm {
 func keyFormOf(k *pages.SettingsKey) pages.KeyForm {
 	f := pages.KeyForm{
 		Action: pages.KeyURL(k.ID), HTMLID: "edit-key", Edit: true, Instance: k.Instance,
-		Kind: "key", Key: k.Name, Enabled: !k.Paused,
+		Kind: "key", Key: k.Name, Enabled: !k.Paused, ExpectExists: k.ExpectExists,
 	}
 	if !k.IntervalInherited {
 		f.Interval = k.Interval
@@ -654,7 +661,7 @@ func parseKeyForm(c echo.Context) (k settings.Key, form pages.KeyForm, errs map[
 	val := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	form = pages.KeyForm{
 		Kind: val("kind"), Key: c.FormValue("key"), Interval: val("interval"), MaxKeys: val("max_keys"),
-		ScanInterval: val("scan_interval"), Enabled: formBool(c, "enabled", true),
+		ScanInterval: val("scan_interval"), Enabled: formBool(c, "enabled", true), ExpectExists: val("expect_exists"),
 	}
 	switch form.Kind {
 	case "", "key":
@@ -668,6 +675,14 @@ func parseKeyForm(c echo.Context) (k settings.Key, form pages.KeyForm, errs map[
 	k.MaxKeys = formInt(errs, "max_keys", form.MaxKeys)
 	k.ScanInterval = formDuration(errs, "scan_interval", form.ScanInterval)
 	k.Paused = !form.Enabled
+	switch form.ExpectExists {
+	case "":
+	case "true", "false":
+		v := form.ExpectExists == "true"
+		k.ExpectExists = &v
+	default:
+		errs["expect_exists"] = `must be "true", "false" or blank (by type)`
+	}
 	return k, form, errs
 }
 
@@ -790,4 +805,12 @@ func formDuration(errs map[string]string, field, s string) config.Duration {
 		errs[field] = fmt.Sprintf("%q is not a duration (e.g. 10s, 1m30s, 1h)", components.Clip(s, 40))
 	}
 	return config.Duration(d)
+}
+
+// formatOptBool is "" for nil, else "true" or "false".
+func formatOptBool(p *bool) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatBool(*p)
 }

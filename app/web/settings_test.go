@@ -619,7 +619,7 @@ func TestSettingsEditPauseDelete(t *testing.T) {
 		t.Fatalf("timeout > interval: %d", res.StatusCode)
 	}
 	ef = one(t, parse(t, body), "edit-instance-form")
-	if got := text(settingsOne(t, ef, "field-error", "data-field", "timeout")); !strings.Contains(got, "less than interval") {
+	if got := text(settingsOne(t, ef, "field-error", "data-field", "timeout")); !strings.Contains(got, "must not exceed interval (5s), got 9s") {
 		t.Fatalf("timeout error %q", got)
 	}
 	res, body = e.settingsPost(admin, "/settings/instances/ui1", settingsInstanceForm("ui1", "127.0.0.1:7001"))
@@ -1305,5 +1305,130 @@ func TestSettingsRuleNotApplied(t *testing.T) {
 	doc = e.settingsDoc(admin, "/settings")
 	if st := attr(one(t, settingsOne(t, doc, "settings-rule", "data-rule", "Broken"), "rule-state"), "data-state"); st != "active" {
 		t.Fatalf("state after the fix: %q", st)
+	}
+}
+
+// settingsInput is the element named name (input or select) inside n.
+func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
+	t.Helper()
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && (d.Data == "input" || d.Data == "select") && attr(d, "name") == name {
+			return d
+		}
+	}
+	t.Fatalf("no field named %q", name)
+	return nil
+}
+
+// TestSettingsShortIntervalTimeout: the instance forms prefill no timeout (the placeholder
+// says min(2s, interval)), so an instance added or edited at interval 1s with the form as
+// rendered is accepted with a 1s timeout; only a typed timeout above the interval is refused.
+func TestSettingsShortIntervalTimeout(t *testing.T) {
+	e := newSettingsEnv(t, settingsConfig("127.0.0.1:6390"), nil, nil)
+	admin := e.login("admin", adminPass)
+
+	add := one(t, e.settingsDoc(admin, "/settings"), "add-instance-form")
+	timeout := settingsInput(t, add, "timeout")
+	if attr(timeout, "value") != "" || attr(timeout, "placeholder") != "min(2s, interval)" {
+		t.Fatalf("add form timeout: value %q placeholder %q", attr(timeout, "value"), attr(timeout, "placeholder"))
+	}
+	form := url.Values{"name": {"fast"}, "addr": {"127.0.0.1:7000"}, "db": {"0"}, "interval": {"1s"}, "timeout": {attr(timeout, "value")}}
+	res, body := e.settingsPost(admin, "/settings/instances", form)
+	settingsRedirected(t, res, body, "/settings?added=instance%3Afast")
+	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) || got.Interval != config.Duration(time.Second) {
+		t.Fatalf("applied: interval %s timeout %s, want 1s and 1s", got.Interval, got.Timeout)
+	}
+	doc := e.settingsDoc(admin, "/settings")
+	if got := text(one(t, settingsOne(t, doc, "settings-instance", "data-instance", "fast"), "settings-timeout")); !strings.Contains(got, "1s") || !strings.Contains(got, "min(2s, interval)") {
+		t.Fatalf("instance timeout shown as %q", got)
+	}
+
+	// Edit: 30s (timeout 2s), then back to 1s with the edit form as rendered.
+	form.Set("interval", "30s")
+	res, body = e.settingsPost(admin, "/settings/instances/fast", form)
+	settingsRedirected(t, res, body, "/settings?saved=instance%3Afast")
+	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(2*time.Second) {
+		t.Fatalf("interval 30s: timeout %s, want 2s", got.Timeout)
+	}
+	edit := one(t, e.settingsDoc(admin, "/settings?edit=instance%3Afast"), "edit-instance-form")
+	if v := attr(settingsInput(t, edit, "timeout"), "value"); v != "" {
+		t.Fatalf("edit form prefills timeout %q; want blank (it follows the interval)", v)
+	}
+	form.Set("interval", "1s")
+	form.Set("timeout", attr(settingsInput(t, edit, "timeout"), "value"))
+	res, body = e.settingsPost(admin, "/settings/instances/fast", form)
+	settingsRedirected(t, res, body, "/settings?saved=instance%3Afast")
+	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) {
+		t.Fatalf("interval 1s: timeout %s, want 1s", got.Timeout)
+	}
+
+	// timeout = interval is fine; above it is refused next to the field.
+	form.Set("timeout", "1s")
+	res, body = e.settingsPost(admin, "/settings/instances/fast", form)
+	settingsRedirected(t, res, body, "/settings?saved=instance%3Afast")
+	edit = one(t, e.settingsDoc(admin, "/settings?edit=instance%3Afast"), "edit-instance-form")
+	if v := attr(settingsInput(t, edit, "timeout"), "value"); v != "1s" {
+		t.Fatalf("an explicit timeout is shown as %q in the edit form", v)
+	}
+	form.Set("timeout", "2s")
+	res, body = e.settingsPost(admin, "/settings/instances/fast", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("timeout 2s > interval 1s: %d", res.StatusCode)
+	}
+	fe := settingsOne(t, one(t, parse(t, body), "edit-instance-form"), "field-error", "data-field", "timeout")
+	if got := text(fe); got != "must not exceed interval (1s), got 2s" {
+		t.Fatalf("timeout error: %q", got)
+	}
+}
+
+func find2(rs []config.Redis, name string) config.Redis {
+	for _, r := range rs {
+		if r.Name == name {
+			return r
+		}
+	}
+	return config.Redis{}
+}
+
+// TestSettingsKeyExpectExists: the key form's "Missing alarms" select sets expect_exists on
+// exact keys; a pattern with it is refused next to the field.
+func TestSettingsKeyExpectExists(t *testing.T) {
+	e := newSettingsEnv(t, settingsConfig("127.0.0.1:6390"), nil, nil)
+	admin := e.login("admin", adminPass)
+	addKey := settingsOne(t, e.settingsDoc(admin, "/settings"), "add-key-form", "data-instance", "cache")
+	sel := settingsInput(t, addKey, "expect_exists")
+	var opts []string
+	for d := range sel.Descendants() {
+		if d.Type == html.ElementNode && d.Data == "option" {
+			opts = append(opts, attr(d, "value")+"="+text(d))
+		}
+	}
+	if strings.Join(opts, ",") != "=by type,true=always,false=never" {
+		t.Fatalf("expect_exists options: %v", opts)
+	}
+	res, body := e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"config:flags"}, "expect_exists": {"true"}})
+	settingsRedirected(t, res, body, "/settings?added=key%3Aconfig%3Aflags")
+	ks := find2(e.apply.last(), "cache").Keys
+	if k := ks[len(ks)-1]; k.Key != "config:flags" || k.ExpectExists == nil || !*k.ExpectExists {
+		t.Fatalf("applied key: %+v", k)
+	}
+	doc := e.settingsDoc(admin, "/settings")
+	row := settingsOne(t, doc, "settings-key", "data-key", "config:flags")
+	if c := one(t, row, "key-expect-exists"); attr(c, "data-expect-exists") != "true" || text(c) != "always" {
+		t.Fatalf("row shows expect_exists %q %q", attr(c, "data-expect-exists"), text(c))
+	}
+	if c := one(t, settingsOne(t, doc, "settings-key", "data-key", "queue:emails"), "key-expect-exists"); text(c) != "by type" {
+		t.Fatalf("a config key without expect_exists shows %q", text(c))
+	}
+	res, body = e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"pattern"}, "key": {"job:*"}, "expect_exists": {"true"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("pattern with expect_exists: %d", res.StatusCode)
+	}
+	f := settingsOne(t, parse(t, body), "add-key-form", "data-instance", "cache")
+	if got := text(settingsOne(t, f, "field-error", "data-field", "expect_exists")); !strings.Contains(got, "applies only to exact keys") {
+		t.Fatalf("expect_exists error: %q", got)
+	}
+	if v := settingsSelected(f, "expect_exists"); v != "true" {
+		t.Fatalf("the refused form does not keep the choice: %q", v)
 	}
 }
