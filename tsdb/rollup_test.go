@@ -282,6 +282,59 @@ func TestRollupDecode(t *testing.T) {
 	f("from inside the slots", all, e(2)-3, e(9), e(2), e(3))
 	f("to excludes", all, 0, e(3)-1, e(1), e(2))
 	f("to includes", all, 0, e(3), e(1), e(2), e(3))
+
+	// Versions: a bucket rolled up again is written 6 ms earlier per version; the reader takes
+	// the highest whole version alone.
+	version := func(end int64, v int, val float64, skip ...int) []Point {
+		var pts []Point
+		for i := range rollupAggs {
+			if !slices.Contains(skip, i) {
+				pts = append(pts, Point{rollupVersionTimestamp(end, i, v), val + float64(i)})
+			}
+		}
+		return pts
+	}
+	g := func(name string, pts []Point, want ...float64) {
+		t.Helper()
+		var rs rollupSeries
+		rs.decode(pts, 0, e(9))
+		if len(rs.ts) != len(want) {
+			t.Fatalf("%s: buckets %v, want %d", name, rs.ts, len(want))
+		}
+		for i := range want {
+			for a := range rollupAggs {
+				if rs.agg[a][i] != want[i]+float64(a) {
+					t.Fatalf("%s: bucket %d aggregate %s = %v, want %v (one version, whole)", name, rs.ts[i], rollupAggs[a], rs.agg[a][i], want[i]+float64(a))
+				}
+			}
+		}
+	}
+	g("version 0 only", version(e(1), 0, 100), 100)
+	g("versions 0 and 1", cat(version(e(1), 1, 200), version(e(1), 0, 100)), 200)
+	g("versions 0 to 2, two buckets", cat(version(e(1), 2, 300), version(e(1), 1, 200), version(e(1), 0, 100), version(e(2), 1, 20), version(e(2), 0, 10)), 300, 20)
+	for skip := range rollupAggs {
+		g("version 1 without "+rollupAggs[skip], cat(version(e(1), 1, 200, skip), version(e(1), 0, 100)), 100)
+	}
+	g("only version 1", version(e(1), 1, 200), 200)
+	g("the last version", version(e(1), rollupVersions-1, 900), 900)
+	g("beyond the versions", version(e(1), rollupVersions, 900))
+}
+
+func TestRollupSlot(t *testing.T) {
+	end := 5_000 * RollupStep.Milliseconds()
+	for _, v := range []int{0, 1, 7, rollupVersions - 1} {
+		for agg := range rollupAggs {
+			e, gv, ga, ok := rollupSlot(rollupVersionTimestamp(end, agg, v))
+			if !ok || e != end || gv != v || ga != agg {
+				t.Fatalf("slot of version %d %s: end%+d version %d agg %d ok %t", v, rollupAggs[agg], e-end, gv, ga, ok)
+			}
+		}
+	}
+	for _, ts := range []int64{end + 1, end - int64(rollupVersions*len(rollupAggs)), end - RollupStep.Milliseconds()/2} {
+		if _, _, _, ok := rollupSlot(ts); ok {
+			t.Fatalf("end%+d is in no slot", ts-end)
+		}
+	}
 }
 
 // recentBuckets returns a recent bucket end such that [end-span, end] lies in one month:
