@@ -119,6 +119,9 @@ type Engine struct {
 	orphans []Alert      // resolved alerts of removed rules, for the next Evaluate to pass on
 	history []Transition // newest first, at most HistorySize
 	dirty   bool         // the state changed since it was last saved
+	// alertsWritten holds the ALERTS samples of the last round, by series, so the next round
+	// ends those that are gone (resolved, pending→inactive, pending→firing) with a stale marker.
+	alertsWritten map[string]tsdb.Sample
 
 	smu      sync.Mutex // guards silences
 	silences []Silence
@@ -316,10 +319,13 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 	firing := map[string]float64{"critical": 0, "warning": 0, "info": 0}
 	firingFP := map[string]bool{}
 	nowMs := now.UnixMilli()
+	written := make(map[string]tsdb.Sample, len(e.alertsWritten))
 	for _, rs := range e.rules {
 		for _, a := range rs.alerts {
 			silence(a, silences)
-			samples = append(samples, alertsSample(a, nowMs))
+			as := alertsSample(a, nowMs)
+			samples = append(samples, as)
+			written[alertsSeriesKey(as.Labels)] = as
 			if a.State == StateFiring {
 				firing[a.Severity]++
 				firingFP[a.Fingerprint] = true
@@ -327,6 +333,14 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
+	// An ALERTS series written last round and not now ends at once, not 5 minutes later.
+	for key, as := range e.alertsWritten {
+		if _, ok := written[key]; !ok {
+			as.Timestamp, as.Value = nowMs, tsdb.StaleMarker()
+			samples = append(samples, as)
+		}
+	}
+	e.alertsWritten = written
 	var state []byte
 	var stateErr error
 	if e.dirty {
@@ -375,7 +389,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// alertsSample is the ALERTS sample of an active alert.
+// alertsSample is the ALERTS sample of an active alert; its labels are sorted by name.
 func alertsSample(a *Alert, nowMs int64) tsdb.Sample {
 	ls := make([]tsdb.Label, 0, len(a.Labels)+1)
 	for k, v := range a.Labels {
@@ -384,7 +398,20 @@ func alertsSample(a *Alert, nowMs int64) tsdb.Sample {
 		}
 	}
 	ls = append(ls, tsdb.Label{Name: "alertstate", Value: string(a.State)})
+	slices.SortFunc(ls, func(a, b tsdb.Label) int { return strings.Compare(a.Name, b.Name) })
 	return tsdb.Sample{Name: "ALERTS", Labels: ls, Timestamp: nowMs, Value: 1}
+}
+
+// alertsSeriesKey identifies an ALERTS series by its sorted labels.
+func alertsSeriesKey(sorted []tsdb.Label) string {
+	var b strings.Builder
+	for _, l := range sorted {
+		b.WriteString(l.Name)
+		b.WriteByte(0)
+		b.WriteString(l.Value)
+		b.WriteByte(1)
+	}
+	return b.String()
 }
 
 // query reads storage for every job, one read per selector (see query.go), and evaluates

@@ -53,7 +53,7 @@ const (
 type keyIdent struct{ instance, db, key string }
 
 func snapshotIdent(k *redis.KeySnapshot) keyIdent {
-	return keyIdent{instance: k.Instance, db: strconv.Itoa(k.DB), key: k.Key}
+	return keyIdent{instance: k.Instance, db: strconv.Itoa(k.DB), key: tsdb.LabelValue(k.Key)} // as stored
 }
 
 func labelsIdent(labels []tsdb.Label) keyIdent {

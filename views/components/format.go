@@ -256,10 +256,14 @@ func TTL(seconds float64) string {
 // Printable makes arbitrary bytes (a Redis key or argument) readable and safe
 // to show: invalid UTF-8 bytes and ASCII control characters become \xNN (or
 // \n, \r, \t), other invisible or direction-changing characters become
-// \uNNNN. Printable text, including backslashes, is kept as is. (HTML
+// \uNNNN. Printable text, including backslashes, is kept as is, except in a
+// value that is not valid UTF-8, where a backslash is doubled: that is
+// tsdb.LabelValue's encoding, so a key reads the same on a page as in /metrics,
+// /api/v1/* and notifications (Printable of either gives the same text). (HTML
 // escaping is still templ's job.)
 func Printable(s string) string {
-	clean := true
+	invalid := !utf8.ValidString(s)
+	clean := !invalid
 	for _, r := range s {
 		if r == utf8.RuneError || !unicode.IsPrint(r) {
 			clean = false
@@ -275,6 +279,8 @@ func Printable(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\' && invalid:
+			b.WriteString(`\\`)
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
