@@ -11,7 +11,8 @@ import (
 // redwatch's own 5xx ratio and p95 latency. Each passes config.Rule.Validate; each call
 // returns new values the caller may modify.
 //
-// RedisMemoryHigh reads redis_memory_usage_percent, written by the Redis sampler only when
+// RedisKeyMissing selects redis_key_exists{expect_exists="true"}, the keys the Redis sampler
+// marks as alarming when absent (config.Key.ExpectExists). RedisMemoryHigh reads redis_memory_usage_percent, written by the Redis sampler only when
 // maxmemory is set; RedwatchErrorRate reads redwatch_http_error_ratio, the share of 5xx
 // responses over redwatch's last self-monitoring interval.
 func DefaultRules() []config.Rule {
@@ -61,7 +62,12 @@ func DefaultRules() []config.Rule {
 			Summary: `Redis {{ .Labels.instance }} uses {{ printf "%.0f" .Value }}% of maxmemory (warning above {{ .Threshold }}%)`,
 		},
 		{
-			Name: "RedisKeyMissing", Series: "redis_key_exists",
+			// Only keys whose absence is an alarm: an exact key with expect_exists = true, or
+			// unset and last seen as a string, stream, HyperLogLog or module type. Pattern
+			// keys that expired and queues that emptied (Redis deletes empty lists, sets,
+			// sorted sets and hashes) are not missing. Before this selector the rule was
+			// redis_key_exists: settings.Open updates unchanged seeded copies.
+			Name: "RedisKeyMissing", Series: `redis_key_exists{expect_exists="true"}`,
 			Aggregate: "last", Window: d(time.Minute), Op: "==", Threshold: 0,
 			For: d(time.Minute), Severity: "warning",
 			Summary: `Key {{ printf "%q" .Labels.key }} is missing on Redis {{ .Labels.instance }} (db {{ .Labels.db }})`,

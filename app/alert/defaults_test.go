@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -44,8 +45,10 @@ func TestDefaultRulesFire(t *testing.T) {
 		ev.write("redis_up", 0, "instance", "cache")
 		ev.write("redis_up", 1, "instance", "sessions")
 		ev.write("redis_memory_usage_percent", 93, "instance", "cache")
-		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "queue:emails")
-		ev.write("redis_key_exists", 1, "instance", "cache", "db", "0", "key", "queue:sms")
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "config:flags", "expect_exists", "true")
+		ev.write("redis_key_exists", 1, "instance", "cache", "db", "0", "key", "config:limits", "expect_exists", "true")
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "queue:emails") // an emptied queue
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "session:1", "pattern", "session:*")
 		ev.write("redwatch_http_error_ratio", 0.125)
 		ev.write("redwatch_http_request_duration_seconds", 1.5, "route", "/keys", "quantile", "0.95")
 		ev.write("redwatch_http_request_duration_seconds", 3, "route", "/keys", "quantile", "0.99")
@@ -63,7 +66,7 @@ func TestDefaultRulesFire(t *testing.T) {
 		"HostDiskHigh":       "web1 disk /var 91% full (warning above 80%)",
 		"RedisDown":          "Redis cache is down (not answering for 30s)",
 		"RedisMemoryHigh":    "Redis cache uses 93% of maxmemory (warning above 90%)",
-		"RedisKeyMissing":    `Key "queue:emails" is missing on Redis cache (db 0)`,
+		"RedisKeyMissing":    `Key "config:flags" is missing on Redis cache (db 0)`,
 		"RedwatchErrorRate":  "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
 		"RedwatchSlow":       "redwatch p95 response time 1.50s on /keys (warning above 1s)",
 	}
@@ -176,5 +179,34 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if as := e.Alerts(); len(as) == 0 || !strings.Contains(as[0].Summary, "Down") {
 		t.Fatalf("alerts %+v", as)
+	}
+}
+
+// TestRedisKeyMissingOnlyAlarmingAbsence: the shipped RedisKeyMissing rule fires for a key
+// marked expect_exists="true" and for nothing else: not for expired pattern keys nor for
+// emptied queues (which Redis deletes), which the sampler writes without that label.
+func TestRedisKeyMissingOnlyAlarmingAbsence(t *testing.T) {
+	var rule config.Rule
+	for _, r := range DefaultRules() {
+		if r.Name == "RedisKeyMissing" {
+			rule = r
+		}
+	}
+	if rule.Series != `redis_key_exists{expect_exists="true"}` {
+		t.Fatalf("RedisKeyMissing selects %s", rule.Series)
+	}
+	ev := newEnv(t, rule)
+	for range 13 { // 2 minutes
+		for i := range 20 {
+			ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", fmt.Sprintf("session:%d", i), "type", "string")
+		}
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "queue:emails", "type", "list")
+		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "config:flags", "type", "string", "expect_exists", "true")
+		ev.eval()
+		ev.advance(10 * time.Second)
+	}
+	as := ev.alerts(1)
+	if as[0].Labels["key"] != "config:flags" || as[0].State != StateFiring {
+		t.Fatalf("alerts: %+v", as)
 	}
 }

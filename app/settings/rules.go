@@ -3,6 +3,7 @@ package settings
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -148,6 +149,39 @@ func (d *Data) seedRules(fromConfig, defaults []config.Rule, meta Meta) (changed
 	}
 	d.RulesSeeded = true
 	return true, added
+}
+
+// refreshSeeded brings the seeded defaults nobody changed since (Meta.UpdatedBy is still
+// SeedUser: every change from the UI records its user) to the shipped version in defaults,
+// so that a fix to a default rule (RedisKeyMissing selecting only keys whose absence is an
+// alarm) reaches installs seeded before it. Rules a user edited, paused or resumed are left
+// as they are. It reports the names updated; their Meta gets meta's UpdatedAt.
+func (d *Data) refreshSeeded(defaults []config.Rule, meta Meta) (updated []string) {
+	shipped := map[string]Rule{}
+	for _, c := range defaults {
+		c.ApplyDefaults()
+		shipped[c.Name] = RuleOf(c)
+	}
+	for i := range d.Rules {
+		r := &d.Rules[i]
+		want, ok := shipped[r.Name]
+		if !ok || r.Meta.UpdatedBy != SeedUser || r.Paused || sameRule(*r, want) {
+			continue
+		}
+		want.Meta = Meta{CreatedAt: r.Meta.CreatedAt, UpdatedAt: meta.UpdatedAt, UpdatedBy: SeedUser}
+		*r = want
+		updated = append(updated, r.Name)
+	}
+	return updated
+}
+
+// sameRule reports whether a and b define the same rule (Meta and Paused aside).
+func sameRule(a, b Rule) bool {
+	a.Meta, b.Meta, a.Paused, b.Paused = Meta{}, Meta{}, false, false
+	if len(a.Labels) == 0 && len(b.Labels) == 0 {
+		a.Labels, b.Labels = nil, nil
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // RuleView is one alert rule as the settings page shows it.

@@ -54,8 +54,9 @@ type Service struct {
 	refused map[string]string
 }
 
-// Open loads dir/settings.json (see Load) and seeds Options.DefaultRules when they were never
-// seeded, saving the file (an error if that fails). It calls neither Apply nor ApplyRules:
+// Open loads dir/settings.json (see Load), seeds Options.DefaultRules when they were never
+// seeded, and updates the seeded defaults nobody changed since to the shipped version (see
+// Data.refreshSeeded), saving the file (an error if that fails). It calls neither Apply nor ApplyRules:
 // the caller starts the samplers from Effective and the alert engine from EffectiveRules. UI
 // rules that no longer validate are logged as errors and left out of EffectiveRules; View
 // shows them with the reason.
@@ -71,11 +72,18 @@ func Open(opts Options) (*Service, error) {
 		return nil, err
 	}
 	now := opts.Now().UTC().Truncate(time.Second)
-	if changed, added := d.seedRules(opts.FromConfigRules, opts.DefaultRules, Meta{CreatedAt: now, UpdatedAt: now, UpdatedBy: SeedUser}); changed {
+	meta := Meta{CreatedAt: now, UpdatedAt: now, UpdatedBy: SeedUser}
+	updated := d.refreshSeeded(opts.DefaultRules, meta)
+	if changed, added := d.seedRules(opts.FromConfigRules, opts.DefaultRules, meta); changed || len(updated) > 0 {
 		if err := Save(opts.Dir, d); err != nil {
 			return nil, fmt.Errorf("cannot save the seeded default alert rules: %w", err)
 		}
-		opts.Logger.Info("default alert rules added; change them on /settings", "rules", len(added))
+		if changed {
+			opts.Logger.Info("default alert rules added; change them on /settings", "rules", len(added))
+		}
+		if len(updated) > 0 {
+			opts.Logger.Info("default alert rules nobody changed were updated to this version's", "rules", updated)
+		}
 	}
 	s := &Service{opts: opts, data: d, refused: map[string]string{}}
 	for i, st := range d.ruleStates(opts.FromConfigRules, nil) {
