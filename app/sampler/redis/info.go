@@ -106,6 +106,12 @@ func infoPairFloat(ps []infoPair, k string) (float64, bool) {
 type infoRound struct {
 	at   time.Time
 	info info
+	// own is what redwatch had added to the server's counters when INFO ran (cumulative since
+	// the sampler started; Conns: open now). base is own at the first round of this server
+	// process (run_id) or since its counters were reset: the exported counters exclude
+	// own - base. infoSamples sets base.
+	own  ownCounts
+	base ownCounts
 }
 
 // infoUsableAsPrev reports whether prev may be compared with cur for per-interval values: same
@@ -168,20 +174,41 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 		}
 	}
 
+	usable := infoUsableAsPrev(cur, prev)
+	// redwatch's own share: since base for the counters, over the interval for the rates.
+	cur.base = cur.own
+	if usable && !infoCountersReset(in, prev.info) {
+		cur.base = prev.base
+	}
+	ownSince := cur.own.minus(cur.base)
+	// counter copies field as metric, less what redwatch added since base.
+	counter := func(metric, field string, own int64) {
+		if v, ok := in.float(field); ok {
+			add(metric, max(0, v-float64(own)))
+		}
+	}
+
 	gauge("redis_uptime_seconds", "uptime_in_seconds")
-	gauge("redis_connected_clients", "connected_clients")
+	if v, ok := in.int("connected_clients"); ok {
+		snap.ConnectedClients = max(0, v-cur.own.Conns)
+		add("redis_connected_clients", float64(snap.ConnectedClients))
+		snap.RedwatchConnections = cur.own.Conns
+		add("redis_redwatch_connections", float64(cur.own.Conns))
+	} else {
+		snap.ConnectedClients, snap.RedwatchConnections = 0, 0
+	}
 	gauge("redis_blocked_clients", "blocked_clients")
 	gauge("redis_memory_used_bytes", "used_memory")
 	gauge("redis_memory_max_bytes", "maxmemory")
 	gauge("redis_memory_rss_bytes", "used_memory_rss")
 	gauge("redis_mem_fragmentation_ratio", "mem_fragmentation_ratio")
-	gauge("redis_commands_processed_total", "total_commands_processed")
-	gauge("redis_keyspace_hits_total", "keyspace_hits")
-	gauge("redis_keyspace_misses_total", "keyspace_misses")
+	counter("redis_commands_processed_total", "total_commands_processed", ownSince.Commands)
+	counter("redis_keyspace_hits_total", "keyspace_hits", ownSince.Hits)
+	counter("redis_keyspace_misses_total", "keyspace_misses", ownSince.Misses)
 	gauge("redis_evicted_keys_total", "evicted_keys")
 	gauge("redis_expired_keys_total", "expired_keys")
-	gauge("redis_net_input_bytes_total", "total_net_input_bytes")
-	gauge("redis_net_output_bytes_total", "total_net_output_bytes")
+	counter("redis_net_input_bytes_total", "total_net_input_bytes", ownSince.NetIn)
+	counter("redis_net_output_bytes_total", "total_net_output_bytes", ownSince.NetOut)
 	gauge("redis_rejected_connections_total", "rejected_connections")
 	gauge("redis_cpu_user_seconds_total", "used_cpu_user")
 	gauge("redis_cpu_sys_seconds_total", "used_cpu_sys")
@@ -208,18 +235,20 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 	snap.MemoryMaxBytes, _ = in.int("maxmemory")
 	snap.MemoryRSSBytes, _ = in.int("used_memory_rss")
 	snap.FragmentationRatio, _ = in.float("mem_fragmentation_ratio")
-	snap.ConnectedClients, _ = in.int("connected_clients")
 	snap.BlockedClients, _ = in.int("blocked_clients")
 	snap.ConnectedReplicas, _ = in.int("connected_slaves")
 
-	// Per-interval values: deltas over the seconds between the two rounds when prev is usable,
-	// else what Redis itself estimates.
-	usable := infoUsableAsPrev(cur, prev)
+	// Per-interval values: deltas over the seconds between the two rounds, less redwatch's own
+	// traffic in between. Without a usable previous round there are none: Redis's own
+	// estimates (instantaneous_ops_per_sec, ..._kbps) include redwatch.
 	var intervalSeconds float64
+	var ownDelta ownCounts
 	if usable {
 		intervalSeconds = cur.at.Sub(prev.at).Seconds()
+		ownDelta = cur.own.minus(prev.own)
 	}
-	rate := func(counter string) (float64, bool) {
+	// othersDelta is how much counter grew over the interval through others' traffic.
+	othersDelta := func(counter string, own int64) (float64, bool) {
 		if !usable {
 			return 0, false
 		}
@@ -227,29 +256,29 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 		if !ok {
 			return 0, false
 		}
-		return d / intervalSeconds, true
+		return max(0, d-float64(own)), true
 	}
 
 	snap.OpsPerSec = 0
-	if ops, ok := rate("total_commands_processed"); ok {
-		snap.OpsPerSec = ops
-		add("redis_ops_per_second", ops)
-	} else if ops, ok := in.float("instantaneous_ops_per_sec"); ok {
-		snap.OpsPerSec = ops
-		add("redis_ops_per_second", ops)
+	if d, ok := othersDelta("total_commands_processed", ownDelta.Commands); ok {
+		snap.OpsPerSec = d / intervalSeconds
+		add("redis_ops_per_second", snap.OpsPerSec)
+	}
+	snap.NetInputBytesPerSec, snap.NetOutputBytesPerSec = 0, 0
+	if d, ok := othersDelta("total_net_input_bytes", ownDelta.NetIn); ok {
+		snap.NetInputBytesPerSec = d / intervalSeconds
+	}
+	if d, ok := othersDelta("total_net_output_bytes", ownDelta.NetOut); ok {
+		snap.NetOutputBytesPerSec = d / intervalSeconds
 	}
 
-	snap.NetInputBytesPerSec = infoNetRate(rate, in, "total_net_input_bytes", "instantaneous_input_kbps")
-	snap.NetOutputBytesPerSec = infoNetRate(rate, in, "total_net_output_bytes", "instantaneous_output_kbps")
-
+	// No lookups by others over the interval: no ratio (unknown, not 100 %).
 	snap.HitRatio, snap.HitRatioKnown = 0, false
-	if usable {
-		dh, ok1 := infoCounterDelta(in, prev.info, "keyspace_hits")
-		dm, ok2 := infoCounterDelta(in, prev.info, "keyspace_misses")
-		if ok1 && ok2 && dh+dm > 0 {
-			snap.HitRatio, snap.HitRatioKnown = dh/(dh+dm), true
-			add("redis_keyspace_hit_ratio", snap.HitRatio)
-		}
+	dh, ok1 := othersDelta("keyspace_hits", ownDelta.Hits)
+	dm, ok2 := othersDelta("keyspace_misses", ownDelta.Misses)
+	if ok1 && ok2 && dh+dm > 0 {
+		snap.HitRatio, snap.HitRatioKnown = dh/(dh+dm), true
+		add("redis_keyspace_hit_ratio", snap.HitRatio)
 	}
 
 	// Replication lag: only a master knows its replicas' offsets.
@@ -300,16 +329,18 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 	return dst
 }
 
-// infoNetRate is the bytes/s of counter over the interval, else Redis's instantaneous estimate
-// (kbpsField is in KiB/s), else 0.
-func infoNetRate(rate func(string) (float64, bool), in info, counter, kbpsField string) float64 {
-	if r, ok := rate(counter); ok {
-		return r
+// infoCountersReset reports whether a counter redwatch subtracts its own share from went
+// backwards between prev and cur (CONFIG RESETSTAT).
+func infoCountersReset(cur, prev info) bool {
+	for _, k := range []string{"total_commands_processed", "keyspace_hits", "keyspace_misses",
+		"total_net_input_bytes", "total_net_output_bytes"} {
+		c, ok1 := cur.float(k)
+		p, ok2 := prev.float(k)
+		if ok1 && ok2 && c < p {
+			return true
+		}
 	}
-	if kbps, ok := in.float(kbpsField); ok {
-		return kbps * 1024
-	}
-	return 0
+	return false
 }
 
 // isNumberedField reports whether k is prefix followed by one or more decimal digits ("db0", "slave12").

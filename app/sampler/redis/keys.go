@@ -120,12 +120,13 @@ type trackedKey struct {
 	err         string
 
 	// Round goroutine only.
-	needDetect bool  // send TYPE (+GETRANGE) before sampling: unknown type, or seen missing
-	missingNow bool  // this round's detection found it missing
-	skipNow    bool  // this round's detection failed with a reply error
-	dropped    bool  // no longer tracked (a pattern-found key that vanished)
-	nextMemory int64 // unix ns when MEMORY USAGE is due; 0: at the next sample
-	scanGen    uint32
+	needDetect  bool  // send TYPE (+GETRANGE) before sampling: unknown type, or seen missing
+	detectedNow bool  // this round's detection found its type
+	missingNow  bool  // this round's detection found it missing
+	skipNow     bool  // this round's detection failed with a reply error
+	dropped     bool  // no longer tracked (a pattern-found key that vanished)
+	nextMemory  int64 // unix ns when MEMORY USAGE is due; 0: at the next sample
+	scanGen     uint32
 }
 
 // newKeySampler builds a sampler for o.Keys; it sends nothing until Run or a round function is

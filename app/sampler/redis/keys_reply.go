@@ -25,6 +25,10 @@ const (
 // hllMagic is how a HyperLogLog string starts (GETRANGE key 0 3).
 const hllMagic = "HYLL"
 
+// hllMinLength is the shortest a HyperLogLog can be: its header (magic, encoding, 3 unused
+// bytes, the 8-byte cached cardinality). A shorter string is not one.
+const hllMinLength = 16
+
 // lengthCommand is the command that measures a key of type typ; "" for types without one
 // (module types and "none").
 func lengthCommand(typ string) string {
@@ -175,7 +179,8 @@ func (k *keySampler) detectTypes(ctx context.Context, names []string, done func(
 
 // measureLengths sends the length command of each (name, type) in pipelined batches; done gets
 // each length, or ok false when the type has none or the reply was an error. An I/O error
-// aborts the pass.
+// aborts the pass. Types whose length is 0 both when empty and when missing (string, stream,
+// HyperLogLog) also get a PTTL, so redwatch's own hit/miss count knows which it was.
 func (k *keySampler) measureLengths(ctx context.Context, names, types []string, done func(i int, n int64, ok bool)) error {
 	cmds := make([]goredis.Cmder, 0, min(k.batchSize, len(names)))
 	idx := make([]int, 0, cap(cmds))
@@ -184,6 +189,9 @@ func (k *keySampler) measureLengths(ctx context.Context, names, types []string, 
 			return err
 		}
 		for j, c := range cmds {
+			if idx[j] < 0 {
+				continue // the PTTL beside a length
+			}
 			n, err := c.(*goredis.IntCmd).Result()
 			done(idx[j], n, err == nil)
 		}
@@ -196,13 +204,18 @@ func (k *keySampler) measureLengths(ctx context.Context, names, types []string, 
 			done(i, 0, false)
 			continue
 		}
-		if len(cmds) >= k.batchSize {
+		if len(cmds)+2 > k.batchSize && len(cmds) > 0 {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 		cmds = append(cmds, goredis.NewIntCmd(ctx, cmd, name))
 		idx = append(idx, i)
+		switch types[i] {
+		case typeString, typeStream, typeHyperLogLog:
+			cmds = append(cmds, goredis.NewIntCmd(ctx, "pttl", name))
+			idx = append(idx, -1)
+		}
 	}
 	return flush()
 }

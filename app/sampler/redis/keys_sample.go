@@ -61,7 +61,7 @@ func (k *keySampler) sampleDue(ctx context.Context, now time.Time) error {
 // sampled once more within the round.
 func (k *keySampler) sampleKeys(ctx context.Context, now time.Time, keys []*trackedKey) error {
 	for _, t := range keys {
-		t.missingNow, t.skipNow = false, false
+		t.missingNow, t.skipNow, t.detectedNow = false, false, false
 	}
 	if err := k.detectKeys(ctx, keys); err != nil {
 		return err
@@ -71,7 +71,7 @@ func (k *keySampler) sampleKeys(ctx context.Context, now time.Time, keys []*trac
 		return err
 	}
 	for _, t := range redo {
-		t.missingNow, t.skipNow, t.needDetect = false, false, true
+		t.missingNow, t.skipNow, t.needDetect, t.detectedNow = false, false, true, false
 	}
 	if err := k.detectKeys(ctx, redo); err != nil {
 		return err
@@ -103,7 +103,7 @@ func (k *keySampler) detectKeys(ctx context.Context, keys []*trackedKey) error {
 		case typ == typeNone:
 			t.missingNow = true
 		default:
-			t.typ, t.needDetect = typ, false
+			t.typ, t.needDetect, t.detectedNow = typ, false, true
 		}
 	})
 }
@@ -114,7 +114,6 @@ type sampleOp struct {
 	t         *trackedKey
 	length    *goredis.IntCmd    // LLEN/SCARD/...; nil for module types and "none"
 	typeCheck *goredis.StatusCmd // TYPE, for module types (no length to catch a type change)
-	head      *goredis.StringCmd // GETRANGE key 0 3, for strings (a string replaced by a HyperLogLog)
 	pttl      *goredis.IntCmd
 	mem       *goredis.IntCmd // MEMORY USAGE when due
 	groups    *goredis.Cmd    // XINFO GROUPS, for streams
@@ -133,10 +132,6 @@ func (k *keySampler) newSampleOp(ctx context.Context, t *trackedKey, nowNS int64
 	} else if isModuleType(t.typ) {
 		op.typeCheck = goredis.NewStatusCmd(ctx, "type", t.key)
 		cmds = append(cmds, op.typeCheck)
-	}
-	if t.typ == typeString {
-		op.head = goredis.NewStringCmd(ctx, "getrange", t.key, 0, 3)
-		cmds = append(cmds, op.head)
 	}
 	op.pttl = goredis.NewIntCmd(ctx, "pttl", t.key)
 	cmds = append(cmds, op.pttl)
@@ -218,9 +213,6 @@ func (op *sampleOp) typeChanged() (bool, error) {
 	if op.typeCheck != nil {
 		errs = append(errs, op.typeCheck.Err())
 	}
-	if op.head != nil {
-		errs = append(errs, op.head.Err())
-	}
 	if op.mem != nil {
 		errs = append(errs, op.mem.Err())
 	}
@@ -238,9 +230,12 @@ func (op *sampleOp) typeChanged() (bool, error) {
 			return true, fmt.Errorf("type changed from %s to %s", t.typ, typ)
 		}
 	}
-	if op.head != nil {
-		if head, err := op.head.Result(); err == nil && head == hllMagic {
-			return true, errors.New("type changed from string to hyperloglog")
+	if t.typ == typeString && !t.detectedNow {
+		// A string replaced by a HyperLogLog answers STRLEN like any string; no GETRANGE
+		// every round to spot one: a string whose length changed to one a HyperLogLog can
+		// have is detected again (TYPE and GETRANGE, once).
+		if n, err := op.length.Result(); err == nil && n != t.length && n >= hllMinLength {
+			return true, errors.New("string length changed: type detected again")
 		}
 	}
 	if t.typ == "" || t.typ == typeNone {

@@ -52,6 +52,7 @@ type Options struct {
 type Sampler struct {
 	cfg     config.Redis
 	client  *goredis.Client
+	own     *ownTracker // what the client adds to the server's counters
 	keys    *keySampler
 	slowlog *slowlogStore
 	w       Writer
@@ -99,9 +100,12 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
-	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}}
 	copts.OnConnect = s.onConnect
+	copts.Dialer = s.own.dialer(copts.DialTimeout, copts.TLSConfig)
+	copts.TLSConfig = nil // the dialer does TLS, below the byte counting
 	client := goredis.NewClient(copts)
+	client.AddHook(s.own)
 	s.client = client
 	slow := opts.SlowLogger
 	if slow == nil {
@@ -294,19 +298,26 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 	}
 	ping := time.Since(p0)
 
-	pipe := s.client.Pipeline()
-	infoCmd := pipe.Info(ctx, "all")
+	// INFO first, with no other command of redwatch in flight: own is then exactly what
+	// redwatch had added to the counters INFO reports (see ownTracker).
+	infoCmd := goredis.NewStringCmd(ctx, "info", "all")
 	var clientsCmd *goredis.StringCmd
-	if !s.clientsRefused {
-		clientsCmd = pipe.ClientList(ctx)
-	}
 	var slowCmd *goredis.SlowLogCmd
 	var slowLenCmd *goredis.Cmd
-	if !s.slowlogRefused {
-		slowCmd = pipe.SlowLogGet(ctx, slowlogFetch)
-		slowLenCmd = pipe.Do(ctx, "slowlog", "len")
-	}
-	_, _ = pipe.Exec(ctx) // errors are per command, below
+	var infoAt time.Time
+	own := s.own.exclusive(ctx, infoCmd, func(ctx context.Context) {
+		pipe := s.client.Pipeline()
+		_ = pipe.Process(ctx, infoCmd)
+		if !s.clientsRefused {
+			clientsCmd = pipe.ClientList(ctx)
+		}
+		if !s.slowlogRefused {
+			slowCmd = pipe.SlowLogGet(ctx, slowlogFetch)
+			slowLenCmd = pipe.Do(ctx, "slowlog", "len")
+		}
+		infoAt = time.Now()
+		_, _ = pipe.Exec(ctx) // errors are per command, below
+	})
 	info, err := infoCmd.Result()
 	if err != nil {
 		return nil, InstanceSnapshot{}, describe(err)
@@ -317,7 +328,7 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 	snap.PingLatency, snap.PingLatencySeconds = ping, ping.Seconds()
 	samples := make([]tsdb.Sample, 0, 128)
 	samples = append(samples, s.sample("redis_up", ts, 1), s.sample("redis_ping_latency_seconds", ts, ping.Seconds()))
-	cur := &infoRound{at: now, info: parseInfo(info)}
+	cur := &infoRound{at: infoAt, info: parseInfo(info), own: own}
 	samples = infoSamples(samples, s.cfg.Name, ts, cur, s.prev, &snap)
 	s.prev = cur
 

@@ -49,10 +49,14 @@ type InstanceSnapshot struct {
 	MemoryMaxBytes     int64   `json:"memory_max_bytes"` // 0: no maxmemory
 	MemoryRSSBytes     int64   `json:"memory_rss_bytes"`
 	FragmentationRatio float64 `json:"mem_fragmentation_ratio"`
-	ConnectedClients   int64   `json:"connected_clients"`
-	BlockedClients     int64   `json:"blocked_clients"`
-	// HitRatio is hits/(hits+misses) over the last interval; HitRatioKnown is false when the
-	// interval had no lookups (or on the first round).
+	// ConnectedClients excludes redwatch's own connections, which are RedwatchConnections.
+	ConnectedClients    int64 `json:"connected_clients"`
+	RedwatchConnections int64 `json:"redwatch_connections"`
+	BlockedClients      int64 `json:"blocked_clients"`
+	// OpsPerSec, HitRatio and the network rates are the others' traffic over the last
+	// interval: redwatch's own commands, lookups and bytes are subtracted. HitRatio is
+	// hits/(hits+misses); HitRatioKnown is false when the interval had no lookups by others
+	// (or on the first round).
 	HitRatio             float64 `json:"keyspace_hit_ratio"`
 	HitRatioKnown        bool    `json:"keyspace_hit_ratio_known"`
 	NetInputBytesPerSec  float64 `json:"net_input_bytes_per_second"`

@@ -1,0 +1,409 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// redwatch does not count itself: an ownTracker knows exactly what redwatch's own commands and
+// connections added to a server's INFO counters up to the moment INFO was generated, so the
+// instance round can subtract them (see infoSamples).
+//
+//   - Commands, keyspace hits and misses: a go-redis hook sees every command the sampler's
+//     client runs, connection set-up included (HELLO, AUTH, SELECT, CLIENT SETNAME go through
+//     the client's hooks), and counts those Redis processed: a reply arrived and it was not
+//     rejected before execution (NOPERM, unknown command, wrong arity, ... are not counted by
+//     Redis 7 in total_commands_processed). Which commands are key lookups, and whether each
+//     was a hit or a miss, follows Redis's own rules, measured against redis-server 7 in
+//     TestOwnLookupRules.
+//   - Network bytes: every connection is wrapped in a counting net.Conn (below TLS, so the
+//     plaintext Redis counts); what redwatch wrote is Redis's input, what it read Redis's
+//     output.
+//   - Connections: the wrapped connections that are open.
+//
+// To know the counts "at INFO time", the INFO pipeline is exclusive: every other command or
+// pipeline of the client holds gate.RLock while in flight, and the INFO pipeline holds
+// gate.Lock, so when INFO runs every earlier command of redwatch has been answered (processed)
+// and no other is on the wire. The mark is taken at the INFO command itself: commands counted
+// before it (INFO does not count itself), the bytes written up to and including the pipeline
+// that starts with INFO (Redis reads the small pipeline in one read before running INFO), and
+// the bytes read before its replies.
+//
+// All methods are safe for concurrent use.
+type ownTracker struct {
+	gate sync.RWMutex
+
+	commands atomic.Int64
+	hits     atomic.Int64
+	misses   atomic.Int64
+	written  atomic.Int64 // bytes sent to Redis: its total_net_input_bytes
+	read     atomic.Int64 // bytes received from Redis: its total_net_output_bytes
+	conns    atomic.Int64 // open connections
+	armed    atomic.Bool  // the exclusive INFO pipeline is being sent
+
+	mu       sync.Mutex // guards the marks
+	markCmd  goredis.Cmder
+	cmdMark  *ownCounts // counts before markCmd; nil until seen
+	byteMark *ownCounts // bytes at the INFO write; nil until seen
+}
+
+// ownCounts is what redwatch's own traffic had added to a server's counters at one moment:
+// cumulative since the tracker was made, except Conns (open connections now).
+type ownCounts struct {
+	Commands int64
+	Hits     int64
+	Misses   int64
+	NetIn    int64 // bytes redwatch wrote
+	NetOut   int64 // bytes redwatch read
+	Conns    int64
+}
+
+func (c ownCounts) minus(b ownCounts) ownCounts {
+	return ownCounts{Commands: c.Commands - b.Commands, Hits: c.Hits - b.Hits, Misses: c.Misses - b.Misses,
+		NetIn: c.NetIn - b.NetIn, NetOut: c.NetOut - b.NetOut, Conns: c.Conns}
+}
+
+// gateHeld marks a context whose goroutine already holds the gate (read or write), so the
+// commands go-redis runs inside it (connection set-up) do not take it again: a second RLock
+// while a writer waits would deadlock.
+type gateHeld struct{}
+
+func (o *ownTracker) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (o *ownTracker) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if ctx.Value(gateHeld{}) == nil {
+			o.gate.RLock()
+			defer o.gate.RUnlock()
+			ctx = context.WithValue(ctx, gateHeld{}, true)
+		}
+		err := next(ctx, cmd)
+		o.count([]goredis.Cmder{cmd})
+		return err
+	}
+}
+
+func (o *ownTracker) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		if ctx.Value(gateHeld{}) == nil {
+			o.gate.RLock()
+			defer o.gate.RUnlock()
+			ctx = context.WithValue(ctx, gateHeld{}, true)
+		}
+		err := next(ctx, cmds)
+		o.count(cmds)
+		return err
+	}
+}
+
+// exclusive runs send (which must send a pipeline whose first command is info, an INFO command)
+// with no other command of the client in flight, and returns what redwatch had added to the
+// server's counters when INFO ran. When INFO got no reply the counts are those after send.
+func (o *ownTracker) exclusive(ctx context.Context, info goredis.Cmder, send func(ctx context.Context)) ownCounts {
+	o.gate.Lock()
+	defer o.gate.Unlock()
+	o.mu.Lock()
+	o.markCmd, o.cmdMark, o.byteMark = info, nil, nil
+	o.mu.Unlock()
+	o.armed.Store(true)
+	send(context.WithValue(ctx, gateHeld{}, true))
+	o.armed.Store(false)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	cm, bm := o.cmdMark, o.byteMark
+	o.markCmd, o.cmdMark, o.byteMark = nil, nil, nil
+	if cm == nil {
+		cm = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load()}
+	}
+	if bm == nil {
+		bm = &ownCounts{NetIn: o.written.Load(), NetOut: o.read.Load(), Conns: o.conns.Load()}
+	}
+	return ownCounts{Commands: cm.Commands, Hits: cm.Hits, Misses: cm.Misses,
+		NetIn: bm.NetIn, NetOut: bm.NetOut, Conns: bm.Conns}
+}
+
+// Conns is the number of open connections.
+func (o *ownTracker) Conns() int64 { return o.conns.Load() }
+
+// count adds the commands Redis processed of cmds, in order, and their key lookups.
+func (o *ownTracker) count(cmds []goredis.Cmder) {
+	var exists map[string]bool // key -> exists, from the unambiguous replies of this batch
+	for _, c := range cmds {
+		if !processed(c.Err()) {
+			continue
+		}
+		if key, e := lookupOf(c); key != "" && e != lookupUnsure {
+			if exists == nil {
+				exists = make(map[string]bool, len(cmds))
+			}
+			exists[key] = e == lookupHit
+		}
+	}
+	for _, c := range cmds {
+		o.mu.Lock()
+		if c == o.markCmd && o.cmdMark == nil {
+			o.cmdMark = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load()}
+		}
+		o.mu.Unlock()
+		if !processed(c.Err()) {
+			continue
+		}
+		o.commands.Add(1)
+		key, e := lookupOf(c)
+		if key == "" {
+			continue
+		}
+		if e == lookupUnsure {
+			// A zero length or an empty string: only the key's other replies in the batch tell
+			// a missing key from an empty one (every batch redwatch sends has one: TYPE or
+			// PTTL). Without one, the key was there a moment ago (it was just detected).
+			e = lookupHit
+			if ex, ok := exists[key]; ok && !ex {
+				e = lookupMiss
+			}
+		}
+		if e == lookupHit {
+			o.hits.Add(1)
+		} else {
+			o.misses.Add(1)
+		}
+	}
+}
+
+// processed reports whether Redis executed a command that ended with err: it answered, and did
+// not reject it before execution. Rejected commands are not in total_commands_processed nor
+// do they look keys up (TestOwnProcessedRules).
+func processed(err error) bool {
+	if err == nil {
+		return true
+	}
+	if !isReplyError(err) {
+		return false // no reply: I/O error or timeout
+	}
+	msg := err.Error()
+	for _, p := range rejectedPrefixes {
+		if strings.HasPrefix(msg, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// rejectedPrefixes are the error replies Redis 6 and 7 give in processCommand, before a command
+// runs (and is counted).
+var rejectedPrefixes = []string{
+	"NOPERM", "NOAUTH", "LOADING", "BUSY", "MISCONF", "OOM", "READONLY", "MOVED", "ASK", "TRYAGAIN",
+	"CROSSSLOT", "CLUSTERDOWN", "NOREPLICAS", "MASTERDOWN", "NOTREADY",
+	"ERR unknown command", "ERR unknown subcommand", "ERR wrong number of arguments",
+	"ERR Protocol error",
+}
+
+// lookupResult is what a key lookup did to keyspace_hits / keyspace_misses.
+type lookupResult uint8
+
+const (
+	lookupHit    lookupResult = iota
+	lookupMiss                // the key did not exist
+	lookupUnsure              // a hit or a miss: the reply is the same for an empty and a missing key
+)
+
+// lookupOf returns the key a processed command looked up (counting a keyspace hit or miss) and
+// how; key is "" for commands that count neither (PING, INFO, CLIENT, SLOWLOG, SCAN, MEMORY
+// USAGE, SELECT, AUTH, HELLO, ...). The rules are Redis 7's, measured in TestOwnLookupRules:
+// TYPE, PTTL, TTL, EXISTS, the length commands, PFCOUNT, GETRANGE, XINFO and OBJECT look the
+// key up; a WRONGTYPE reply is a hit (the key was found).
+func lookupOf(c goredis.Cmder) (string, lookupResult) {
+	args := c.Args()
+	name := c.Name()
+	keyArg := 1
+	switch name {
+	case "type", "pttl", "ttl", "exists", "llen", "scard", "zcard", "hlen", "strlen", "xlen", "pfcount", "getrange":
+	case "xinfo", "object":
+		keyArg = 2
+	default:
+		return "", lookupHit
+	}
+	if len(args) <= keyArg {
+		return "", lookupHit
+	}
+	key, ok := args[keyArg].(string)
+	if !ok {
+		return "", lookupHit
+	}
+	err := c.Err()
+	if isWrongType(err) {
+		return key, lookupHit
+	}
+	switch name {
+	case "xinfo":
+		if err != nil && strings.HasPrefix(err.Error(), "ERR no such key") {
+			return key, lookupMiss
+		}
+		if err != nil {
+			return "", lookupHit
+		}
+		return key, lookupHit
+	case "object":
+		if err == goredis.Nil {
+			return key, lookupMiss
+		}
+		if err != nil {
+			return "", lookupHit
+		}
+		return key, lookupHit
+	}
+	if err != nil {
+		return "", lookupHit // another error (syntax): not a lookup redwatch makes
+	}
+	switch name {
+	case "type":
+		if s, _ := replyText(c); s == typeNone {
+			return key, lookupMiss
+		}
+		return key, lookupHit
+	case "getrange":
+		if s, _ := replyText(c); s == "" {
+			return key, lookupUnsure
+		}
+		return key, lookupHit
+	}
+	n, ok := replyNumber(c)
+	if !ok {
+		return "", lookupHit
+	}
+	switch name {
+	case "pttl", "ttl":
+		if n == -2 {
+			return key, lookupMiss
+		}
+		return key, lookupHit
+	case "strlen", "xlen", "pfcount":
+		if n == 0 {
+			return key, lookupUnsure // an empty string, stream or HyperLogLog exists
+		}
+		return key, lookupHit
+	}
+	if n == 0 { // llen, scard, zcard, hlen, exists: Redis deletes emptied aggregates
+		return key, lookupMiss
+	}
+	return key, lookupHit
+}
+
+func replyText(c goredis.Cmder) (string, bool) {
+	switch c := c.(type) {
+	case *goredis.StatusCmd:
+		return c.Val(), true
+	case *goredis.StringCmd:
+		return c.Val(), true
+	case *goredis.Cmd:
+		s, ok := c.Val().(string)
+		return s, ok
+	}
+	return "", false
+}
+
+func replyNumber(c goredis.Cmder) (int64, bool) {
+	switch c := c.(type) {
+	case *goredis.IntCmd:
+		return c.Val(), true
+	case *goredis.DurationCmd:
+		return int64(c.Val()), true // -1 and -2 are kept as such
+	case *goredis.BoolCmd:
+		if c.Val() {
+			return 1, true
+		}
+		return 0, true
+	case *goredis.Cmd:
+		n, ok := c.Val().(int64)
+		return n, ok
+	}
+	return 0, false
+}
+
+// infoRequest is how go-redis writes the INFO ALL command that starts the instance round's
+// pipeline (see Sampler.collect).
+var infoRequest = []byte("*2\r\n$4\r\ninfo\r\n$3\r\nall\r\n")
+
+// dialer returns a go-redis Dialer that connects over TCP (then TLS when tlsConf is set) and
+// counts the connection's plaintext bytes and its lifetime.
+func (o *ownTracker) dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := &net.Dialer{Timeout: timeout, KeepAliveConfig: net.KeepAliveConfig{
+			Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tlsConf == nil {
+			o.conns.Add(1)
+			cc := &countingConn{Conn: raw, o: o}
+			if sc, ok := raw.(syscall.Conn); ok {
+				// go-redis checks idle connections' health through the raw socket.
+				return &countingSyscallConn{countingConn: cc, sc: sc}, nil
+			}
+			return cc, nil
+		}
+		tc := tls.Client(raw, tlsConf.Clone())
+		if timeout > 0 {
+			_ = raw.SetDeadline(time.Now().Add(timeout))
+		}
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		_ = raw.SetDeadline(time.Time{})
+		o.conns.Add(1)
+		return &countingConn{Conn: tc, o: o}, nil
+	}
+}
+
+// countingConn counts what passes through a connection into its ownTracker.
+type countingConn struct {
+	net.Conn
+	o      *ownTracker
+	closed atomic.Bool
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.o.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	w := c.o.written.Add(int64(n))
+	if c.o.armed.Load() && bytes.HasPrefix(p, infoRequest) {
+		c.o.mu.Lock()
+		if c.o.byteMark == nil {
+			c.o.byteMark = &ownCounts{NetIn: w, NetOut: c.o.read.Load(), Conns: c.o.conns.Load()}
+		}
+		c.o.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *countingConn) Close() error {
+	if !c.closed.Swap(true) {
+		c.o.conns.Add(-1)
+	}
+	return c.Conn.Close()
+}
+
+// countingSyscallConn is a countingConn over a plain TCP connection, keeping its raw socket
+// reachable for go-redis's health check (a non-consuming peek).
+type countingSyscallConn struct {
+	*countingConn
+	sc syscall.Conn
+}
+
+func (c *countingSyscallConn) SyscallConn() (syscall.RawConn, error) { return c.sc.SyscallConn() }
