@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -167,5 +168,86 @@ func TestOwnTrackerCountsConnectionSetup(t *testing.T) {
 	s.Close()
 	if s.own.Conns() != 0 {
 		t.Fatalf("open connections after Close = %d", s.own.Conns())
+	}
+}
+
+// TestKeyNoGetrangePerRound: a string key is probed with GETRANGE once, when its type is
+// detected, not every round (Redis's commandstats count it); a string replaced by a HyperLogLog
+// between rounds is still recognised.
+func TestKeyNoGetrangePerRound(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	keyTestDo(t, c, "set", "counter", "7")
+	keyTestDo(t, c, "set", "blob", "a value longer than sixteen bytes")
+	k, w, _ := newKeyTestSampler(t, c, []config.Key{keyTestExact("counter", time.Second), keyTestExact("blob", time.Second)}, nil)
+	calls := func() int64 {
+		t.Helper()
+		text, err := c.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := infoPairInt(splitInfoPairs(parseInfo(text)["cmdstat_getrange"]), "calls")
+		return n
+	}
+	for sec := range 5 {
+		keyTestSample(t, k, keyTestAt(sec))
+		keyTestDo(t, c, "incr", "counter") // a changing short string: never re-detected
+	}
+	if n := calls(); n != 2 {
+		t.Fatalf("GETRANGE called %d times in 5 rounds of 2 strings, want 2 (detection only)", n)
+	}
+	w.take()
+	keyTestDo(t, c, "del", "blob")
+	keyTestDo(t, c, "pfadd", "blob", "a", "b", "c", "d")
+	keyTestSample(t, k, keyTestAt(5))
+	if got := keyTestFind(w.take(), "redis_key_length", "key", "blob", "type", "hyperloglog"); len(got) != 1 || got[0].Value != 4 {
+		t.Fatalf("blob not seen as a HyperLogLog of 4: %v", got)
+	}
+	if s := keyTestSnapshot(t, k, "blob"); s.Type != typeHyperLogLog || s.Error != "" {
+		t.Fatalf("snapshot %+v", s)
+	}
+}
+
+// TestInfoSamplesSubtractOwn: rates and counters exclude what redwatch added (own), counters
+// since the first round of the server process; a new run_id or a counter reset starts again.
+func TestInfoSamplesSubtractOwn(t *testing.T) {
+	text := func(run string, cmds, hits, misses, in, out, clients int) info {
+		return parseInfo(fmt.Sprintf("run_id:%s\nuptime_in_seconds:100\nconnected_clients:%d\n"+
+			"total_commands_processed:%d\nkeyspace_hits:%d\nkeyspace_misses:%d\n"+
+			"total_net_input_bytes:%d\ntotal_net_output_bytes:%d\n", run, clients, cmds, hits, misses, in, out))
+	}
+	at := time.Unix(1000, 0)
+	r1 := &infoRound{at: at, info: text("a", 1000, 100, 50, 9000, 90000, 5), own: ownCounts{Commands: 10, Hits: 4, Misses: 2, NetIn: 300, NetOut: 3000, Conns: 2}}
+	// Over 10 s: 520 commands (20 own), 30 hits (10 own), 40 misses (20 own), 1500 B in (500 own), 20000 B out (10000 own).
+	r2 := &infoRound{at: at.Add(10 * time.Second), info: text("a", 1520, 130, 90, 10500, 110000, 6),
+		own: ownCounts{Commands: 30, Hits: 14, Misses: 22, NetIn: 800, NetOut: 13000, Conns: 3}}
+	var snap InstanceSnapshot
+	infoSamples(nil, "x", 1, r1, nil, &snap)
+	m := infoTestSeries(t, infoSamples(nil, "x", 2, r2, r1, &snap), "x", 2)
+	want := map[string]float64{
+		"redis_ops_per_second": 50, "redis_keyspace_hit_ratio": 20.0 / 40,
+		"redis_commands_processed_total": 1520 - 20, "redis_keyspace_hits_total": 130 - 10,
+		"redis_keyspace_misses_total": 90 - 20, "redis_net_input_bytes_total": 10500 - 500,
+		"redis_net_output_bytes_total": 110000 - 10000, "redis_connected_clients": 3, "redis_redwatch_connections": 3,
+	}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if snap.NetInputBytesPerSec != 100 || snap.NetOutputBytesPerSec != 1000 || snap.ConnectedClients != 3 || snap.RedwatchConnections != 3 {
+		t.Errorf("snap = %+v", snap)
+	}
+	// A restarted server (new run_id): its counters are taken as they are, then own is
+	// subtracted from there.
+	r3 := &infoRound{at: at.Add(20 * time.Second), info: text("b", 5, 1, 1, 100, 1000, 3), own: ownCounts{Commands: 40, Conns: 3}}
+	m3 := infoTestSeries(t, infoSamples(nil, "x", 3, r3, r2, &snap), "x", 3)
+	if m3["redis_commands_processed_total"] != 5 || snap.HitRatioKnown {
+		t.Errorf("after restart: commands %v, hit ratio known %v", m3["redis_commands_processed_total"], snap.HitRatioKnown)
+	}
+	r4 := &infoRound{at: at.Add(30 * time.Second), info: text("b", 15, 1, 1, 100, 1000, 3), own: ownCounts{Commands: 48, Conns: 3}}
+	m4 := infoTestSeries(t, infoSamples(nil, "x", 4, r4, r3, &snap), "x", 4)
+	if m4["redis_commands_processed_total"] != 15-8 || m4["redis_ops_per_second"] != 0.2 {
+		t.Errorf("after restart: commands %v, ops %v", m4["redis_commands_processed_total"], m4["redis_ops_per_second"])
 	}
 }
