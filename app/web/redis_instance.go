@@ -139,6 +139,7 @@ func redisSummary(in *redis.InstanceSnapshot, now time.Time) partials.RedisSumma
 		MemoryRSSBytes:      float64(in.MemoryRSSBytes),
 		FragmentationRatio:  in.FragmentationRatio,
 		BlockedClients:      in.BlockedClients,
+		RedwatchConnections: in.RedwatchConnections,
 		NetInBytesPerSec:    in.NetInputBytesPerSec,
 		NetOutBytesPerSec:   in.NetOutputBytesPerSec,
 		ConnectedReplicas:   in.ConnectedReplicas,
