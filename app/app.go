@@ -194,6 +194,9 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Retention: cfg.Storage.Retention.Std(), Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
+	if a.fwd != nil {
+		checker.RemoteWrite = a.fwd.Stats
+	}
 	a.web = web.New(web.Options{
 		Listen:         cfg.Server.Listen,
 		TLSCert:        cfg.Server.TLSCert,
@@ -249,6 +252,9 @@ func (a *App) Run(ctx context.Context) error {
 	var fwg sync.WaitGroup
 	if a.fwd != nil {
 		fwg.Go(func() { a.fwd.Run(fctx) })
+		// Its redwatch_remote_write_* series, stored and forwarded like selfmon's.
+		fstats := &remotewrite.StatsSampler{Forwarder: a.fwd, Writer: a.writer, Logger: a.log.Named("remotewrite")}
+		wg.Go(func() { fstats.Run(sctx) })
 	}
 	if a.host != nil {
 		wg.Go(func() { a.host.Run(sctx) })

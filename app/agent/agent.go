@@ -50,7 +50,7 @@ type Options struct {
 	// DefaultMaxBufferedSamples.
 	MaxBufferedSamples int
 
-	// The rest default to remotewrite's defaults (10 s per request, backoff 1 s to 1 min, 5 s
+	// The rest default to remotewrite's defaults (10 s per request, backoff 1 s to 5 s, 5 s
 	// final flush); tests shorten them.
 	Client                 *http.Client
 	MinBackoff, MaxBackoff time.Duration

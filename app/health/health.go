@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/app/buildinfo"
+	"github.com/redwatch/redwatch/app/remotewrite"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -49,6 +50,11 @@ type Checker struct {
 	Now            func() time.Time
 	StartupGrace   time.Duration // samplers are not judged before this much uptime (default 30s)
 	StaleIntervals int           // a sampler is stuck after this many intervals without a run (default 3)
+	// RemoteWrite reports the [remote_write] forwarder; nil when none is configured. Its state
+	// is shown by /health/targets under "remote_write" but never fails readiness nor makes
+	// /health/targets 503: the endpoint is where redwatch sends data, not a watched target,
+	// and samples wait in its queue meanwhile.
+	RemoteWrite func() remotewrite.Stats
 }
 
 // Report is a health answer: Code is the HTTP status, Body the JSON document.
@@ -223,7 +229,8 @@ func (c *Checker) DB(ctx context.Context, verbose bool) Report {
 	return Report{Code: code, Body: body}
 }
 
-// TargetsReport lists every watched target; 503 when any is down.
+// TargetsReport lists every watched target; 503 when any is down. With RemoteWrite set it adds
+// the forwarder's state, which does not count as a target.
 func (c *Checker) TargetsReport(verbose bool) Report {
 	now := c.now()
 	var targets []Target
@@ -239,6 +246,9 @@ func (c *Checker) TargetsReport(verbose bool) Report {
 		}
 	}
 	body := map[string]any{"status": "ok", "timestamp": now.UTC().Format(time.RFC3339Nano), "targets": list, "down": down, "total": len(targets)}
+	if c.RemoteWrite != nil {
+		body["remote_write"] = remoteWriteJSON(c.RemoteWrite())
+	}
 	code := http.StatusOK
 	if down > 0 {
 		body["status"] = "degraded"
@@ -285,6 +295,31 @@ func targetJSON(t Target, verbose bool) map[string]any {
 		if !t.LastRunAt.IsZero() {
 			m["last_run"] = t.LastRunAt.UTC().Format(time.RFC3339Nano)
 		}
+	}
+	return m
+}
+
+// remoteWriteJSON is the "remote_write" part of /health/targets.
+func remoteWriteJSON(st remotewrite.Stats) map[string]any {
+	m := map[string]any{
+		"url":           st.URL,
+		"status":        "down",
+		"state":         st.State,
+		"since":         st.Since.UTC().Format(time.RFC3339Nano),
+		"last_success":  nil,
+		"queue_samples": st.QueueSamples,
+		"sent_total":    st.Sent,
+		"failed_total":  st.Failed,
+		"dropped_total": st.Dropped,
+	}
+	if st.Up {
+		m["status"] = "up"
+	}
+	if !st.LastSuccess.IsZero() {
+		m["last_success"] = st.LastSuccess.UTC().Format(time.RFC3339Nano)
+	}
+	if st.LastError != "" {
+		m["error"] = st.LastError
 	}
 	return m
 }

@@ -5,11 +5,17 @@ import (
 	"time"
 )
 
-// Default bounds of a Backoff.
+// Default bounds of a Backoff. The cap is short on purpose (Prometheus' remote write caps at
+// 5 s too): a Forwarder resumes at most one wait after its receiver answers again, and one
+// attempt per 2.5 to 5 s is no burden for a receiver that is down (a refused connection) or
+// overloaded (it may ask for longer with Retry-After, up to MaxRetryAfter).
 const (
 	DefaultMinBackoff = time.Second
-	DefaultMaxBackoff = time.Minute
+	DefaultMaxBackoff = 5 * time.Second
 )
+
+// MaxRetryAfter bounds how long a Forwarder honours a receiver's Retry-After.
+const MaxRetryAfter = time.Minute
 
 // Backoff computes capped exponential delays with jitter: the n-th consecutive failure waits a
 // random duration in [d/2, d] where d = Min·2^(n-1), capped at Max. The zero value uses

@@ -49,8 +49,14 @@ type Options struct {
 	// Client sends the requests; nil means an http.Client with DefaultTimeout.
 	Client *http.Client
 	// MinBackoff and MaxBackoff bound the waits between retries; defaults DefaultMinBackoff
-	// and DefaultMaxBackoff.
+	// and DefaultMaxBackoff (5 s: the receiver is tried again at least that often while it is
+	// down, so sending resumes at most MaxBackoff after it answers). A Retry-After of the
+	// receiver is honoured up to MaxRetryAfter.
 	MinBackoff, MaxBackoff time.Duration
+	// After is the clock of the waits between retries; nil means time.After. Tests inject one.
+	After func(time.Duration) <-chan time.Time
+	// Now is the clock of Stats; nil means time.Now.
+	Now func() time.Time
 	// FinalFlushTimeout bounds the last attempt to send what is queued when Run's ctx ends.
 	// Default DefaultFinalFlushTimeout.
 	FinalFlushTimeout time.Duration
@@ -90,13 +96,23 @@ type Forwarder struct {
 	q  ring
 
 	sent, dropped, failed atomic.Uint64
-	overflowing           atomic.Bool // the queue dropped samples since it was last empty
+	overflowing           atomic.Bool  // the queue dropped samples since it was last empty
+	holding               atomic.Int64 // samples of the batch Run took and has not delivered
+
+	after func(time.Duration) <-chan time.Time
+	now   func() time.Time
+
+	// Run writes these, under smu; Stats reads them.
+	smu         sync.Mutex
+	state       state
+	since       time.Time // when the state began
+	lastSuccess time.Time
+	lastAttempt time.Time
+	lastError   string
 
 	// Only Run touches these.
 	backoff    Backoff
-	state      state
-	since      time.Time // when the state began
-	lastStatus int       // of the last rejection
+	lastStatus int // of the last rejection
 }
 
 type state int
@@ -107,6 +123,21 @@ const (
 	stateUnavailable
 	stateRejecting
 )
+
+// String is the state's name in Stats: "idle" (nothing sent yet), "delivering", "unavailable"
+// (network error, 429 or 5xx: samples wait in the queue) or "rejecting" (another 4xx: batches
+// are dropped).
+func (s state) String() string {
+	switch s {
+	case stateDelivering:
+		return "delivering"
+	case stateUnavailable:
+		return "unavailable"
+	case stateRejecting:
+		return "rejecting"
+	}
+	return "idle"
+}
 
 // New returns a Forwarder, or an error when opts.URL is not an absolute http(s) URL.
 func New(opts Options) (*Forwarder, error) {
@@ -143,7 +174,16 @@ func New(opts Options) (*Forwarder, error) {
 		wake:       make(chan struct{}, 1),
 		q:          ring{max: opts.MaxQueueSamples},
 		backoff:    Backoff{Min: opts.MinBackoff, Max: opts.MaxBackoff},
+		after:      opts.After,
+		now:        opts.Now,
 	}
+	if f.after == nil {
+		f.after = time.After
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	f.since = f.now()
 	if f.client == nil {
 		f.client = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -187,6 +227,37 @@ func (f *Forwarder) Pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.q.n
+}
+
+// Stats is a Forwarder's state, for health reports, /status and its own series.
+type Stats struct {
+	URL string // without the password
+	// State is "idle" (nothing sent yet), "delivering", "unavailable" or "rejecting".
+	State string
+	// Up is false while the receiver is unavailable or rejecting samples.
+	Up          bool
+	Since       time.Time // when State began
+	LastSuccess time.Time // last delivered batch; zero if none
+	LastAttempt time.Time // last request, delivered or not; zero if none
+	LastError   string    // of the last failed request while not Up; never holds the password
+	// QueueSamples is how many samples wait to be sent, the batch being retried included.
+	QueueSamples          int
+	Sent, Failed, Dropped uint64
+}
+
+// Stats returns the current state. Safe for concurrent use.
+func (f *Forwarder) Stats() Stats {
+	st := Stats{URL: f.shown, QueueSamples: f.Pending() + int(f.holding.Load()),
+		Sent: f.Sent(), Failed: f.Failed(), Dropped: f.Dropped()}
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	st.State = f.state.String()
+	st.Up = f.state == stateNew || f.state == stateDelivering
+	st.Since, st.LastSuccess, st.LastAttempt = f.since, f.lastSuccess, f.lastAttempt
+	if !st.Up {
+		st.LastError = f.lastError
+	}
+	return st
 }
 
 // Write queues a copy of samples and returns at once; it never waits for the network and
@@ -279,17 +350,19 @@ func (f *Forwarder) drain(ctx, hard context.Context, batch []tsdb.Sample) []tsdb
 				return nil
 			}
 		}
+		f.holding.Store(int64(len(batch)))
 		err := f.send(hard, batch)
 		if err == nil || !IsRetryable(err) {
 			batch = nil
+			f.holding.Store(0)
 			continue
 		}
 		wait := f.backoff.Next()
 		var e *Error
 		if errors.As(err, &e) && e.RetryAfter > wait {
-			wait = min(e.RetryAfter, f.backoff.Cap()) // a receiver's wish, within our bound
+			wait = min(e.RetryAfter, MaxRetryAfter) // a receiver's wish, within our bound
 		}
-		if !sleep(ctx, wait) {
+		if !f.sleep(ctx, wait) {
 			break
 		}
 	}
@@ -306,7 +379,9 @@ func (f *Forwarder) flushFinal(fctx context.Context, batch []tsdb.Sample) {
 				return
 			}
 		}
+		f.holding.Store(int64(len(batch)))
 		err := f.send(fctx, batch)
+		f.holding.Store(0)
 		if err == nil || !IsRetryable(err) {
 			batch = nil
 			continue
@@ -327,6 +402,15 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 	n := uint64(len(batch))
 	var e *Error
 	errors.As(err, &e)
+	now := f.now()
+	f.smu.Lock()
+	f.lastAttempt = now
+	if err == nil {
+		f.lastSuccess = now
+	} else if ctx.Err() == nil {
+		f.lastError = err.Error()
+	}
+	f.smu.Unlock()
 	switch {
 	case err == nil:
 		f.sent.Add(n)
@@ -335,7 +419,7 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 		case stateNew:
 			f.log.Info("delivering samples to "+f.target, "url", f.shown)
 		case stateUnavailable:
-			f.log.Info(f.target+" is reachable again; sending queued samples", "url", f.shown, "unavailable_for", time.Since(f.since).Round(time.Second).String(), "queued", f.Pending())
+			f.log.Info(f.target+" is reachable again; sending queued samples", "url", f.shown, "unavailable_for", now.Sub(f.since).Round(time.Second).String(), "queued", f.Pending())
 		case stateRejecting:
 			f.log.Info(f.target+" accepts samples again", "url", f.shown)
 		}
@@ -365,19 +449,19 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 }
 
 func (f *Forwarder) setState(s state) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
 	if f.state != s {
-		f.state, f.since = s, time.Now()
+		f.state, f.since = s, f.now()
 	}
 }
 
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// sleep waits d on f's clock or until ctx is done; it reports whether d passed.
+func (f *Forwarder) sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-ctx.Done():
 		return false
-	case <-t.C:
+	case <-f.after(d):
 		return true
 	}
 }

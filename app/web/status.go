@@ -85,6 +85,13 @@ func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusS
 		if v, ok := reportNumber(rep.Body, "samples_written"); ok {
 			p.Counts.SamplesWritten = v
 		}
+		if h.RemoteWrite != nil {
+			st := h.RemoteWrite()
+			p.RemoteWrite = &pages.StatusRemoteWrite{
+				URL: st.URL, State: st.State, Up: st.Up, Since: st.Since, LastSuccess: st.LastSuccess,
+				Error: st.LastError, Queue: st.QueueSamples, Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped,
+			}
+		}
 	} else {
 		p.Storage.Error = "no storage report"
 	}
