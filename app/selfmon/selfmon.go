@@ -81,7 +81,7 @@ type Stats struct {
 	hist      histogram
 	samplers  map[string]func() time.Duration
 	groups    map[string]func() map[string]time.Duration
-	errors    uint64        // requests answered 5xx since start (of hist.count)
+	errors    uint64        // requests answered 5xx since start (of hist.count), reports aside
 	marks     []requestMark // (time, total, errors) at each Samples call within errorWindow
 }
 
@@ -101,12 +101,25 @@ func New() *Stats {
 }
 
 // ObserveRequest records one served request; route is the route pattern (e.g. "/redis/:name"),
-// never the raw path, so the number of series stays bounded.
+// never the raw path, so the number of series stays bounded. A 5xx answer counts as an error
+// in redwatch_http_error_ratio.
 func (s *Stats) ObserveRequest(route string, code int, d time.Duration) {
+	s.observe(route, code, d, code >= 500)
+}
+
+// ObserveReport records one served request whose status, 5xx included, is a correct report
+// about something redwatch watches, not a failure of redwatch: /health/targets/ answering 503
+// because a watched Redis is down. It counts in redwatch_http_requests_total{route,code} and
+// the durations like any request, never as an error in redwatch_http_error_ratio.
+func (s *Stats) ObserveReport(route string, code int, d time.Duration) {
+	s.observe(route, code, d, false)
+}
+
+func (s *Stats) observe(route string, code int, d time.Duration, failed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests[reqKey{route, code}]++
-	if code >= 500 {
+	if failed {
 		s.errors++
 	}
 	w := s.durations[route]
@@ -155,7 +168,8 @@ var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
 //     bounds of durationBuckets and le="+Inf". These are written from the start, at 0 before
 //     the first request, so a reader sees every restart as a drop to 0;
 //   - redwatch_http_error_ratio: the share (0..1) of requests answered 5xx over the last
-//     errorWindow (measured between calls of Samples; 0 without requests), for alert rules.
+//     errorWindow (measured between calls of Samples; 0 without requests), for alert rules;
+//     reports (ObserveReport) count among the requests, never among the 5xx.
 //
 // Samples remembers the request counts of each call for the error ratio: call it once per
 // sampling interval.

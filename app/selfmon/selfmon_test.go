@@ -525,3 +525,29 @@ func TestErrorRatio(t *testing.T) {
 		t.Fatalf("no requests in the window: %v", r)
 	}
 }
+
+// A report (a health endpoint's 503 about a watched Redis that is down) is a request like
+// any other in redwatch_http_requests_total{code="503"}, never an error in the ratio.
+func TestErrorRatioLeavesReportsOut(t *testing.T) {
+	st := selfmon.New()
+	t0 := time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC)
+	st.Samples(t0, &fakeStore{})
+	for range 90 {
+		st.ObserveReport("/health/targets/", 503, time.Millisecond)
+	}
+	for range 8 {
+		st.ObserveRequest("/", 200, time.Millisecond)
+	}
+	st.ObserveRequest("/health/ready/", 503, time.Millisecond)
+	st.ObserveRequest("/", 500, time.Millisecond)
+	m := byKey(t, st.Samples(t0.Add(10*time.Second), &fakeStore{}))
+	if r := m["redwatch_http_error_ratio"].Value; r != 0.02 {
+		t.Fatalf("ratio %v, want 2 errors of 100 requests = 0.02", r)
+	}
+	if n := m[key("redwatch_http_requests_total", tsdb.Label{Name: "route", Value: "/health/targets/"}, tsdb.Label{Name: "code", Value: "503"})].Value; n != 90 {
+		t.Fatalf("requests_total{code=503} = %v, want 90", n)
+	}
+	if n := m["redwatch_http_request_duration_seconds_count"].Value; n != 100 {
+		t.Fatalf("duration count %v, want 100", n)
+	}
+}

@@ -44,6 +44,24 @@ func quiet(path string) bool {
 	return strings.HasPrefix(path, "/health") || strings.HasPrefix(path, "/assets/")
 }
 
+// reportRoutes are the routes whose 503 reports the state of a watched target (a Redis that is
+// down), which is the correct answer and no failure of redwatch. /health/ready/ and
+// /health/db/ are not among them: their 503 says redwatch itself (its storage, disk or
+// samplers) cannot do its job.
+var reportRoutes = map[string]bool{
+	"/health/targets": true, "/health/targets/": true,
+	"/health/redis/:name": true, "/health/redis/:name/": true,
+}
+
+// isTargetReport reports whether a request to route answered with status tells about a
+// watched target rather than about redwatch: it counts among the requests but not as an
+// error (selfmon.Stats.ObserveReport), and is logged as health checks are, at debug, so
+// that a load balancer polling during a Redis outage neither floods the log at error nor
+// pushes the real warnings out of /status's recent errors.
+func isTargetReport(route string, status int) bool {
+	return status == http.StatusServiceUnavailable && reportRoutes[route]
+}
+
 // accessLog logs one line per request and records it in selfmon stats. It runs outside auth so
 // rejected requests are logged too; the user is read after the handler ran.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
@@ -59,7 +77,12 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" || res.Status == http.StatusNotFound && route == "/*" {
 			route = "unmatched"
 		}
-		if s.opts.Stats != nil {
+		report := isTargetReport(route, res.Status)
+		switch {
+		case s.opts.Stats == nil:
+		case report:
+			s.opts.Stats.ObserveReport(route, res.Status, d)
+		default:
 			s.opts.Stats.ObserveRequest(route, res.Status, d)
 		}
 		user := ""
@@ -68,7 +91,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		level := slog.LevelInfo
 		switch {
-		case res.Status >= 500:
+		case res.Status >= 500 && !report:
 			level = slog.LevelError
 		case quiet(req.URL.Path):
 			level = slog.LevelDebug
