@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,7 +220,12 @@ func TestPreloadedStaleSeriesHidden(t *testing.T) {
 // steady ones, through DB.Write with the clock moving a minute per round. The latest table
 // must hold about 6 minutes of churn, not an hour of it.
 func TestLatestChurnDoesNotGrow(t *testing.T) {
-	held, fresh, _ := churn(t, 60, 1000)
+	held, fresh, heap, rss := churn(t, 60, 1000)
+	for m := 0; m < len(held); m += 10 {
+		t.Logf("minute %2d: held %5d, fresh %5d, heap %5.1f MiB, RSS %5.1f MiB", m+1, held[m], fresh[m], float64(heap[m])/(1<<20), float64(rss[m])/(1<<20))
+	}
+	m := len(held) - 1
+	t.Logf("minute %2d: held %5d, fresh %5d, heap %5.1f MiB, RSS %5.1f MiB", m+1, held[m], fresh[m], float64(heap[m])/(1<<20), float64(rss[m])/(1<<20))
 	// Fresh: the steady series plus at most 6 rounds (5 minutes and the current one).
 	if fresh[len(fresh)-1] > 100+6*1000 {
 		t.Fatalf("fresh series after an hour of churn: %d", fresh[len(fresh)-1])
@@ -230,8 +237,8 @@ func TestLatestChurnDoesNotGrow(t *testing.T) {
 }
 
 // churn runs minutes rounds of perMinute new series each and returns, after each round, the
-// series held, the fresh series and the heap in use (bytes).
-func churn(t testing.TB, minutes, perMinute int) (held, fresh []int, heap []uint64) {
+// series held, the fresh series, the heap in use and the process' resident memory (bytes).
+func churn(t testing.TB, minutes, perMinute int) (held, fresh []int, heap, rss []uint64) {
 	clock := &fakeClock{t: time.Now().Add(-2 * time.Hour).Truncate(time.Minute)}
 	db := openClocked(t, t.TempDir(), clock)
 	defer db.Close()
@@ -252,7 +259,23 @@ func churn(t testing.TB, minutes, perMinute int) (held, fresh []int, heap []uint
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		held, fresh, heap = append(held, db.latestHeld()), append(fresh, db.LatestCount()), append(heap, ms.HeapInuse)
+		rss = append(rss, residentBytes())
 		clock.Add(time.Minute)
 	}
-	return held, fresh, heap
+	return held, fresh, heap, rss
+}
+
+// residentBytes is VmRSS of this process (0 when /proc is not there).
+func residentBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
