@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/redwatch/redwatch/tsdb"
+	"github.com/redwatch/redwatch/tsdb/wire"
 	"github.com/redwatch/redwatch/views/components"
 )
 
@@ -232,5 +234,30 @@ func TestPagesShowKeysAsStored(t *testing.T) {
 	}
 	if got := components.Printable("q\xffbin"); got != `q\xffbin` {
 		t.Errorf("q\\xffbin shown as %q", got)
+	}
+}
+
+// A series pushed with Prometheus remote write (vmagent, Prometheus) leaves /metrics when the
+// pusher sends its staleness marker, as vmagent does for a target that went away.
+func TestPushedSeriesEndsOnStaleMarker(t *testing.T) {
+	e := newEnv(t)
+	auth := "Authorization: Basic " + basic("viewer", viewerPass)
+	ts := time.Now().UnixMilli()
+	push := func(ts int64, v float64) {
+		t.Helper()
+		body := wire.EncodeRemoteWrite([]tsdb.Sample{{Name: "node_up", Labels: []tsdb.Label{{Name: "job", Value: "node"}}, Timestamp: ts, Value: v}})
+		res, out := e.do(nil, "POST", "/api/v1/write", bytes.NewReader(body), "Authorization: Bearer "+ingestToken,
+			"Content-Type: application/x-protobuf", "Content-Encoding: snappy", "X-Prometheus-Remote-Write-Version: 0.1.0")
+		if res.StatusCode != http.StatusNoContent && res.StatusCode != http.StatusOK {
+			t.Fatalf("remote write: %d %s", res.StatusCode, out)
+		}
+	}
+	push(ts, 1)
+	if _, body := e.do(nil, "GET", "/metrics", nil, auth); !strings.Contains(body, `node_up{job="node"} 1 `) {
+		t.Fatalf("pushed series missing:\n%s", body)
+	}
+	push(ts+1000, tsdb.StaleMarker())
+	if _, body := e.do(nil, "GET", "/metrics", nil, auth); strings.Contains(body, "node_up") {
+		t.Fatalf("a series ended by a stale marker is still exported:\n%s", body)
 	}
 }
