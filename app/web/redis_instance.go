@@ -168,7 +168,7 @@ func redisClients(in *redis.InstanceSnapshot, sort, filter string) partials.Redi
 		p.Clients = append(p.Clients, partials.ClientRow{
 			ID: cl.ID, Addr: cl.Addr, Name: cl.Name, User: cl.User,
 			AgeSeconds: cl.AgeSeconds, IdleSeconds: cl.IdleSeconds, DB: cl.DB,
-			Cmd: cl.Cmd, Flags: cl.Flags, MemoryBytes: cl.MemoryBytes,
+			Cmd: cl.Cmd, Flags: cl.Flags, MemoryBytes: cl.MemoryBytes, Redwatch: cl.Redwatch,
 		})
 	}
 	return p

@@ -94,7 +94,7 @@ func (e *env) fill() {
 		Commands: cmds,
 		Clients: []redis.Client{
 			{ID: 1, Addr: "10.0.0.1:5000", Name: "worker", AgeSeconds: 100, IdleSeconds: 50, Cmd: "blpop", Flags: "b", MemoryBytes: 20000},
-			{ID: 2, Addr: "10.0.0.2:5000", Name: "", AgeSeconds: 900, IdleSeconds: 0, Cmd: "get", Flags: "N"},
+			{ID: 2, Addr: "10.0.0.2:5000", Name: "", AgeSeconds: 900, IdleSeconds: 0, Cmd: "get", Flags: "N", Redwatch: true},
 			{ID: 3, Addr: "10.0.0.3:5000", Name: "api", AgeSeconds: 10, IdleSeconds: 5, Cmd: "set", Flags: "N"},
 		},
 		Slowlog: []redis.SlowlogEntry{
@@ -487,6 +487,10 @@ func TestRedisInstancePage(t *testing.T) {
 		if got := text(one(t, doc, id)); got != want {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
+	}
+	// redwatch's own connection is marked in the client list.
+	if b := find(doc, "client-redwatch"); len(b) != 1 {
+		t.Errorf("%d connections marked redwatch, want 1", len(b))
 	}
 	// Every chart asks for this instance's series over the default range (1 h, live).
 	for id, want := range map[string][2]string{

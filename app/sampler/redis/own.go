@@ -50,7 +50,8 @@ type ownTracker struct {
 	conns    atomic.Int64 // open connections
 	armed    atomic.Bool  // the exclusive INFO pipeline is being sent
 
-	mu       sync.Mutex // guards the marks
+	mu       sync.Mutex     // guards the marks and addrs
+	addrs    map[string]int // local addresses of the open connections (CLIENT LIST addr=)
 	markCmd  goredis.Cmder
 	cmdMark  *ownCounts // counts before markCmd; nil until seen
 	byteMark *ownCounts // bytes at the INFO write; nil until seen
@@ -133,6 +134,30 @@ func (o *ownTracker) exclusive(ctx context.Context, info goredis.Cmder, send fun
 
 // Conns is the number of open connections.
 func (o *ownTracker) Conns() int64 { return o.conns.Load() }
+
+// IsOwn reports whether addr (a CLIENT LIST addr=, the client side of a connection) is one of
+// redwatch's open connections. Behind NAT or a proxy the server sees other addresses: false.
+func (o *ownTracker) IsOwn(addr string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.addrs[addr] > 0
+}
+
+// opened records a new connection and returns its counting wrapper.
+func (o *ownTracker) opened(conn net.Conn) *countingConn {
+	addr := ""
+	if a := conn.LocalAddr(); a != nil {
+		addr = a.String()
+	}
+	o.mu.Lock()
+	if o.addrs == nil {
+		o.addrs = make(map[string]int)
+	}
+	o.addrs[addr]++
+	o.mu.Unlock()
+	o.conns.Add(1)
+	return &countingConn{Conn: conn, o: o, addr: addr}
+}
 
 // count adds the commands Redis processed of cmds, in order, and their key lookups.
 func (o *ownTracker) count(cmds []goredis.Cmder) {
@@ -344,8 +369,7 @@ func (o *ownTracker) dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx
 			return nil, err
 		}
 		if tlsConf == nil {
-			o.conns.Add(1)
-			cc := &countingConn{Conn: raw, o: o}
+			cc := o.opened(raw)
 			if sc, ok := raw.(syscall.Conn); ok {
 				// go-redis checks idle connections' health through the raw socket.
 				return &countingSyscallConn{countingConn: cc, sc: sc}, nil
@@ -361,8 +385,7 @@ func (o *ownTracker) dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx
 			return nil, err
 		}
 		_ = raw.SetDeadline(time.Time{})
-		o.conns.Add(1)
-		return &countingConn{Conn: tc, o: o}, nil
+		return o.opened(tc), nil
 	}
 }
 
@@ -370,6 +393,7 @@ func (o *ownTracker) dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx
 type countingConn struct {
 	net.Conn
 	o      *ownTracker
+	addr   string // local address
 	closed atomic.Bool
 }
 
@@ -395,6 +419,11 @@ func (c *countingConn) Write(p []byte) (int, error) {
 func (c *countingConn) Close() error {
 	if !c.closed.Swap(true) {
 		c.o.conns.Add(-1)
+		c.o.mu.Lock()
+		if c.o.addrs[c.addr]--; c.o.addrs[c.addr] <= 0 {
+			delete(c.o.addrs, c.addr)
+		}
+		c.o.mu.Unlock()
 	}
 	return c.Conn.Close()
 }

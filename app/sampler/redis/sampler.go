@@ -337,6 +337,9 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 		switch {
 		case err == nil:
 			snap.Clients, snap.ClientsError = parseClientList(text, now), ""
+			for i := range snap.Clients {
+				snap.Clients[i].Redwatch = s.own.IsOwn(snap.Clients[i].Addr)
+			}
 			samples = clientSamples(samples, s.cfg.Name, ts, snap.Clients)
 		case isReplyError(err):
 			// Refused (ACL, renamed command): say so once and stop asking.

@@ -611,10 +611,22 @@ func TestInstanceLeastPrivilegeUser(t *testing.T) {
 	if !snap.Up || snap.Error != "" || snap.ClientsError != "" || snap.SlowlogError != "" || len(snap.Clients) == 0 {
 		t.Fatalf("snapshot: up=%v err=%q clients=%d (%q) slowlog %q", snap.Up, snap.Error, len(snap.Clients), snap.ClientsError, snap.SlowlogError)
 	}
+	own := 0
 	for _, c := range snap.Clients {
 		if c.User == "mon" && c.Name != "" {
 			t.Fatalf("connection named %q although SETNAME is refused", c.Name)
 		}
+		// The test's own connections (default user, and mon's whose last command was the
+		// refused SETNAME) are not redwatch's.
+		if c.Redwatch && (c.User != "mon" || c.Cmd == "client|setname") {
+			t.Fatalf("client %+v marked as redwatch's", c)
+		}
+		if c.Redwatch {
+			own++
+		}
+	}
+	if own == 0 || int64(own) != snap.RedwatchConnections {
+		t.Fatalf("%d clients marked redwatch, RedwatchConnections %d", own, snap.RedwatchConnections)
 	}
 	if len(keyTestFind(w.take(), "redis_memory_used_bytes")) != 2 {
 		t.Fatal("INFO series missing")

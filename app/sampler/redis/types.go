@@ -111,6 +111,8 @@ type Client struct {
 	Flags       string        `json:"flags"`
 	MemoryBytes int64         `json:"memory_bytes"` // tot-mem
 	LastActive  time.Time     `json:"last_active"`  // when the round saw it, minus idle
+	// Redwatch marks redwatch's own connections (by address; false behind NAT or a proxy).
+	Redwatch bool `json:"redwatch"`
 }
 
 // SlowlogEntry is one SLOWLOG entry. Args are truncated for display; they are never logged.
