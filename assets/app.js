@@ -13,6 +13,7 @@
  *                                            hidden, refreshed once when it shows again,
  *                                            dimmed and marked "offline" when a poll fails
  *   [data-keep-scroll][id]                   scroll box whose position survives htmx swaps
+ *   details[data-keep-open][id]              disclosure whose open state survives htmx swaps
  *   form[data-range-form]                    the range picker's custom span form: its
  *     input[type=datetime-local][data-unix]  inputs show data-unix (unix seconds) in the
  *                                            browser's time zone and submit unix seconds
@@ -195,6 +196,27 @@
       }
     });
     keptScroll = {};
+  });
+
+  // Disclosures (details[data-keep-open] with an id) inside a swapped element keep their open
+  // state: the swap replaces them with new, closed ones (an alert group a user opened on
+  // /alerts stays open while the list is polled).
+  var keptOpen = null;
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var t = e.detail && e.detail.target;
+    if (!t || !t.querySelectorAll) return;
+    keptOpen = {};
+    t.querySelectorAll("details[data-keep-open][id]").forEach(function (d) {
+      keptOpen[d.id] = d.open;
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!keptOpen) return;
+    Object.keys(keptOpen).forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d && d.matches("details[data-keep-open]")) d.open = keptOpen[id];
+    });
+    keptOpen = null;
   });
 
   // ---------- Range picker: custom span in the browser's time zone ----------

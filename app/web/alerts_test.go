@@ -715,14 +715,37 @@ func TestAlertsBrowser(t *testing.T) {
 	}
 	screenshot("alerts")
 
-	// A new alert shows up on the next poll, without a reload.
+	// QueueLong's two alerts are one card, closed; opened, it lists them.
+	qlGroup := `[data-testid="alert-group"][data-rule="QueueLong"]`
+	run("open group",
+		chromedp.WaitVisible(css(qlGroup+`[data-firing="2"] details:not([open])`)),
+		chromedp.Click(css(qlGroup+` summary`)),
+		chromedp.WaitVisible(css(hostileRow)),
+	)
+
+	// A new alert shows up on the next poll, without a reload; the opened card stays open
+	// across the poll (it is a new element: its count changed), the others stay closed.
 	if err := e.db.Write([]tsdb.Sample{{Name: "queue_len", Labels: []tsdb.Label{{Name: "q", Value: "c"}}, Timestamp: e.t0.Add(19 * time.Second).UnixMilli(), Value: 9}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.engine.Evaluate(context.Background(), e.t0.Add(20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	run("poll", chromedp.WaitVisible(css(`[data-testid="alert-row"]:has([data-label="q"][title='q="c"'])`)))
+	run("poll",
+		chromedp.WaitVisible(css(qlGroup+`[data-firing="3"] details[open] [data-testid="alert-row"]:has([data-label="q"][title='q="c"'])`)),
+		chromedp.WaitVisible(css(`[data-testid="alert-group"][data-rule="QueueBadSummary"][data-firing="3"] details:not([open])`)),
+	)
+	// Several polls later it is still open.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.__polls = 0; document.body.addEventListener("htmx:afterSwap", function () { window.__polls++ }); 1`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__polls >= 2`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("no polls: %v", err)
+	}
+	if open, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="alert-group"][data-rule="QueueLong"] details').open`)); err != nil || !open {
+		t.Fatalf("the opened group closed after polls (%v)", err)
+	}
+	screenshot("alerts-group-open")
 	calls, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__alerts`))
 	if err != nil || calls != 0 {
 		t.Fatalf("the hostile label ran a script (%v alert calls, %v)", calls, err)
@@ -772,9 +795,15 @@ func TestOverviewFiringAlerts(t *testing.T) {
 		for _, r := range rows {
 			rules[attr(r, "data-rule")]++
 		}
-		// QueueLong and QueueBadSummary fire for two queues each; QueueSlow is only pending.
-		if len(rows) != 4 || rules["QueueLong"] != 2 || rules["QueueBadSummary"] != 2 {
+		// QueueLong and QueueBadSummary fire for two queues each, one line per rule with its
+		// count; QueueSlow is only pending.
+		if len(rows) != 2 || rules["QueueLong"] != 1 || rules["QueueBadSummary"] != 1 {
 			t.Fatalf("%s: firing rows %v", path, rules)
+		}
+		for _, r := range rows {
+			if attr(r, "data-count") != "2" || text(one(t, r, "overview-alert-count")) != "2 alerts" {
+				t.Errorf("%s: %s count %q", path, attr(r, "data-rule"), attr(r, "data-count"))
+			}
 		}
 		if attr(rows[0], "data-severity") != "critical" {
 			t.Errorf("%s: first row %q, want the critical alert first", path, attr(rows[0], "data-severity"))

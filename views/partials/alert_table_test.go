@@ -1,6 +1,7 @@
 package partials_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +171,62 @@ func TestAlertsLiveEmpty(t *testing.T) {
 	if got := htmltest.Text(d.One(t, "alerts-empty")); got != "No alerts firing. All 2 rules are ok." {
 		t.Errorf("empty with rules %q", got)
 	}
+}
+
+// TestAlertsLiveGroupsByRule: 77 alerts of one rule (pending and firing) are one card with
+// its counts, closed and kept open across polls; the other rules stay in sight.
+func TestAlertsLiveGroupsByRule(t *testing.T) {
+	p := partials.AlertsLiveProps{Now: now}
+	p.Alerts = append(p.Alerts, partials.AlertRow{Rule: "RedisDown", Fingerprint: "f0", Severity: "critical", State: "firing", Summary: "Redis cache is down", ActiveAt: now})
+	for i := range 77 {
+		state := "pending"
+		if i < 3 {
+			state = "firing"
+		}
+		p.Alerts = append(p.Alerts, partials.AlertRow{Rule: "RedisKeyMissing", Fingerprint: fmt.Sprintf("k%02d", i), Severity: "warning", State: state,
+			Summary: fmt.Sprintf("Key job:%d is missing", i), ActiveAt: now})
+	}
+	// Firing first, as the handler orders them: the three firing, RedisDown, then the pending.
+	p.Alerts[0], p.Alerts[1], p.Alerts[2], p.Alerts[3] = p.Alerts[1], p.Alerts[2], p.Alerts[3], p.Alerts[0]
+	p.Alerts = append(p.Alerts, partials.AlertRow{Rule: "HostDiskHigh", Fingerprint: "d1", Severity: "warning", State: "pending", ActiveAt: now})
+	p.Alerts = append(p.Alerts, partials.AlertRow{Rule: "HostDiskHigh", Fingerprint: "d2", Severity: "warning", State: "firing", Silenced: true, ActiveAt: now})
+
+	d := htmltest.Render(t, partials.AlertsLive(p))
+	groups := d.ByTestID("alert-group")
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want 1 (RedisKeyMissing; the other rules have one alert per list)", len(groups))
+	}
+	g := groups[0]
+	if htmltest.Attr(g, "data-rule") != "RedisKeyMissing" || htmltest.Attr(g, "data-firing") != "3" || htmltest.Attr(g, "data-pending") != "74" {
+		t.Fatalf("group %v", g.Attr)
+	}
+	if got := htmltest.Text(d.One(t, "alert-group-count")); got != "3 firing · 74 pending" {
+		t.Fatalf("group counts %q", got)
+	}
+	det := htmltest.All(g, func(n *htmltest.Node) bool { return n.Data == "details" })
+	if len(det) != 1 || htmltest.Attr(det[0], "id") == "" || !has(det[0], "data-keep-open") || has(det[0], "open") {
+		t.Fatalf("the group is not a closed details with an id kept open across polls: %v", det[0].Attr)
+	}
+	// Its rows are inside it; the others are outside any group, in order.
+	if n := len(htmltest.All(g, func(n *htmltest.Node) bool { return htmltest.Attr(n, "data-testid") == "alert-row" })); n != 77 {
+		t.Fatalf("%d rows in the group, want 77", n)
+	}
+	var top []string
+	for _, li := range htmltest.All(d.Tag("body")[0], func(n *htmltest.Node) bool {
+		id := htmltest.Attr(n, "data-testid")
+		return (id == "alert-row" || id == "alert-group") && htmltest.Attr(n.Parent.Parent, "data-testid") != "alert-group" && n.Parent.Parent.Data != "details"
+	}) {
+		top = append(top, htmltest.Attr(li, "data-rule")+"/"+htmltest.Attr(li, "data-testid")+"/"+htmltest.Attr(li, "data-silenced"))
+	}
+	if want := "RedisKeyMissing/alert-group/false RedisDown/alert-row/false HostDiskHigh/alert-row/false HostDiskHigh/alert-row/true"; strings.Join(top, " ") != want {
+		t.Fatalf("top level %v, want %s", top, want)
+	}
+	if got := htmltest.Text(d.One(t, "alert-counts")); got != "4 firing · 75 pending · 1 silenced" {
+		t.Errorf("counts %q", got)
+	}
+}
+
+func has(n *htmltest.Node, key string) bool {
+	_, ok := htmltest.LookupAttr(n, key)
+	return ok
 }
