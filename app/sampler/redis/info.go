@@ -107,9 +107,9 @@ type infoRound struct {
 	at   time.Time
 	info info
 	// own is what redwatch had added to the server's counters when INFO ran (cumulative since
-	// the sampler started; Conns: open now). base is own at the first round of this server
-	// process (run_id) or since its counters were reset: the exported counters exclude
-	// own - base. infoSamples sets base.
+	// the sampler started; Conns: open now). base is zero at the sampler's first round, and own
+	// at the first round after the server restarted (new run_id) or reset its counters: the
+	// exported counters exclude own - base. infoSamples sets base.
 	own  ownCounts
 	base ownCounts
 }
@@ -176,9 +176,13 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 
 	usable := infoUsableAsPrev(cur, prev)
 	// redwatch's own share: since base for the counters, over the interval for the rates.
-	cur.base = cur.own
-	if usable && !infoCountersReset(in, prev.info) {
+	switch {
+	case prev == nil:
+		cur.base = ownCounts{} // the sampler's first round: all it sent so far went to this server
+	case usable && !infoCountersReset(in, prev.info):
 		cur.base = prev.base
+	default:
+		cur.base = cur.own // restarted or reset: what was sent before is not in the new counters
 	}
 	ownSince := cur.own.minus(cur.base)
 	// counter copies field as metric, less what redwatch added since base.
@@ -325,7 +329,7 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 		add("redis_db_keys_expiring", float64(d.Expires), db)
 	}
 
-	commandSamples(add, in, snap)
+	commandSamples(add, in, ownSince, snap)
 	return dst
 }
 
@@ -358,8 +362,10 @@ func isNumberedField(k, prefix string) bool {
 }
 
 // commandSamples emits with add the cmdstat_* and latency_percentiles_usec_* series (in
-// command name order) and sets snap.Commands, sorted by calls descending then name.
-func commandSamples(add func(metric string, v float64, labels ...tsdb.Label), in info, snap *InstanceSnapshot) {
+// command name order) and sets snap.Commands, sorted by calls descending then name. Calls
+// exclude redwatch's own (own); a command only redwatch ran is left out of snap.Commands.
+// Durations and latencies cannot be split and include redwatch's.
+func commandSamples(add func(metric string, v float64, labels ...tsdb.Label), in info, own ownCounts, snap *InstanceSnapshot) {
 	var names, latencyNames []string
 	for k := range in {
 		if strings.HasPrefix(k, cmdstatPrefix) {
@@ -380,19 +386,24 @@ func commandSamples(add func(metric string, v float64, labels ...tsdb.Label), in
 		if cmd == "" || !ok {
 			continue
 		}
+		raw := calls
+		calls = max(0, calls-own.callsOf(cmd))
 		label := tsdb.Label{Name: "cmd", Value: cmd}
 		add("redis_command_calls_total", float64(calls), label)
 		cs := CommandStat{Name: cmd, Calls: calls}
 		if usec, ok := infoPairFloat(ps, "usec"); ok {
 			add("redis_command_duration_seconds_total", usec/1e6, label)
-			if calls > 0 {
-				cs.UsecPerCall = usec / float64(calls)
+			if raw > 0 {
+				cs.UsecPerCall = usec / float64(raw)
 			}
 		}
 		if upc, ok := infoPairFloat(ps, "usec_per_call"); ok {
 			cs.UsecPerCall = upc
 		}
 		cs.FailedCalls, _ = infoPairInt(ps, "failed_calls")
+		if calls == 0 && raw > 0 {
+			continue // only redwatch's own
+		}
 		index[cmd] = len(snap.Commands)
 		snap.Commands = append(snap.Commands, cs)
 	}

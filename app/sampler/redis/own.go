@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -50,8 +51,9 @@ type ownTracker struct {
 	conns    atomic.Int64 // open connections
 	armed    atomic.Bool  // the exclusive INFO pipeline is being sent
 
-	mu       sync.Mutex     // guards the marks and addrs
-	addrs    map[string]int // local addresses of the open connections (CLIENT LIST addr=)
+	mu       sync.Mutex       // guards the marks and addrs
+	addrs    map[string]int   // local addresses of the open connections (CLIENT LIST addr=)
+	calls    map[string]int64 // processed commands by commandstats name ("info", "client|list")
 	markCmd  goredis.Cmder
 	cmdMark  *ownCounts // counts before markCmd; nil until seen
 	byteMark *ownCounts // bytes at the INFO write; nil until seen
@@ -66,11 +68,51 @@ type ownCounts struct {
 	NetIn    int64 // bytes redwatch wrote
 	NetOut   int64 // bytes redwatch read
 	Conns    int64
+	Calls    map[string]int64 // by commandstats name; read-only once made
 }
 
 func (c ownCounts) minus(b ownCounts) ownCounts {
+	var calls map[string]int64
+	for k, v := range c.Calls {
+		if d := v - b.Calls[k]; d != 0 {
+			if calls == nil {
+				calls = make(map[string]int64, len(c.Calls))
+			}
+			calls[k] = d
+		}
+	}
 	return ownCounts{Commands: c.Commands - b.Commands, Hits: c.Hits - b.Hits, Misses: c.Misses - b.Misses,
-		NetIn: c.NetIn - b.NetIn, NetOut: c.NetOut - b.NetOut, Conns: c.Conns}
+		NetIn: c.NetIn - b.NetIn, NetOut: c.NetOut - b.NetOut, Conns: c.Conns, Calls: calls}
+}
+
+// callsOf is what redwatch added to the calls of commandstats entry name: name itself and,
+// for a container command on Redis 6 (one "client" entry for every CLIENT subcommand), its
+// subcommands.
+func (c ownCounts) callsOf(name string) int64 {
+	n := c.Calls[name]
+	if !strings.Contains(name, "|") {
+		for k, v := range c.Calls {
+			if len(k) > len(name) && k[len(name)] == '|' && strings.HasPrefix(k, name) {
+				n += v
+			}
+		}
+	}
+	return n
+}
+
+// statName is the commandstats name of a command: lower case, "container|sub" for the
+// container commands redwatch sends (Redis 7's naming).
+func statName(c goredis.Cmder) string {
+	name := c.Name()
+	switch name {
+	case "client", "slowlog", "memory", "xinfo", "object", "config", "command", "acl":
+		if args := c.Args(); len(args) > 1 {
+			if sub, ok := args[1].(string); ok {
+				return name + "|" + strings.ToLower(sub)
+			}
+		}
+	}
+	return name
 }
 
 // gateHeld marks a context whose goroutine already holds the gate (read or write), so the
@@ -123,13 +165,13 @@ func (o *ownTracker) exclusive(ctx context.Context, info goredis.Cmder, send fun
 	cm, bm := o.cmdMark, o.byteMark
 	o.markCmd, o.cmdMark, o.byteMark = nil, nil, nil
 	if cm == nil {
-		cm = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load()}
+		cm = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load(), Calls: maps.Clone(o.calls)}
 	}
 	if bm == nil {
 		bm = &ownCounts{NetIn: o.written.Load(), NetOut: o.read.Load(), Conns: o.conns.Load()}
 	}
 	return ownCounts{Commands: cm.Commands, Hits: cm.Hits, Misses: cm.Misses,
-		NetIn: bm.NetIn, NetOut: bm.NetOut, Conns: bm.Conns}
+		NetIn: bm.NetIn, NetOut: bm.NetOut, Conns: bm.Conns, Calls: cm.Calls}
 }
 
 // Conns is the number of open connections.
@@ -176,10 +218,17 @@ func (o *ownTracker) count(cmds []goredis.Cmder) {
 	for _, c := range cmds {
 		o.mu.Lock()
 		if c == o.markCmd && o.cmdMark == nil {
-			o.cmdMark = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load()}
+			o.cmdMark = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load(), Calls: maps.Clone(o.calls)}
+		}
+		ok := processed(c.Err())
+		if ok {
+			if o.calls == nil {
+				o.calls = make(map[string]int64)
+			}
+			o.calls[statName(c)]++
 		}
 		o.mu.Unlock()
-		if !processed(c.Err()) {
+		if !ok {
 			continue
 		}
 		o.commands.Add(1)

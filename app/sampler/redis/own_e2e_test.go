@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,12 @@ import (
 func ownTestRounds(samples []tsdb.Sample) []map[string]float64 {
 	byTS := map[int64]map[string]float64{}
 	for _, s := range samples {
-		if len(s.Labels) != 1 || s.Labels[0].Name != "instance" {
+		name := s.Name
+		switch {
+		case len(s.Labels) == 1 && s.Labels[0].Name == "instance":
+		case len(s.Labels) == 2 && s.Labels[1].Name == "cmd" && s.Name == "redis_command_calls_total":
+			name += "{" + s.Labels[1].Value + "}"
+		default:
 			continue
 		}
 		m := byTS[s.Timestamp]
@@ -29,7 +35,7 @@ func ownTestRounds(samples []tsdb.Sample) []map[string]float64 {
 			m = map[string]float64{}
 			byTS[s.Timestamp] = m
 		}
-		m[s.Name] = s.Value
+		m[name] = s.Value
 	}
 	var ts []int64
 	for t, m := range byTS {
@@ -141,6 +147,11 @@ func TestOwnIdleServerCountsNothing(t *testing.T) {
 				t.Errorf("round %d: %s grew by %v, want 0", i, name, r[name]-prev[name])
 			}
 		}
+		for name, v := range r {
+			if strings.HasPrefix(name, "redis_command_calls_total{") && v != prev[name] {
+				t.Errorf("round %d: %s grew by %v, want 0", i, name, v-prev[name])
+			}
+		}
 		if r["redis_connected_clients"] != 0 || r["redis_redwatch_connections"] < 1 || r["redis_redwatch_connections"] > poolSize {
 			t.Errorf("round %d: connected clients %v, redwatch connections %v", i, r["redis_connected_clients"], r["redis_redwatch_connections"])
 		}
@@ -151,6 +162,17 @@ func TestOwnIdleServerCountsNothing(t *testing.T) {
 		t.Fatalf("snapshot: ops %v, hit ratio %v (known %v), clients %d, redwatch %d, net %v/%v", snap.OpsPerSec,
 			snap.HitRatio, snap.HitRatioKnown, snap.ConnectedClients, snap.RedwatchConnections,
 			snap.NetInputBytesPerSec, snap.NetOutputBytesPerSec)
+	}
+	for _, c := range snap.Commands {
+		switch c.Name {
+		case "ping": // redistest's readiness probe only
+			if c.Calls != 1 {
+				t.Errorf("command stats show %d PINGs, want 1 (redistest's)", c.Calls)
+			}
+		case "info", "type", "pttl", "getrange", "strlen", "llen", "scan", "memory|usage", "xinfo|groups",
+			"client|list", "client|setname", "slowlog|get", "slowlog|len":
+			t.Errorf("command stats show redwatch's own %s: %+v", c.Name, c)
+		}
 	}
 	// The keys were sampled meanwhile (the rounds above counted real work).
 	n := 0

@@ -209,7 +209,7 @@ func TestKeyNoGetrangePerRound(t *testing.T) {
 }
 
 // TestInfoSamplesSubtractOwn: rates and counters exclude what redwatch added (own), counters
-// since the first round of the server process; a new run_id or a counter reset starts again.
+// since the sampler started; after a new run_id or a counter reset, since that round.
 func TestInfoSamplesSubtractOwn(t *testing.T) {
 	text := func(run string, cmds, hits, misses, in, out, clients int) info {
 		return parseInfo(fmt.Sprintf("run_id:%s\nuptime_in_seconds:100\nconnected_clients:%d\n"+
@@ -226,9 +226,10 @@ func TestInfoSamplesSubtractOwn(t *testing.T) {
 	m := infoTestSeries(t, infoSamples(nil, "x", 2, r2, r1, &snap), "x", 2)
 	want := map[string]float64{
 		"redis_ops_per_second": 50, "redis_keyspace_hit_ratio": 20.0 / 40,
-		"redis_commands_processed_total": 1520 - 20, "redis_keyspace_hits_total": 130 - 10,
-		"redis_keyspace_misses_total": 90 - 20, "redis_net_input_bytes_total": 10500 - 500,
-		"redis_net_output_bytes_total": 110000 - 10000, "redis_connected_clients": 3, "redis_redwatch_connections": 3,
+		// Counters: less everything the sampler sent since it started (its first round's base is 0).
+		"redis_commands_processed_total": 1520 - 30, "redis_keyspace_hits_total": 130 - 14,
+		"redis_keyspace_misses_total": 90 - 22, "redis_net_input_bytes_total": 10500 - 800,
+		"redis_net_output_bytes_total": 110000 - 13000, "redis_connected_clients": 3, "redis_redwatch_connections": 3,
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -249,5 +250,16 @@ func TestInfoSamplesSubtractOwn(t *testing.T) {
 	m4 := infoTestSeries(t, infoSamples(nil, "x", 4, r4, r3, &snap), "x", 4)
 	if m4["redis_commands_processed_total"] != 15-8 || m4["redis_ops_per_second"] != 0.2 {
 		t.Errorf("after restart: commands %v, ops %v", m4["redis_commands_processed_total"], m4["redis_ops_per_second"])
+	}
+}
+
+// TestOwnCallsOf: redwatch's calls per commandstats entry, Redis 7's "client|list" and Redis
+// 6's single "client" entry for every subcommand.
+func TestOwnCallsOf(t *testing.T) {
+	own := ownCounts{Calls: map[string]int64{"info": 3, "client|list": 2, "client|setname": 1, "clients": 7}}
+	for name, want := range map[string]int64{"info": 3, "client|list": 2, "client": 3, "get": 0, "clients": 7} {
+		if got := own.callsOf(name); got != want {
+			t.Errorf("callsOf(%q) = %d, want %d", name, got, want)
+		}
 	}
 }
