@@ -56,8 +56,10 @@ func TestTargetReportsAreNotErrors(t *testing.T) {
 	})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	start := time.Now()
-	stats.Samples(start, db) // the ratio's first mark
+	start := time.Now().Add(-30 * time.Second)                 // sample times in the past, readable at once
+	if err := db.Write(stats.Samples(start, db)); err != nil { // the ratio's first mark
+		t.Fatal(err)
+	}
 
 	get := func(path string, want int) {
 		t.Helper()
@@ -83,7 +85,11 @@ func TestTargetReportsAreNotErrors(t *testing.T) {
 	get("/health/redis/nope/", http.StatusNotFound)
 
 	var ratio, total503 float64 = -1, 0
-	for _, s := range stats.Samples(start.Add(10*time.Second), db) {
+	samples := stats.Samples(start.Add(10*time.Second), db)
+	if err := db.Write(samples); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range samples {
 		switch {
 		case s.Name == "redwatch_http_error_ratio":
 			ratio = s.Value
@@ -96,6 +102,15 @@ func TestTargetReportsAreNotErrors(t *testing.T) {
 	}
 	if total503 != 180 {
 		t.Errorf("redwatch_http_requests_total{code=\"503\"} sums to %v, want 180", total503)
+	}
+	// /status's request figures count them as requests, not as 5xx.
+	db.Flush()
+	rs, err := srv.requestStats(t.Context(), start.Add(-time.Second), start.Add(11*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.Requests != 221 || rs.Errors != 0 {
+		t.Errorf("/status request stats: %v requests, %v 5xx; want 221 and 0", rs.Requests, rs.Errors)
 	}
 	if strings.Contains(logs.String(), `"level":"ERROR"`) {
 		t.Errorf("503 reports logged at ERROR:\n%.2000s", logs.String())

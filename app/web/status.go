@@ -286,7 +286,7 @@ func computeRequestStats(series []tsdb.Series, from time.Time) requestStats {
 			}
 			r.Requests += inc
 			st.Requests += inc
-			if code, err := strconv.Atoi(sr.Label("code")); err == nil && code >= 500 && code <= 599 {
+			if code, err := strconv.Atoi(sr.Label("code")); err == nil && code >= 500 && code <= 599 && !isTargetReport(route, code) {
 				r.Errors += inc
 				st.Errors += inc
 			}
