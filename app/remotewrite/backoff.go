@@ -37,12 +37,6 @@ func (b *Backoff) bounds() (lo, hi time.Duration) {
 	return lo, max(hi, lo)
 }
 
-// Cap is the longest wait Next returns.
-func (b *Backoff) Cap() time.Duration {
-	_, hi := b.bounds()
-	return hi
-}
-
 // Next records a failure and returns how long to wait before the next attempt.
 func (b *Backoff) Next() time.Duration {
 	lo, hi := b.bounds()

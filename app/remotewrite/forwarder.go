@@ -107,7 +107,6 @@ type Forwarder struct {
 	state       state
 	since       time.Time // when the state began
 	lastSuccess time.Time
-	lastAttempt time.Time
 	lastError   string
 
 	// Only Run touches these.
@@ -238,7 +237,6 @@ type Stats struct {
 	Up          bool
 	Since       time.Time // when State began
 	LastSuccess time.Time // last delivered batch; zero if none
-	LastAttempt time.Time // last request, delivered or not; zero if none
 	LastError   string    // of the last failed request while not Up; never holds the password
 	// QueueSamples is how many samples wait to be sent, the batch being retried included.
 	QueueSamples          int
@@ -253,7 +251,7 @@ func (f *Forwarder) Stats() Stats {
 	defer f.smu.Unlock()
 	st.State = f.state.String()
 	st.Up = f.state == stateNew || f.state == stateDelivering
-	st.Since, st.LastSuccess, st.LastAttempt = f.since, f.lastSuccess, f.lastAttempt
+	st.Since, st.LastSuccess = f.since, f.lastSuccess
 	if !st.Up {
 		st.LastError = f.lastError
 	}
@@ -404,7 +402,6 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 	errors.As(err, &e)
 	now := f.now()
 	f.smu.Lock()
-	f.lastAttempt = now
 	if err == nil {
 		f.lastSuccess = now
 	} else if ctx.Err() == nil {

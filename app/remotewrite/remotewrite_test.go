@@ -356,8 +356,11 @@ func TestBackoff(t *testing.T) {
 	if d := zero.Next(); d < remotewrite.DefaultMinBackoff/2 || d > remotewrite.DefaultMinBackoff {
 		t.Fatalf("zero value: %s", d)
 	}
-	if c := zero.Cap(); c != remotewrite.DefaultMaxBackoff {
-		t.Fatalf("zero value cap: %s", c)
+	for range 10 {
+		zero.Next()
+	}
+	if d := zero.Next(); d < remotewrite.DefaultMaxBackoff/2 || d > remotewrite.DefaultMaxBackoff {
+		t.Fatalf("zero value, capped: %s, want in [%s, %s]", d, remotewrite.DefaultMaxBackoff/2, remotewrite.DefaultMaxBackoff)
 	}
 }
 
