@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
 )
@@ -39,7 +40,7 @@ type Options struct {
 	// wire.MaxBodyBytes (64 MiB).
 	MaxBodyBytes int64
 	// Retention is storage's retention ([storage].retention): samples older than it are not
-	// stored, and the answer says so. 0 means 30 days, tsdb's default.
+	// stored, and the answer says so. 0 means config.DefaultRetention (30 days).
 	Retention time.Duration
 	// Now is the clock for push tracking and for Influx lines without a timestamp; nil means
 	// time.Now. The retention check uses the wall clock, as storage does.
@@ -68,7 +69,7 @@ func New(opts Options) *Ingest {
 	}
 	i := &Ingest{w: opts.Writer, log: opts.Logger, maxBody: opts.MaxBodyBytes, keep: opts.Retention, now: opts.Now}
 	if i.keep <= 0 {
-		i.keep = 30 * 24 * time.Hour
+		i.keep = config.DefaultRetention.Std()
 	}
 	for _, t := range opts.Tokens {
 		if t != "" {
@@ -212,7 +213,7 @@ func (i *Ingest) inWindow(samples []tsdb.Sample, d dialect) ([]tsdb.Sample, *rej
 		}
 	}
 	dropped := len(samples) - len(kept)
-	why := fmt.Sprintf("older than the retention of %s", formatDays(i.keep))
+	why := "older than the retention of " + config.Duration(i.keep).String()
 	if bad.Timestamp > latest {
 		why = "more than 2 days ahead"
 	}
@@ -222,14 +223,6 @@ func (i *Ingest) inWindow(samples []tsdb.Sample, d dialect) ([]tsdb.Sample, *rej
 	}
 	return kept, rejectf(code, "partial write: points beyond retention policy dropped=%d: %d of %d samples were not stored, the first %s (%s at %s); the other %d were stored",
 		dropped, dropped, len(samples), why, bad.Name, time.UnixMilli(bad.Timestamp).UTC().Format(time.RFC3339), len(kept))
-}
-
-// formatDays writes a retention as redwatch's config does: "30d" for whole days.
-func formatDays(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return d.String()
 }
 
 // check enforces the token: 403 when ingest is disabled, 401 when the token is missing or wrong.
