@@ -69,19 +69,11 @@ func (in *Instance) config(keys []Key) config.Redis {
 // config is k as a config key of an instance sampled every instanceInterval, defaults applied.
 func (k *Key) config(instanceInterval config.Duration) config.Key {
 	ck := config.Key{Key: k.Key, Pattern: k.Pattern, Interval: k.Interval, MaxKeys: k.MaxKeys, ScanInterval: k.ScanInterval,
-		ExpectExists: cloneBool(k.ExpectExists)}
+		ExpectExists: clonePtr(k.ExpectExists)}
 	if k.Paused {
 		off := false
 		ck.Enabled = &off
 	}
 	ck.ApplyDefaults(instanceInterval)
 	return ck
-}
-
-func cloneBool(p *bool) *bool {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }

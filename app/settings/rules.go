@@ -33,7 +33,7 @@ type Rule struct {
 func RuleOf(c config.Rule) Rule {
 	return Rule{
 		Name: c.Name, Series: c.Series, Aggregate: c.Aggregate, Window: c.Window, Op: c.Op,
-		Threshold: c.Threshold, ClearThreshold: cloneFloat(c.ClearThreshold), For: c.For,
+		Threshold: c.Threshold, ClearThreshold: clonePtr(c.ClearThreshold), For: c.For,
 		Severity: c.Severity, Summary: c.Summary, Labels: maps.Clone(c.Labels),
 	}
 }
@@ -42,14 +42,15 @@ func RuleOf(c config.Rule) Rule {
 func (r *Rule) Config() config.Rule {
 	c := config.Rule{
 		Name: r.Name, Series: r.Series, Aggregate: r.Aggregate, Window: r.Window, Op: r.Op,
-		Threshold: r.Threshold, ClearThreshold: cloneFloat(r.ClearThreshold), For: r.For,
+		Threshold: r.Threshold, ClearThreshold: clonePtr(r.ClearThreshold), For: r.For,
 		Severity: r.Severity, Summary: r.Summary, Labels: maps.Clone(r.Labels),
 	}
 	c.ApplyDefaults()
 	return c
 }
 
-func cloneFloat(p *float64) *float64 {
+// clonePtr is a copy of *p in a new variable; nil for nil.
+func clonePtr[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}
@@ -60,7 +61,7 @@ func cloneFloat(p *float64) *float64 {
 // cloneRule is a copy of c that shares nothing with it.
 func cloneRule(c config.Rule) config.Rule {
 	c.Labels = maps.Clone(c.Labels)
-	c.ClearThreshold = cloneFloat(c.ClearThreshold)
+	c.ClearThreshold = clonePtr(c.ClearThreshold)
 	return c
 }
 
