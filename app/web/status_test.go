@@ -610,8 +610,8 @@ func TestRemoteWriteOnStatusAndHealth(t *testing.T) {
 		text(one(t, n, "rw-last-success")) == "never" || len(texts(n, "rw-error")) != 0 {
 		t.Fatalf("forwarding card after resuming: %s", text(n))
 	}
-	_, body = e.do(nil, "GET", "/health/targets/", nil)
-	if !strings.Contains(body, `"status":"up"`) || !strings.Contains(body, `"state":"delivering"`) || !strings.Contains(body, `"sent_total":2`) {
+	res, body = e.do(nil, "GET", "/health/targets/", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"status":"up"`) || !strings.Contains(body, `"state":"delivering"`) || !strings.Contains(body, `"sent_total":2`) {
 		t.Fatalf("/health/targets/ after resuming: %s", body)
 	}
 }
@@ -624,7 +624,7 @@ func TestNoRemoteWriteOnStatus(t *testing.T) {
 	if res.StatusCode != http.StatusOK || len(texts(parse(t, body), "status-remote-write")) != 0 {
 		t.Fatalf("/status without remote write: %d, card present: %v", res.StatusCode, strings.Contains(body, "status-remote-write"))
 	}
-	if _, body := e.do(nil, "GET", "/health/targets/", nil); strings.Contains(body, "remote_write") {
-		t.Fatalf("/health/targets/: %s", body)
+	if res, body := e.do(nil, "GET", "/health/targets/", nil); res.StatusCode != http.StatusOK || strings.Contains(body, "remote_write") {
+		t.Fatalf("/health/targets/: %d %s", res.StatusCode, body)
 	}
 }
