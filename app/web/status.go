@@ -88,7 +88,7 @@ func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusS
 		if h.RemoteWrite != nil {
 			st := h.RemoteWrite()
 			p.RemoteWrite = &pages.StatusRemoteWrite{
-				URL: st.URL, State: st.State, Up: st.Up, Since: st.Since, LastSuccess: st.LastSuccess,
+				URL: st.URL, State: st.State, Since: st.Since, LastSuccess: st.LastSuccess,
 				Error: st.LastError, Queue: st.QueueSamples, Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped,
 			}
 		}
