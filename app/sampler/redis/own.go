@@ -3,14 +3,12 @@ package redis
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"maps"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -26,7 +24,7 @@ import (
 //     Redis 7 in total_commands_processed). Which commands are key lookups, and whether each
 //     was a hit or a miss, follows Redis's own rules, measured against redis-server 7 in
 //     TestOwnLookupRules.
-//   - Network bytes: every connection is wrapped in a counting net.Conn (below TLS, so the
+//   - Network bytes: every connection is wrapped in a counting net.Conn (over TLS, so the
 //     plaintext Redis counts); what redwatch wrote is Redis's input, what it read Redis's
 //     output.
 //   - Connections: the wrapped connections that are open.
@@ -407,34 +405,20 @@ func replyNumber(c goredis.Cmder) (int64, bool) {
 // pipeline (see Sampler.collect).
 var infoRequest = []byte("*2\r\n$4\r\ninfo\r\n$3\r\nall\r\n")
 
-// dialer returns a go-redis Dialer that connects over TCP (then TLS when tlsConf is set) and
-// counts the connection's plaintext bytes and its lifetime.
-func (o *ownTracker) dialer(timeout time.Duration, tlsConf *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialer wraps dial (go-redis's own dialer: TCP, then TLS when configured) so that each
+// connection's plaintext bytes and its lifetime are counted.
+func (o *ownTracker) dialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := &net.Dialer{Timeout: timeout, KeepAliveConfig: net.KeepAliveConfig{
-			Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
-		raw, err := d.DialContext(ctx, network, addr)
+		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		if tlsConf == nil {
-			cc := o.opened(raw)
-			if sc, ok := raw.(syscall.Conn); ok {
-				// go-redis checks idle connections' health through the raw socket.
-				return &countingSyscallConn{countingConn: cc, sc: sc}, nil
-			}
-			return cc, nil
+		cc := o.opened(conn)
+		if sc, ok := conn.(syscall.Conn); ok {
+			// go-redis checks idle plain TCP connections' health through the raw socket.
+			return &countingSyscallConn{countingConn: cc, sc: sc}, nil
 		}
-		tc := tls.Client(raw, tlsConf.Clone())
-		if timeout > 0 {
-			_ = raw.SetDeadline(time.Now().Add(timeout))
-		}
-		if err := tc.HandshakeContext(ctx); err != nil {
-			raw.Close()
-			return nil, err
-		}
-		_ = raw.SetDeadline(time.Time{})
-		return o.opened(tc), nil
+		return cc, nil
 	}
 }
 

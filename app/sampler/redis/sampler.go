@@ -102,8 +102,7 @@ func New(opts Options) (*Sampler, error) {
 	}
 	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}}
 	copts.OnConnect = s.onConnect
-	copts.Dialer = s.own.dialer(copts.DialTimeout, copts.TLSConfig)
-	copts.TLSConfig = nil // the dialer does TLS, below the byte counting
+	copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
 	client := goredis.NewClient(copts)
 	client.AddHook(s.own)
 	s.client = client
