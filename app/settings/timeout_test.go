@@ -64,8 +64,17 @@ func TestLoadLegacyTimeout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(legacy), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	d, err := Load(dir)
+	if err != nil || len(d.Instances) != 2 || d.Instances[0].Timeout != 0 || d.Instances[1].Timeout != config.Duration(5*time.Second) {
+		t.Fatalf("loaded timeouts: %+v %v; want 0 (blank) and 5s", d.Instances, err)
+	}
 	a := &applier{}
 	s := open(t, dir, a, nil)
+	for _, iv := range s.View().Instances {
+		if iv.Source == SourceUI && iv.OwnTimeout != (iv.Redis.Name == "own") {
+			t.Fatalf("view of %s: own timeout %v", iv.Redis.Name, iv.OwnTimeout)
+		}
+	}
 	if eff := s.Effective(); find(eff, "old").Timeout != config.DefaultRedisTimeout || find(eff, "own").Timeout != config.Duration(5*time.Second) {
 		t.Fatalf("effective timeouts: %s %s", find(eff, "old").Timeout, find(eff, "own").Timeout)
 	}
