@@ -103,7 +103,7 @@ func (c ownCounts) callsOf(name string) int64 {
 func statName(c goredis.Cmder) string {
 	name := c.Name()
 	switch name {
-	case "client", "slowlog", "memory", "xinfo", "object", "config", "command", "acl":
+	case "client", "slowlog", "memory", "xinfo":
 		if args := c.Args(); len(args) > 1 {
 			if sub, ok := args[1].(string); ok {
 				return name + "|" + strings.ToLower(sub)
@@ -171,9 +171,6 @@ func (o *ownTracker) exclusive(ctx context.Context, info goredis.Cmder, send fun
 	return ownCounts{Commands: cm.Commands, Hits: cm.Hits, Misses: cm.Misses,
 		NetIn: bm.NetIn, NetOut: bm.NetOut, Conns: bm.Conns, Calls: cm.Calls}
 }
-
-// Conns is the number of open connections.
-func (o *ownTracker) Conns() int64 { return o.conns.Load() }
 
 // IsOwn reports whether addr (a CLIENT LIST addr=, the client side of a connection) is one of
 // redwatch's open connections. Behind NAT or a proxy the server sees other addresses: false.
@@ -290,16 +287,16 @@ const (
 
 // lookupOf returns the key a processed command looked up (counting a keyspace hit or miss) and
 // how; key is "" for commands that count neither (PING, INFO, CLIENT, SLOWLOG, SCAN, MEMORY
-// USAGE, SELECT, AUTH, HELLO, ...). The rules are Redis 7's, measured in TestOwnLookupRules:
-// TYPE, PTTL, TTL, EXISTS, the length commands, PFCOUNT, GETRANGE, XINFO and OBJECT look the
-// key up; a WRONGTYPE reply is a hit (the key was found).
+// USAGE, SELECT, AUTH, HELLO, ...). The rules are Redis 7's, measured in TestOwnLookupRules,
+// for the commands redwatch sends: TYPE, PTTL, the length commands, PFCOUNT, GETRANGE and
+// XINFO look the key up; a WRONGTYPE reply is a hit (the key was found).
 func lookupOf(c goredis.Cmder) (string, lookupResult) {
 	args := c.Args()
 	name := c.Name()
 	keyArg := 1
 	switch name {
-	case "type", "pttl", "ttl", "exists", "llen", "scard", "zcard", "hlen", "strlen", "xlen", "pfcount", "getrange":
-	case "xinfo", "object":
+	case "type", "pttl", "llen", "scard", "zcard", "hlen", "strlen", "xlen", "pfcount", "getrange":
+	case "xinfo":
 		keyArg = 2
 	default:
 		return "", lookupHit
@@ -315,17 +312,8 @@ func lookupOf(c goredis.Cmder) (string, lookupResult) {
 	if isWrongType(err) {
 		return key, lookupHit
 	}
-	switch name {
-	case "xinfo":
+	if name == "xinfo" {
 		if err != nil && strings.HasPrefix(err.Error(), "ERR no such key") {
-			return key, lookupMiss
-		}
-		if err != nil {
-			return "", lookupHit
-		}
-		return key, lookupHit
-	case "object":
-		if err == goredis.Nil {
 			return key, lookupMiss
 		}
 		if err != nil {
@@ -353,7 +341,7 @@ func lookupOf(c goredis.Cmder) (string, lookupResult) {
 		return "", lookupHit
 	}
 	switch name {
-	case "pttl", "ttl":
+	case "pttl":
 		if n == -2 {
 			return key, lookupMiss
 		}
@@ -364,7 +352,7 @@ func lookupOf(c goredis.Cmder) (string, lookupResult) {
 		}
 		return key, lookupHit
 	}
-	if n == 0 { // llen, scard, zcard, hlen, exists: Redis deletes emptied aggregates
+	if n == 0 { // llen, scard, zcard, hlen: Redis deletes emptied aggregates
 		return key, lookupMiss
 	}
 	return key, lookupHit
@@ -387,13 +375,6 @@ func replyNumber(c goredis.Cmder) (int64, bool) {
 	switch c := c.(type) {
 	case *goredis.IntCmd:
 		return c.Val(), true
-	case *goredis.DurationCmd:
-		return int64(c.Val()), true // -1 and -2 are kept as such
-	case *goredis.BoolCmd:
-		if c.Val() {
-			return 1, true
-		}
-		return 0, true
 	case *goredis.Cmd:
 		n, ok := c.Val().(int64)
 		return n, ok

@@ -90,9 +90,6 @@ func TestOwnLookupRules(t *testing.T) {
 	for _, k := range []string{"x", "nokey", "s"} {
 		add("xinfo groups "+k, any_("xinfo", "groups", k))
 	}
-	for _, k := range []string{"s", "hl", "nokey"} {
-		add("object encoding "+k, str("object", "encoding", k))
-	}
 	add("scan", any_("scan", 0, "match", "*", "count", 1000))
 	add("ping", st("ping"))
 	add("info", str("info", "all"))
@@ -162,12 +159,12 @@ func TestOwnTrackerCountsConnectionSetup(t *testing.T) {
 	if got := s.own.commands.Load(); got != real || real != 4 { // HELLO, SELECT, CLIENT SETNAME, PING
 		t.Fatalf("commands: counted %d, Redis %d, want 4", got, real)
 	}
-	if s.own.Conns() != 1 || s.own.written.Load() <= 0 || s.own.read.Load() <= 0 {
-		t.Fatalf("conns %d, written %d, read %d", s.own.Conns(), s.own.written.Load(), s.own.read.Load())
+	if s.own.conns.Load() != 1 || s.own.written.Load() <= 0 || s.own.read.Load() <= 0 {
+		t.Fatalf("conns %d, written %d, read %d", s.own.conns.Load(), s.own.written.Load(), s.own.read.Load())
 	}
 	s.Close()
-	if s.own.Conns() != 0 {
-		t.Fatalf("open connections after Close = %d", s.own.Conns())
+	if n := s.own.conns.Load(); n != 0 {
+		t.Fatalf("open connections after Close = %d", n)
 	}
 }
 
