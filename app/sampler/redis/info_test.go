@@ -506,7 +506,7 @@ func TestInfoSamplesManagedSkipsMissing(t *testing.T) {
 		"redis_instance_info", "redis_keyspace_hits_total", "redis_keyspace_misses_total",
 		"redis_memory_used_bytes", "redis_redwatch_connections", "redis_uptime_seconds",
 	}
-	// First round: no instantaneous_ops_per_sec to fall back on, so no ops; no ratio.
+	// First round: no previous round, so no ops and no ratio.
 	f(nil, base)
 	// With a usable previous round: ops and hit ratio from the deltas.
 	prev := &infoRound{at: time.Unix(0, 0), info: parseInfo(fmt.Sprintf(managedInfo, 0, 4))}
