@@ -17,7 +17,7 @@ type LatestValue struct {
 	PrevTimestamp int64
 	PrevValue     float64
 
-	key  string // seriesKey(Labels), for sorting
+	key  string // SeriesKey(Labels), for sorting
 	seen int64  // unix ms (DB clock) when Write last advanced Timestamp; Timestamp when preloaded
 }
 
@@ -89,8 +89,9 @@ func newLatestTable() *latestTable {
 	return &latestTable{byName: make(map[string]map[string]*LatestValue)}
 }
 
-// seriesKey is a canonical identity for labels sorted by name.
-func seriesKey(sorted []Label) string {
+// SeriesKey is a canonical identity for labels sorted by name (as the latest table, storage
+// reads and the alert engine key series).
+func SeriesKey(sorted []Label) string {
 	var b strings.Builder
 	for _, l := range sorted {
 		b.WriteString(l.Name)
@@ -157,7 +158,7 @@ func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
 // the series unless the table holds a newer sample. Callers hold t.mu.
 func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, seenMs int64) {
 	m := t.byName[name]
-	key := seriesKey(labels)
+	key := SeriesKey(labels)
 	lv := m[key]
 	if IsStaleMarker(v) {
 		if lv != nil && ts >= lv.Timestamp {
@@ -243,7 +244,7 @@ func (db *DB) LatestByName(name string) []LatestValue {
 // LatestOne returns the latest value of the series name{labels}, if it is fresh. Label values
 // may be given raw: they are encoded with LabelValue.
 func (db *DB) LatestOne(name string, labels ...Label) (LatestValue, bool) {
-	key := seriesKey(sortedLabels(labels))
+	key := SeriesKey(sortedLabels(labels))
 	nowMs := db.now().UnixMilli()
 	t := db.latest
 	t.mu.RLock()

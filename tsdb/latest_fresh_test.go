@@ -49,15 +49,15 @@ func visible(t *testing.T, db *DB, name string, labels ...Label) bool {
 	_, one := db.LatestOne(name, labels...)
 	byName := false
 	for _, lv := range db.LatestByName(name) {
-		byName = byName || seriesKey(lv.Labels) == seriesKey(sortedLabels(labels))
+		byName = byName || SeriesKey(lv.Labels) == SeriesKey(sortedLabels(labels))
 	}
 	sel := false
 	for _, lv := range db.Latest(mustSel(t, name)) {
-		sel = sel || seriesKey(lv.Labels) == seriesKey(sortedLabels(labels))
+		sel = sel || SeriesKey(lv.Labels) == SeriesKey(sortedLabels(labels))
 	}
 	all := false
 	db.LatestAll(func(lv *LatestValue) {
-		all = all || lv.Name == name && seriesKey(lv.Labels) == seriesKey(sortedLabels(labels))
+		all = all || lv.Name == name && SeriesKey(lv.Labels) == SeriesKey(sortedLabels(labels))
 	})
 	if one != byName || one != sel || one != all {
 		t.Fatalf("%s%v: readers disagree: LatestOne %v, LatestByName %v, Latest %v, LatestAll %v", name, labels, one, byName, sel, all)

@@ -371,7 +371,7 @@ func sortSeries(ss []Series) {
 		if ss[i].Name != ss[j].Name {
 			return ss[i].Name < ss[j].Name
 		}
-		return seriesKey(ss[i].Labels) < seriesKey(ss[j].Labels)
+		return SeriesKey(ss[i].Labels) < SeriesKey(ss[j].Labels)
 	})
 }
 

@@ -343,7 +343,7 @@ func (rb *rowBuilder) addBucket(name string, labels []Label, end int64, v int, b
 // (labels sorted).
 func rollupKey(mn *storage.MetricName) string {
 	s := seriesFromMetricName(mn)
-	return s.Name + "\x00" + seriesKey(s.Labels)
+	return s.Name + "\x00" + SeriesKey(s.Labels)
 }
 
 // rollupSeries is one series' whole buckets in time order, each aggregate aligned by index
@@ -368,7 +368,7 @@ func (db *DB) readRollups(ctx context.Context, sel *Selector, from, to int64) (m
 	out := map[string]*rollupSeries{}
 	err = scan(ctx, db.rollup, tfss, tr, db.opts.MaxSeriesPerQuery, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
-		key := s.Name + "\x00" + seriesKey(s.Labels)
+		key := s.Name + "\x00" + SeriesKey(s.Labels)
 		rs := out[key]
 		if rs == nil {
 			rs = &rollupSeries{s: *s}
@@ -479,7 +479,7 @@ func (db *DB) queryRollups(ctx context.Context, q RangeQuery, agg Agg) ([]Series
 		}
 		for _, s := range raw {
 			pts := aggregate(s.Points, firstRaw, end, step, lookback, agg)
-			key := s.Name + "\x00" + seriesKey(s.Labels)
+			key := s.Name + "\x00" + SeriesKey(s.Labels)
 			if have := byKey[key]; have != nil {
 				have.Points = append(have.Points, pts...)
 				continue

@@ -430,7 +430,7 @@ func TestRollupWriteReadExact(t *testing.T) {
 			t.Fatalf("(end%+d, end%+d]: got %d series, want 1", from-end, to-end, len(got))
 		}
 		for _, rs := range got {
-			if rs.s.Name != "x" || seriesKey(rs.s.Labels) != seriesKey([]Label{{"k", "v"}}) || len(rs.ts) != 1 || rs.ts[0] != end {
+			if rs.s.Name != "x" || SeriesKey(rs.s.Labels) != SeriesKey([]Label{{"k", "v"}}) || len(rs.ts) != 1 || rs.ts[0] != end {
 				t.Fatalf("(end%+d, end%+d]: got %+v", from-end, to-end, rs)
 			}
 			for i := range rollupAggs {

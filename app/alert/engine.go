@@ -325,7 +325,7 @@ func (e *Engine) Evaluate(ctx context.Context, now time.Time) error {
 			silence(a, silences)
 			as := alertsSample(a, nowMs)
 			samples = append(samples, as)
-			written[alertsSeriesKey(as.Labels)] = as
+			written[tsdb.SeriesKey(as.Labels)] = as
 			if a.State == StateFiring {
 				firing[a.Severity]++
 				firingFP[a.Fingerprint] = true
@@ -400,18 +400,6 @@ func alertsSample(a *Alert, nowMs int64) tsdb.Sample {
 	ls = append(ls, tsdb.Label{Name: "alertstate", Value: string(a.State)})
 	slices.SortFunc(ls, func(a, b tsdb.Label) int { return strings.Compare(a.Name, b.Name) })
 	return tsdb.Sample{Name: "ALERTS", Labels: ls, Timestamp: nowMs, Value: 1}
-}
-
-// alertsSeriesKey identifies an ALERTS series by its sorted labels.
-func alertsSeriesKey(sorted []tsdb.Label) string {
-	var b strings.Builder
-	for _, l := range sorted {
-		b.WriteString(l.Name)
-		b.WriteByte(0)
-		b.WriteString(l.Value)
-		b.WriteByte(1)
-	}
-	return b.String()
 }
 
 // query reads storage for every job, one read per selector (see query.go), and evaluates
