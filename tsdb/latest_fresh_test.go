@@ -226,9 +226,9 @@ func TestLatestChurnDoesNotGrow(t *testing.T) {
 	}
 	m := len(held) - 1
 	t.Logf("minute %2d: held %5d, fresh %5d, heap %5.1f MiB, RSS %5.1f MiB", m+1, held[m], fresh[m], float64(heap[m])/(1<<20), float64(rss[m])/(1<<20))
-	// Fresh: the steady series plus at most 6 rounds (5 minutes and the current one).
-	if fresh[len(fresh)-1] > 100+6*1000 {
-		t.Fatalf("fresh series after an hour of churn: %d", fresh[len(fresh)-1])
+	// Fresh: the steady series plus 6 rounds (5 minutes and the current one), no more, no fewer.
+	if fresh[len(fresh)-1] != 100+6*1000 {
+		t.Fatalf("fresh series after an hour of churn: %d, want %d", fresh[len(fresh)-1], 100+6*1000)
 	}
 	// Held: fresh plus at most one sweep period of stale ones.
 	if held[len(held)-1] > 100+7*1000 {
