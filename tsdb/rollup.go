@@ -644,7 +644,7 @@ func (l *lateBuckets) note(end int64) {
 	l.ends[end] = l.seq
 }
 
-// saveLocked persists the set; l.mu is held.
+// saveLateLocked persists the set of late buckets; db.late.mu is held.
 func (db *DB) saveLateLocked() {
 	ends := make([]int64, 0, len(db.late.ends))
 	for e := range db.late.ends {
