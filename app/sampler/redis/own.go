@@ -163,13 +163,18 @@ func (o *ownTracker) exclusive(ctx context.Context, info goredis.Cmder, send fun
 	cm, bm := o.cmdMark, o.byteMark
 	o.markCmd, o.cmdMark, o.byteMark = nil, nil, nil
 	if cm == nil {
-		cm = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load(), Calls: maps.Clone(o.calls)}
+		cm = o.commandCounts()
 	}
 	if bm == nil {
 		bm = &ownCounts{NetIn: o.written.Load(), NetOut: o.read.Load(), Conns: o.conns.Load()}
 	}
 	return ownCounts{Commands: cm.Commands, Hits: cm.Hits, Misses: cm.Misses,
 		NetIn: bm.NetIn, NetOut: bm.NetOut, Conns: bm.Conns, Calls: cm.Calls}
+}
+
+// commandCounts is the commands, lookups and calls counted so far. The caller holds o.mu.
+func (o *ownTracker) commandCounts() *ownCounts {
+	return &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load(), Calls: maps.Clone(o.calls)}
 }
 
 // IsOwn reports whether addr (a CLIENT LIST addr=, the client side of a connection) is one of
@@ -213,7 +218,7 @@ func (o *ownTracker) count(cmds []goredis.Cmder) {
 	for _, c := range cmds {
 		o.mu.Lock()
 		if c == o.markCmd && o.cmdMark == nil {
-			o.cmdMark = &ownCounts{Commands: o.commands.Load(), Hits: o.hits.Load(), Misses: o.misses.Load(), Calls: maps.Clone(o.calls)}
+			o.cmdMark = o.commandCounts()
 		}
 		ok := processed(c.Err())
 		if ok {
