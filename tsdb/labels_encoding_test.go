@@ -89,3 +89,31 @@ func TestWriteEncodesInvalidLabelValues(t *testing.T) {
 		}
 	})
 }
+
+// A series stored before Write encoded label values (raw invalid UTF-8 in storage) is preloaded
+// encoded, so the first Write after the restart updates it instead of adding a second series
+// that /metrics would show twice.
+func TestPreloadEncodesLegacyLabelValues(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ts := time.Now().Add(-time.Minute).Truncate(time.Second).UnixMilli()
+	var rb rowBuilder
+	rb.add("redis_key_length", []Label{{"instance", "main"}, {"key", "q\xffbin"}}, ts, 3) // as before the encoding
+	db.s.AddRows(rb.mrs, 64)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, dir)
+	defer db.Close()
+	lvs := db.LatestByName("redis_key_length")
+	if len(lvs) != 1 || lvs[0].Label("key") != `q\xffbin` || lvs[0].Value != 3 {
+		t.Fatalf("preloaded legacy series: %+v", lvs)
+	}
+	if err := db.Write([]Sample{{Name: "redis_key_length", Labels: []Label{{"instance", "main"}, {"key", "q\xffbin"}}, Timestamp: ts + 10_000, Value: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	lvs = db.LatestByName("redis_key_length")
+	if len(lvs) != 1 || lvs[0].Value != 4 || lvs[0].PrevValue != 3 {
+		t.Fatalf("after a Write of the same key: %+v", lvs)
+	}
+}

@@ -386,7 +386,9 @@ func deadline(ctx context.Context) uint64 {
 
 // loadLatest fills the latest table from the last 15 minutes of storage, so /metrics and the
 // pages show values right after a restart. It streams one series at a time and keeps only its
-// last two points, so start-up memory does not grow with the number of series.
+// last two points, so start-up memory does not grow with the number of series. Label values
+// stored before Write encoded them are encoded here, so the table holds each series once, as
+// Write keys it.
 func (db *DB) loadLatest() error {
 	tfss := allSeriesFilters()
 	end := time.Now()
@@ -396,11 +398,12 @@ func (db *DB) loadLatest() error {
 	defer t.mu.Unlock()
 	return scan(context.Background(), db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
+		labels := encodeLabels(s.Labels) // sorted still: encoding keeps the names
 		n := len(pts)
 		if n > 1 {
-			t.put(s.Name, s.Labels, pts[n-2].Timestamp, pts[n-2].Value)
+			t.put(s.Name, labels, pts[n-2].Timestamp, pts[n-2].Value)
 		}
-		t.put(s.Name, s.Labels, pts[n-1].Timestamp, pts[n-1].Value)
+		t.put(s.Name, labels, pts[n-1].Timestamp, pts[n-1].Value)
 		return nil
 	})
 }

@@ -50,8 +50,8 @@ type expoSample struct {
 // A family cannot be both a histogram and hold other samples: series named NAME without a suffix
 // while NAME is a histogram (redwatch_http_request_duration_seconds{route,quantile} beside
 // its _bucket/_sum/_count) are exported as the family NAME_quantiles; storage, queries and
-// alert rules keep NAME. Label values pass through tsdb.LabelValue (already so for anything
-// written since the encoding exists) and are escaped as the format says.
+// alert rules keep NAME. Label values (encoded by tsdb.LabelValue) are escaped as the format
+// says.
 func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 	byName := map[string][]*tsdb.LatestValue{}
 	for i := range lvs {
@@ -185,9 +185,9 @@ var (
 	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 )
 
-// escapeLabelValue encodes v with tsdb.LabelValue (a value stored before that encoding
-// existed may not be valid UTF-8) and escapes it for the text format.
-func escapeLabelValue(v string) string { return labelEscaper.Replace(tsdb.LabelValue(v)) }
+// escapeLabelValue escapes v for the text format; the latest table holds values encoded with
+// tsdb.LabelValue (valid UTF-8), preloaded ones included.
+func escapeLabelValue(v string) string { return labelEscaper.Replace(v) }
 
 // metricHelp is the # HELP text of a family.
 func metricHelp(family string) string {

@@ -187,8 +187,7 @@ func TestExpositionFamilies(t *testing.T) {
 		lv("h_bucket", 2, "le", "+Inf"), lv("h_bucket", 1, "le", "0.5"), lv("h_bucket", 0, "le", "0.05"),
 		lv("h_count", 2), lv("h_sum", 0.7),
 		lv("s", 0.1, "quantile", "0.5"), lv("s_sum", 3), lv("s_count", 4),
-		lv("notq", 1, "quantile", "high"),  // not numeric: a gauge
-		lv("legacy", 1, "key", "q\xffbin"), // stored before the encoding existed
+		lv("notq", 1, "quantile", "high"), // not numeric: a gauge
 	})
 	w.Flush()
 	want := `# HELP h Latest value of h as written to redwatch.
@@ -198,9 +197,6 @@ h_bucket{le="0.5"} 1 1000
 h_bucket{le="+Inf"} 2 1000
 h_sum 0.7 1000
 h_count 2 1000
-# HELP legacy Latest value of legacy as written to redwatch.
-# TYPE legacy gauge
-legacy{key="q\\xffbin"} 1 1000
 # HELP notq Latest value of notq as written to redwatch.
 # TYPE notq gauge
 notq{quantile="high"} 1 1000
