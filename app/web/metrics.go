@@ -33,12 +33,11 @@ type expoFamily struct {
 }
 
 type expoSample struct {
-	lv     *tsdb.LatestValue
-	name   string // the sample's name in the exposition
-	group  string // labels without le: a histogram's buckets, sum and count share it
-	rank   int    // within a group: buckets (by le), then _sum, then _count
-	le     float64
-	labels []tsdb.Label
+	lv    *tsdb.LatestValue
+	name  string // the sample's name in the exposition
+	group string // labels without le: a histogram's buckets, sum and count share it
+	rank  int    // within a group: buckets (by le), then _sum, then _count
+	le    float64
 }
 
 // writeExposition writes lvs as families sorted by name. Types:
@@ -98,7 +97,7 @@ func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 			expoName = family
 		}
 		for _, lv := range vs {
-			s := expoSample{lv: lv, name: expoName, rank: rank, labels: lv.Labels}
+			s := expoSample{lv: lv, name: expoName, rank: rank}
 			var g strings.Builder
 			for _, l := range lv.Labels {
 				// A bucket's le orders the buckets of a group.
@@ -140,7 +139,7 @@ func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 		w.WriteString("# HELP " + name + " " + helpEscaper.Replace(metricHelp(name)) + "\n")
 		w.WriteString("# TYPE " + name + " " + f.typ + "\n")
 		for _, s := range f.samples {
-			writeSample(w, s.name, s.labels, s.lv.Value, s.lv.Timestamp)
+			writeSample(w, s.name, s.lv.Labels, s.lv.Value, s.lv.Timestamp)
 		}
 	}
 }
