@@ -174,49 +174,42 @@
     });
   });
 
-  // Scroll boxes ([data-keep-scroll] with an id) inside a swapped element keep their scroll
-  // position: the swap replaces them with new elements, which would start at the top.
-  var keptScroll = {};
+  // Elements with an id inside a swapped element (or the element itself) keep their state
+  // across the swap, which replaces them with new ones: scroll boxes ([data-keep-scroll]) their
+  // scroll position, which would start at the top; disclosures (details[data-keep-open]) their
+  // open state, which would start closed (an alert group opened on /alerts stays open while
+  // the list is polled). kept holds [id, restore(newElement)] pairs.
+  var kept = [];
+  function within(t, sel) {
+    var els = Array.prototype.slice.call(t.querySelectorAll(sel));
+    if (t.matches && t.matches(sel)) els.push(t);
+    return els;
+  }
   document.addEventListener("htmx:beforeSwap", function (e) {
     var t = e.detail && e.detail.target;
     if (!t || !t.querySelectorAll) return;
-    keptScroll = {};
-    var boxes = Array.prototype.slice.call(t.querySelectorAll("[data-keep-scroll][id]"));
-    if (t.matches && t.matches("[data-keep-scroll][id]")) boxes.push(t);
-    boxes.forEach(function (b) {
-      if (b.scrollTop || b.scrollLeft) keptScroll[b.id] = [b.scrollTop, b.scrollLeft];
+    kept = [];
+    within(t, "[data-keep-scroll][id]").forEach(function (b) {
+      var top = b.scrollTop, left = b.scrollLeft;
+      if (!top && !left) return;
+      kept.push([b.id, function (n) {
+        n.scrollTop = top;
+        n.scrollLeft = left;
+      }]);
+    });
+    within(t, "details[data-keep-open][id]").forEach(function (d) {
+      var open = d.open;
+      kept.push([d.id, function (n) {
+        if (n.matches("details[data-keep-open]")) n.open = open;
+      }]);
     });
   });
   document.addEventListener("htmx:afterSwap", function () {
-    Object.keys(keptScroll).forEach(function (id) {
-      var b = document.getElementById(id);
-      if (b) {
-        b.scrollTop = keptScroll[id][0];
-        b.scrollLeft = keptScroll[id][1];
-      }
+    kept.forEach(function (k) {
+      var n = document.getElementById(k[0]);
+      if (n) k[1](n);
     });
-    keptScroll = {};
-  });
-
-  // Disclosures (details[data-keep-open] with an id) inside a swapped element keep their open
-  // state: the swap replaces them with new, closed ones (an alert group a user opened on
-  // /alerts stays open while the list is polled).
-  var keptOpen = null;
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    var t = e.detail && e.detail.target;
-    if (!t || !t.querySelectorAll) return;
-    keptOpen = {};
-    t.querySelectorAll("details[data-keep-open][id]").forEach(function (d) {
-      keptOpen[d.id] = d.open;
-    });
-  });
-  document.addEventListener("htmx:afterSwap", function () {
-    if (!keptOpen) return;
-    Object.keys(keptOpen).forEach(function (id) {
-      var d = document.getElementById(id);
-      if (d && d.matches("details[data-keep-open]")) d.open = keptOpen[id];
-    });
-    keptOpen = null;
+    kept = [];
   });
 
   // ---------- Range picker: custom span in the browser's time zone ----------
