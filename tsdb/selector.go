@@ -48,15 +48,14 @@ func ParseSelector(s string) (*Selector, error) {
 		group := make([]labelFilter, 0, len(g))
 		for _, f := range g {
 			lf := labelFilter{name: f.Label, value: f.Value, negative: f.IsNegative, regexp: f.IsRegexp}
-			if !lf.regexp {
-				lf.value = LabelValue(lf.value) // as Write stores it
-			}
 			if lf.regexp {
 				re, err := regexp.Compile("^(?:" + f.Value + ")$")
 				if err != nil {
 					return nil, fmt.Errorf("selector %q: bad regexp for label %s: %w", s, f.Label, err)
 				}
 				lf.re = re
+			} else {
+				lf.value = LabelValue(lf.value) // as Write stores it
 			}
 			group = append(group, lf)
 		}
