@@ -59,7 +59,7 @@ func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 	allHave := func(name, label string) bool {
 		vs := byName[name]
 		for _, lv := range vs {
-			if _, err := parseBound(lv.Label(label)); err != nil {
+			if _, err := strconv.ParseFloat(lv.Label(label), 64); err != nil {
 				return false
 			}
 		}
@@ -102,7 +102,7 @@ func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 			for _, l := range lv.Labels {
 				// A bucket's le orders the buckets of a group.
 				if rank == 0 && typ == "histogram" && l.Name == "le" {
-					s.le, _ = parseBound(l.Value)
+					s.le, _ = strconv.ParseFloat(l.Value, 64) // "+Inf" included
 					continue
 				}
 				g.WriteString(l.Name)
@@ -175,9 +175,6 @@ func cutHistogramSuffix(name string) (base, suffix string, ok bool) {
 	}
 	return "", "", false
 }
-
-// parseBound parses a le or quantile label value ("+Inf" included).
-func parseBound(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 
 var (
 	labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
