@@ -73,6 +73,10 @@ type DB struct {
 // ErrClosed is returned by operations on a closed DB.
 var ErrClosed = errors.New("tsdb: closed")
 
+// ErrReadOnly is returned by Write while storage is read-only (free disk space below
+// Options.MinFreeDiskBytes). Nothing of the call was stored; the caller may retry later.
+var ErrReadOnly = errors.New("tsdb: storage is read-only (free disk space is below the limit)")
+
 // vmLog is where VictoriaMetrics' process-wide logger writes; the newest Open sets it.
 // lib/logger is global, so this is the one piece of package state tsdb keeps.
 var (
