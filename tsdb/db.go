@@ -232,7 +232,8 @@ func (db *DB) now() time.Time { return db.opts.Now() }
 // Write validates and stores samples and updates the latest-value table. It returns an error
 // naming the first invalid sample; valid samples before and after it are still stored.
 // Samples older than the retention are dropped by storage. Label values that are not valid
-// UTF-8 are stored encoded (LabelValue); samples is not modified. A sample whose value is
+// UTF-8 or longer than MaxLabelValueBytes are stored as LabelValue encodes them; samples is not
+// modified. A sample over MaxNameBytes, MaxLabels or MaxSeriesBytes is invalid. A sample whose value is
 // StaleMarker() is stored and ends its series in the latest table.
 func (db *DB) Write(samples []Sample) error {
 	if len(samples) == 0 {
@@ -321,16 +322,23 @@ func validateSample(s *Sample) error {
 			return errors.New(`label "__name__" is reserved; set Sample.Name`)
 		}
 	}
+	if err := validateSize(s.Name, s.Labels); err != nil {
+		return err
+	}
 	if s.Timestamp <= 0 {
 		return fmt.Errorf("timestamp %d is not a positive unix-milliseconds time", s.Timestamp)
 	}
 	return nil
 }
 
-// ValidateMetricName checks a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+// ValidateMetricName checks a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*, at most
+// MaxNameBytes long.
 func ValidateMetricName(name string) error {
 	if name == "" {
 		return errors.New("empty metric name")
+	}
+	if len(name) > MaxNameBytes {
+		return fmt.Errorf("metric name %q... is %d bytes long: at most %d are allowed", name[:64], len(name), MaxNameBytes)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -342,10 +350,14 @@ func ValidateMetricName(name string) error {
 	return nil
 }
 
-// ValidateLabelName checks a Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*.
+// ValidateLabelName checks a Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*, at most
+// MaxNameBytes long.
 func ValidateLabelName(name string) error {
 	if name == "" {
 		return errors.New("empty label name")
+	}
+	if len(name) > MaxNameBytes {
+		return fmt.Errorf("label name %q... is %d bytes long: at most %d are allowed", name[:64], len(name), MaxNameBytes)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]

@@ -18,7 +18,8 @@ type Label struct {
 type Sample struct {
 	Name string // metric name, e.g. "host_cpu_usage_percent"
 	// Labels in any order; labels with empty values are dropped. A value that is not valid
-	// UTF-8 is stored as LabelValue encodes it.
+	// UTF-8, or longer than MaxLabelValueBytes, is stored as LabelValue encodes it. At most
+	// MaxLabels labels; names of at most MaxNameBytes; see MaxSeriesBytes.
 	Labels    []Label
 	Timestamp int64 // unix milliseconds
 	// Value; StaleMarker() ends the series (see IsStaleMarker).
@@ -26,15 +27,38 @@ type Sample struct {
 }
 
 // LabelValue is how a label value is stored, read and shown everywhere (storage, the latest
-// table, /metrics, /api/v1/*, pages, notifications): a valid UTF-8 value is unchanged; in a
-// value that is not valid UTF-8, each byte that is not part of a valid UTF-8 sequence becomes
-// \xNN (two lower-case hex digits) and each backslash becomes \\, so the result is valid UTF-8
-// and two different invalid values never encode alike. Caveat: a valid value that already
-// reads like an encoding (the 8 characters q\xffbin) is the same label value as the invalid
-// one it spells (q, byte 0xff, bin). Write applies it to every sample; ParseSelector applies it
-// to the values of = and != matchers, so a selector may name either the raw bytes
-// (key="q\xffbin" in Go/PromQL escapes) or the encoding (key="q\\xffbin").
+// table, /metrics, /api/v1/*, pages, notifications). Two steps:
+//
+//  1. Encoding: a valid UTF-8 value is unchanged; in a value that is not valid UTF-8, each byte
+//     that is not part of a valid UTF-8 sequence becomes \xNN (two lower-case hex digits) and
+//     each backslash becomes \\, so the result is valid UTF-8 and two different invalid values
+//     never encode alike. Caveat: a valid value that already reads like an encoding (the 8
+//     characters q\xffbin) is the same label value as the invalid one it spells (q, byte 0xff,
+//     bin).
+//  2. Shortening: a value longer than MaxLabelValueBytes (before or after encoding) becomes its
+//     first ~4,060 bytes, cut on a character boundary, then "…[sha256:" and 16 hex digits of the
+//     SHA-256 of the whole raw value, then "]": at most MaxLabelValueBytes bytes, the same for
+//     the same value every time (a Redis key of 70,000 bytes is stored as such a value).
+//
+// LabelValue is idempotent. Write applies it to every sample; ParseSelector applies it to the
+// values of = and != matchers, so a selector may name either the raw bytes (key="q\xffbin" in
+// Go/PromQL escapes), the encoding (key="q\\xffbin"), the full long value or its shortened
+// form; regexp matchers match the stored values.
 func LabelValue(s string) string {
+	if len(s) > MaxLabelValueBytes {
+		return shortenValue(s)
+	}
+	if utf8.ValidString(s) {
+		return s
+	}
+	if enc := encodeInvalid(s); len(enc) <= MaxLabelValueBytes {
+		return enc
+	}
+	return shortenValue(s)
+}
+
+// encodeInvalid is step 1 of LabelValue (no bound on the length).
+func encodeInvalid(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
@@ -58,11 +82,14 @@ func LabelValue(s string) string {
 	return b.String()
 }
 
+// stored reports whether v is stored as is (LabelValue(v) == v).
+func stored(v string) bool { return len(v) <= MaxLabelValueBytes && utf8.ValidString(v) }
+
 // encodeLabels returns labels with every value passed through LabelValue: labels itself when
-// every value is valid UTF-8 (the usual case), else a copy.
+// every value is stored as is (the usual case), else a copy.
 func encodeLabels(labels []Label) []Label {
 	for i := range labels {
-		if !utf8.ValidString(labels[i].Value) {
+		if !stored(labels[i].Value) {
 			out := make([]Label, len(labels))
 			for j, l := range labels {
 				out[j] = Label{Name: l.Name, Value: LabelValue(l.Value)}
