@@ -54,6 +54,7 @@ func (s *Server) showKeyDetail(c echo.Context) error {
 		Instance:     k.Instance,
 		DB:           k.DB,
 		Key:          k.Key,
+		KeyLabel:     tsdb.LabelValue(k.Key),
 		Pattern:      k.Pattern,
 		Type:         k.Type,
 		Live:         keyLive(&k, watched, now),
@@ -287,7 +288,7 @@ func keyExportURL(k *redis.KeySnapshot, r timeRange, format string) string {
 	}
 	v := url.Values{}
 	for _, m := range metrics {
-		v.Add("match[]", pages.KeySelector(m, k.Instance, k.DB, k.Key))
+		v.Add("match[]", pages.KeySelector(m, k.Instance, k.DB, tsdb.LabelValue(k.Key))) // at most 4 KB, same series
 	}
 	v.Set("start", strconv.FormatInt(r.Start.Unix(), 10))
 	// Milliseconds: the range ends at a fraction of a second, and so may its newest sample.

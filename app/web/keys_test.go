@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -754,4 +755,66 @@ func TestKeysViewerAndNoSource(t *testing.T) {
 	}
 	doc := ktGet(t, e, c, "/keys?sort=change")
 	one(t, doc, "no-keys")
+}
+
+// A 70 KB key: the list clips it and says its size; its page works (snapshots, trend), its
+// charts and export links select its stored (shortened) label, which finds its series, and
+// /api/keys keeps the full name next to the label used.
+func TestKeysLongName(t *testing.T) {
+	e := newEnv(t)
+	long := "x:" + strings.Repeat("a", 70_000)
+	k := key("cache", long, "list", 7)
+	k.KeyLabel = tsdb.LabelValue(long)
+	e.redis.set(nil, []redis.KeySnapshot{k}, nil)
+	now := time.Now()
+	ktWriteTrend(t, e.db, now, &k, 1, 8)
+	e.db.Flush()
+	c := e.login("viewer", viewerPass)
+
+	doc := ktGet(t, e, c, "/keys")
+	if got := text(one(t, doc, "key-name")); got != "x:"+strings.Repeat("a", 198)+"… (70,002 bytes)" {
+		t.Errorf("long key shown as %.30q...%q", got, got[len(got)-20:])
+	}
+	if got := texts(doc, "key-change"); !slices.Equal(got, []string{"+7"}) {
+		t.Errorf("change of the long key %q", got)
+	}
+	doc = ktGet(t, e, c, "/keys/"+k.ID)
+	name := one(t, doc, "key-detail-name")
+	if attr(name, "title") != long || !strings.HasSuffix(text(name), "… (70,002 bytes)") {
+		t.Errorf("detail name: %d bytes shown, title %d bytes", len(text(name)), len(attr(name, "title")))
+	}
+	if n := len(find(doc, "snapshot-row")); n != 50 {
+		t.Errorf("%d snapshot rows of the long key", n)
+	}
+	var query string
+	for n := range one(t, doc, "key-charts").Descendants() {
+		if ktHasAttr(n, "data-chart") && query == "" {
+			query = attr(n, "data-query")
+		}
+	}
+	if want := `redis_key_length{instance="cache",db="0",key="` + k.KeyLabel + `"}`; query != want {
+		t.Fatalf("chart query %.80q..., want the stored label", query)
+	}
+	res, body := e.do(c, "GET", "/api/v1/query_range?query="+url.QueryEscape(query)+"&start="+strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)+
+		"&end="+strconv.FormatInt(now.Unix(), 10)+"&step=60", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"values":[[`) {
+		t.Fatalf("chart query: %d %.300s", res.StatusCode, body)
+	}
+	if exp := attr(one(t, doc, "export-csv"), "href"); len(exp) > 20_000 {
+		t.Errorf("export link of %d bytes", len(exp))
+	}
+
+	res, body = e.do(c, "GET", "/api/keys", nil)
+	var got struct {
+		Keys []struct {
+			Key      string `json:"key"`
+			KeyLabel string `json:"key_label"`
+		} `json:"keys"`
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil || len(got.Keys) != 1 {
+		t.Fatalf("/api/keys: %d", res.StatusCode)
+	}
+	if got.Keys[0].Key != long || got.Keys[0].KeyLabel != k.KeyLabel {
+		t.Errorf("/api/keys: key %d bytes, key_label %d bytes", len(got.Keys[0].Key), len(got.Keys[0].KeyLabel))
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/redwatch/redwatch/app/sampler/redis"
+	"github.com/redwatch/redwatch/views/components"
 )
 
 // fakeRedis is a RedisSource holding plain snapshots set by the test.
@@ -683,7 +684,8 @@ func TestKeyListPage(t *testing.T) {
 	if len(rows) != 5 {
 		t.Fatalf("%d key rows, want 5", len(rows))
 	}
-	// Hostile and long keys are escaped; the long one is clipped, with the full name in title.
+	// Hostile and long keys are escaped; the long one is clipped with its size, and the first
+	// components.TitleMaxChars of it in title.
 	if strings.Contains(body, "<img") {
 		t.Fatalf("a key was rendered unescaped")
 	}
@@ -691,10 +693,10 @@ func TestKeyListPage(t *testing.T) {
 	if got := text(names[0]); got != hostileKey || attr(names[0], "title") != hostileKey {
 		t.Errorf("hostile key shown as %q (title %q)", got, attr(names[0], "title"))
 	}
-	if got := text(names[2]); len(got) > 1000 || !strings.HasPrefix(got, "long:kkk") || !strings.HasSuffix(got, "…") {
+	if got := text(names[2]); len(got) > 1000 || !strings.HasPrefix(got, "long:kkk") || !strings.HasSuffix(got, "… (10,245 bytes)") {
 		t.Errorf("long key text: %d bytes", len(got))
 	}
-	if attr(names[2], "title") != longKey || !strings.Contains(attr(names[2], "class"), "truncate") {
+	if attr(names[2], "title") != longKey[:components.TitleMaxChars]+"…" || !strings.Contains(attr(names[2], "class"), "truncate") {
 		t.Errorf("long key title/class wrong")
 	}
 	if got := texts(doc, "key-type"); !slices.Equal(got, []string{"string", "none", "hash", "list", "list"}) {

@@ -319,3 +319,22 @@ func Clip(s string, n int) string {
 	}
 	return s
 }
+
+// TitleMaxChars caps a title attribute that carries a long name (a key, a client name), so a
+// polled table of 70 KB keys stays small; the key's own page shows the whole name.
+const TitleMaxChars = 4096
+
+// LongName is a name as a table cell shows it: Printable, cut to n runes, and when cut, "…"
+// and the name's full size: "x:aaaa… (70,002 bytes)".
+func LongName(s string, n int) string {
+	p := Printable(s)
+	c := Clip(p, n)
+	if c == p {
+		return c
+	}
+	return c + " (" + Int(int64(len(s))) + " bytes)"
+}
+
+// NameTitle is the title attribute of a name shown with LongName: Printable, cut to
+// TitleMaxChars runes.
+func NameTitle(s string) string { return Clip(Printable(s), TitleMaxChars) }

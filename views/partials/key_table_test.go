@@ -50,8 +50,10 @@ func TestKeyTable(t *testing.T) {
 	if htmltest.Text(names[0]) != hostile || htmltest.Attr(names[0], "title") != hostile {
 		t.Errorf("hostile key shown as %q", htmltest.Text(names[0]))
 	}
-	if got := htmltest.Text(names[1]); len([]rune(got)) != partials.KeyNameMaxChars+1 || htmltest.Attr(names[1], "title") != long {
-		t.Errorf("long key: %d runes shown, title %d bytes", len([]rune(got)), len(htmltest.Attr(names[1], "title")))
+	// A long key shows its first characters, "…" and its size; its title is bounded too.
+	if got := htmltest.Text(names[1]); got != strings.Repeat("x", partials.KeyNameMaxChars)+"… (10,240 bytes)" ||
+		htmltest.Attr(names[1], "title") != strings.Repeat("x", components.TitleMaxChars)+"…" {
+		t.Errorf("long key: %d runes shown (%.20q), title %d bytes", len([]rune(got)), got[len(got)-20:], len(htmltest.Attr(names[1], "title")))
 	}
 	if !strings.Contains(htmltest.Attr(names[1], "class"), "truncate") {
 		t.Errorf("key cell not truncated by CSS")

@@ -101,7 +101,8 @@ type cohort struct {
 
 // trackedKey is one key sampled one by one. Kept small: there may be 100,000 of them.
 type trackedKey struct {
-	key     string
+	key     string // the real name: every command uses it
+	label   string // tsdb.LabelValue(key): the key label of its series (shortened when long)
 	id      string // KeyID
 	pattern int    // index in keySampler.patterns; -1 for an exact key
 	expect  expectMode
@@ -196,7 +197,7 @@ func newKeySampler(o keyOptions) *keySampler {
 }
 
 func (k *keySampler) newTrackedKey(key string, pattern int) *trackedKey {
-	return &trackedKey{key: key, id: KeyID(k.instance, k.db, key), pattern: pattern}
+	return &trackedKey{key: key, label: tsdb.LabelValue(key), id: KeyID(k.instance, k.db, key), pattern: pattern}
 }
 
 // cohortFor returns the cohort of interval d, creating it.
@@ -303,6 +304,9 @@ func (k *keySampler) Keys() []KeySnapshot {
 	for i, t := range k.sorted {
 		s := &out[i]
 		s.ID, s.Instance, s.DB, s.Key = t.id, k.instance, k.db, t.key
+		if t.label != t.key {
+			s.KeyLabel = t.label
+		}
 		if t.pattern >= 0 {
 			s.Pattern = k.patterns[t.pattern].pattern
 		}
@@ -377,16 +381,17 @@ func (k *keySampler) write(samples []tsdb.Sample) {
 	}
 }
 
-// keyLabels are the labels of a key's series; the samples of one key share them read-only
-// (full slice expression: appending group labels copies).
-func (k *keySampler) keyLabels(key, typ string) []tsdb.Label {
+// keyLabels are the labels of a key's series; label is the key's stored label value
+// (trackedKey.label). The samples of one key share them read-only (full slice expression:
+// appending group labels copies).
+func (k *keySampler) keyLabels(label, typ string) []tsdb.Label {
 	if typ == "" {
 		typ = typeNone
 	}
 	l := []tsdb.Label{
 		{Name: "instance", Value: k.instance},
 		{Name: "db", Value: k.dbLabel},
-		{Name: "key", Value: key},
+		{Name: "key", Value: label},
 		{Name: "type", Value: typ},
 	}
 	return l[:4:4]

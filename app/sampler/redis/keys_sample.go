@@ -276,7 +276,7 @@ func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb
 			keyErr = e
 		}
 	}
-	labels := k.keyLabels(t.key, t.typ)
+	labels := k.keyLabels(t.label, t.typ)
 	t.exists, t.lastSampled = true, ts
 	t.ttl = -1
 	if pttl >= 0 {
@@ -343,7 +343,7 @@ func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []
 	t.exists, t.length, t.hasLength, t.ttl, t.memory, t.groups = false, 0, true, 0, 0, nil
 	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
 	k.setKeyErr(t, nil)
-	labels := k.keyLabels(t.key, t.typ)
+	labels := k.keyLabels(t.label, t.typ)
 	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 0})
 	if t.pattern < 0 {
 		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})

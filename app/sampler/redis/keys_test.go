@@ -497,7 +497,7 @@ func TestKeyHostileNames(t *testing.T) {
 	keyTestSample(t, k, keyTestAt(0))
 	samples := w.take()
 	for i, name := range names {
-		if v := keyTestValue(t, samples, "redis_key_length", "key", name); v != float64(i+1) {
+		if v := keyTestValue(t, samples, "redis_key_length", "key", tsdb.LabelValue(name)); v != float64(i+1) {
 			t.Errorf("%q: length %v", name[:min(len(name), 20)], v)
 		}
 		s := keyTestSnapshot(t, k, name)

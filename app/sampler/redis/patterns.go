@@ -185,7 +185,7 @@ func (k *keySampler) scanPattern(ctx context.Context, now time.Time, p *patternS
 	for _, t := range p.keys {
 		if t.pattern == p.idx && !t.dropped && t.scanGen != gen {
 			// Tracked but no longer there: report it gone once.
-			out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.keyLabels(t.key, t.typ), Timestamp: ts, Value: 0})
+			out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.keyLabels(t.label, t.typ), Timestamp: ts, Value: 0})
 			t.exists = false
 			k.dropKey(t)
 		}

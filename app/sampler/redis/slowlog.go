@@ -111,7 +111,7 @@ func (s *slowlogStore) add(entries []goredis.SlowLog) (int, error) {
 			Micros:     r.Duration.Microseconds(),
 			Args:       truncateSlowlogArgs(r.Args),
 			ClientAddr: r.ClientAddr,
-			ClientName: strings.ToValidUTF8(r.ClientName, "\uFFFD"),
+			ClientName: truncateSlowlogArg(r.ClientName), // a client name may be 64 KB too
 		}
 		if !old[slowlogKeyOf(e)] {
 			fresh = append(fresh, e)

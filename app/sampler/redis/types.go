@@ -128,10 +128,13 @@ type SlowlogEntry struct {
 
 // KeySnapshot is one watched key after its latest sample.
 type KeySnapshot struct {
-	ID       string        `json:"id"` // KeyID(instance, db, key)
-	Instance string        `json:"instance"`
-	DB       int           `json:"db"`
-	Key      string        `json:"key"`
+	ID       string `json:"id"` // KeyID(instance, db, key)
+	Instance string `json:"instance"`
+	DB       int    `json:"db"`
+	Key      string `json:"key"` // the full name, as Redis has it
+	// KeyLabel is the key label of its series when that differs from Key: a key longer than
+	// tsdb.MaxLabelValueBytes (stored shortened) or not valid UTF-8 (stored encoded).
+	KeyLabel string        `json:"key_label,omitempty"`
 	Pattern  string        `json:"pattern,omitempty"` // the pattern that found it; "" for exact keys
 	Type     string        `json:"type"`              // string list set zset hash stream hyperloglog, a module type, or "none"
 	Interval time.Duration `json:"-"`
