@@ -21,9 +21,16 @@ import (
 //   - keys_reply.go: command construction and reply parsing shared by sampling and scanning;
 //   - patterns.go: SCAN expansion of glob patterns.
 //
-// Keys are grouped into cohorts by interval; a round samples every cohort that is due, all in
-// the same bounded pipelined batches. Patterns are expanded with SCAN on their own cadence and
-// the keys they find (up to max_keys) join the cohort of the pattern's interval.
+// Keys are grouped into cohorts by interval. Exact keys and pattern-found keys never share a
+// cohort: a round samples every due cohort of exact keys at once, in bounded pipelined batches.
+// Patterns are expanded with SCAN on their own cadence and the keys they find (up to max_keys)
+// join the pattern cohort of the pattern's interval. Pattern work is split into steps — one
+// SCAN page (plus measuring the keys it returned) or one chunk of keysPerStep keys of a
+// pattern cohort's sampling pass — and Run does at most one step between two looks at the
+// exact keys, so a 100,000-key pattern delays an exact key by one step, never by a whole scan
+// or pass (fair scheduling). A pattern cohort's pass that takes longer than its interval
+// starts again as soon as it ends: under load pattern keys are sampled every
+// max(interval, pass duration).
 
 // defaultKeyBatchSize is the number of commands per pipeline round trip when
 // keyOptions.BatchSize is 0.
@@ -31,6 +38,10 @@ const defaultKeyBatchSize = 512
 
 // scanCount is the COUNT hint of every SCAN.
 const scanCount = 1000
+
+// keysPerStep is how many pattern-found keys one step of a sampling pass samples, per batch
+// of batchSize commands (about two commands a key).
+func (k *keySampler) keysPerStep() int { return max(1, k.batchSize/2) }
 
 // keyOptions configures a keySampler.
 type keyOptions struct {
@@ -73,7 +84,7 @@ type keySampler struct {
 
 	roundTrips atomic.Int64
 
-	cohorts  []*cohort // by interval, shortest first
+	cohorts  []*cohort // by interval, shortest first; exact and pattern cohorts apart
 	exact    map[string]*trackedKey
 	patterns []*patternState
 
@@ -83,6 +94,7 @@ type keySampler struct {
 	writeFailing  bool   // the last Writer.Write failed (logged once per change)
 	scanGen       uint32 // incremented per pattern scan; marks the keys a scan saw
 	typeNames     map[string]string
+	turn          int // Run's round robin over running pattern work
 
 	mu     sync.Mutex
 	owners map[string]*trackedKey // every tracked key by name (exact and pattern-found); guarded by mu
@@ -90,13 +102,18 @@ type keySampler struct {
 	dirty  bool                   // owners changed since sorted was built; guarded by mu
 }
 
-// cohort is the set of keys sampled at one interval. next is when it is due again; the zero
-// time means "at the first round".
+// cohort is the set of keys sampled at one interval: exact keys, or (patterns set) the keys
+// patterns found. next is when it is due again; the zero time means "at the first round".
 type cohort struct {
 	interval time.Duration
 	next     time.Time
 	keys     []*trackedKey
-	due      bool // due in the current round (round goroutine only)
+	patterns bool // holds pattern-found keys: sampled in passes (see passStep)
+
+	// Round goroutine only.
+	due     bool          // exact cohorts: due in the current round
+	passing bool          // pattern cohorts: a sampling pass is running
+	pending []*trackedKey // ... and these keys of it are still to be sampled
 }
 
 // trackedKey is one key sampled one by one. Kept small: there may be 100,000 of them.
@@ -178,7 +195,7 @@ func newKeySampler(o keyOptions) *keySampler {
 			t.expect = expectModeOf(c.ExpectExists)
 			k.exact[c.Key] = t
 			k.owners[c.Key] = t
-			k.cohortFor(interval).add(t)
+			k.cohortFor(interval, false).add(t)
 		case c.Pattern != "":
 			scanEvery := c.ScanInterval.Std()
 			if scanEvery <= 0 {
@@ -189,7 +206,7 @@ func newKeySampler(o keyOptions) *keySampler {
 				pattern:  c.Pattern,
 				maxKeys:  c.MaxKeys,
 				scanEach: scanEvery,
-				cohort:   k.cohortFor(interval),
+				cohort:   k.cohortFor(interval, true),
 			})
 		}
 	}
@@ -200,14 +217,14 @@ func (k *keySampler) newTrackedKey(key string, pattern int) *trackedKey {
 	return &trackedKey{key: key, label: tsdb.LabelValue(key), id: KeyID(k.instance, k.db, key), pattern: pattern}
 }
 
-// cohortFor returns the cohort of interval d, creating it.
-func (k *keySampler) cohortFor(d time.Duration) *cohort {
+// cohortFor returns the cohort of interval d for exact or pattern-found keys, creating it.
+func (k *keySampler) cohortFor(d time.Duration, patterns bool) *cohort {
 	for _, c := range k.cohorts {
-		if c.interval == d {
+		if c.interval == d && c.patterns == patterns {
 			return c
 		}
 	}
-	c := &cohort{interval: d}
+	c := &cohort{interval: d, patterns: patterns}
 	k.cohorts = append(k.cohorts, c)
 	sort.Slice(k.cohorts, func(i, j int) bool { return k.cohorts[i].interval < k.cohorts[j].interval })
 	return c
@@ -240,7 +257,8 @@ func nextTime(prev, now time.Time, every time.Duration) time.Time {
 }
 
 // Run samples keys and expands patterns on their schedules until ctx is done. Each wake-up
-// first runs the due pattern scans, then one sampling round for every due cohort.
+// first samples the due exact keys, then does at most one step of pattern work (patternStep);
+// while pattern work is running it wakes up again at once.
 func (k *keySampler) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -250,16 +268,18 @@ func (k *keySampler) Run(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		now := k.now()
-		_ = k.scanDue(ctx, now)   // logs its own errors
-		_ = k.sampleDue(ctx, now) // logs its own errors
+		_ = k.sampleExactDue(ctx, k.now()) // logs its own errors
+		k.patternStep(ctx, k.now())
+		if ctx.Err() != nil {
+			return
+		}
 		next, ok := k.nextDue()
 		if !ok {
 			<-ctx.Done() // nothing configured
 			return
 		}
 		d := next.Sub(k.now())
-		if d < 0 {
+		if d < 0 || k.patternBusy() {
 			d = 0
 		}
 		timer.Reset(d)
@@ -282,6 +302,21 @@ func (k *keySampler) nextDue() (time.Time, bool) {
 		consider(p.nextScan)
 	}
 	return next, len(k.cohorts) > 0
+}
+
+// patternBusy reports whether a pattern scan or a sampling pass is running.
+func (k *keySampler) patternBusy() bool {
+	for _, p := range k.patterns {
+		if p.scan != nil {
+			return true
+		}
+	}
+	for _, c := range k.cohorts {
+		if c.passing {
+			return true
+		}
+	}
+	return false
 }
 
 // RoundTrips counts pipeline Execs and SCAN calls sent so far.

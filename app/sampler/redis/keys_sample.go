@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -11,9 +12,10 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
-// sampleDue runs one sampling round at now: every cohort due at or before now is sampled, all
-// of them in the same pipelined batches, and the cohorts are rescheduled. Patterns whose
-// interval was due also get redis_pattern_keys and redis_pattern_length.
+// sampleDue runs one whole sampling round at now: every cohort due at or before now is sampled
+// (exact keys first, then each due pattern cohort's pass to its end) and rescheduled. Patterns
+// whose interval was due also get redis_pattern_keys and redis_pattern_length. Run does the
+// same work in steps (sampleExactDue, patternStep); tests and benchmarks call this.
 //
 // It returns the I/O error (or timeout) that aborted the round: samples of batches already
 // sent stay written, nothing more is written for the round, and state is kept so the next
@@ -21,10 +23,27 @@ import (
 // When the instance is down (Up reports false) the round is skipped and nothing is written.
 // Round goroutine only.
 func (k *keySampler) sampleDue(ctx context.Context, now time.Time) error {
+	if err := k.sampleExactDue(ctx, now); err != nil {
+		return err
+	}
+	k.startPasses(now)
+	for _, c := range k.cohorts {
+		for c.passing {
+			if err := k.passStep(ctx, now, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sampleExactDue samples every cohort of exact keys due at or before now, all in the same
+// pipelined batches, and reschedules them. Errors as sampleDue.
+func (k *keySampler) sampleExactDue(ctx context.Context, now time.Time) error {
 	var due []*trackedKey
 	anyDue := false
 	for _, c := range k.cohorts {
-		c.due = !c.next.After(now)
+		c.due = !c.patterns && !c.next.After(now)
 		if !c.due {
 			continue
 		}
@@ -32,10 +51,18 @@ func (k *keySampler) sampleDue(ctx context.Context, now time.Time) error {
 		c.next = nextTime(c.next, now, c.interval)
 		due = append(due, c.keys...)
 	}
-	if !anyDue || (k.up != nil && !k.up()) {
+	if !anyDue || !k.isUp() {
 		return nil
 	}
-	if err := k.sampleKeys(ctx, now, due); err != nil {
+	return k.noteSampled(ctx, k.sampleKeys(ctx, now, due))
+}
+
+// isUp reports whether the instance is up (keyOptions.Up).
+func (k *keySampler) isUp() bool { return k.up == nil || k.up() }
+
+// noteSampled logs a sampling error (or the recovery) once per change and returns err wrapped.
+func (k *keySampler) noteSampled(ctx context.Context, err error) error {
+	if err != nil {
 		if !k.sampleFailing && ctx.Err() == nil {
 			k.sampleFailing = true
 			k.log.Warn("cannot sample keys", "instance", k.instance, "db", k.db, "error", err)
@@ -46,14 +73,103 @@ func (k *keySampler) sampleDue(ctx context.Context, now time.Time) error {
 		k.sampleFailing = false
 		k.log.Info("sampling keys works again", "instance", k.instance, "db", k.db)
 	}
+	return nil
+}
+
+// startPasses starts a sampling pass of every pattern cohort due at or before now that has
+// none running, and reschedules it. While the instance is down nothing starts.
+func (k *keySampler) startPasses(now time.Time) {
+	for _, c := range k.cohorts {
+		if !c.patterns || c.passing || c.next.After(now) {
+			continue
+		}
+		c.next = nextTime(c.next, now, c.interval)
+		if !k.isUp() {
+			continue
+		}
+		c.passing, c.pending = true, slices.Clone(c.keys) // c.keys is reordered as keys leave
+	}
+}
+
+// passStep samples the next keysPerStep keys of c's running pass at now (keys that left the
+// cohort meanwhile are skipped). When the pass is done it writes the totals of the patterns of
+// c. An error ends the pass early; the next one starts when c is due again.
+func (k *keySampler) passStep(ctx context.Context, now time.Time, c *cohort) error {
+	limit := k.keysPerStep()
+	chunk := make([]*trackedKey, 0, min(limit, len(c.pending)))
+	n := 0
+	for ; n < len(c.pending) && len(chunk) < limit; n++ {
+		if t := c.pending[n]; !t.dropped && t.cohort == c {
+			chunk = append(chunk, t)
+		}
+	}
+	clear(c.pending[:n])
+	c.pending = c.pending[n:]
+	if len(chunk) > 0 {
+		if err := k.noteSampled(ctx, k.sampleKeys(ctx, now, chunk)); err != nil {
+			c.passing, c.pending = false, nil
+			return err
+		}
+	}
+	if len(c.pending) > 0 {
+		return nil
+	}
+	c.passing, c.pending = false, nil
 	var samples []tsdb.Sample
 	for _, p := range k.patterns {
-		if p.cohort.due && !p.lastScan.IsZero() && !p.lastScan.Equal(now) {
+		if p.cohort == c && !p.lastScan.IsZero() && !p.lastScan.Equal(now) {
 			samples = k.patternTotals(p, now, samples)
 		}
 	}
 	k.write(samples)
 	return nil
+}
+
+// patternStep does one bounded step of pattern work at now: it starts the scans and passes
+// that are due, then runs either one page of the first running scan (config order, so a key
+// two patterns match goes to the first) or one chunk of one running pass, taking turns. While
+// the instance is down, running scans and passes are abandoned (a scan is retried soon).
+// Round goroutine only.
+func (k *keySampler) patternStep(ctx context.Context, now time.Time) {
+	if !k.isUp() {
+		for _, p := range k.patterns {
+			if p.scan != nil {
+				p.scan = nil
+				k.retryScanSoon(p, now)
+			}
+		}
+		for _, c := range k.cohorts {
+			c.passing, c.pending = false, nil
+		}
+	}
+	k.startScans(now)
+	k.startPasses(now)
+	var scan *patternState
+	for _, p := range k.patterns {
+		if p.scan != nil {
+			scan = p
+			break
+		}
+	}
+	var passes []*cohort
+	for _, c := range k.cohorts {
+		if c.passing {
+			passes = append(passes, c)
+		}
+	}
+	units := len(passes)
+	if scan != nil {
+		units++
+	}
+	if units == 0 {
+		return
+	}
+	k.turn = (k.turn + 1) % units
+	if scan != nil && k.turn == units-1 {
+		k.scanStepDone(ctx, now, scan)
+		return
+	}
+	_ = k.passStep(ctx, now, passes[k.turn]) // logs its own errors
 }
 
 // sampleKeys samples keys at now: a detection pass for keys of unknown type (or seen missing),

@@ -26,6 +26,7 @@ type patternState struct {
 	nextScan time.Time // zero: at the first round
 
 	// Round goroutine only.
+	scan          *scanRun      // the running scan; nil: none
 	keys          []*trackedKey // matching keys known by name at the last scan: own and shared
 	overflowCount int64         // matching keys beyond max_keys at the last scan
 	overflowSum   int64         // the sum of their lengths then
@@ -40,60 +41,80 @@ type patternState struct {
 }
 
 // scanDue expands every pattern whose scan is due at or before now (each is rescheduled
-// ScanInterval later). A scan that fails (or is skipped because the instance is down) keeps the
-// previous expansion and is retried after the pattern's sampling interval if that is sooner. It returns the first error; an I/O error
-// stops the remaining scans of this call. Nothing is sent while the instance is down.
-// Round goroutine only.
+// ScanInterval later), each scan to its end, in config order. A scan that fails (or is skipped
+// because the instance is down) keeps the previous expansion and is retried after the
+// pattern's sampling interval if that is sooner. It returns the first error; an I/O error
+// stops the remaining scans of this call. Nothing is sent while the instance is down. Run does
+// the same work a page at a time (patternStep); tests call this. Round goroutine only.
 func (k *keySampler) scanDue(ctx context.Context, now time.Time) error {
-	var due []*patternState
-	for _, p := range k.patterns {
-		if p.nextScan.After(now) {
-			continue
-		}
-		p.nextScan = nextTime(p.nextScan, now, p.scanEach)
-		due = append(due, p)
-	}
-	if len(due) == 0 {
-		return nil
-	}
-	if k.up != nil && !k.up() {
-		// Down: send nothing, but expand soon after it is back rather than a scan interval later.
-		for _, p := range due {
-			k.retryScanSoon(p, now)
-		}
-		return nil
-	}
+	k.startScans(now)
 	var firstErr error
-	for i, p := range due {
-		err := k.scanPattern(ctx, now, p)
-		if err == nil {
-			if p.failing {
-				p.failing = false
-				k.log.Info("expanding pattern works again", "instance", k.instance, "db", k.db, "pattern", logKey(p.pattern))
+	for i, p := range k.patterns {
+		for p.scan != nil {
+			err := k.scanStepDone(ctx, now, p)
+			if err == nil {
+				continue
 			}
-			continue
-		}
-		err = fmt.Errorf("cannot expand pattern %q of %s: %w", logKey(p.pattern), k.instance, err)
-		k.mu.Lock()
-		p.err = err.Error()
-		k.mu.Unlock()
-		if !p.failing && ctx.Err() == nil {
-			p.failing = true
-			k.log.Warn("cannot expand pattern", "instance", k.instance, "db", k.db, "pattern", logKey(p.pattern), "error", err)
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		k.retryScanSoon(p, now)
-		if !isReplyError(err) {
-			// The connection failed: the other scans would too; retry them all soon.
-			for _, q := range due[i+1:] {
-				k.retryScanSoon(q, now)
+			if firstErr == nil {
+				firstErr = err
 			}
-			break
+			if !isReplyError(err) {
+				// The connection failed: the other scans would too; retry them all soon.
+				for _, q := range k.patterns[i+1:] {
+					if q.scan != nil {
+						q.scan = nil
+						k.retryScanSoon(q, now)
+					}
+				}
+				return firstErr
+			}
 		}
 	}
 	return firstErr
+}
+
+// startScans starts the scan of every pattern due at or before now that has none running,
+// and reschedules it ScanInterval later. While the instance is down nothing starts: the
+// scans are retried soon instead.
+func (k *keySampler) startScans(now time.Time) {
+	for _, p := range k.patterns {
+		if p.scan != nil || p.nextScan.After(now) {
+			continue
+		}
+		p.nextScan = nextTime(p.nextScan, now, p.scanEach)
+		if !k.isUp() {
+			// Down: send nothing, but expand soon after it is back rather than a scan interval later.
+			k.retryScanSoon(p, now)
+			continue
+		}
+		k.scanGen++
+		p.scan = &scanRun{gen: k.scanGen, seed: maphash.MakeSeed(), seen: make(map[uint64]struct{}),
+			room: max(0, p.maxKeys-p.tracked)}
+	}
+}
+
+// scanStepDone runs one page of p's running scan (scanStep) and records how a finished or
+// failed scan went: a failure is logged once per change, kept on the pattern's snapshot and
+// retried soon. It returns the error that ended the scan.
+func (k *keySampler) scanStepDone(ctx context.Context, now time.Time, p *patternState) error {
+	done, err := k.scanStep(ctx, now, p)
+	if err == nil {
+		if done && p.failing {
+			p.failing = false
+			k.log.Info("expanding pattern works again", "instance", k.instance, "db", k.db, "pattern", logKey(p.pattern))
+		}
+		return nil
+	}
+	err = fmt.Errorf("cannot expand pattern %q of %s: %w", logKey(p.pattern), k.instance, err)
+	k.mu.Lock()
+	p.err = err.Error()
+	k.mu.Unlock()
+	if !p.failing && ctx.Err() == nil {
+		p.failing = true
+		k.log.Warn("cannot expand pattern", "instance", k.instance, "db", k.db, "pattern", logKey(p.pattern), "error", err)
+	}
+	k.retryScanSoon(p, now)
+	return err
 }
 
 // retryScanSoon moves a failed (or skipped) scan to one sampling interval from now when that is
@@ -113,87 +134,104 @@ type scannedKey struct {
 	hasLength bool
 }
 
-// scanPattern runs SCAN cursor MATCH pattern COUNT 1000 until the cursor is 0 (one round trip
-// per page), measures the keys it does not know with a pipelined TYPE+GETRANGE pass and a
-// length pass per page, then commits the new expansion and writes redis_pattern_keys and
-// redis_pattern_length (plus redis_key_exists 0 for tracked keys that vanished). On any error
-// nothing is committed.
-func (k *keySampler) scanPattern(ctx context.Context, now time.Time, p *patternState) error {
-	k.scanGen++
-	gen := k.scanGen
-	seed := maphash.MakeSeed()
-	seen := make(map[uint64]struct{}) // SCAN may return a key twice; hashes keep this small
-	room := max(0, p.maxKeys-p.tracked)
+// scanRun is the state of one pattern's scan between its pages.
+type scanRun struct {
+	gen  uint32
+	seed maphash.Seed
+	seen map[uint64]struct{} // SCAN may return a key twice; hashes keep this small
+	room int                 // how many new keys the pattern may still track
 
-	var (
-		keys      []*trackedKey // known matching keys: own and shared
-		added     []scannedKey  // new keys this pattern will track
-		refreshed []scannedKey  // known keys without current state, measured now
-		ovCount   int64
-		ovSum     int64
-		cursor    uint64
-	)
-	for {
-		k.roundTrips.Add(1)
-		names, next, err := k.scanPage(ctx, p.pattern, cursor)
-		if err != nil {
-			return err
+	keys      []*trackedKey // known matching keys: own and shared
+	added     []scannedKey  // new keys this pattern will track
+	refreshed []scannedKey  // known keys without current state, measured now
+	ovCount   int64
+	ovSum     int64
+	cursor    uint64
+}
+
+// scanStep runs one page of p's scan: SCAN cursor MATCH pattern COUNT 1000, then a pipelined
+// TYPE+GETRANGE pass and a length pass over the keys of the page it does not know. After the
+// last page (done) it commits the new expansion and writes redis_pattern_keys and
+// redis_pattern_length (plus redis_key_exists 0 for tracked keys that vanished). On an error
+// the scan ends (done) and nothing of it is committed.
+func (k *keySampler) scanStep(ctx context.Context, now time.Time, p *patternState) (done bool, err error) {
+	r := p.scan
+	k.roundTrips.Add(1)
+	names, next, err := k.scanPage(ctx, p.pattern, r.cursor)
+	if err != nil {
+		p.scan = nil
+		return true, err
+	}
+	var measure []scannedKey
+	for _, name := range names {
+		h := maphash.String(r.seed, name)
+		if _, dup := r.seen[h]; dup {
+			continue
 		}
-		var measure []scannedKey
-		for _, name := range names {
-			h := maphash.String(seed, name)
-			if _, dup := seen[h]; dup {
-				continue
+		r.seen[h] = struct{}{}
+		if t := k.owners[name]; t != nil {
+			if t.pattern == p.idx {
+				t.scanGen = r.gen
 			}
-			seen[h] = struct{}{}
-			if t := k.owners[name]; t != nil {
-				if t.pattern == p.idx {
-					t.scanGen = gen
-				}
-				keys = append(keys, t)
-				if !t.exists {
-					measure = append(measure, scannedKey{t: t, name: name})
-				}
-				continue
+			r.keys = append(r.keys, t)
+			if !t.exists {
+				measure = append(measure, scannedKey{t: t, name: name})
 			}
-			measure = append(measure, scannedKey{name: name})
+			continue
 		}
-		if err := k.measureScanned(ctx, measure); err != nil {
-			return err
-		}
-		for _, m := range measure {
-			switch {
-			case m.typ == typeNone: // deleted since SCAN returned it
-			case m.t != nil:
-				refreshed = append(refreshed, m)
-			case len(added) < room:
-				added = append(added, m)
-			default:
-				ovCount++
-				ovSum += m.length
-			}
-		}
-		cursor = next
-		if cursor == 0 {
-			break
+		measure = append(measure, scannedKey{name: name})
+	}
+	if err := k.measureScanned(ctx, measure); err != nil {
+		p.scan = nil
+		return true, err
+	}
+	for _, m := range measure {
+		switch {
+		case m.typ == typeNone: // deleted since SCAN returned it
+		case m.t != nil:
+			r.refreshed = append(r.refreshed, m)
+		case len(r.added) < r.room:
+			r.added = append(r.added, m)
+		default:
+			r.ovCount++
+			r.ovSum += m.length
 		}
 	}
+	r.cursor = next
+	if r.cursor != 0 {
+		return false, nil
+	}
+	p.scan = nil
+	k.commitScan(now, p, r)
+	return true, nil
+}
 
+// commitScan makes a finished scan the pattern's expansion and writes its samples. Sampling
+// ran between the scan's pages: keys dropped meanwhile are skipped, and a new name that became
+// tracked meanwhile stays with its owner.
+func (k *keySampler) commitScan(now time.Time, p *patternState, r *scanRun) {
 	ts := now.UnixMilli()
 	var out []tsdb.Sample
 	k.mu.Lock()
 	for _, t := range p.keys {
-		if t.pattern == p.idx && !t.dropped && t.scanGen != gen {
+		if t.pattern == p.idx && !t.dropped && t.scanGen != r.gen {
 			// Tracked but no longer there: report it gone once.
 			out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.keyLabels(t.label, t.typ), Timestamp: ts, Value: 0})
 			t.exists = false
 			k.dropKey(t)
 		}
 	}
-	for _, m := range refreshed {
-		m.t.scanned(m)
+	for _, m := range r.refreshed {
+		if !m.t.dropped {
+			m.t.scanned(m)
+		}
 	}
-	for _, m := range added {
+	keys := r.keys
+	for _, m := range r.added {
+		if t := k.owners[m.name]; t != nil {
+			keys = append(keys, t)
+			continue
+		}
 		t := k.newTrackedKey(m.name, p.idx)
 		t.scanned(m)
 		k.owners[m.name] = t
@@ -203,12 +241,11 @@ func (k *keySampler) scanPattern(ctx context.Context, now time.Time, p *patternS
 		keys = append(keys, t)
 	}
 	p.keys = keys
-	p.overflowCount, p.overflowSum = ovCount, ovSum
+	p.overflowCount, p.overflowSum = r.ovCount, r.ovSum
 	p.lastScan, p.err = now, ""
 	out = k.patternTotalsLocked(p, ts, out)
 	k.mu.Unlock()
 	k.write(out)
-	return nil
 }
 
 // scanned takes a scan's measurement as the key's state until its next sample.
