@@ -115,3 +115,54 @@ func TestFairExactKeyBesidePatternOf100kKeys(t *testing.T) {
 	}
 	t.Logf("pattern: totals %v, %d key length samples", w.patternKeys, w.patternLens)
 }
+
+// A pattern cohort's pass samples keysPerStep keys per patternStep, with each step's own
+// timestamp; the pattern's totals are written when the pass ends; a pass that outlasts its
+// interval starts again at once; while the instance is down the pass is abandoned.
+func TestPatternPassInSteps(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	for i := range 10 {
+		keyTestDo(t, c, "rpush", fmt.Sprintf("p:%d", i), "x")
+	}
+	up := true
+	k, w, _ := newKeyTestSampler(t, c, []config.Key{keyTestPattern("p:*", time.Second, 100)}, func(o *keyOptions) {
+		o.BatchSize = 4 // 2 keys a step
+		o.Up = func() bool { return up }
+	})
+	ctx := context.Background()
+	keyTestScan(t, k, keyTestAt(0))
+	w.take()
+	step := func(sec int, wantKeys int, wantTotals bool) {
+		t.Helper()
+		k.patternStep(ctx, keyTestAt(sec))
+		got := w.take()
+		lens := keyTestFind(got, "redis_key_length")
+		if len(lens) != wantKeys {
+			t.Fatalf("step at %ds: %d keys sampled, want %d", sec, len(lens), wantKeys)
+		}
+		for _, s := range lens {
+			if s.Timestamp != keyTestAt(sec).UnixMilli() {
+				t.Fatalf("step at %ds: sample at %d", sec, s.Timestamp)
+			}
+		}
+		if totals := len(keyTestFind(got, "redis_pattern_keys")) == 1; totals != wantTotals {
+			t.Fatalf("step at %ds: totals written %v, want %v", sec, totals, wantTotals)
+		}
+	}
+	for sec := range 5 { // a pass of 10 keys, 2 a step, outlasting its 1 s interval
+		step(sec, 2, sec == 4)
+	}
+	if next, _ := k.nextDue(); next.After(keyTestAt(4)) {
+		t.Fatalf("after a pass longer than the interval the next is due at %s, not at once", next)
+	}
+	step(5, 2, false)
+	up = false
+	step(6, 0, false)
+	if k.patternBusy() {
+		t.Fatal("a pass still runs while the instance is down")
+	}
+	up = true
+	step(6, 0, false) // rescheduled at 6 s (when it was abandoned): due at 7 s
+	step(7, 2, false)
+}

@@ -111,7 +111,6 @@ type cohort struct {
 	patterns bool // holds pattern-found keys: sampled in passes (see passStep)
 
 	// Round goroutine only.
-	due     bool          // exact cohorts: due in the current round
 	passing bool          // pattern cohorts: a sampling pass is running
 	pending []*trackedKey // ... and these keys of it are still to be sampled
 }

@@ -43,8 +43,7 @@ func (k *keySampler) sampleExactDue(ctx context.Context, now time.Time) error {
 	var due []*trackedKey
 	anyDue := false
 	for _, c := range k.cohorts {
-		c.due = !c.patterns && !c.next.After(now)
-		if !c.due {
+		if c.patterns || c.next.After(now) {
 			continue
 		}
 		anyDue = true
