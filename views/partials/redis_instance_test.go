@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/views/components"
 	"github.com/redwatch/redwatch/views/internal/htmltest"
 	"github.com/redwatch/redwatch/views/partials"
 )
@@ -221,4 +222,22 @@ func TestRedisTablesEmpty(t *testing.T) {
 	}
 	d = htmltest.Render(t, partials.RedisClients(partials.RedisClientsProps{Name: "x"}))
 	d.One(t, "no-clients")
+}
+
+// A 70 KB client name (CLIENT SETNAME takes any length) shows its start and its size; its
+// title is bounded, so the polled table stays small.
+func TestRedisClientsLongName(t *testing.T) {
+	p := clients()
+	p.Clients[1].Name = strings.Repeat("n", 70_000)
+	d := htmltest.Render(t, partials.RedisClients(p))
+	cell := d.ByTestID("client-name")[1]
+	if got := htmltest.Text(cell); got != strings.Repeat("n", partials.ClientNameMaxChars)+"… (70,000 bytes)" {
+		t.Errorf("long client name shown as %d bytes ending %q", len(got), got[len(got)-20:])
+	}
+	if n := len(htmltest.Attr(cell, "title")); n > components.TitleMaxChars+len("…") {
+		t.Errorf("title of %d bytes", n)
+	}
+	if len(d.HTML) > 20_000 {
+		t.Errorf("the clients table of one long name is %d bytes", len(d.HTML))
+	}
 }
