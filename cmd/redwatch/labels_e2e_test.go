@@ -16,7 +16,7 @@ import (
 // A 70 KB key appearing under a watched pattern, a 70 KB stream group name and a 70 KB client
 // name (which crashed redwatch within 3 s: "BUG: s len 65536 cannot exceed 65535") leave the
 // process running and healthy; /api/keys shows the key in full and its series are stored under
-// the shortened label, found by the full name.
+// the shortened label, found by the full name, across a restart.
 func TestLongRedisNamesKeepRunning(t *testing.T) {
 	srv := redistest.Start(t)
 	longKey := "x:" + strings.Repeat("a", 70_000)
@@ -117,6 +117,24 @@ timeout = "500ms"
 		if len(got) != 1 || got[0][c.label] != tsdb.LabelValue(c.full) || !strings.Contains(got[0][c.label], "…[sha256:") {
 			t.Errorf("%.40s...: %d series (want 1 with the shortened %s)", c.sel, len(got), c.label)
 		}
+	}
+	in.stop(t)
+
+	// The crash came again after every restart; now a restart samples the key again under the
+	// same stored label (one series, its digest is stable).
+	in = restart(t, in.cmd.Args[len(in.cmd.Args)-1])
+	eventually(t, 10*time.Second, "the 70 KB key sampled after a restart", func() (bool, string) {
+		k, ok := keys()[longKey]
+		return ok && k.Length == 3, fmt.Sprintf("found %v, length %d", ok, k.Length)
+	})
+	time.Sleep(2 * time.Second)
+	select {
+	case err := <-in.done:
+		t.Fatalf("restarted redwatch exited: %v", err)
+	default:
+	}
+	if got := query(`redis_key_length{key=` + strconv.Quote(longKey) + `}`); len(got) != 1 {
+		t.Errorf("after a restart: %d series of the long key, want the same one", len(got))
 	}
 	in.stop(t)
 }
