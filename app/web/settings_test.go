@@ -708,7 +708,7 @@ func TestSettingsWithoutService(t *testing.T) {
 	if len(find(doc, "settings-instance")) != 2 || len(find(doc, "add-instance-form"))+len(find(doc, "add-key-form"))+len(find(doc, "edit-instance")) != 0 {
 		t.Fatalf("read-only page:\n%.2000s", body)
 	}
-	res, _ = e.do(admin, "POST", "/settings/instances", strings.NewReader(""), "Authorization: Basic "+basic("admin", adminPass))
+	res, _ = e.do(nil, "POST", "/settings/instances", strings.NewReader(""), "Authorization: Basic "+basic("admin", adminPass))
 	if res.StatusCode != http.StatusNotFound {
 		t.Fatalf("POST without a service: %d", res.StatusCode)
 	}
