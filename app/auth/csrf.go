@@ -35,8 +35,8 @@ const (
 //     SHA-256 under a fixed label, so neither can be computed from sessions.json or from the
 //     other), so a token is worth nothing with another session and an attacker cannot choose
 //     one. A browser without a session cookie (the login form) gets a random pre-session
-//     secret in cookie "_csrf" (Path=/, HttpOnly, SameSite=Lax, Secure=secure, 24h, renewed
-//     on every safe request) and the token is derived from that.
+//     secret in cookie "_csrf" (Path=/, HttpOnly, SameSite=Lax, Secure when secure(c), 24h,
+//     renewed on every safe request) and the token is derived from that.
 //   - Safe methods (GET, HEAD, OPTIONS, TRACE) pass, and expose the token through CSRFToken.
 //   - Unsafe requests whose Sec-Fetch-Site (sent by modern browsers) is "same-site" or
 //     "cross-site" get 403, token or not (a sibling subdomain can plant cookies); "same-origin"
@@ -50,7 +50,7 @@ const (
 //     a missing or wrong one gets 403.
 //
 // Denials are returned as *echo.HTTPError with status 403, for the app's error handler.
-func CSRF(secure bool) echo.MiddlewareFunc {
+func CSRF(secure func(c echo.Context) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -60,7 +60,7 @@ func CSRF(secure bool) echo.MiddlewareFunc {
 					if secret == "" {
 						secret = newCSRFSecret()
 					}
-					setCSRFCookie(c, secret, secure)
+					setCSRFCookie(c, secret, secure(c))
 				}
 				c.Set(csrfContextKey, csrfTokenFor(secret))
 				return next(c)

@@ -33,7 +33,7 @@ func (s *Server) submitLogin(c echo.Context) error {
 	}
 	if wait := s.limiter.Attempt(name, ip); wait > 0 {
 		auth.SetRetryAfter(c, wait)
-		s.opts.Logger.Warn("login refused: too many failures", "request_id", requestID(c), "user", name, "ip", ip)
+		s.opts.Logger.Debug("login refused: too many failures", "request_id", requestID(c), "user", name, "ip", ip)
 		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in a few minutes.")
 	}
 	u, ok := s.opts.Users.Authenticate(name, password)

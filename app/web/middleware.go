@@ -112,7 +112,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 
 // csrf applies CSRF protection to everything but the machine endpoints, which never set cookies.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	protect := auth.CSRF(s.secure)
+	protect := auth.CSRF(s.isTLS)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		protected := protect(next)
 		return func(c echo.Context) error {
