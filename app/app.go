@@ -140,6 +140,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		FromConfigRules: cfg.Alerts.Rules,
 		DefaultRules:    defaultRules,
 		ApplyRules:      func(r []config.Rule) error { return a.alerts.SetRules(r) },
+		SecretsDir:      cfg.Server.SecretsDir,
 		Logger:          lg.Named("settings"),
 	})
 	if err != nil {

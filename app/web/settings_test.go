@@ -101,6 +101,7 @@ type settingsEnvOptions struct {
 	defaults   []config.Rule // seeded once
 	// applyRules returns the service's ApplyRules hook, given the env's storage; nil: none.
 	applyRules func(db *tsdb.DB) func([]config.Rule) error
+	secretsDir string // server.secrets_dir
 }
 
 func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
@@ -128,7 +129,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 		t.Fatal(err)
 	}
 	a := &recordApply{next: next}
-	opts := settings.Options{Dir: dir, FromConfig: fromConfig, Apply: a.apply, FromConfigRules: o.rules, DefaultRules: o.defaults}
+	opts := settings.Options{Dir: dir, FromConfig: fromConfig, Apply: a.apply, FromConfigRules: o.rules, DefaultRules: o.defaults, SecretsDir: o.secretsDir}
 	if o.applyRules != nil {
 		opts.ApplyRules = o.applyRules(db)
 	}
