@@ -243,3 +243,21 @@ func TestHSTS(t *testing.T) {
 		t.Fatalf("session cookie over TLS: %+v", session)
 	}
 }
+
+// Behind a TLS-terminating proxy: HSTS and Secure cookies when a trusted proxy says https,
+// never when anyone else does.
+func TestForwardedProtoFromTrustedProxyOnly(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		e := newEnvWith(t, envOptions{mod: func(o *Options) {
+			if trusted {
+				o.TrustedProxies = []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)}}
+			}
+		}})
+		res, _ := e.do(nil, "GET", "/login", nil, "Accept: text/html", "X-Forwarded-Proto: https")
+		hsts := res.Header.Get("Strict-Transport-Security") != ""
+		secure := len(res.Cookies()) > 0 && res.Cookies()[0].Secure
+		if hsts != trusted || secure != trusted {
+			t.Fatalf("trusted proxy %v: HSTS %v, Secure cookie %v; want both %v", trusted, hsts, secure, trusted)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -144,10 +145,30 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// isTLS reports whether the request came over TLS (server.tls_cert is set, or the
-// connection is TLS). Cookies get the Secure flag and responses HSTS then.
+// isTLS reports whether the request came over TLS: server.tls_cert is set, the connection is
+// TLS, or a trusted proxy (server.trusted_proxies) says "X-Forwarded-Proto: https". Cookies
+// get the Secure flag and responses HSTS then.
 func (s *Server) isTLS(c echo.Context) bool {
-	return s.secure || c.Request().TLS != nil
+	req := c.Request()
+	if s.secure || req.TLS != nil {
+		return true
+	}
+	return strings.EqualFold(req.Header.Get(echo.HeaderXForwardedProto), "https") && s.fromTrustedProxy(req)
+}
+
+// fromTrustedProxy reports whether the connection's peer is one of server.trusted_proxies.
+func (s *Server) fromTrustedProxy(req *http.Request) bool {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range s.trusted {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleError writes errors as JSON for API clients and as short text for pages.

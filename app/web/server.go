@@ -78,14 +78,15 @@ type Server struct {
 	opts     Options
 	e        *echo.Echo
 	limiter  *auth.Limiter
-	secure   bool
-	changes  changeCache // key changes over a range, shared by /keys and the overview
-	reqStats statsCache  // /status's last-24h request stats, shared by every viewer
+	secure   bool         // serving TLS itself
+	trusted  []*net.IPNet // Options.TrustedProxies
+	changes  changeCache  // key changes over a range, shared by /keys and the overview
+	reqStats statsCache   // /status's last-24h request stats, shared by every viewer
 }
 
 // New builds the server and its route table.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != ""}
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
