@@ -107,6 +107,12 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot load sessions: %w", err)
 	}
+	// Sessions of users removed from the config, or whose password changed, end now.
+	if n, err := sessions.EndStale(us); err != nil {
+		return nil, fmt.Errorf("cannot end stale sessions: %w", err)
+	} else if n > 0 {
+		lg.Named("auth").Info("sessions ended: their user was removed or changed password", "sessions", n)
+	}
 
 	hostname, _ := os.Hostname()
 	if cfg.System.Enabled {
@@ -134,6 +140,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		FromConfigRules: cfg.Alerts.Rules,
 		DefaultRules:    defaultRules,
 		ApplyRules:      func(r []config.Rule) error { return a.alerts.SetRules(r) },
+		SecretsDir:      cfg.Server.SecretsDir,
 		Logger:          lg.Named("settings"),
 	})
 	if err != nil {
@@ -205,6 +212,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		SystemInterval: cfg.System.Interval.Std(),
 		Retention:      cfg.Storage.Retention.Std(),
 		LocalHost:      hostname,
+		TrustedProxies: cfg.Server.TrustedProxyNets(),
 		Store:          a.db,
 		Users:          us,
 		Sessions:       sessions,

@@ -1,7 +1,7 @@
 // Package auth authenticates redwatch users: the user list (configured users, or a first admin
 // created on first start), server-side sessions behind an HttpOnly cookie, HTTP Basic for curl,
 // the one middleware that enforces login on every non-public route, admin-only guards, CSRF
-// protection for forms and a per-IP limiter for failed logins.
+// protection bound to the session, and a limiter of password checks per client and user.
 //
 // Nothing in this package logs a secret, with one deliberate exception: the password generated
 // for the first admin is logged exactly once, when it is created.

@@ -1,10 +1,14 @@
 package auth
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
 
 // CSRFFormField and CSRFHeader are where CSRF accepts the token: forms post it as the hidden
@@ -12,57 +16,127 @@ import (
 const (
 	CSRFFormField = "_csrf"
 	CSRFHeader    = echo.HeaderXCSRFToken
-	csrfCookie    = "_csrf"
 )
 
-// CSRF returns the CSRF middleware for the whole echo instance, built on echo's
-// middleware.CSRFWithConfig (v4.16.0). Apply it after Middleware. Behaviour:
+const (
+	// csrfCookie holds the pre-session secret of a browser that has no session cookie yet
+	// (the login form).
+	csrfCookie       = "_csrf"
+	csrfCookieMaxAge = 24 * time.Hour
+	csrfContextKey   = "auth.csrf"
+	csrfSecretBytes  = 32
+	maxCSRFSecretLen = 64 // base64url of 32 bytes is 43 characters
+)
+
+// CSRF returns the CSRF middleware for the whole echo instance. Apply it after Middleware: it
+// reads how Middleware authenticated the request. Behaviour:
 //
-//   - Requests carrying any Authorization header are skipped: they come from curl or API
-//     clients, and a browser cannot attach that header cross-site without a CORS preflight
-//     (which redwatch never grants). Browsers never cache Basic credentials for us because
-//     page loads are redirected to /login rather than challenged.
-//   - When the browser sends Sec-Fetch-Site (modern browsers, HTTPS or localhost only): safe
-//     methods (GET, HEAD, OPTIONS, TRACE) and unsafe requests marked "same-origin" or "none"
-//     pass without a token; unsafe "same-site" and "cross-site" requests get 403. In that path
-//     no _csrf cookie is set and CSRFToken returns echo's placeholder
-//     middleware.CSRFUsingSecFetchSite, which is fine to render into forms.
-//   - Otherwise (no Sec-Fetch-Site, e.g. plain HTTP on a LAN address): double-submit token.
-//     Every passing request (re)sets cookie "_csrf" (Path=/, HttpOnly, SameSite=Lax,
-//     Secure=secure, 24h) and exposes its value through CSRFToken. Unsafe methods must echo
-//     it in header X-CSRF-Token or form field _csrf (the form lookup also sees the URL query);
-//     a missing or wrong token gets 403.
+//   - The token is bound to the session: it is derived from the session cookie's id (a
+//     SHA-256 under a fixed label, so neither can be computed from sessions.json or from the
+//     other), so a token is worth nothing with another session and an attacker cannot choose
+//     one. A browser without a session cookie (the login form) gets a random pre-session
+//     secret in cookie "_csrf" (Path=/, HttpOnly, SameSite=Lax, Secure when secure(c), 24h,
+//     renewed on every safe request) and the token is derived from that.
+//   - Safe methods (GET, HEAD, OPTIONS, TRACE) pass, and expose the token through CSRFToken.
+//   - Unsafe requests whose Sec-Fetch-Site (sent by modern browsers) is "same-site" or
+//     "cross-site" get 403, token or not (a sibling subdomain can plant cookies); "same-origin"
+//     and "none" pass without a token.
+//   - Otherwise, a request that Middleware authenticated with HTTP Basic and that carries no
+//     session cookie passes: it is curl or an API client, which has no cookie to ride on. Any
+//     other Authorization header does not exempt a request: when a session cookie is what
+//     authenticates it, it needs the token.
+//   - Every other unsafe request must send the token in header X-CSRF-Token or form field
+//     _csrf (the form lookup also sees the URL query); it is compared in constant time, and
+//     a missing or wrong one gets 403.
 //
 // Denials are returned as *echo.HTTPError with status 403, for the app's error handler.
-func CSRF(secure bool) echo.MiddlewareFunc {
-	forbidden := func(msg string) error { return echo.NewHTTPError(http.StatusForbidden, msg) }
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper: func(c echo.Context) bool {
-			return c.Request().Header.Get(echo.HeaderAuthorization) != ""
-		},
-		TokenLookup:    "header:" + CSRFHeader + ",form:" + CSRFFormField,
-		ContextKey:     middleware.DefaultCSRFConfig.ContextKey,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieSecure:   secure,
-		// Called only for unsafe requests whose Sec-Fetch-Site is "same-site" or
-		// "cross-site". echo would let same-site ones fall back to the token, which a sibling
-		// subdomain can defeat by planting its own _csrf cookie; refuse both.
-		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) {
-			return false, forbidden("cross-origin request blocked by CSRF protection")
-		},
-		// echo answers a missing token with 400; a CSRF failure is a 403 whatever the cause.
-		ErrorHandler: func(error, echo.Context) error {
-			return forbidden("invalid or missing CSRF token")
-		},
-	})
+func CSRF(secure func(c echo.Context) bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			secret, session := csrfSecret(c)
+			if isSafeMethod(req.Method) {
+				if !session {
+					if secret == "" {
+						secret = newCSRFSecret()
+					}
+					setCSRFCookie(c, secret, secure(c))
+				}
+				c.Set(csrfContextKey, csrfTokenFor(secret))
+				return next(c)
+			}
+			if secret != "" {
+				c.Set(csrfContextKey, csrfTokenFor(secret))
+			}
+			switch req.Header.Get("Sec-Fetch-Site") {
+			case "same-site", "cross-site":
+				return echo.NewHTTPError(http.StatusForbidden, "cross-origin request blocked by CSRF protection")
+			case "same-origin", "none":
+				return next(c)
+			}
+			if via, _ := c.Get(contextKeyVia).(string); via == viaBasic && !session {
+				return next(c)
+			}
+			got := req.Header.Get(CSRFHeader)
+			if got == "" {
+				got = c.FormValue(CSRFFormField)
+			}
+			if secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(csrfTokenFor(secret))) != 1 {
+				return echo.NewHTTPError(http.StatusForbidden, "invalid or missing CSRF token")
+			}
+			return next(c)
+		}
+	}
 }
 
 // CSRFToken returns the token to render into forms (hidden field "_csrf") and htmx headers
-// ("X-CSRF-Token"), or "" when CSRF did not run for this request (e.g. it was skipped).
+// ("X-CSRF-Token"), or "" when CSRF did not run for this request or the request has no
+// secret to derive one from (an unsafe request authenticated with HTTP Basic alone).
 func CSRFToken(c echo.Context) string {
-	s, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+	s, _ := c.Get(csrfContextKey).(string)
 	return s
+}
+
+// csrfSecret returns what the request's token derives from: the session cookie's value
+// (session = true), else the pre-session cookie's, else "". Over-long values are ignored.
+func csrfSecret(c echo.Context) (secret string, session bool) {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= maxSessionIDLength {
+		return ck.Value, true
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil && ck.Value != "" && len(ck.Value) <= maxCSRFSecretLen {
+		return ck.Value, false
+	}
+	return "", false
+}
+
+// csrfTokenFor derives the CSRF token of a session id or pre-session secret.
+func csrfTokenFor(secret string) string {
+	sum := sha256.Sum256([]byte("redwatch csrf token\x00" + secret))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func newCSRFSecret() string {
+	b := make([]byte, csrfSecretBytes)
+	rand.Read(b) // never fails (crypto/rand crashes the program instead)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func setCSRFCookie(c echo.Context, secret string, secure bool) {
+	c.SetCookie(&http.Cookie{
+		Name:     csrfCookie,
+		Value:    secret,
+		Path:     "/",
+		MaxAge:   int(csrfCookieMaxAge.Seconds()),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   secure,
+	})
+}
+
+func isSafeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
 }

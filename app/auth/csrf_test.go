@@ -8,38 +8,47 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 )
 
-func newCSRFApp(secure bool) *echo.Echo {
-	e := echo.New()
-	e.Use(CSRF(secure))
+// newCSRFApp is newTestApp with CSRF after Middleware, as the web package wires it, and a
+// protected /form and a public /login/ that answer with the token they would render.
+func newCSRFApp(t *testing.T, secure bool) *testApp {
+	t.Helper()
+	a := newTestApp(t)
+	a.e.Use(CSRF(func(echo.Context) bool { return secure }))
 	token := func(c echo.Context) error { return c.String(http.StatusOK, CSRFToken(c)) }
-	e.GET("/form", token)
-	e.POST("/form", token)
-	return e
+	a.e.GET("/form", token)
+	a.e.POST("/form", token)
+	a.e.GET("/login/", token)
+	a.e.POST("/login/", token)
+	return a
 }
 
 type csrfReq struct {
-	method      string
-	cookie      string // _csrf cookie value
-	header      string // X-CSRF-Token
-	form        string // _csrf form field
-	auth        string // Authorization
-	secFetch    string // Sec-Fetch-Site
-	contentType string
+	method   string
+	path     string // default /form
+	session  string // session cookie
+	cookie   string // _csrf cookie (pre-session secret)
+	header   string // X-CSRF-Token
+	form     string // _csrf form field
+	auth     string // Authorization
+	secFetch string // Sec-Fetch-Site
 }
 
-func (r csrfReq) do(e *echo.Echo) *httptest.ResponseRecorder {
-	var body *strings.Reader
+func (r csrfReq) do(a *testApp) *httptest.ResponseRecorder {
+	body := strings.NewReader("")
 	if r.form != "" {
 		body = strings.NewReader(url.Values{"_csrf": {r.form}, "x": {"1"}}.Encode())
-	} else {
-		body = strings.NewReader("")
 	}
-	req := httptest.NewRequest(r.method, "/form", body)
+	if r.path == "" {
+		r.path = "/form"
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
 	if r.form != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if r.session != "" {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: r.session})
 	}
 	if r.cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "_csrf", Value: r.cookie})
@@ -54,13 +63,16 @@ func (r csrfReq) do(e *echo.Echo) *httptest.ResponseRecorder {
 		req.Header.Set("Sec-Fetch-Site", r.secFetch)
 	}
 	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, req)
+	a.e.ServeHTTP(rec, req)
 	return rec
 }
 
-func TestCSRFIssuesToken(t *testing.T) {
+// The login form (no session yet) gets a pre-session secret cookie; the token rendered is
+// derived from it, never the cookie's value itself. A logged-in browser gets no such cookie.
+func TestCSRFPreSession(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		rec := csrfReq{method: http.MethodGet}.do(newCSRFApp(secure))
+		a := newCSRFApp(t, secure)
+		rec := csrfReq{method: http.MethodGet, path: "/login/"}.do(a)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("GET = %d", rec.Code)
 		}
@@ -68,59 +80,77 @@ func TestCSRFIssuesToken(t *testing.T) {
 		if len(cks) != 1 {
 			t.Fatalf("cookies = %v", cks)
 		}
-		ck := cks[0]
-		if ck.Name != "_csrf" || ck.Value == "" || ck.Value != rec.Body.String() || ck.Path != "/" ||
-			!ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure != secure {
-			t.Fatalf("secure=%v: cookie = %+v, token %q", secure, ck, rec.Body)
+		ck, tok := cks[0], rec.Body.String()
+		if ck.Name != "_csrf" || ck.Value == "" || tok == "" || tok == ck.Value || ck.Path != "/" ||
+			!ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure != secure || ck.MaxAge != 86400 {
+			t.Fatalf("secure=%v: cookie = %+v, token %q", secure, ck, tok)
+		}
+		for _, tc := range []struct {
+			name string
+			req  csrfReq
+			want int
+		}{
+			{"token and its cookie", csrfReq{cookie: ck.Value, form: tok}, http.StatusOK},
+			{"token without cookie", csrfReq{form: tok}, http.StatusForbidden},
+			{"cookie without token", csrfReq{cookie: ck.Value}, http.StatusForbidden},
+			{"the cookie's value as token", csrfReq{cookie: ck.Value, form: ck.Value}, http.StatusForbidden},
+			{"token of another cookie", csrfReq{cookie: "other", form: tok}, http.StatusForbidden},
+		} {
+			tc.req.method, tc.req.path = http.MethodPost, "/login/"
+			if rec := tc.req.do(a); rec.Code != tc.want {
+				t.Errorf("secure=%v %s: = %d %q, want %d", secure, tc.name, rec.Code, rec.Body, tc.want)
+			}
+		}
+
+		id := login(t, a.sessions, a.users, "alice")
+		rec = csrfReq{method: http.MethodGet, session: id}.do(a)
+		if len(rec.Result().Cookies()) != 0 || rec.Body.String() != csrfTokenFor(id) {
+			t.Fatalf("with a session: cookies %v, token %q", rec.Result().Cookies(), rec.Body)
 		}
 	}
 }
 
-func TestCSRF(t *testing.T) {
-	e := newCSRFApp(false)
-	tok := csrfReq{method: http.MethodGet}.do(e).Body.String()
+func TestCSRFBoundToSession(t *testing.T) {
+	a := newCSRFApp(t, false)
+	alice, bob := login(t, a.sessions, a.users, "alice"), login(t, a.sessions, a.users, "bob")
+	tok := csrfReq{method: http.MethodGet, session: alice}.do(a).Body.String()
+	bobTok := csrfReq{method: http.MethodGet, session: bob}.do(a).Body.String()
+	if tok == "" || tok == bobTok {
+		t.Fatalf("tokens %q and %q", tok, bobTok)
+	}
+	basicAlice := "Basic " + basic("alice", "alice-pw")["Authorization"][len("Basic "):]
 	tests := []struct {
 		name string
 		req  csrfReq
 		want int
 	}{
-		{"POST without token", csrfReq{method: http.MethodPost, cookie: tok}, http.StatusForbidden},
-		{"POST without cookie or token", csrfReq{method: http.MethodPost}, http.StatusForbidden},
-		{"POST with wrong header token", csrfReq{method: http.MethodPost, cookie: tok, header: "wrong"}, http.StatusForbidden},
-		{"POST with token but no cookie", csrfReq{method: http.MethodPost, header: tok}, http.StatusForbidden},
-		{"POST with header token", csrfReq{method: http.MethodPost, cookie: tok, header: tok}, http.StatusOK},
-		{"POST with form token", csrfReq{method: http.MethodPost, cookie: tok, form: tok}, http.StatusOK},
-		{"POST with wrong form token", csrfReq{method: http.MethodPost, cookie: tok, form: "wrong"}, http.StatusForbidden},
-		{"POST with Basic skips CSRF", csrfReq{method: http.MethodPost, auth: "Basic YWxpY2U6cHc="}, http.StatusOK},
-		{"POST with Bearer skips CSRF", csrfReq{method: http.MethodPost, auth: "Bearer t0ken"}, http.StatusOK},
-		{"same-origin POST needs no token", csrfReq{method: http.MethodPost, secFetch: "same-origin"}, http.StatusOK},
-		{"cross-site POST blocked", csrfReq{method: http.MethodPost, secFetch: "cross-site"}, http.StatusForbidden},
-		{"cross-site POST blocked even with token", csrfReq{method: http.MethodPost, secFetch: "cross-site", cookie: tok, header: tok}, http.StatusForbidden},
-		{"same-site POST blocked even with token", csrfReq{method: http.MethodPost, secFetch: "same-site", cookie: tok, header: tok}, http.StatusForbidden},
-		{"cross-site GET allowed", csrfReq{method: http.MethodGet, secFetch: "cross-site"}, http.StatusOK},
+		{"header token", csrfReq{session: alice, header: tok}, http.StatusOK},
+		{"form token", csrfReq{session: alice, form: tok}, http.StatusOK},
+		{"no token", csrfReq{session: alice}, http.StatusForbidden},
+		{"wrong token", csrfReq{session: alice, header: "wrong"}, http.StatusForbidden},
+		{"attacker-chosen _csrf=x with a planted _csrf cookie", csrfReq{session: alice, cookie: "x", form: "x"}, http.StatusForbidden},
+		{"another session's token", csrfReq{session: alice, header: bobTok}, http.StatusForbidden},
+		{"the token with an unknown session", csrfReq{session: alice + "A", header: tok}, http.StatusUnauthorized},
+		{"cookie session with a Bearer header", csrfReq{session: alice, auth: "Bearer t0ken"}, http.StatusForbidden},
+		{"cookie session with an odd Authorization header", csrfReq{session: alice, auth: "Token x"}, http.StatusForbidden},
+		{"Basic plus a session cookie", csrfReq{session: alice, auth: basicAlice}, http.StatusForbidden},
+		{"Basic plus a session cookie and its token", csrfReq{session: alice, auth: basicAlice, header: tok}, http.StatusOK},
+		{"Basic alone (curl)", csrfReq{auth: basicAlice}, http.StatusOK},
+		{"same-origin needs no token", csrfReq{session: alice, secFetch: "same-origin"}, http.StatusOK},
+		{"cross-site blocked", csrfReq{session: alice, secFetch: "cross-site"}, http.StatusForbidden},
+		{"cross-site blocked even with token", csrfReq{session: alice, secFetch: "cross-site", header: tok}, http.StatusForbidden},
+		{"same-site blocked even with token", csrfReq{session: alice, secFetch: "same-site", header: tok}, http.StatusForbidden},
+		{"cross-site blocked with Basic", csrfReq{auth: basicAlice, secFetch: "cross-site"}, http.StatusForbidden},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if rec := tc.req.do(e); rec.Code != tc.want {
+			tc.req.method = http.MethodPost
+			if rec := tc.req.do(a); rec.Code != tc.want {
 				t.Fatalf("= %d %q, want %d", rec.Code, rec.Body, tc.want)
 			}
 		})
 	}
-}
-
-func TestCSRFTokenWithSecFetchSite(t *testing.T) {
-	rec := csrfReq{method: http.MethodGet, secFetch: "same-origin"}.do(newCSRFApp(false))
-	if rec.Code != http.StatusOK || rec.Body.String() != middleware.CSRFUsingSecFetchSite {
-		t.Fatalf("= %d %q", rec.Code, rec.Body)
-	}
-	// The placeholder rendered into a form is accepted when the browser posts it back.
-	rec = csrfReq{method: http.MethodPost, secFetch: "same-origin", form: middleware.CSRFUsingSecFetchSite}.do(newCSRFApp(false))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("POST with placeholder = %d", rec.Code)
-	}
-	// Skipped requests have no token.
-	rec = csrfReq{method: http.MethodGet, auth: "Bearer x"}.do(newCSRFApp(false))
-	if rec.Body.String() != "" {
-		t.Fatalf("token on skipped request: %q", rec.Body)
+	if rec := (csrfReq{method: http.MethodGet, session: alice, secFetch: "cross-site"}).do(a); rec.Code != http.StatusOK {
+		t.Fatalf("cross-site GET = %d, want 200", rec.Code)
 	}
 }

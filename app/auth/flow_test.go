@@ -15,18 +15,17 @@ import (
 func TestLoginFlow(t *testing.T) {
 	a := newTestApp(t)
 	e := a.e
-	e.Use(CSRF(false))
+	e.Use(CSRF(func(echo.Context) bool { return false }))
 	e.POST("/login", func(c echo.Context) error {
-		ip := c.RealIP()
-		if !a.limiter.Allow(ip) {
+		ip, name := c.RealIP(), c.FormValue("username")
+		if a.limiter.Attempt(name, ip) > 0 {
 			return c.String(http.StatusTooManyRequests, "too many attempts")
 		}
-		u, ok := a.users.Authenticate(c.FormValue("username"), c.FormValue("password"))
+		u, ok := a.users.Authenticate(name, c.FormValue("password"))
 		if !ok {
-			a.limiter.Fail(ip)
 			return c.String(http.StatusUnauthorized, "wrong")
 		}
-		a.limiter.Success(ip)
+		a.limiter.Success(name, ip)
 		id, exp, err := a.sessions.Create(u)
 		if err != nil {
 			return err
@@ -34,6 +33,10 @@ func TestLoginFlow(t *testing.T) {
 		SetSessionCookie(c, id, exp, false)
 		return c.Redirect(http.StatusSeeOther, SafeNext(c.FormValue("next")))
 	})
+	// What a page renders into its forms: public before login, behind it after.
+	token := func(c echo.Context) error { return c.String(http.StatusOK, CSRFToken(c)) }
+	e.GET("/health/token", token)
+	e.GET("/token", token)
 	e.POST("/logout", func(c echo.Context) error {
 		if ck, err := c.Cookie(SessionCookie); err == nil {
 			if err := a.sessions.Delete(ck.Value); err != nil {
@@ -77,11 +80,14 @@ func TestLoginFlow(t *testing.T) {
 	loginPage, _ := url.Parse(rec.Header().Get("Location"))
 	next := loginPage.Query().Get("next")
 
-	rec = do(http.MethodGet, "/login", nil) // the login page: public, issues the CSRF token
-	if rec.Code != http.StatusOK || jar["_csrf"] == "" {
-		t.Fatalf("GET /login = %d, csrf %q", rec.Code, jar["_csrf"])
+	rec = do(http.MethodGet, "/health/token", nil) // as the login page: public, issues the pre-session secret
+	if rec.Code != http.StatusOK || jar["_csrf"] == "" || rec.Body.String() == "" {
+		t.Fatalf("GET /health/token = %d, secret %q, token %q", rec.Code, jar["_csrf"], rec.Body)
 	}
-	csrf := jar["_csrf"]
+	csrf := rec.Body.String()
+	if rec := do(http.MethodPost, "/login", url.Values{"username": {"bob"}, "password": {"bob-pw"}, "_csrf": {jar["_csrf"]}}); rec.Code != http.StatusForbidden {
+		t.Fatalf("login with the cookie's value as token = %d, want 403", rec.Code)
+	}
 
 	rec = do(http.MethodPost, "/login", url.Values{"username": {"bob"}, "password": {"bob-pw"}, "next": {next}})
 	if rec.Code != http.StatusForbidden {
@@ -103,6 +109,11 @@ func TestLoginFlow(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.String() != "bob:viewer:" {
 		t.Fatalf("GET /keys after login = %d %q", rec.Code, rec.Body)
 	}
+	// The pre-session token is worth nothing once logged in: the token is the session's.
+	if rec := do(http.MethodPost, "/logout", url.Values{"_csrf": {csrf}}); rec.Code != http.StatusForbidden {
+		t.Fatalf("logout with the pre-login token = %d, want 403", rec.Code)
+	}
+	csrf = do(http.MethodGet, "/token", nil).Body.String()
 	if rec := do(http.MethodPost, "/settings", url.Values{"_csrf": {csrf}}); rec.Code != http.StatusForbidden {
 		t.Fatalf("viewer POST /settings = %d, want 403", rec.Code)
 	}
@@ -112,7 +123,7 @@ func TestLoginFlow(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || jar[SessionCookie] != "" {
 		t.Fatalf("logout = %d, cookie %q", rec.Code, jar[SessionCookie])
 	}
-	if _, ok := a.sessions.Lookup(sessionID); ok {
+	if _, ok := a.sessions.Lookup(sessionID, a.users); ok {
 		t.Fatal("session still valid on the server after logout")
 	}
 	if rec := do(http.MethodGet, "/keys", nil); rec.Code != http.StatusSeeOther {

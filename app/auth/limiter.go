@@ -1,36 +1,57 @@
 package auth
 
 import (
+	"net"
 	"sync"
 	"time"
 )
 
 const (
-	// LoginFailuresAllowed is how many failed logins one IP may make per LoginFailureWindow.
-	LoginFailuresAllowed = 10
-	// LoginFailureWindow starts at an IP's first failed login; when it has passed, the IP's
-	// count starts again from zero.
+	// LoginFailuresPerUserIP is how many failed logins one client may make for one user name
+	// per LoginFailureWindow. It is the tight bound: it stops guessing one account's password
+	// from one place, without touching that account's logins from anywhere else.
+	LoginFailuresPerUserIP = 5
+	// LoginFailuresPerIP is how many failed logins one client may make per
+	// LoginFailureWindow across all user names (so that rotating names does not reset the
+	// count).
+	LoginFailuresPerIP = 20
+	// LoginFailureWindow starts at a client's (or a client and user's) first failed login;
+	// when it has passed, that count starts again from zero.
 	LoginFailureWindow = 5 * time.Minute
+	// LimiterMaxEntries bounds each of the Limiter's two tables (per client, per client and
+	// user). When a table is full, entries whose window has passed are dropped, then the
+	// oldest one.
+	LimiterMaxEntries = 10000
 
-	// limiterSweepAt is the map size above which Fail drops entries whose window has passed.
-	limiterSweepAt = 10000
+	// maxLimiterUserBytes is how much of a user name goes into a key: a name longer than any
+	// configured one cannot log in anyway, and must not make the key large.
+	maxLimiterUserBytes = 128
 )
 
-// Limiter counts failed logins per client IP: after LoginFailuresAllowed failures within
-// LoginFailureWindow of the first one, Allow reports false until that window has passed.
-// Callers answer 429 when Allow is false and should not check the password at all.
-// A Limiter is safe for concurrent use.
+// Limiter bounds password checks per client and per (client, user name), so that whoever
+// guesses passwords from one place is stopped there while the real user (from another
+// address) and HTTP Basic clients that know their password are not. A client is an IP
+// address, or for IPv6 its /64 network (one host commonly holds a whole /64).
 //
-// The IP should come from echo's Context.RealIP with an IPExtractor configured on the echo
-// instance; without one, echo trusts X-Forwarded-For and a client can pick its own IP.
+// Use: call Attempt before checking a password; when it returns 0 the attempt is counted as
+// a failure right away (so concurrent guesses cannot all pass before the first one fails),
+// then call Success if the password was right, which takes that attempt back and forgets the
+// failures of that (client, user). Callers answer 429 with Retry-After when Attempt returns
+// more than 0, and do not check the password at all.
+//
+// The IP must come from echo's Context.RealIP with an IPExtractor that believes
+// X-Forwarded-For only from trusted proxies; otherwise a client can pick its own IP.
+// A Limiter is safe for concurrent use; its memory is bounded by LimiterMaxEntries.
 type Limiter struct {
 	now func() time.Time
 
-	mu    sync.Mutex
-	byKey map[string]failures
+	mu       sync.Mutex
+	byIP     map[string]window // key: clientKey(ip)
+	byUserIP map[string]window // key: clientKey(ip) + "\x00" + user (clipped)
 }
 
-type failures struct {
+// window counts the attempts within LoginFailureWindow of start.
+type window struct {
 	count int
 	start time.Time
 }
@@ -40,57 +61,119 @@ func NewLimiter(now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{now: now, byKey: map[string]failures{}}
+	return &Limiter{now: now, byIP: map[string]window{}, byUserIP: map[string]window{}}
 }
 
-// Allow reports whether ip may attempt a login now.
-func (l *Limiter) Allow(ip string) bool {
-	return l.RetryAfter(ip) == 0
-}
-
-// RetryAfter returns how long ip must wait before Allow reports true again; 0 if it may
-// try now.
-func (l *Limiter) RetryAfter(ip string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.byKey[ip]
-	if !ok {
-		return 0
-	}
-	left := f.start.Add(LoginFailureWindow).Sub(l.now())
-	if left <= 0 {
-		delete(l.byKey, ip)
-		return 0
-	}
-	if f.count < LoginFailuresAllowed {
-		return 0
-	}
-	return left
-}
-
-// Fail records a failed login from ip.
-func (l *Limiter) Fail(ip string) {
+// Attempt asks whether ip may check a password for user now. It returns 0 and counts the
+// attempt as a failure, or returns how long to wait (and counts nothing) when ip failed
+// LoginFailuresPerIP times, or LoginFailuresPerUserIP times for user, within the window.
+func (l *Limiter) Attempt(user, ip string) (retryAfter time.Duration) {
+	client := clientKey(ip)
+	pair := pairKey(user, client)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	t := l.now()
-	if len(l.byKey) >= limiterSweepAt {
-		for k, f := range l.byKey {
-			if !t.Before(f.start.Add(LoginFailureWindow)) {
-				delete(l.byKey, k)
-			}
-		}
+	ipw := current(l.byIP, client, t)
+	pw := current(l.byUserIP, pair, t)
+	if ipw.count >= LoginFailuresPerIP {
+		retryAfter = ipw.start.Add(LoginFailureWindow).Sub(t)
 	}
-	f, ok := l.byKey[ip]
-	if !ok || !t.Before(f.start.Add(LoginFailureWindow)) {
-		f = failures{start: t}
+	if pw.count >= LoginFailuresPerUserIP {
+		retryAfter = max(retryAfter, pw.start.Add(LoginFailureWindow).Sub(t))
 	}
-	f.count++
-	l.byKey[ip] = f
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	put(l.byIP, client, count(ipw, t))
+	put(l.byUserIP, pair, count(pw, t))
+	return 0
 }
 
-// Success forgets ip's failed logins.
-func (l *Limiter) Success(ip string) {
+// Success records that the attempt Attempt counted for (user, ip) was a right password: it
+// takes that attempt back from ip's count and forgets ip's failures for user. ip's failures
+// for other names stay counted.
+func (l *Limiter) Success(user, ip string) {
+	client := clientKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.byKey, ip)
+	delete(l.byUserIP, pairKey(user, client))
+	if w, ok := l.byIP[client]; ok {
+		if w.count--; w.count <= 0 {
+			delete(l.byIP, client)
+		} else {
+			l.byIP[client] = w
+		}
+	}
+}
+
+// len returns the sizes of the two tables (for tests).
+func (l *Limiter) len() (ips, pairs int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.byIP), len(l.byUserIP)
+}
+
+// current returns m[key] if its window is still open at t, else an empty window.
+func current(m map[string]window, key string, t time.Time) window {
+	w, ok := m[key]
+	if !ok || !t.Before(w.start.Add(LoginFailureWindow)) {
+		return window{}
+	}
+	return w
+}
+
+// count returns w with one more attempt at t (starting the window if it is empty).
+func count(w window, t time.Time) window {
+	if w.count == 0 {
+		w.start = t
+	}
+	w.count++
+	return w
+}
+
+// put stores w under key, first making room when m is full: windows that have passed are
+// dropped, then the oldest one.
+func put(m map[string]window, key string, w window) {
+	if _, ok := m[key]; !ok && len(m) >= LimiterMaxEntries {
+		for k, old := range m {
+			if !w.start.Before(old.start.Add(LoginFailureWindow)) {
+				delete(m, k)
+			}
+		}
+		for len(m) >= LimiterMaxEntries {
+			oldest, first := "", true
+			for k, old := range m {
+				if first || old.start.Before(m[oldest].start) {
+					oldest, first = k, false
+				}
+			}
+			delete(m, oldest)
+		}
+	}
+	m[key] = w
+}
+
+// clientKey is ip as the limiter counts it: an IPv4 address as is, an IPv6 address as its
+// /64 network, anything else (clipped) as given.
+func clientKey(ip string) string {
+	parsed := net.ParseIP(ip)
+	switch {
+	case parsed == nil:
+		return clip(ip, 64)
+	case parsed.To4() != nil:
+		return parsed.To4().String()
+	default:
+		return parsed.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+}
+
+func pairKey(user, client string) string {
+	return client + "\x00" + clip(user, maxLimiterUserBytes)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -12,8 +12,14 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// contextKeyUser is the echo context key under which Middleware stores the User.
-const contextKeyUser = "auth.user"
+// Echo context keys under which Middleware stores the User and how it was authenticated
+// (viaBasic or viaSession).
+const (
+	contextKeyUser = "auth.user"
+	contextKeyVia  = "auth.via"
+	viaBasic       = "basic"
+	viaSession     = "session"
+)
 
 // LoginPath is where browsers are sent to log in.
 const LoginPath = "/login"
@@ -24,7 +30,8 @@ type MiddlewareConfig struct {
 	Sessions *Sessions // required
 	// IsPublic reports whether a request path needs no login. nil means PublicPath.
 	IsPublic func(path string) bool
-	// Limiter, if set, also limits failed HTTP Basic logins per client IP (429 once exceeded).
+	// Limiter, if set, also limits failed HTTP Basic logins per client and user (429 once
+	// exceeded).
 	Limiter *Limiter
 }
 
@@ -74,12 +81,15 @@ func TokenAuthPath(p string) bool {
 //
 // For a public path it calls next. Otherwise it identifies the user, in this order:
 //   - an "Authorization: Basic" header: the credentials must be right, else 401 JSON
-//     {"error":"invalid credentials"} (429 when cfg.Limiter says the IP failed too often);
-//     a valid session cookie does not rescue wrong Basic credentials. Right credentials are
-//     verified with bcrypt once and then remembered for VerifyCacheTTL
-//     (Users.AuthenticateBasic), so clients that send them on every request stay cheap;
-//   - the SessionCookie, if it names an unexpired session of a user that still exists (the
-//     role is taken from Users, not from the session, so config changes apply at restart).
+//     {"error":"invalid credentials"} (429 with Retry-After when cfg.Limiter says this client
+//     failed too often, for this user or overall); a valid session cookie does not rescue
+//     wrong Basic credentials. Right credentials are verified with bcrypt once and then
+//     remembered for VerifyCacheTTL (Users.AuthenticateBasic), so clients that send them on
+//     every request stay cheap; remembered ones pass even while the limiter refuses others
+//     from the same address (Users.VerifiedBefore);
+//   - the SessionCookie, if it names an unexpired session of a user that still exists with
+//     the password hash the session was created with (Sessions.Lookup); the role is the
+//     user's current one.
 //
 // The user (without password hash) is stored for UserFrom and next is called. Without a
 // user, the answer depends on who asks:
@@ -107,38 +117,20 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			}
 
 			if h := req.Header.Get(echo.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(h[:6], "basic ") {
-				ip := c.RealIP()
-				if cfg.Limiter != nil {
-					if wait := cfg.Limiter.RetryAfter(ip); wait > 0 {
-						c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-						return c.JSON(http.StatusTooManyRequests, errorBody("too many failed logins; try again later"))
-					}
-				}
-				name, password, ok := req.BasicAuth()
-				var u User
-				if ok {
-					u, ok = cfg.Users.AuthenticateBasic(name, password)
-				}
+				u, ok, err := basicUser(c, cfg)
 				if !ok {
-					if cfg.Limiter != nil {
-						cfg.Limiter.Fail(ip)
-					}
-					c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="redwatch"`)
-					return c.JSON(http.StatusUnauthorized, errorBody("invalid credentials"))
-				}
-				if cfg.Limiter != nil {
-					cfg.Limiter.Success(ip)
+					return err
 				}
 				c.Set(contextKeyUser, User{Name: u.Name, Role: u.Role})
+				c.Set(contextKeyVia, viaBasic)
 				return next(c)
 			}
 
 			if ck, err := c.Cookie(SessionCookie); err == nil {
-				if s, ok := cfg.Sessions.Lookup(ck.Value); ok {
-					if u, ok := cfg.Users.Get(s.Name); ok {
-						c.Set(contextKeyUser, User{Name: u.Name, Role: u.Role})
-						return next(c)
-					}
+				if u, ok := cfg.Sessions.Lookup(ck.Value, cfg.Users); ok {
+					c.Set(contextKeyUser, u)
+					c.Set(contextKeyVia, viaSession)
+					return next(c)
 				}
 			}
 
@@ -155,6 +147,44 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 			}
 		}
 	}
+}
+
+// basicUser checks the request's HTTP Basic credentials, through cfg.Limiter when set. When
+// they do not pass it has written the refusal (401, or 429 with Retry-After) and returns
+// ok = false with the error of writing it.
+func basicUser(c echo.Context, cfg MiddlewareConfig) (u User, ok bool, err error) {
+	name, password, ok := c.Request().BasicAuth()
+	if ok {
+		if u, ok := cfg.Users.VerifiedBefore(name, password); ok {
+			return u, true, nil
+		}
+	}
+	deny := func() (User, bool, error) {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="redwatch"`)
+		return User{}, false, c.JSON(http.StatusUnauthorized, errorBody("invalid credentials"))
+	}
+	if !ok {
+		return deny()
+	}
+	ip := c.RealIP()
+	if cfg.Limiter != nil {
+		if wait := cfg.Limiter.Attempt(name, ip); wait > 0 {
+			SetRetryAfter(c, wait)
+			return User{}, false, c.JSON(http.StatusTooManyRequests, errorBody("too many failed logins; try again later"))
+		}
+	}
+	if u, ok = cfg.Users.AuthenticateBasic(name, password); !ok {
+		return deny()
+	}
+	if cfg.Limiter != nil {
+		cfg.Limiter.Success(name, ip)
+	}
+	return u, true, nil
+}
+
+// SetRetryAfter sets the Retry-After header to wait, in whole seconds rounded up.
+func SetRetryAfter(c echo.Context, wait time.Duration) {
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 }
 
 func loginURL(next string) string {

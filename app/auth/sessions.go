@@ -30,7 +30,14 @@ const (
 // SHA-256 is kept, in memory and in <dataDir>/auth/sessions.json (mode 0600, rewritten atomically
 // on every Create and Delete), so a restart keeps people logged in and the file cannot be used
 // to hijack a session. Expired sessions are dropped on load, on lookup, and whenever the file
-// is rewritten. Sessions is safe for concurrent use.
+// is rewritten.
+//
+// A session is bound to the credential it was created with: it records a fingerprint of the
+// user's bcrypt hash at login, and Lookup honours it only while that user exists with that
+// same hash. Changing a user's password (or removing the user) therefore ends all of that
+// user's sessions, at the next request or at the next start (EndStale); a changed role takes
+// effect at once because Lookup returns the user's current role. Sessions is safe for
+// concurrent use.
 type Sessions struct {
 	path string
 	ttl  time.Duration
@@ -41,9 +48,18 @@ type Sessions struct {
 }
 
 type session struct {
-	User    string    `json:"user"`
-	Role    Role      `json:"role"`
-	Expires time.Time `json:"expires"`
+	User string `json:"user"`
+	// Credential is credentialOf(the user's PasswordHash) when the session was created.
+	// Sessions stored before it existed have none and are never honoured.
+	Credential string    `json:"credential"`
+	Expires    time.Time `json:"expires"`
+}
+
+// credentialOf fingerprints a bcrypt hash (a hash of the hash, never the password), so that
+// sessions.json does not hold the bcrypt hash itself.
+func credentialOf(passwordHash string) string {
+	sum := sha256.Sum256([]byte("redwatch session credential\x00" + passwordHash))
+	return hex.EncodeToString(sum[:16])
 }
 
 type sessionsFileContent struct {
@@ -85,11 +101,16 @@ func NewSessions(dataDir string, ttl time.Duration, now func() time.Time) (*Sess
 	return s, nil
 }
 
-// Create starts a session for u and returns its id (to be put in the cookie, never logged)
-// and when it expires. The session is on disk when Create returns without error.
+// Create starts a session for u, which must carry the PasswordHash its password was just
+// verified against (Users.Authenticate returns it), and returns the session id (to be put in
+// the cookie, never logged) and when it expires. The session is on disk when Create returns
+// without error.
 func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
 	if u.Name == "" {
 		return "", time.Time{}, fmt.Errorf("cannot create a session without a user name")
+	}
+	if u.PasswordHash == "" {
+		return "", time.Time{}, fmt.Errorf("cannot create a session for %q without its password hash", u.Name)
 	}
 	b := make([]byte, sessionIDBytes)
 	if _, err := rand.Read(b); err != nil {
@@ -101,7 +122,7 @@ func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	expires = s.now().Add(s.ttl)
-	s.byID[key] = session{User: u.Name, Role: u.Role, Expires: expires}
+	s.byID[key] = session{User: u.Name, Credential: credentialOf(u.PasswordHash), Expires: expires}
 	if err := s.saveLocked(); err != nil {
 		delete(s.byID, key)
 		return "", time.Time{}, err
@@ -109,8 +130,11 @@ func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
 	return id, expires, nil
 }
 
-// Lookup returns the user (Name and Role; no hash) of the unexpired session id.
-func (s *Sessions) Lookup(id string) (User, bool) {
+// Lookup returns the user of session id as users has it now (Name and current Role; no hash).
+// It fails for an unknown or expired id, and for a session whose user users no longer has or
+// whose password hash changed since the session was created; such a session is ended (removed
+// from memory and, best effort, from the file).
+func (s *Sessions) Lookup(id string, users *Users) (User, bool) {
 	if id == "" || len(id) > maxSessionIDLength {
 		return User{}, false
 	}
@@ -125,7 +149,32 @@ func (s *Sessions) Lookup(id string) (User, bool) {
 		delete(s.byID, key) // dropped from the file at the next rewrite
 		return User{}, false
 	}
-	return User{Name: v.User, Role: v.Role}, true
+	u, ok := users.Get(v.User)
+	if !ok || credentialOf(u.PasswordHash) != v.Credential {
+		delete(s.byID, key)
+		_ = s.saveLocked() // on error it is still gone from memory, and fails the same check after a restart
+		return User{}, false
+	}
+	return User{Name: u.Name, Role: u.Role}, true
+}
+
+// EndStale ends every session whose user users no longer has or whose password changed (see
+// Lookup), and returns how many it ended. Call it at start-up, after a configuration change;
+// Lookup alone already refuses such sessions.
+func (s *Sessions) EndStale(users *Users) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, v := range s.byID {
+		if u, ok := users.Get(v.User); !ok || credentialOf(u.PasswordHash) != v.Credential {
+			delete(s.byID, k)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, s.saveLocked()
 }
 
 // Delete ends session id (logout). Deleting an unknown id is not an error. The deletion is on

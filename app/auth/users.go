@@ -207,22 +207,34 @@ func (u *Users) Authenticate(name, password string) (User, bool) {
 // remembered and always cost a bcrypt, like Authenticate. The login form should use
 // Authenticate: it runs once per session.
 func (u *Users) AuthenticateBasic(name, password string) (User, bool) {
+	if user, ok := u.VerifiedBefore(name, password); ok {
+		return user, true
+	}
+	user, known := u.byName[name]
+	if !known || checkPassword(password) != nil {
+		return u.Authenticate(name, password) // costs the dummy bcrypt (or nothing), fails
+	}
+	user, ok := u.Authenticate(name, password)
+	if ok {
+		u.verified.add(u.verified.key(name, password), name, user.PasswordHash)
+	}
+	return user, ok
+}
+
+// VerifiedBefore reports whether AuthenticateBasic verified exactly these credentials with
+// bcrypt less than VerifyCacheTTL ago, against the user's current password hash. It costs a
+// SHA-256, never a bcrypt, and can only succeed for someone who sent the right password, so
+// callers may let it pass before the login limiter: a client that knows its password keeps
+// working while others fail from the same address.
+func (u *Users) VerifiedBefore(name, password string) (User, bool) {
 	if checkPassword(password) != nil {
 		return User{}, false
 	}
 	user, known := u.byName[name]
-	if !known {
-		return u.Authenticate(name, password) // costs the dummy bcrypt, fails
+	if !known || !u.verified.hit(u.verified.key(name, password), name, user.PasswordHash) {
+		return User{}, false
 	}
-	key := u.verified.key(name, password)
-	if u.verified.hit(key, name, user.PasswordHash) {
-		return user, true
-	}
-	user, ok := u.Authenticate(name, password)
-	if ok {
-		u.verified.add(key, name, user.PasswordHash)
-	}
-	return user, ok
+	return user, true
 }
 
 // Get returns the user called name, including its password hash.

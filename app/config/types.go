@@ -32,6 +32,14 @@ type Server struct {
 	Listen  string `koanf:"listen"`
 	TLSCert string `koanf:"tls_cert"`
 	TLSKey  string `koanf:"tls_key"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges) whose
+	// X-Forwarded-For header is believed; empty: the header is never believed and a client's
+	// address is the connection's (TrustedProxyNets).
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// SecretsDir is the directory that password_file of instances made on /settings must be
+	// inside (after cleaning and resolving symlinks); empty: such instances may not use
+	// password_file. The config file's own instances are not restricted.
+	SecretsDir string `koanf:"secrets_dir"`
 }
 
 type Storage struct {

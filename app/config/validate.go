@@ -117,6 +117,51 @@ func (r *Rule) Validate() error {
 
 func (s *Server) validate(l *errorList) {
 	hostPort(l, "server.listen", s.Listen, false, `"127.0.0.1:8080" or ":8080"`)
+	for i, p := range s.TrustedProxies {
+		if _, err := parseIPOrCIDR(p); err != nil {
+			l.add(indexPath("server.trusted_proxies", i), ErrInvalid, fmt.Sprintf("%q is not an IP address or CIDR range such as \"10.0.0.1\" or \"10.0.0.0/8\"", p))
+		}
+	}
+	if s.SecretsDir != "" {
+		if fi, err := os.Stat(s.SecretsDir); err != nil {
+			l.addCause("server.secrets_dir", ErrFile, fmt.Sprintf("cannot use %q: %s", s.SecretsDir, pathErrReason(err)), err)
+		} else if !fi.IsDir() {
+			l.add("server.secrets_dir", ErrInvalid, fmt.Sprintf("%q is not a directory", s.SecretsDir))
+		}
+	}
+	s.validateTLS(l)
+}
+
+// TrustedProxyNets returns server.trusted_proxies as networks (a single address as a /32 or
+// /128). Entries that do not parse are left out; Validate reports them.
+func (s *Server) TrustedProxyNets() []*net.IPNet {
+	var out []*net.IPNet
+	for _, p := range s.TrustedProxies {
+		if n, err := parseIPOrCIDR(p); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// parseIPOrCIDR parses "10.0.0.1" (as 10.0.0.1/32), "::1" (as ::1/128) or "10.0.0.0/8".
+func parseIPOrCIDR(s string) (*net.IPNet, error) {
+	if strings.Contains(s, "/") {
+		_, n, err := net.ParseCIDR(s)
+		return n, err
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, fmt.Errorf("invalid IP address %q", s)
+	}
+	bits := 128
+	if ip4 := ip.To4(); ip4 != nil {
+		ip, bits = ip4, 32
+	}
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+}
+
+func (s *Server) validateTLS(l *errorList) {
 	switch {
 	case s.TLSCert == "" && s.TLSKey == "":
 		return

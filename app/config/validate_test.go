@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,6 +38,10 @@ func TestValidateErrors(t *testing.T) {
 		{"tls_cert without key", "[server]\ntls_cert = \"c.pem\"", `server.tls_key: required when server.tls_cert is set`, ErrRequired},
 		{"tls_key without cert", "[server]\ntls_key = \"k.pem\"", `server.tls_cert: required when server.tls_key is set`, ErrRequired},
 		{"tls files missing", "[server]\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"", `server.tls_cert: cannot read "/nonexistent/c.pem": no such file or directory`, ErrFile},
+		{"trusted proxy not an IP", "[server]\ntrusted_proxies = [\"10.0.0.1\", \"proxy.local\"]", `server.trusted_proxies[1]: "proxy.local" is not an IP address or CIDR range`, ErrInvalid},
+		{"trusted proxy bad CIDR", "[server]\ntrusted_proxies = [\"10.0.0.0/33\"]", `server.trusted_proxies[0]: "10.0.0.0/33" is not an IP address or CIDR range`, ErrInvalid},
+		{"secrets_dir missing", "[server]\nsecrets_dir = \"/nonexistent/secrets\"", `server.secrets_dir: cannot use "/nonexistent/secrets": no such file or directory`, ErrFile},
+		{"secrets_dir a file", "[server]\nsecrets_dir = \"/etc/hostname\"", `server.secrets_dir: "/etc/hostname" is not a directory`, ErrInvalid},
 		{"tls key missing", "[server]\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"", `server.tls_key: cannot read "/nonexistent/k.pem"`, fs.ErrNotExist},
 
 		// storage, log, ui, auth, system
@@ -147,6 +152,7 @@ func TestValidateAccepts(t *testing.T) {
 	}
 	f("[server]\nlisten = \":8080\"\n")
 	f("[server]\nlisten = \"[::1]:0\"\n")
+	f("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\", \"fd00::/8\"]\nsecrets_dir = \"/tmp\"\n")
 	f("[storage]\nretention = \"1d\"\n")
 	f("[ui]\nrefresh = \"500ms\"\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"999ms\"\ndb = 15\n")
@@ -282,4 +288,15 @@ func TestParseQuietHours(t *testing.T) {
 	f("22:00", 0, 0, true)
 	f("25:00-07:00", 0, 0, true)
 	f("08:00-08:00", 0, 0, true)
+}
+
+func TestTrustedProxyNets(t *testing.T) {
+	s := Server{TrustedProxies: []string{"127.0.0.1", "::1", "10.0.0.0/8"}}
+	var got []string
+	for _, n := range s.TrustedProxyNets() {
+		got = append(got, n.String())
+	}
+	if want := []string{"127.0.0.1/32", "::1/128", "10.0.0.0/8"}; !slices.Equal(got, want) {
+		t.Fatalf("TrustedProxyNets = %v, want %v", got, want)
+	}
 }

@@ -14,11 +14,12 @@ import (
 // config file has since taken is left out (the config file wins), and so are UI keys whose
 // instance no longer exists (orphans: kept in the file, shown by View). For UI instances with
 // only a password_file, Password is read from that file as config.Load does (an unreadable
-// file leaves it empty: the instance then reports the authentication error).
+// file, or one not inside secretsDir (server.secrets_dir; see confinePasswordFile), leaves
+// it empty: the instance then reports the authentication error).
 //
 // fromConfig must be validated with defaults applied (as config.Load returns it); it is not
 // modified. The result shares no slices with d or fromConfig.
-func (d *Data) Effective(fromConfig []config.Redis) []config.Redis {
+func (d *Data) Effective(fromConfig []config.Redis, secretsDir string) []config.Redis {
 	keys := d.keysByInstance()
 	inConfig := map[string]bool{}
 	out := make([]config.Redis, 0, len(fromConfig)+len(d.Instances))
@@ -36,7 +37,9 @@ func (d *Data) Effective(fromConfig []config.Redis) []config.Redis {
 			continue
 		}
 		r := in.config(keys[in.Name])
-		r.ReadPasswordFile()
+		if _, problem := confinePasswordFile(secretsDir, r.PasswordFile); problem == "" {
+			r.ReadPasswordFile()
+		}
 		out = append(out, r)
 	}
 	return out

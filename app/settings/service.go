@@ -38,6 +38,10 @@ type Options struct {
 	// change, under the Service's lock; never by Open (the engine is built after it, from
 	// EffectiveRules). nil: rule changes are only saved.
 	ApplyRules func([]config.Rule) error
+	// SecretsDir is server.secrets_dir: the directory that password_file of instances made
+	// here must be inside (confinePasswordFile); empty: they may not use password_file. The
+	// config file's instances are not restricted.
+	SecretsDir string
 	Logger     *slog.Logger     // logger="settings"; nil: discard
 	Now        func() time.Time // nil: time.Now
 }
@@ -86,6 +90,11 @@ func Open(opts Options) (*Service, error) {
 		}
 	}
 	s := &Service{opts: opts, data: d, refused: map[string]string{}}
+	for _, in := range d.Instances {
+		if _, problem := confinePasswordFile(opts.SecretsDir, in.PasswordFile); problem != "" {
+			opts.Logger.Error("the password_file of an instance made on /settings is not read; edit the instance there", "instance", in.Name, "err", "password_file: "+problem)
+		}
+	}
 	for i, st := range d.ruleStates(opts.FromConfigRules, nil) {
 		r := &d.Rules[i]
 		switch {
@@ -105,7 +114,7 @@ const SeedUser = "redwatch"
 func (s *Service) Effective() []config.Redis {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.data.Effective(s.opts.FromConfig)
+	return s.data.Effective(s.opts.FromConfig, s.opts.SecretsDir)
 }
 
 // EffectiveRules is the set of alert rules to evaluate now: the config file's (all of them, in
@@ -204,13 +213,13 @@ func (s *Service) appliers(m Mutation, next *Data, refused map[string]string) (a
 	if s.opts.Apply == nil {
 		return nil, nil
 	}
-	return func() error { return s.opts.Apply(next.Effective(s.opts.FromConfig)) },
-		func() error { return s.opts.Apply(s.data.Effective(s.opts.FromConfig)) }
+	return func() error { return s.opts.Apply(next.Effective(s.opts.FromConfig, s.opts.SecretsDir)) },
+		func() error { return s.opts.Apply(s.data.Effective(s.opts.FromConfig, s.opts.SecretsDir)) }
 }
 
 // tx starts a change of d by user.
 func (s *Service) tx(d *Data, user string) *tx {
-	return &tx{d: d, cfg: s.opts.FromConfig, cfgRules: s.opts.FromConfigRules, now: s.opts.Now().UTC().Truncate(time.Second), user: user}
+	return &tx{d: d, cfg: s.opts.FromConfig, cfgRules: s.opts.FromConfigRules, secretsDir: s.opts.SecretsDir, now: s.opts.Now().UTC().Truncate(time.Second), user: user}
 }
 
 // clip shortens a log value (keys can be kilobytes long) to at most 200 bytes, on a rune
@@ -249,10 +258,12 @@ type tx struct {
 	d        *Data
 	cfg      []config.Redis
 	cfgRules []config.Rule
-	now      time.Time
-	user     string
-	object   string   // what the change is about, for the log: an instance name or "instance key"
-	touched  []string // the names of the rules changed
+	// secretsDir is Options.SecretsDir, for password_file.
+	secretsDir string
+	now        time.Time
+	user       string
+	object     string   // what the change is about, for the log: an instance name or "instance key"
+	touched    []string // the names of the rules changed
 }
 
 // AddInstance adds a Redis instance. A zero Interval takes the default (10s) and is stored so;
@@ -262,9 +273,10 @@ func AddInstance(in Instance) Mutation {
 		t.object = in.Name
 		in.Paused = false
 		in.Meta = t.meta(Meta{})
+		ve := &ValidationError{}
+		t.confinePasswordFile(&in, ve)
 		r := in.config(nil)
 		in.Interval = r.Interval
-		ve := &ValidationError{}
 		validateInstance(&r, ve)
 		t.checkName(in.Name, "", ve)
 		if err := ve.orNil(); err != nil {
@@ -291,9 +303,10 @@ func EditInstance(name string, in Instance, clearPassword bool) Mutation {
 		}
 		in.Paused = old.Paused
 		in.Meta = t.meta(old.Meta)
+		ve := &ValidationError{}
+		t.confinePasswordFile(&in, ve)
 		r := in.config(t.uiKeys(name, ""))
 		in.Interval = r.Interval
-		ve := &ValidationError{}
 		validateInstance(&r, ve)
 		if in.Name != name {
 			t.object = name + " -> " + in.Name
@@ -426,6 +439,17 @@ func DeleteKey(id string) Mutation {
 		t.d.Keys = slices.Delete(t.d.Keys, i, i+1)
 		return nil
 	}}
+}
+
+// confinePasswordFile cleans in.PasswordFile, or reports it under "password_file" and clears
+// it (so that validation does not open a file outside the directory) when it is not inside
+// server.secrets_dir.
+func (t *tx) confinePasswordFile(in *Instance, ve *ValidationError) {
+	clean, problem := confinePasswordFile(t.secretsDir, in.PasswordFile)
+	if problem != "" {
+		ve.add("password_file", problem)
+	}
+	in.PasswordFile = clean
 }
 
 // meta returns m touched by this change (created now if new).

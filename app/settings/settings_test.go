@@ -52,7 +52,10 @@ func (a *applier) last() []config.Redis {
 
 func open(t *testing.T, dir string, a *applier, log *bytes.Buffer) *Service {
 	t.Helper()
-	opts := Options{Dir: dir, FromConfig: fromConfig(), Now: func() time.Time { return t0 }}
+	opts := Options{Dir: dir, FromConfig: fromConfig(), SecretsDir: filepath.Join(dir, "secrets"), Now: func() time.Time { return t0 }}
+	if err := os.MkdirAll(opts.SecretsDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if a != nil {
 		opts.Apply = a.apply
 	}
@@ -212,7 +215,7 @@ func TestEffective(t *testing.T) {
 			{ID: "e", Instance: "gone", Key: "orphan"},
 			{ID: "f", Instance: "ui1", Key: "k2", Interval: config.Duration(3 * time.Second)},
 		}}
-	eff := d.Effective(fc)
+	eff := d.Effective(fc, "")
 	if got := names(eff); !slices.Equal(got, []string{"cache", "ui1"}) {
 		t.Fatalf("instances %v, want the config's cache then ui1 (ui2 paused, the UI's cache shadowed)", got)
 	}
@@ -243,7 +246,7 @@ func TestEffective(t *testing.T) {
 	// Effective never writes into the caller's config slices.
 	fc[0].Keys = append(make([]config.Key, 0, 8), fc[0].Keys...) // room to append in place
 	eff[0].Keys[0].Key = "changed"
-	if d.Effective(fc); fc[0].Keys[0].Key != "queue:emails" || len(fc[0].Keys[:cap(fc[0].Keys)][1].Key) != 0 {
+	if d.Effective(fc, ""); fc[0].Keys[0].Key != "queue:emails" || len(fc[0].Keys[:cap(fc[0].Keys)][1].Key) != 0 {
 		t.Fatalf("Effective wrote into the config's keys: %+v", fc[0].Keys[:2])
 	}
 	if len(fc[0].Keys) != 1 {
@@ -301,7 +304,8 @@ func TestValidation(t *testing.T) {
 	invalid(AddInstance(Instance{Name: "cache", Addr: "127.0.0.1:1"}), map[string]string{"name": "from the config file"})
 	invalid(AddInstance(Instance{Name: "ui1", Addr: "127.0.0.1:1"}), map[string]string{"name": "already the name of an instance"})
 	invalid(AddInstance(Instance{Name: "x", Addr: "127.0.0.1:1", TLSCAFile: "/ca.pem"}), map[string]string{"tls_ca_file": "applies only with tls = true"})
-	invalid(AddInstance(Instance{Name: "x", Addr: "127.0.0.1:1", PasswordFile: "/nonexistent/pw"}), map[string]string{"password_file": "cannot read"})
+	invalid(AddInstance(Instance{Name: "x", Addr: "127.0.0.1:1", PasswordFile: "/nonexistent/pw"}), map[string]string{"password_file": "must be a file inside server.secrets_dir"})
+	invalid(AddInstance(Instance{Name: "x", Addr: "127.0.0.1:1", PasswordFile: "missing"}), map[string]string{"password_file": "cannot read"})
 	invalid(AddInstance(Instance{Name: "x", Addr: "127.0.0.1:1", Interval: config.Duration(2 * time.Second), Timeout: config.Duration(3 * time.Second)}),
 		map[string]string{"timeout": "must not exceed interval (2s), got 3s"})
 	invalid(EditInstance("ui1", Instance{Name: "cache", Addr: "127.0.0.1:7000"}, false), map[string]string{"name": "from the config file"})
@@ -383,7 +387,7 @@ func TestMutations(t *testing.T) {
 		t.Fatal("clear password kept it")
 	}
 	// password_file is read into the effective Password.
-	pwFile := filepath.Join(t.TempDir(), "pw")
+	pwFile := filepath.Join(s.opts.SecretsDir, "pw")
 	os.WriteFile(pwFile, []byte("from-file\n"), 0o600)
 	mustUpdate(t, s, EditInstance("ui1", Instance{Name: "ui1", Addr: "127.0.0.1:7001", PasswordFile: pwFile}, false))
 	if got := find(a.last(), "ui1"); got.Password != "from-file" || got.PasswordFile != pwFile {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,14 +13,16 @@ import (
 func (s *Server) showLogin(c echo.Context) error {
 	next := auth.SafeNext(c.QueryParam("next"))
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
-		if _, ok := s.opts.Sessions.Lookup(ck.Value); ok {
+		if _, ok := s.opts.Sessions.Lookup(ck.Value, s.opts.Users); ok {
 			return c.Redirect(http.StatusSeeOther, next)
 		}
 	}
 	return render(c, http.StatusOK, pages.Login(pages.LoginProps{Layout: s.layoutProps(c, "Log in", ""), Next: next}))
 }
 
-// submitLogin checks the credentials, starts a session and redirects to next.
+// submitLogin checks the credentials through the login limiter (per client and user name),
+// starts a new session (ending the one the browser had, so a planted session id is worth
+// nothing) and redirects to next.
 func (s *Server) submitLogin(c echo.Context) error {
 	name := c.FormValue("username")
 	password := c.FormValue("password")
@@ -30,33 +31,38 @@ func (s *Server) submitLogin(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return render(c, code, pages.Login(pages.LoginProps{Layout: s.layoutProps(c, "Log in", ""), Next: next, Username: name, Error: msg}))
 	}
-	if !s.limiter.Allow(ip) {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(s.limiter.RetryAfter(ip).Seconds())+1))
+	if wait := s.limiter.Attempt(name, ip); wait > 0 {
+		auth.SetRetryAfter(c, wait)
+		s.opts.Logger.Debug("login refused: too many failures", "request_id", requestID(c), "user", name, "ip", ip)
 		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in a few minutes.")
 	}
 	u, ok := s.opts.Users.Authenticate(name, password)
 	if !ok {
-		s.limiter.Fail(ip)
 		s.opts.Logger.Warn("login failed", "request_id", requestID(c), "user", name, "ip", ip)
 		return fail(http.StatusUnauthorized, "Wrong user name or password.")
 	}
-	s.limiter.Success(ip)
+	s.limiter.Success(name, ip)
+	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
+		if err := s.opts.Sessions.Delete(ck.Value); err != nil {
+			return err
+		}
+	}
 	id, expires, err := s.opts.Sessions.Create(u)
 	if err != nil {
 		return err
 	}
-	auth.SetSessionCookie(c, id, expires, s.secure)
+	auth.SetSessionCookie(c, id, expires, s.isTLS(c))
 	s.opts.Logger.Info("login", "request_id", requestID(c), "user", u.Name, "ip", ip)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// submitLogout ends the session.
+// submitLogout ends the session on the server and clears its cookie.
 func (s *Server) submitLogout(c echo.Context) error {
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
 		if err := s.opts.Sessions.Delete(ck.Value); err != nil {
 			return err
 		}
 	}
-	auth.ClearSessionCookie(c, s.secure)
+	auth.ClearSessionCookie(c, s.isTLS(c))
 	return c.Redirect(http.StatusSeeOther, auth.LoginPath)
 }

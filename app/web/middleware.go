@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -112,7 +113,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 
 // csrf applies CSRF protection to everything but the machine endpoints, which never set cookies.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	protect := auth.CSRF(s.secure)
+	protect := auth.CSRF(s.isTLS)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		protected := protect(next)
 		return func(c echo.Context) error {
@@ -125,16 +126,49 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	}
 }
 
-// securityHeaders sets conservative headers on every response.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// hstsValue is the Strict-Transport-Security header sent over TLS: one year, this host only.
+const hstsValue = "max-age=31536000"
+
+// securityHeaders sets conservative headers on every response, and HSTS when served over TLS
+// (never over plain HTTP, where browsers ignore it and it would only mislead).
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
+		if s.isTLS(c) {
+			h.Set("Strict-Transport-Security", hstsValue)
+		}
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'")
 		return next(c)
 	}
+}
+
+// isTLS reports whether the request came over TLS: server.tls_cert is set, the connection is
+// TLS, or a trusted proxy (server.trusted_proxies) says "X-Forwarded-Proto: https". Cookies
+// get the Secure flag and responses HSTS then.
+func (s *Server) isTLS(c echo.Context) bool {
+	req := c.Request()
+	if s.secure || req.TLS != nil {
+		return true
+	}
+	return strings.EqualFold(req.Header.Get(echo.HeaderXForwardedProto), "https") && s.fromTrustedProxy(req)
+}
+
+// fromTrustedProxy reports whether the connection's peer is one of server.trusted_proxies.
+func (s *Server) fromTrustedProxy(req *http.Request) bool {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range s.trusted {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // handleError writes errors as JSON for API clients and as short text for pages.

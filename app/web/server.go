@@ -49,6 +49,9 @@ type Options struct {
 	SystemInterval time.Duration // host sampling interval, for staleness
 	Retention      time.Duration
 	LocalHost      string // this host's name, shown before its first sample
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed for the
+	// client's address (login limiter, request log); nil: never believed.
+	TrustedProxies []*net.IPNet
 
 	Store    Store
 	Users    *auth.Users
@@ -75,25 +78,39 @@ type Server struct {
 	opts     Options
 	e        *echo.Echo
 	limiter  *auth.Limiter
-	secure   bool
-	changes  changeCache // key changes over a range, shared by /keys and the overview
-	reqStats statsCache  // /status's last-24h request stats, shared by every viewer
+	secure   bool         // serving TLS itself
+	trusted  []*net.IPNet // Options.TrustedProxies
+	changes  changeCache  // key changes over a range, shared by /keys and the overview
+	reqStats statsCache   // /status's last-24h request stats, shared by every viewer
 }
 
 // New builds the server and its route table.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != ""}
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.Logger.SetOutput(discard{})
 	e.HTTPErrorHandler = s.handleError
-	// Trust X-Forwarded-For only from a reverse proxy on this machine, so clients cannot
-	// fake their address past the login limiter.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLinkLocal(false), echo.TrustPrivateNet(false))
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	s.e = e
 	s.routes()
 	return s
+}
+
+// ipExtractor returns how a request's client address is found (echo's RealIP, used by the
+// login limiter and the request log): the connection's address, or with trusted proxies the
+// rightmost X-Forwarded-For entry that is not one of them, walking left only through
+// trusted addresses (a client cannot pick its address by sending the header itself).
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // Handler returns the http.Handler (for tests).

@@ -101,6 +101,7 @@ type settingsEnvOptions struct {
 	defaults   []config.Rule // seeded once
 	// applyRules returns the service's ApplyRules hook, given the env's storage; nil: none.
 	applyRules func(db *tsdb.DB) func([]config.Rule) error
+	secretsDir string // server.secrets_dir
 }
 
 func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
@@ -128,7 +129,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 		t.Fatal(err)
 	}
 	a := &recordApply{next: next}
-	opts := settings.Options{Dir: dir, FromConfig: fromConfig, Apply: a.apply, FromConfigRules: o.rules, DefaultRules: o.defaults}
+	opts := settings.Options{Dir: dir, FromConfig: fromConfig, Apply: a.apply, FromConfigRules: o.rules, DefaultRules: o.defaults, SecretsDir: o.secretsDir}
 	if o.applyRules != nil {
 		opts.ApplyRules = o.applyRules(db)
 	}
@@ -708,7 +709,7 @@ func TestSettingsWithoutService(t *testing.T) {
 	if len(find(doc, "settings-instance")) != 2 || len(find(doc, "add-instance-form"))+len(find(doc, "add-key-form"))+len(find(doc, "edit-instance")) != 0 {
 		t.Fatalf("read-only page:\n%.2000s", body)
 	}
-	res, _ = e.do(admin, "POST", "/settings/instances", strings.NewReader(""), "Authorization: Basic "+basic("admin", adminPass))
+	res, _ = e.do(nil, "POST", "/settings/instances", strings.NewReader(""), "Authorization: Basic "+basic("admin", adminPass))
 	if res.StatusCode != http.StatusNotFound {
 		t.Fatalf("POST without a service: %d", res.StatusCode)
 	}

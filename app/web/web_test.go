@@ -40,6 +40,18 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, envOptions{})
+}
+
+// envOptions vary newEnv: mod changes the server's Options before New; tls serves HTTPS
+// (httptest's certificate; use env.ts.Client()).
+type envOptions struct {
+	mod func(*Options)
+	tls bool
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
+	t.Helper()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: log})
@@ -64,13 +76,21 @@ func newEnv(t testing.TB) *env {
 	}
 	e := &env{t: t, db: db, redis: &fakeRedis{}}
 	e.checker = &health.Checker{Started: time.Now(), Storage: db, Targets: func() []health.Target { return e.targets }}
-	e.srv = New(Options{
+	opts := Options{
 		Refresh: 2 * time.Second, SystemInterval: 10 * time.Second, LocalHost: "testhost",
 		Store: db, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(), Redis: e.redis,
 		Ingest: ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: db, Logger: slog.New(slog.DiscardHandler)}),
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	e.ts = httptest.NewServer(e.srv.Handler())
+	}
+	if o.mod != nil {
+		o.mod(&opts)
+	}
+	e.srv = New(opts)
+	if o.tls {
+		e.ts = httptest.NewTLSServer(e.srv.Handler())
+	} else {
+		e.ts = httptest.NewServer(e.srv.Handler())
+	}
 	t.Cleanup(func() {
 		e.ts.Close()
 		db.Close()
