@@ -364,6 +364,9 @@ func (db *DB) SeriesMatching(ctx context.Context, sel *Selector, start, end time
 		return nil, err
 	}
 	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("query stopped: %w", err) // storage checks its deadline in whole seconds
+	}
 	names, err := db.s.SearchMetricNames(nil, tfss, tr, db.opts.MaxSeriesPerQuery, deadline(ctx))
 	if err == nil && len(names) > db.opts.MaxSeriesPerQuery {
 		err = &LimitError{Bound: "series", Limit: int64(db.opts.MaxSeriesPerQuery), Hint: hintSeries}
