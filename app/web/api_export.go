@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -55,6 +56,11 @@ func (s *Server) exportSeries(c echo.Context) error {
 		return promError(c, http.StatusBadRequest, "bad_data", "format: want csv or json, got "+strconv.Quote(format))
 	}
 	res := c.Response()
+	// A client that stops reading must not keep storage open past the request's deadline: once
+	// the context is done, pending writes fail (the recorder of a test may not support it).
+	rc := http.NewResponseController(res)
+	stop := context.AfterFunc(c.Request().Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
+	defer stop()
 	started := false
 	begin := func(labelNames []string) error {
 		started = true

@@ -319,3 +319,47 @@ func TestQueryGate(t *testing.T) {
 		}
 	})
 }
+
+// exportDone is a Store whose Export closes done when it returns.
+type exportDone struct {
+	*tsdb.DB
+	done chan struct{}
+}
+
+func (s exportDone) Export(ctx context.Context, sel *tsdb.Selector, start, end time.Time, begin func([]string) error, fn func(*tsdb.Series) error) error {
+	defer close(s.done)
+	return s.DB.Export(ctx, sel, start, end, begin, fn)
+}
+
+// A client that stops reading an export does not hold storage past the request's deadline:
+// the export's writes fail once the deadline passes.
+func TestExportToStalledClientEndsAtDeadline(t *testing.T) {
+	done := make(chan struct{})
+	e := newQueryEnv(t, tsdb.Options{}, QueryLimits{Timeout: time.Second}, func(db *tsdb.DB) Store { return exportDone{db, done} })
+	t0 := time.Now().Add(-2 * 24 * time.Hour)
+	big := strings.Repeat("x", 3000)
+	var samples []tsdb.Sample
+	for j := range 10000 {
+		samples = append(samples, tsdb.Sample{Name: "sc_m", Labels: []tsdb.Label{{Name: "big", Value: big}}, Timestamp: t0.Add(time.Duration(j) * 10 * time.Second).UnixMilli(), Value: 1})
+	}
+	if err := e.db.Write(samples); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Flush()
+	req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/api/v1/export?format=csv&match[]=sc_m&start="+itoa(t0.Unix()), nil)
+	req.Header.Set("Authorization", e.auth)
+	req.Header.Set("Accept-Encoding", "identity") // 30 MB of CSV, more than the sockets buffer; gzip would shrink it
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if _, err := io.ReadFull(res.Body, make([]byte, 1024)); err != nil || res.StatusCode != 200 {
+		t.Fatalf("export: %d %v", res.StatusCode, err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the export to a client that stopped reading is still running 10 s after its 1 s deadline")
+	}
+}
