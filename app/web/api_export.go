@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,14 +57,12 @@ func (s *Server) exportSeries(c echo.Context) error {
 		return promError(c, http.StatusBadRequest, "bad_data", "format: want csv or json, got "+strconv.Quote(format))
 	}
 	res := c.Response()
-	// A client that stops reading must not keep storage open past the request's deadline: once
-	// the context is done, pending writes fail (the recorder of a test may not support it).
-	rc := http.NewResponseController(res)
-	stop := context.AfterFunc(c.Request().Context(), func() { _ = rc.SetWriteDeadline(time.Now()) })
-	defer stop()
+	cutoff := newWriteCutoff(c)
+	defer cutoff.disarm()
 	started := false
 	begin := func(labelNames []string) error {
 		started = true
+		cutoff.arm()
 		w.begin(res, labelNames)
 		return nil
 	}
@@ -82,6 +81,41 @@ func (s *Server) exportSeries(c echo.Context) error {
 	s.opts.Logger.Warn("export stopped after its answer began; aborting the connection",
 		"request_id", requestID(c), "err", err)
 	panic(http.ErrAbortHandler)
+}
+
+// writeCutoff makes an export's writes fail once its request's context is done, so a client
+// that stops reading cannot keep storage open past the deadline. It is armed when the answer
+// begins (an error answer before it must still go out) and disarmed before the handler
+// returns: the connection may serve another request after that.
+type writeCutoff struct {
+	ctx  context.Context
+	rc   *http.ResponseController
+	mu   sync.Mutex
+	done bool // disarmed
+	stop func() bool
+}
+
+func newWriteCutoff(c echo.Context) *writeCutoff {
+	return &writeCutoff{ctx: c.Request().Context(), rc: http.NewResponseController(c.Response())}
+}
+
+func (w *writeCutoff) arm() {
+	w.stop = context.AfterFunc(w.ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !w.done {
+			_ = w.rc.SetWriteDeadline(time.Now()) // a test's recorder may not support it
+		}
+	})
+}
+
+func (w *writeCutoff) disarm() {
+	if w.stop != nil {
+		w.stop()
+	}
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
 }
 
 // errClientGone wraps a failed write of an export: the client went away.
