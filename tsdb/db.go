@@ -39,6 +39,12 @@ type Options struct {
 	MinFreeDiskBytes int64
 	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
 	MaxSeriesPerQuery int
+	// MaxSamplesPerQuery caps the samples one read (QueryRange, Export, Raw) takes from
+	// storage. Default DefaultMaxSamplesPerQuery (50,000,000).
+	MaxSamplesPerQuery int64
+	// MaxPointsPerQuery caps the points one QueryRange returns. Default
+	// DefaultMaxPointsPerQuery (5,000,000).
+	MaxPointsPerQuery int64
 	// RollupCatchUp is how far back rollups are built when none exist yet or after a long stop
 	// (RollupUntil). Default 24h: older buckets are not rolled up, so queries with a step of
 	// 5 minutes or more find nothing there; a longer value costs a longer first rollup.

@@ -73,7 +73,10 @@ type RangeQuery struct {
 }
 
 // QueryRange evaluates q for every matching series. Steps without data are omitted; a series
-// with no points in the range is left out.
+// with no points in the range is left out. It is bounded: a *LimitError when the selector
+// matches more than Options.MaxSeriesPerQuery series, reads more than MaxSamplesPerQuery
+// samples or would return more than MaxPointsPerQuery points; an error wrapping
+// context.DeadlineExceeded when ctx's deadline passes first.
 func (db *DB) QueryRange(ctx context.Context, q RangeQuery) ([]Series, error) {
 	if q.Step <= 0 {
 		return nil, fmt.Errorf("step must be positive, got %s", q.Step)
@@ -88,29 +91,50 @@ func (db *DB) QueryRange(ctx context.Context, q RangeQuery) ([]Series, error) {
 	if agg == "" {
 		agg = AggLast
 	}
-	if q.Step >= RollupStep {
-		return db.queryRollups(ctx, q, agg)
+	ctx = withBudget(ctx, db.maxSamples(), hintQuery)
+	if q.Step < RollupStep {
+		return db.queryRaw(ctx, q, agg)
 	}
-	return db.queryRaw(ctx, q, agg)
+	out, err := db.queryRollups(ctx, q, agg)
+	if err != nil {
+		return nil, err
+	}
+	points := 0
+	for _, s := range out {
+		points += len(s.Points)
+	}
+	if int64(points) > db.maxPoints() {
+		return nil, &LimitError{Bound: "points", Limit: db.maxPoints(), Hint: hintQuery}
+	}
+	return out, nil
 }
 
-// queryRaw answers q from raw samples.
+// queryRaw answers q from raw samples, aggregating each series as it is read, so memory holds
+// one series' raw samples and the answer, never every raw sample.
 func (db *DB) queryRaw(ctx context.Context, q RangeQuery, agg Agg) ([]Series, error) {
 	step := q.Step.Milliseconds()
 	lookback := max(step, Lookback.Milliseconds())
 	// Read from the earliest instant any step may look at.
 	from := q.Start.UnixMilli() - lookback
-	raw, err := db.Raw(ctx, q.Selector, time.UnixMilli(from), q.End)
+	var out []Series
+	points, maxPoints := 0, db.maxPoints()
+	err := db.each(ctx, q.Selector, time.UnixMilli(from), q.End, func(mn *storage.MetricName, pts []Point) error {
+		pts = aggregate(pts, q.Start.UnixMilli(), q.End.UnixMilli(), step, lookback, agg)
+		if len(pts) == 0 {
+			return nil
+		}
+		if points += len(pts); int64(points) > maxPoints {
+			return &LimitError{Bound: "points", Limit: maxPoints, Hint: hintQuery}
+		}
+		s := seriesFromMetricName(mn)
+		s.Points = pts
+		out = append(out, *s)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := raw[:0]
-	for _, s := range raw {
-		s.Points = aggregate(s.Points, q.Start.UnixMilli(), q.End.UnixMilli(), step, lookback, agg)
-		if len(s.Points) > 0 {
-			out = append(out, s)
-		}
-	}
+	sortSeries(out)
 	return out, nil
 }
 
@@ -216,42 +240,58 @@ func aggregateWindow(raw []Point, lo, hi int, from, t, lookback int64, agg Agg) 
 	return v, true
 }
 
-// Raw returns every stored point of the series matching sel within [start, end], in time order.
+// Raw returns every stored point of the series matching sel within [start, end], in time
+// order. It is bounded as QueryRange is by series and samples (a *LimitError), and by ctx.
 func (db *DB) Raw(ctx context.Context, sel *Selector, start, end time.Time) ([]Series, error) {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return nil, ErrClosed
-	}
-	tfss, err := sel.tagFilters()
-	if err != nil {
-		return nil, err
-	}
-	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
 	var out []Series
-	err = scan(ctx, db.s, tfss, tr, db.opts.MaxSeriesPerQuery, func(mn *storage.MetricName, pts []Point) error {
+	err := db.each(withBudget(ctx, db.maxSamples(), hintExport), sel, start, end, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
 		s.Points = append([]Point(nil), pts...)
 		out = append(out, *s)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("selector %s: %w", sel, err)
+		return nil, err
 	}
 	sortSeries(out)
 	return out, nil
 }
 
+// each streams the raw points of the series matching sel within [start, end] to fn, as scan
+// does, holding db.mu shared throughout. The error names the selector.
+func (db *DB) each(ctx context.Context, sel *Selector, start, end time.Time, fn func(mn *storage.MetricName, pts []Point) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	tfss, err := sel.tagFilters()
+	if err != nil {
+		return err
+	}
+	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
+	if err := scan(ctx, db.s, tfss, tr, db.opts.MaxSeriesPerQuery, fn); err != nil {
+		return fmt.Errorf("selector %s: %w", sel.quoted(), err)
+	}
+	return nil
+}
+
 // scan streams the series matching tfss within tr from s, one series at a time: fn gets the
 // series name and its points sorted by time, deduplicated, NaNs dropped; pts is reused after
 // fn returns. It relies on storage yielding every block of a series consecutively (blocks are
-// ordered by TSID, then time), so memory stays bounded by the largest series.
+// ordered by TSID, then time), so memory stays bounded by the largest series. The samples read
+// are taken from ctx's budget (see withBudget); more than maxSeries series is a *LimitError,
+// and ctx's deadline an error wrapping context.DeadlineExceeded.
 func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, tr storage.TimeRange, maxSeries int, fn func(mn *storage.MetricName, pts []Point) error) error {
 	var sr storage.Search
 	n := sr.Init(nil, s, tfss, tr, maxSeries, deadline(ctx))
 	defer sr.MustClose()
+	if err := sr.Error(); err != nil {
+		return searchError(err, maxSeries)
+	}
 	if n > maxSeries {
-		return fmt.Errorf("matches more than %d series", maxSeries)
+		// Each monthly partition is searched with the bound; together they may pass it.
+		return &LimitError{Bound: "series", Limit: int64(maxSeries), Hint: hintSeries}
 	}
 	var (
 		cur   []byte // marshaled name of the series being collected
@@ -277,7 +317,7 @@ func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, t
 	for i := 0; sr.NextMetricBlock(); i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return fmt.Errorf("query stopped: %w", err)
 			}
 		}
 		mbr := &sr.MetricBlockRef
@@ -293,6 +333,9 @@ func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, t
 			return fmt.Errorf("cannot read block: %w", err)
 		}
 		ts, vs = block.AppendRowsWithTimeRangeFilter(ts[:0], vs[:0], tr)
+		if err := take(ctx, len(ts)); err != nil {
+			return err
+		}
 		if need := len(pts) + len(ts); need > cap(pts) {
 			// Double: append grows large slices by 1.25x, copying a long series many times.
 			pts = slices.Grow(pts, max(need, 2*cap(pts))-len(pts))
@@ -302,13 +345,14 @@ func scan(ctx context.Context, s *storage.Storage, tfss []*storage.TagFilters, t
 		}
 	}
 	if err := sr.Error(); err != nil {
-		return err
+		return searchError(err, maxSeries)
 	}
 	return flush()
 }
 
 // SeriesMatching lists the series matching sel that have samples within [start, end], without
-// their points, sorted by name then labels.
+// their points, sorted by name then labels. More than Options.MaxSeriesPerQuery series is a
+// *LimitError.
 func (db *DB) SeriesMatching(ctx context.Context, sel *Selector, start, end time.Time) ([]Series, error) {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
@@ -320,9 +364,15 @@ func (db *DB) SeriesMatching(ctx context.Context, sel *Selector, start, end time
 		return nil, err
 	}
 	tr := storage.TimeRange{MinTimestamp: start.UnixMilli(), MaxTimestamp: end.UnixMilli()}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("query stopped: %w", err) // storage checks its deadline in whole seconds
+	}
 	names, err := db.s.SearchMetricNames(nil, tfss, tr, db.opts.MaxSeriesPerQuery, deadline(ctx))
+	if err == nil && len(names) > db.opts.MaxSeriesPerQuery {
+		err = &LimitError{Bound: "series", Limit: int64(db.opts.MaxSeriesPerQuery), Hint: hintSeries}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot list series for %s: %w", sel, err)
+		return nil, fmt.Errorf("cannot list series for %s: %w", sel.quoted(), searchError(err, db.opts.MaxSeriesPerQuery))
 	}
 	out := make([]Series, 0, len(names))
 	var mn storage.MetricName

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
 	"github.com/VictoriaMetrics/metricsql"
@@ -72,6 +74,76 @@ func ParseSelector(s string) (*Selector, error) {
 
 // String returns the selector as written.
 func (sel *Selector) String() string { return sel.text }
+
+// maxQuotedSelector is how much of a selector's text an error message quotes.
+const maxQuotedSelector = 200
+
+// quoted is the selector's text for error messages: at most maxQuotedSelector bytes, with the
+// length of the rest when longer (a union of thousands of match[] stays readable).
+func (sel *Selector) quoted() string {
+	if len(sel.text) <= maxQuotedSelector {
+		return sel.text
+	}
+	cut := maxQuotedSelector
+	for cut > 0 && !utf8.RuneStart(sel.text[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d more bytes)", sel.text[:cut], len(sel.text)-cut)
+}
+
+// Union returns a selector matching every series any of sels matches, read with one storage
+// search, so a series matched by several selectors is read and returned once. Groups that
+// repeat (the same filters, in any order) are kept once: a thousand copies of one selector
+// cost what one does. Its text is the distinct texts of sels joined by ", ". sels must not be
+// empty.
+func Union(sels ...*Selector) *Selector {
+	if len(sels) == 0 {
+		panic("BUG: Union of no selectors")
+	}
+	if len(sels) == 1 {
+		return sels[0]
+	}
+	u := &Selector{}
+	texts := map[string]bool{}
+	groups := map[string]bool{}
+	var b strings.Builder
+	for _, sel := range sels {
+		if !texts[sel.text] {
+			texts[sel.text] = true
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(sel.text)
+		}
+		for _, g := range sel.groups {
+			if k := groupKey(g); !groups[k] {
+				groups[k] = true
+				u.groups = append(u.groups, g)
+			}
+		}
+	}
+	u.text = b.String()
+	return u
+}
+
+// groupKey identifies a group of filters whatever their order.
+func groupKey(g []labelFilter) string {
+	keys := make([]string, len(g))
+	for i, f := range g {
+		op := "="
+		switch {
+		case f.negative && f.regexp:
+			op = "!~"
+		case f.negative:
+			op = "!="
+		case f.regexp:
+			op = "=~"
+		}
+		keys[i] = strconv.Quote(f.name) + op + strconv.Quote(f.value)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
 
 // MetricNames returns the exact metric names the selector is limited to, or nil when a group
 // does not pin the name with "=". The latest table uses it to avoid a full scan.
@@ -144,7 +216,7 @@ func (sel *Selector) tagFilters() ([]*storage.TagFilters, error) {
 				key = []byte(f.name)
 			}
 			if err := tfs.Add(key, []byte(f.value), f.negative, f.regexp); err != nil {
-				return nil, fmt.Errorf("selector %q: %w", sel.text, err)
+				return nil, fmt.Errorf("selector %q: %w", sel.quoted(), err)
 			}
 		}
 		tfss = append(tfss, tfs)

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -44,12 +47,12 @@ func parseStep(s string) (time.Duration, error) {
 
 // parseRange reads the start and end parameters; end defaults to now and start to end-span.
 // The error names the parameter.
-func parseRange(c echo.Context, span time.Duration) (start, end time.Time, err error) {
-	end, err = parseTime(c.QueryParam("end"), time.Now())
+func parseRange(params url.Values, span time.Duration) (start, end time.Time, err error) {
+	end, err = parseTime(params.Get("end"), time.Now())
 	if err != nil {
 		return start, end, fmt.Errorf("end: %w", err)
 	}
-	start, err = parseTime(c.QueryParam("start"), end.Add(-span))
+	start, err = parseTime(params.Get("start"), end.Add(-span))
 	if err != nil {
 		return start, end, fmt.Errorf("start: %w", err)
 	}
@@ -81,48 +84,30 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// listSeries answers GET /api/v1/series?match[]=SEL&start=&end= like Prometheus.
+// listSeries answers GET or POST /api/v1/series?match[]=SEL&start=&end= like Prometheus. The
+// selectors are read with one search, so a series any number of them match is listed once.
 func (s *Server) listSeries(c echo.Context) error {
-	matches := c.QueryParams()["match[]"]
-	if len(matches) == 0 {
-		return promError(c, http.StatusBadRequest, "bad_data", "no match[] parameter provided")
-	}
-	start, end, err := parseRange(c, s.retention())
+	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
-	seen := map[string]bool{}
-	data := []map[string]string{}
-	for _, m := range matches {
-		sel, err := tsdb.ParseSelector(m)
-		if err != nil {
-			return promError(c, http.StatusBadRequest, "bad_data", err.Error())
-		}
-		series, err := s.opts.Store.SeriesMatching(c.Request().Context(), sel, start, end)
-		if err != nil {
-			return promError(c, http.StatusUnprocessableEntity, "execution", err.Error())
-		}
-		for _, se := range series {
-			lj := labelsJSON(se.Name, se.Labels)
-			key := se.Name + "\x00" + seriesKeyOf(se.Labels)
-			if !seen[key] {
-				seen[key] = true
-				data = append(data, lj)
-			}
-		}
+	sel, err := parseMatches(params)
+	if err != nil {
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
+	}
+	start, end, err := parseRange(params, s.retention())
+	if err != nil {
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
+	}
+	series, err := s.opts.Store.SeriesMatching(c.Request().Context(), sel, start, end)
+	if err != nil {
+		return s.queryFailed(c, http.StatusUnprocessableEntity, "execution", err)
+	}
+	data := make([]map[string]string, 0, len(series))
+	for _, se := range series {
+		data = append(data, labelsJSON(se.Name, se.Labels))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "success", "data": data})
-}
-
-func seriesKeyOf(labels []tsdb.Label) string {
-	b := make([]byte, 0, 64)
-	for _, l := range labels {
-		b = append(b, l.Name...)
-		b = append(b, 0)
-		b = append(b, l.Value...)
-		b = append(b, 1)
-	}
-	return string(b)
 }
 
 func (s *Server) retention() time.Duration {
@@ -132,19 +117,23 @@ func (s *Server) retention() time.Duration {
 	return 30 * 24 * time.Hour
 }
 
-// queryRange answers GET /api/v1/query_range?query=SEL&start=&end=&step=&agg= with a Prometheus
-// matrix. Only series selectors are evaluated; agg picks the per-step aggregate (default last).
+// queryRange answers GET or POST /api/v1/query_range?query=SEL&start=&end=&step=&agg= with a
+// Prometheus matrix. Only series selectors are evaluated; agg picks the per-step aggregate
+// (default last). The answer is written as it is encoded, never held whole as JSON.
 func (s *Server) queryRange(c echo.Context) error {
-	q := c.QueryParam("query")
-	sel, err := tsdb.ParseSelector(q)
-	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", "query: "+err.Error())
-	}
-	start, end, err := parseRange(c, time.Hour)
+	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
-	stepStr := c.QueryParam("step")
+	sel, err := tsdb.ParseSelector(params.Get("query"))
+	if err != nil {
+		return promError(c, http.StatusBadRequest, "bad_data", "query: "+err.Error())
+	}
+	start, end, err := parseRange(params, time.Hour)
+	if err != nil {
+		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
+	}
+	stepStr := params.Get("step")
 	var step time.Duration
 	if stepStr == "" {
 		// Prometheus requires step; a friendly default keeps ~250 points.
@@ -152,21 +141,55 @@ func (s *Server) queryRange(c echo.Context) error {
 	} else if step, err = parseStep(stepStr); err != nil || step <= 0 {
 		return promError(c, http.StatusBadRequest, "bad_data", "step: "+strconv.Quote(stepStr)+" is not a positive duration or number of seconds")
 	}
-	agg, err := tsdb.ParseAgg(c.QueryParam("agg"))
+	agg, err := tsdb.ParseAgg(params.Get("agg"))
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", "agg: "+err.Error())
 	}
 	series, err := s.opts.Store.QueryRange(c.Request().Context(), tsdb.RangeQuery{Selector: sel, Start: start, End: end, Step: step, Agg: agg})
 	if err != nil {
-		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
+		return s.queryFailed(c, http.StatusBadRequest, "bad_data", err)
 	}
-	result := make([]map[string]any, 0, len(series))
-	for _, se := range series {
-		values := make([][2]any, len(se.Points))
-		for i, p := range se.Points {
-			values[i] = [2]any{float64(p.Timestamp) / 1e3, formatValue(p.Value)}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	res.WriteHeader(http.StatusOK)
+	_ = writeMatrix(res, series) // an error is a client that went away
+	return nil
+}
+
+// writeMatrix writes a Prometheus matrix answer to w, flushing every 64 KiB of JSON.
+func writeMatrix(w io.Writer, series []tsdb.Series) error {
+	b := make([]byte, 0, 80<<10)
+	b = append(b, `{"status":"success","data":{"resultType":"matrix","result":[`...)
+	for i, se := range series {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		result = append(result, map[string]any{"metric": labelsJSON(se.Name, se.Labels), "values": values})
+		metric, err := json.Marshal(labelsJSON(se.Name, se.Labels))
+		if err != nil {
+			return fmt.Errorf("cannot encode labels: %w", err)
+		}
+		b = append(b, `{"metric":`...)
+		b = append(b, metric...)
+		b = append(b, `,"values":[`...)
+		for j, p := range se.Points {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendFloat(b, float64(p.Timestamp)/1e3, 'f', -1, 64)
+			b = append(b, ',', '"')
+			b = append(b, formatValue(p.Value)...)
+			b = append(b, '"', ']')
+			if len(b) >= 64<<10 {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+		b = append(b, ']', '}')
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": result}})
+	b = append(b, "]}}\n"...)
+	_, err := w.Write(b)
+	return err
 }

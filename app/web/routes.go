@@ -46,9 +46,18 @@ func (s *Server) routes() {
 	s.settingsRoutes(e) // /settings and its forms: admin only (settings.go)
 
 	e.GET("/metrics", s.showMetrics)
-	e.GET("/api/v1/series", s.listSeries)
-	e.GET("/api/v1/query_range", s.queryRange)
-	e.GET("/api/v1/export", s.exportSeries)
+	// The Prometheus API: GET or POST form, behind one concurrency limit and deadline.
+	for _, r := range []struct {
+		path string
+		h    echo.HandlerFunc
+	}{
+		{"/api/v1/series", s.listSeries},
+		{"/api/v1/query_range", s.queryRange},
+		{"/api/v1/export", s.exportSeries},
+	} {
+		e.GET(r.path, r.h, s.queries.middleware)
+		e.POST(r.path, r.h, s.queries.middleware)
+	}
 	e.GET("/api/instances", s.listInstances)
 	e.GET("/api/keys", s.listKeys)
 	e.GET("/api/alerts", s.listAlerts)

@@ -30,6 +30,7 @@ type Store interface {
 	QueryRange(ctx context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error)
 	SeriesMatching(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
 	Raw(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
+	Export(ctx context.Context, sel *tsdb.Selector, start, end time.Time, begin func(labelNames []string) error, fn func(s *tsdb.Series) error) error
 }
 
 // Ingester serves the write endpoints, which check their own ingest token (auth.TokenAuthPath);
@@ -71,6 +72,8 @@ type Options struct {
 	// nil: none are shown.
 	RecentErrors func() []logging.Entry
 	Logger       *slog.Logger // access and error log (logger="http")
+	// Queries bounds the query and export endpoints (query_limit.go); zero: the defaults.
+	Queries QueryLimits
 }
 
 // Server serves redwatch's HTTP endpoints.
@@ -82,11 +85,12 @@ type Server struct {
 	trusted  []*net.IPNet // Options.TrustedProxies
 	changes  changeCache  // key changes over a range, shared by /keys and the overview
 	reqStats statsCache   // /status's last-24h request stats, shared by every viewer
+	queries  *queryGate   // the query and export endpoints' concurrency limit and deadline
 }
 
 // New builds the server and its route table.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies}
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies, queries: newQueryGate(opts.Queries)}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
