@@ -33,7 +33,15 @@ func (e *TimestampError) Error() string {
 	if e.TooNew {
 		return fmt.Sprintf("timestamp %s is more than %s ahead of now (%s)", at, e.Bound, time.UnixMilli(e.Now).UTC().Format(time.RFC3339))
 	}
-	return fmt.Sprintf("timestamp %s is older than the retention of %s", at, e.Bound)
+	return fmt.Sprintf("timestamp %s is older than the retention of %s", at, days(e.Bound))
+}
+
+// days writes whole days as "30d", other durations as Go does.
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func (e *TimestampError) Unwrap() error {

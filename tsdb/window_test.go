@@ -56,7 +56,7 @@ func TestWriteRefusesTimestampsOutsideWindow(t *testing.T) {
 	if msg := db.CheckTimestamp(4102444800000).Error(); msg != "timestamp 2100-01-01T00:00:00Z is more than 10m0s ahead of now ("+now.UTC().Format(time.RFC3339)+")" {
 		t.Fatalf("message %q", msg)
 	}
-	if msg := db.CheckTimestamp(oldest - 1000).Error(); msg != "timestamp "+time.UnixMilli(oldest-1000).UTC().Format(time.RFC3339Nano)+" is older than the retention of 720h0m0s" {
+	if msg := db.CheckTimestamp(oldest - 1000).Error(); msg != "timestamp "+time.UnixMilli(oldest-1000).UTC().Format(time.RFC3339Nano)+" is older than the retention of 30d" {
 		t.Fatalf("message %q", msg)
 	}
 	if db.SamplesWritten() != 6 {

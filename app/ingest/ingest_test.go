@@ -294,7 +294,7 @@ func TestBadPayloadsStoreNothing(t *testing.T) {
 	f("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
 		{Name: "host_up", Labels: lbl("host", "web-1"), Timestamp: now, Value: 1},
 		{Name: "bad-name", Timestamp: now, Value: 1},
-	}), `series 1: invalid metric name "bad-name"`)
+	}), `series 1 (bad-name): invalid metric name "bad-name"`)
 	f("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
 		{Name: "host_up", Labels: lbl("host", "web-1"), Timestamp: now, Value: 1},
 		{Name: "host_up", Labels: lbl("host", "web-2"), Timestamp: -1, Value: 1},

@@ -1,10 +1,11 @@
 package ingest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/golang/snappy"
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/tsdb"
@@ -21,24 +22,65 @@ func (i *Ingest) RemoteWrite(c echo.Context) error {
 	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
 
-func (i *Ingest) decodeRemoteWrite(c echo.Context) ([]tsdb.Sample, *reject) {
+// decodeRemoteWrite decodes the request once, validates every series, then writes in chunks.
+func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); strings.Contains(ct, "io.prometheus.write.v2.Request") {
-		return nil, rejectf(http.StatusUnsupportedMediaType, "remote write 2.0 is not supported: send prometheus.WriteRequest (remote write 1.0)")
+		return rejectf(http.StatusUnsupportedMediaType, "remote write 2.0 is not supported: send prometheus.WriteRequest (remote write 1.0)")
 	}
 	if ce := strings.ToLower(strings.TrimSpace(req.Header.Get(echo.HeaderContentEncoding))); ce != "" && ce != "snappy" {
-		return nil, rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: remote write bodies are snappy-compressed", ce)
+		return rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: remote write bodies are snappy-compressed", ce)
 	}
-	body, r := i.readBody(c, false)
+	body, r := i.spool(c)
 	if r != nil {
-		return nil, r
+		return r
 	}
-	if n, err := snappy.DecodedLen(body); err == nil && int64(n) > i.maxBody {
-		return nil, rejectf(http.StatusRequestEntityTooLarge, "decompressed body of %d bytes exceeds %d bytes", n, i.maxBody)
+	wr, err := wire.UnmarshalRemoteWrite(body, i.maxBody)
+	if errors.Is(err, wire.ErrTooLarge) {
+		return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "%s", err)
 	}
-	samples, err := wire.DecodeRemoteWrite(body)
 	if err != nil {
-		return nil, rejectf(http.StatusBadRequest, "%s", err)
+		return rejectf(http.StatusBadRequest, "%s", err)
 	}
-	return samples, nil
+	defer wr.Release()
+	v := newValidator(i.lim, i.sampledCheck())
+	var s wire.RemoteWriteSeries
+	for k := range wr.Len() {
+		wr.Series(k, &s)
+		where := func() string { return fmt.Sprintf("series %d (%s)", k, s.Name) }
+		if s.Name == "" {
+			return rejectf(http.StatusBadRequest, "%s: series %d: %s", wire.ErrBadPayload, k, tsdb.ValidateMetricName(""))
+		}
+		if r := v.series(where, s.Name, s.Labels, len(s.Samples)); r != nil {
+			return r
+		}
+		for _, p := range s.Samples {
+			if p.Timestamp <= 0 {
+				return rejectf(http.StatusBadRequest, "%s: %s: timestamp %d is not positive unix milliseconds", wire.ErrBadPayload, where(), p.Timestamp)
+			}
+		}
+	}
+	cw := i.newChunkWriter()
+	for k := range wr.Len() {
+		wr.Series(k, &s)
+		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases wr's buffers
+		for _, p := range s.Samples {
+			if err := cw.add(func() string { return fmt.Sprintf("series %d", k) }, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
+				return writeError(err, cw.stored)
+			}
+		}
+	}
+	if err := cw.flush(); err != nil {
+		return writeError(err, cw.stored)
+	}
+	return cw.result(d)
+}
+
+// cloneLabels copies labels and their strings.
+func cloneLabels(labels []tsdb.Label) []tsdb.Label {
+	out := make([]tsdb.Label, len(labels))
+	for k, l := range labels {
+		out[k] = tsdb.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)}
+	}
+	return out
 }
