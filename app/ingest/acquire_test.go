@@ -12,7 +12,7 @@ import (
 
 type nopWriter struct{}
 
-func (nopWriter) Write([]tsdb.Sample) error   { return nil }
+func (nopWriter) Write([]tsdb.Sample) error  { return nil }
 func (nopWriter) CheckTimestamp(int64) error { return nil }
 
 // A request waits up to QueueWait for a slot: it gets one freed within the wait, and 503 with
