@@ -22,7 +22,9 @@ func (i *Ingest) RemoteWrite(c echo.Context) error {
 	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
 
-// decodeRemoteWrite decodes the request once, validates every series, then writes in chunks.
+// decodeRemoteWrite decompresses the request (at most MaxBodyBytes), validates every series
+// reading it as a stream, then reads it again and writes in chunks: beyond the compressed and
+// decompressed bodies, memory holds one chunk of samples.
 func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); strings.Contains(ct, "io.prometheus.write.v2.Request") {
@@ -35,18 +37,15 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	if r != nil {
 		return r
 	}
-	wr, err := wire.UnmarshalRemoteWrite(body, i.maxBody)
+	raw, err := wire.DecompressRemoteWrite(body, i.maxBody)
 	if errors.Is(err, wire.ErrTooLarge) {
 		return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "%s", err)
 	}
 	if err != nil {
 		return rejectf(http.StatusBadRequest, "%s", err)
 	}
-	defer wr.Release()
 	v := newValidator(i.lim, i.sampledCheck())
-	var s wire.RemoteWriteSeries
-	for k := range wr.Len() {
-		wr.Series(k, &s)
+	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
 		where := func() string { return fmt.Sprintf("series %d (%s)", k, s.Name) }
 		if s.Name == "" {
 			return rejectf(http.StatusBadRequest, "%s: series %d: %s", wire.ErrBadPayload, k, tsdb.ValidateMetricName(""))
@@ -59,18 +58,28 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 				return rejectf(http.StatusBadRequest, "%s: %s: timestamp %d is not positive unix milliseconds", wire.ErrBadPayload, where(), p.Timestamp)
 			}
 		}
+		return nil
+	})
+	if r, ok := errors.AsType[*reject](err); ok {
+		return r
+	}
+	if err != nil {
+		return rejectf(http.StatusBadRequest, "%s", err)
 	}
 	cw := i.newChunkWriter()
-	for k := range wr.Len() {
-		wr.Series(k, &s)
-		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases wr's buffers
+	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases raw
 		for _, p := range s.Samples {
 			if err := cw.add(func() string { return fmt.Sprintf("series %d", k) }, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
-				return writeError(err, cw.stored)
+				return err
 			}
 		}
+		return nil
+	})
+	if err == nil {
+		err = cw.flush()
 	}
-	if err := cw.flush(); err != nil {
+	if err != nil {
 		return writeError(err, cw.stored)
 	}
 	return cw.result(d)

@@ -27,76 +27,16 @@ const MaxBodyBytes = 64 << 20
 // ErrBadPayload wraps every decoding error, so handlers can answer 400.
 var ErrBadPayload = errors.New("bad payload")
 
-// ErrTooLarge is wrapped by UnmarshalRemoteWrite's error when the decompressed request is
+// ErrTooLarge is wrapped by DecompressRemoteWrite's error when the decompressed request is
 // larger than allowed, so handlers can answer 413.
 var ErrTooLarge = errors.New("request too large")
 
-// RemoteWriteRequest is a decoded remote-write request, read series by series with Series.
-// It holds the decompressed body and VictoriaMetrics' pooled unmarshaler: call Release once
-// done. Not safe for concurrent use.
-type RemoteWriteRequest struct {
-	raw []byte
-	wru *prompb.WriteRequestUnmarshaler
-	wr  *prompb.WriteRequest
-}
-
-// RemoteWriteSeries is one time series of a request. Its strings alias the request's buffers:
-// they are valid until Release; clone what must outlive it.
+// RemoteWriteSeries is one time series of a request (see EachRemoteWriteSeries). Its strings
+// alias the decompressed request: clone what must outlive it.
 type RemoteWriteSeries struct {
 	Name    string       // the __name__ label
 	Labels  []tsdb.Label // the other labels, those with an empty value left out
 	Samples []tsdb.Point
-}
-
-// UnmarshalRemoteWrite decompresses a snappy-compressed Prometheus remote-write request of at
-// most maxDecoded bytes once decompressed (else an error wrapping ErrTooLarge) and unmarshals
-// it. Other problems wrap ErrBadPayload. Memory: the decompressed body plus the label and
-// sample slices of VictoriaMetrics' unmarshaler; nothing per sample beyond that.
-func UnmarshalRemoteWrite(body []byte, maxDecoded int64) (*RemoteWriteRequest, error) {
-	n, err := snappy.DecodedLen(body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: not snappy-compressed: %s", ErrBadPayload, err)
-	}
-	if int64(n) > maxDecoded {
-		return nil, fmt.Errorf("%w: decompressed body of %d bytes exceeds %d bytes", ErrTooLarge, n, maxDecoded)
-	}
-	raw, err := snappy.Decode(nil, body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot decompress: %s", ErrBadPayload, err)
-	}
-	wru := prompb.GetWriteRequestUnmarshaler()
-	wr, err := wru.UnmarshalProtobuf(raw)
-	if err != nil {
-		prompb.PutWriteRequestUnmarshaler(wru)
-		return nil, fmt.Errorf("%w: cannot unmarshal protobuf: %s", ErrBadPayload, err)
-	}
-	return &RemoteWriteRequest{raw: raw, wru: wru, wr: wr}, nil
-}
-
-// Len is the number of time series in the request.
-func (r *RemoteWriteRequest) Len() int { return len(r.wr.Timeseries) }
-
-// Series fills dst with series i (0 <= i < Len), reusing dst's slices.
-func (r *RemoteWriteRequest) Series(i int, dst *RemoteWriteSeries) {
-	ts := &r.wr.Timeseries[i]
-	dst.Name, dst.Labels, dst.Samples = "", dst.Labels[:0], dst.Samples[:0]
-	for _, l := range ts.Labels {
-		switch {
-		case l.Name == "__name__":
-			dst.Name = l.Value
-		case l.Value != "":
-			dst.Labels = append(dst.Labels, tsdb.Label{Name: l.Name, Value: l.Value})
-		}
-	}
-	for _, s := range ts.Samples {
-		dst.Samples = append(dst.Samples, tsdb.Point{Timestamp: s.Timestamp, Value: s.Value})
-	}
-}
-
-// Release returns the request's buffers; r must not be used afterwards.
-func (r *RemoteWriteRequest) Release() {
-	prompb.PutWriteRequestUnmarshaler(r.wru)
-	r.wru, r.wr, r.raw = nil, nil, nil
 }
 
 // DecodeRemoteWrite decodes a snappy-compressed Prometheus remote-write request into samples,
@@ -104,32 +44,33 @@ func (r *RemoteWriteRequest) Release() {
 // on any problem nothing is returned and the error names the series (by index) and the
 // reason. It holds every sample at once: ingest reads big requests with UnmarshalRemoteWrite.
 func DecodeRemoteWrite(body []byte) ([]tsdb.Sample, error) {
-	r, err := UnmarshalRemoteWrite(body, MaxBodyBytes)
+	raw, err := DecompressRemoteWrite(body, MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Release()
 	var out []tsdb.Sample
-	var s RemoteWriteSeries
-	for i := range r.Len() {
-		r.Series(i, &s)
+	err = EachRemoteWriteSeries(raw, func(i int, s *RemoteWriteSeries) error {
 		name := strings.Clone(s.Name)
 		if err := tsdb.ValidateMetricName(name); err != nil {
-			return nil, fmt.Errorf("%w: series %d: %s", ErrBadPayload, i, err)
+			return fmt.Errorf("%w: series %d: %s", ErrBadPayload, i, err)
 		}
 		labels := make([]tsdb.Label, 0, len(s.Labels))
 		for _, l := range s.Labels {
 			if err := tsdb.ValidateLabelName(l.Name); err != nil {
-				return nil, fmt.Errorf("%w: series %d (%s): %s", ErrBadPayload, i, name, err)
+				return fmt.Errorf("%w: series %d (%s): %s", ErrBadPayload, i, name, err)
 			}
 			labels = append(labels, tsdb.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)})
 		}
 		for _, p := range s.Samples {
 			if p.Timestamp <= 0 {
-				return nil, fmt.Errorf("%w: series %d (%s): timestamp %d is not positive unix milliseconds", ErrBadPayload, i, name, p.Timestamp)
+				return fmt.Errorf("%w: series %d (%s): timestamp %d is not positive unix milliseconds", ErrBadPayload, i, name, p.Timestamp)
 			}
 			out = append(out, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
