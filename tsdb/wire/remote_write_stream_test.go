@@ -89,8 +89,8 @@ func TestEachRemoteWriteSeriesMatchesVictoriaMetrics(t *testing.T) {
 	hist.AppendDouble(5, 0.001) // zero_threshold
 	hist.AppendUint64(6, 1)     // zero_count_int
 	span := hist.AppendMessage(11)
-	span.AppendSint32(1, 0) // offset
-	span.AppendUint32(2, 2) // length
+	span.AppendSint32(1, 0)  // offset
+	span.AppendUint32(2, 2)  // length
 	hist.AppendSint64(12, 1) // positive_deltas
 	hist.AppendSint64(12, 0)
 	hist.AppendInt64(15, 3000) // timestamp
