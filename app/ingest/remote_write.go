@@ -14,10 +14,13 @@ import (
 
 // RemoteWrite serves POST /api/v1/write: a Prometheus remote-write 1.0 request (a
 // snappy-compressed protobuf WriteRequest), as sent by Prometheus, vmagent, Grafana Agent /
-// Alloy and `redwatch agent`. Answers: 204 stored; 400 bad payload (nothing stored);
-// 401 missing or wrong token; 403 ingest disabled; 413 body too large; 415 remote write 2.0
-// or an encoding other than snappy. Samples older than the retention (or more than MaxAhead
-// ahead) are not stored: the rest is, and the answer is a 400 that says how many were dropped.
+// Alloy and `redwatch agent`. Answers: 204 stored; 400 bad payload or a series over a Limit
+// (nothing stored; the error names the series and the limit); 401 missing or wrong token;
+// 403 ingest disabled; 413 body too large, compressed or decompressed; 415 remote write 2.0
+// or an encoding other than snappy; 503 with Retry-After when no insert slot frees up within
+// QueueWait or storage is read-only. Samples outside storage's window (older than the
+// retention, more than tsdb.DefaultMaxAhead ahead) are not stored: the rest is, and the answer
+// is a 400 that says how many were dropped and names the first.
 func (i *Ingest) RemoteWrite(c echo.Context) error {
 	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
