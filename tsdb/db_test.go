@@ -3,6 +3,7 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -252,8 +253,8 @@ func TestRetentionDropsOldSamples(t *testing.T) {
 	if err := db.Write([]Sample{
 		{Name: "r", Labels: []Label{{"age", "old"}}, Timestamp: now.Add(-72 * time.Hour).UnixMilli(), Value: 1},
 		{Name: "r", Labels: []Label{{"age", "new"}}, Timestamp: now.Add(-time.Hour).UnixMilli(), Value: 2},
-	}); err != nil {
-		t.Fatal(err)
+	}); !errors.Is(err, ErrTimestampTooOld) {
+		t.Fatalf("Write: %v, want ErrTimestampTooOld for the old sample", err)
 	}
 	db.Flush()
 	got, err := db.Raw(context.Background(), mustSel(t, "r"), now.Add(-100*time.Hour), now)
