@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -199,7 +200,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
 	}
 
-	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Retention: cfg.Storage.Retention.Std(), Logger: lg.Named("ingest")})
+	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Sampled: a.sampledSeries, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
 	if a.fwd != nil {
 		checker.RemoteWrite = a.fwd.Stats
@@ -267,6 +268,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.host != nil {
 		wg.Go(func() { a.host.Run(sctx) })
 	}
+	istats := &ingest.StatsSampler{Ingest: a.ingest, Writer: a.writer, Logger: a.log.Named("ingest")}
+	wg.Go(func() { istats.Run(sctx) })
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.redis.Run(sctx) })
@@ -324,6 +327,39 @@ func (a *App) targets() []health.Target {
 	return out
 }
 
+// sampledSeries is ingest's Options.Sampled: it names the owner of a series redwatch's own
+// samplers write, so that no push mixes into one: redwatch_* and ALERTS (redwatch itself),
+// redis_* of a watched instance (label instance), host_* of this host (label host).
+func (a *App) sampledSeries() func(name string, labels []tsdb.Label) string {
+	local := ""
+	if a.host != nil {
+		local = a.host.Host()
+	}
+	return func(name string, labels []tsdb.Label) string {
+		label := func(n string) string {
+			for _, l := range labels {
+				if l.Name == n {
+					return l.Value
+				}
+			}
+			return ""
+		}
+		switch {
+		case strings.HasPrefix(name, "redwatch_") || name == "ALERTS":
+			return "redwatch's own series"
+		case strings.HasPrefix(name, "redis_"):
+			if in := label("instance"); in != "" && a.redis.Has(in) {
+				return fmt.Sprintf("Redis instance %q is sampled by redwatch", in)
+			}
+		case strings.HasPrefix(name, "host_") && local != "":
+			if h := label("host"); h == local {
+				return fmt.Sprintf("host %q is sampled by redwatch; an agent on it needs --host NAME", h)
+			}
+		}
+		return ""
+	}
+}
+
 // fanout is the writer the app hands to samplers and ingest (a.writer): it stores samples and,
 // with [remote_write].url set, forwards them. Only batches storage accepted whole are forwarded:
 // when storage rejects a sample (invalid name or label, bad timestamp, storage closed) it still
@@ -344,6 +380,9 @@ func (f *fanout) Write(samples []tsdb.Sample) error {
 	}
 	return nil
 }
+
+// CheckTimestamp is storage's: see tsdb.DB.CheckTimestamp.
+func (f *fanout) CheckTimestamp(ts int64) error { return f.db.CheckTimestamp(ts) }
 
 func (f *fanout) SamplesWritten() uint64 { return f.db.SamplesWritten() }
 func (f *fanout) LatestCount() int       { return f.db.LatestCount() }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,9 +50,13 @@ type Options struct {
 	// (RollupUntil). Default 24h: older buckets are not rolled up, so queries with a step of
 	// 5 minutes or more find nothing there; a longer value costs a longer first rollup.
 	RollupCatchUp time.Duration
+	// MaxAhead is how far ahead of Now a sample may be; Write refuses later ones (see
+	// AcceptWindow). Default DefaultMaxAhead (10 minutes).
+	MaxAhead time.Duration
 	// Logger receives VictoriaMetrics' own log lines (logger="vm") and ours. Default slog.Default().
 	Logger *slog.Logger
-	// Now is the clock that decides which series are fresh (see StaleAfter). Default time.Now;
+	// Now is the clock that decides which series are fresh (see StaleAfter) and which
+	// timestamps Write accepts (AcceptWindow). Default time.Now;
 	// tests inject a fake one.
 	Now func() time.Time
 }
@@ -136,6 +141,9 @@ func Open(opts Options) (*DB, error) {
 	}
 	if opts.MinFreeDiskBytes <= 0 {
 		opts.MinFreeDiskBytes = 64 << 20
+	}
+	if opts.MaxAhead <= 0 {
+		opts.MaxAhead = DefaultMaxAhead
 	}
 	if opts.MaxSeriesPerQuery <= 0 {
 		opts.MaxSeriesPerQuery = 30000
@@ -237,10 +245,12 @@ func (db *DB) now() time.Time { return db.opts.Now() }
 
 // Write validates and stores samples and updates the latest-value table. It returns an error
 // naming the first invalid sample; valid samples before and after it are still stored.
-// Samples older than the retention are dropped by storage. Label values that are not valid
-// UTF-8 or longer than MaxLabelValueBytes are stored as LabelValue encodes them; samples is not
-// modified. A sample over MaxNameBytes, MaxLabels or MaxSeriesBytes is invalid. A sample whose value is
-// StaleMarker() is stored and ends its series in the latest table.
+// A sample outside AcceptWindow (older than the retention, or more than MaxAhead ahead of the
+// DB clock) is invalid: it is neither stored nor put into the latest table, and its error is a
+// *TimestampError. Label values that are not valid UTF-8 or longer than MaxLabelValueBytes are
+// stored as LabelValue encodes them; samples is not modified. A sample over MaxNameBytes,
+// MaxLabels or MaxSeriesBytes is invalid. A sample whose value is StaleMarker() is stored and
+// ends its series in the latest table.
 func (db *DB) Write(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -250,15 +260,25 @@ func (db *DB) Write(samples []Sample) error {
 	if db.closed {
 		return ErrClosed
 	}
+	nowMs := db.now().UnixMilli()
 	var rb rowBuilder
 	var firstErr error
+	kept := samples // the valid ones: samples itself until the first invalid one
 	for i := range samples {
 		s := &samples[i]
-		if err := validateSample(s); err != nil {
+		err := validateSample(s)
+		if err == nil {
+			err = db.checkTimestamp(s.Timestamp, nowMs)
+		}
+		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
+				kept = slices.Clone(samples[:i])
 			}
 			continue
+		}
+		if firstErr != nil {
+			kept = append(kept, *s)
 		}
 		rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
 	}
@@ -266,7 +286,7 @@ func (db *DB) Write(samples []Sample) error {
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs) // after AddRows: see noteLate
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
-		db.latest.update(samples, db.now().UnixMilli()) // skips the invalid ones, encodes labels
+		db.latest.update(kept, nowMs) // encodes labels
 	}
 	return firstErr
 }

@@ -3,6 +3,7 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -253,8 +254,8 @@ func TestRetentionDropsOldSamples(t *testing.T) {
 	if err := db.Write([]Sample{
 		{Name: "r", Labels: []Label{{"age", "old"}}, Timestamp: now.Add(-72 * time.Hour).UnixMilli(), Value: 1},
 		{Name: "r", Labels: []Label{{"age", "new"}}, Timestamp: now.Add(-time.Hour).UnixMilli(), Value: 2},
-	}); err != nil {
-		t.Fatal(err)
+	}); !errors.Is(err, ErrTimestampTooOld) {
+		t.Fatalf("Write: %v, want ErrTimestampTooOld for the old sample", err)
 	}
 	db.Flush()
 	got, err := db.Raw(context.Background(), mustSel(t, "r"), now.Add(-100*time.Hour), now)
@@ -339,13 +340,15 @@ func TestLatestRate(t *testing.T) {
 func TestVMLogsRouteToSlog(t *testing.T) {
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db, err := Open(Options{Path: t.TempDir(), Logger: log})
+	// A DB clock 400 days behind the wall clock: Write accepts the sample, VictoriaMetrics
+	// (on the wall clock) finds it outside the retention and warns.
+	past := func() time.Time { return time.Now().Add(-400 * 24 * time.Hour) }
+	db, err := Open(Options{Path: t.TempDir(), Logger: log, Now: past})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// A sample far outside the retention makes VictoriaMetrics warn.
-	if err := db.Write([]Sample{{Name: "too_old", Timestamp: time.Now().Add(-400 * 24 * time.Hour).UnixMilli(), Value: 1}}); err != nil {
+	if err := db.Write([]Sample{{Name: "too_old", Timestamp: past().UnixMilli(), Value: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

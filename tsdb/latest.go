@@ -115,16 +115,14 @@ func sortedLabels(labels []Label) []Label {
 	return out
 }
 
-// update records the valid samples of one Write made at nowMs (unix ms, the DB clock) and,
-// once per sweepEvery, deletes the stale series.
+// update records the samples of one Write made at nowMs (unix ms, the DB clock) and, once
+// per sweepEvery, deletes the stale series. samples must be what Write stored: valid, and
+// inside AcceptWindow, so the table never holds a sample storage would not keep.
 func (t *latestTable) update(samples []Sample, nowMs int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range samples {
 		s := &samples[i]
-		if validateSample(s) != nil {
-			continue
-		}
 		t.putAt(s.Name, sortedLabels(s.Labels), s.Timestamp, s.Value, nowMs)
 	}
 	if nowMs-t.lastSweep >= sweepEvery.Milliseconds() {
@@ -155,13 +153,13 @@ func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
 }
 
 // putAt records one sample received at seenMs; labels must be sorted. A stale marker deletes
-// the series unless the table holds a newer sample. Callers hold t.mu.
+// the series unless the table holds a newer sample (ranked as below). Callers hold t.mu.
 func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, seenMs int64) {
 	m := t.byName[name]
 	key := SeriesKey(labels)
 	lv := m[key]
 	if IsStaleMarker(v) {
-		if lv != nil && ts >= lv.Timestamp {
+		if lv != nil && (ts >= lv.Timestamp || min(ts, seenMs) > min(lv.Timestamp, lv.seen)) {
 			delete(m, key)
 			t.count--
 			if len(m) == 0 {
@@ -179,15 +177,19 @@ func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, se
 		t.count++
 		return
 	}
+	// A sample ranks by its timestamp, but never later than when it arrived: one stamped ahead
+	// of the clock (Write accepts up to MaxAhead) is newest only until a sample stamped after
+	// its arrival comes, so it cannot hide the values written after it.
+	rank, cur := min(ts, seenMs), min(lv.Timestamp, lv.seen)
 	switch {
-	case ts > lv.Timestamp:
-		lv.PrevTimestamp, lv.PrevValue = lv.Timestamp, lv.Value
-		lv.Timestamp, lv.Value = ts, v
-		lv.seen = max(lv.seen, seenMs)
 	case ts == lv.Timestamp:
 		lv.Value = v
 		lv.seen = max(lv.seen, seenMs)
-	case ts > lv.PrevTimestamp:
+	case rank > cur || rank == cur && ts > lv.Timestamp:
+		lv.PrevTimestamp, lv.PrevValue = lv.Timestamp, lv.Value
+		lv.Timestamp, lv.Value = ts, v
+		lv.seen = max(lv.seen, seenMs)
+	case ts > lv.PrevTimestamp && ts < lv.Timestamp:
 		// A late sample between the two we hold: it becomes the previous one.
 		lv.PrevTimestamp, lv.PrevValue = ts, v
 	}

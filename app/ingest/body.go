@@ -10,46 +10,72 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// readBody reads the request body, at most i.maxBody bytes (413 beyond). With gz the body is
-// gunzipped and the decompressed size is bounded by i.maxBody as well.
-func (i *Ingest) readBody(c echo.Context, gz bool) ([]byte, *reject) {
+// spool reads the request body as received (still compressed when it is), at most i.maxBody
+// bytes (413 beyond). Keeping the body is what lets a request be validated whole before any of
+// it is written; it is read again as a stream (stream) to write it.
+func (i *Ingest) spool(c echo.Context) ([]byte, *reject) {
 	req := c.Request()
 	if req.ContentLength > i.maxBody {
 		return nil, i.tooLarge()
 	}
-	var src io.Reader = http.MaxBytesReader(c.Response(), req.Body, i.maxBody)
-	if gz {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, i.readError(err, "cannot decompress gzip body")
-		}
-		defer zr.Close()
-		src = io.LimitReader(zr, i.maxBody+1)
-	}
 	var buf bytes.Buffer
-	if !gz && req.ContentLength > 0 {
+	if req.ContentLength > 0 {
 		buf.Grow(int(req.ContentLength))
 	}
-	if _, err := buf.ReadFrom(src); err != nil {
-		msg := "cannot read body"
-		if gz {
-			msg = "cannot decompress gzip body"
+	if _, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, i.maxBody)); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, i.tooLarge()
 		}
-		return nil, i.readError(err, msg)
-	}
-	if int64(buf.Len()) > i.maxBody {
-		return nil, rejectf(http.StatusRequestEntityTooLarge, "decompressed body exceeds %d bytes", i.maxBody)
+		return nil, rejectf(http.StatusBadRequest, "cannot read body: %s", err)
 	}
 	return buf.Bytes(), nil
 }
 
-func (i *Ingest) tooLarge() *reject {
-	return rejectf(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", i.maxBody)
+// errDecompressedTooLarge ends a stream whose decompressed size exceeds the body limit.
+var errDecompressedTooLarge = errors.New("decompressed body too large")
+
+// stream returns a reader of a spooled body, gunzipped with gz; a gunzipped stream fails with
+// errDecompressedTooLarge past i.maxBody bytes.
+func (i *Ingest) stream(body []byte, gz bool) (io.Reader, error) {
+	if !gz {
+		return bytes.NewReader(body), nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return &maxReader{r: zr, left: i.maxBody}, nil
 }
 
-func (i *Ingest) readError(err error, msg string) *reject {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return i.tooLarge()
+// streamError is the answer for an error reading a stream from stream.
+func (i *Ingest) streamError(err error, gz bool) *reject {
+	if errors.Is(err, errDecompressedTooLarge) {
+		return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "decompressed body exceeds %d bytes", i.maxBody)
 	}
-	return rejectf(http.StatusBadRequest, "%s: %s", msg, err)
+	if gz {
+		return rejectf(http.StatusBadRequest, "cannot decompress gzip body: %s", err)
+	}
+	return rejectf(http.StatusBadRequest, "cannot read body: %s", err)
+}
+
+// maxReader reads at most left bytes of r, then fails with errDecompressedTooLarge.
+type maxReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (m *maxReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > m.left+1 {
+		p = p[:m.left+1]
+	}
+	n, err := m.r.Read(p)
+	m.left -= int64(n)
+	if m.left < 0 {
+		return n - 1, errDecompressedTooLarge
+	}
+	return n, err
+}
+
+func (i *Ingest) tooLarge() *reject {
+	return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "body exceeds %d bytes", i.maxBody)
 }

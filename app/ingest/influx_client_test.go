@@ -81,28 +81,40 @@ func TestInfluxClientSkipsStringFields(t *testing.T) {
 // rest stored: InfluxDB's answer, which Telegraf and the clients do not retry. Before, storage
 // dropped it and the answer was 204.
 func TestOutsideRetentionReported(t *testing.T) {
-	e := newEnv(t, ingest.Options{Tokens: []string{token}, Retention: 30 * 24 * time.Hour})
+	e := newEnv(t, ingest.Options{Tokens: []string{token}})
 	w := e.influxClient(token).WriteAPIBlocking("acme", "telegraf")
 	now := time.Now().Truncate(time.Millisecond)
 	old := influxdb2.NewPoint("temp", map[string]string{"room": "a"}, map[string]any{"c": 20.5}, now.Add(-31*24*time.Hour))
 	fresh := influxdb2.NewPoint("temp", map[string]string{"room": "b"}, map[string]any{"c": 21.5}, now.Add(-time.Minute))
 	err := w.WritePoint(context.Background(), old, fresh)
 	wantInfluxError(t, "v2 old sample", err, http.StatusUnprocessableEntity, "unprocessable entity",
-		"partial write: points beyond retention policy dropped=1: 1 of 2 samples were not stored, the first older than the retention of 30d (temp_c at ")
+		"partial write: points beyond retention policy dropped=1: 1 of 2 samples were not stored, the first at line 1 (temp_c): timestamp "+now.Add(-31*24*time.Hour).UTC().Format(time.RFC3339Nano)+" is older than the retention of 30d; the other 1 were stored")
 	if ss := e.series(`temp_c`); len(ss) != 1 || ss[0].Label("room") != "b" {
 		t.Fatalf("want only room b stored, got %+v", ss)
 	}
 
 	// /write (InfluxDB 1.x, Telegraf's influxdb output): 400, the reason in "error".
 	res, body := e.post("/write?db=telegraf", fmt.Appendf(nil, "temp,room=c c=1 %d\n", now.Add(3*24*time.Hour).UnixNano()), bearer)
-	wantError(t, "v1 future sample", res, body, http.StatusBadRequest, "partial write: points beyond retention policy dropped=1: 1 of 1 samples were not stored, the first more than 2 days ahead")
+	wantError(t, "v1 future sample", res, body, http.StatusBadRequest, "partial write: points beyond retention policy dropped=1: 1 of 1 samples were not stored, the first at line 1 (temp_c): timestamp "+now.Add(3*24*time.Hour).UTC().Format(time.RFC3339Nano)+" is more than 10m0s ahead of now (")
+	// The issue's sample: year 2100 in seconds, refused, and not in the latest values.
+	res, body = e.post("/write?precision=s", []byte("redis,instance=r4 up=0 1\nredis,instance=r4 up=1 4102444800\n"), bearer)
+	wantError(t, "v1 year 2100", res, body, http.StatusBadRequest, "dropped=2: 2 of 2 samples were not stored, the first at line 1 (redis_up): timestamp 1970-01-01T00:00:01Z is older than the retention of 30d; the other 0 were stored")
+	if lv, ok := e.db.LatestOne("redis_up", tsdb.Label{Name: "instance", Value: "r4"}); ok {
+		t.Fatalf("refused sample in the latest values: %+v", lv)
+	}
+	if n := e.in.Rejected("timestamp_future"); n != 2 {
+		t.Fatalf("timestamp_future counted %d times, want 2", n)
+	}
 
 	// Prometheus remote write keeps its shape: 400 {"error": ...}.
 	res, body = e.post("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
 		{Name: "temp_c", Labels: lbl("room", "d"), Timestamp: now.Add(-40 * 24 * time.Hour).UnixMilli(), Value: 1},
 		{Name: "temp_c", Labels: lbl("room", "e"), Timestamp: now.UnixMilli(), Value: 2},
 	}), bearer)
-	wantError(t, "remote write old sample", res, body, http.StatusBadRequest, "dropped=1: 1 of 2 samples were not stored, the first older than the retention of 30d (temp_c at ")
+	wantError(t, "remote write old sample", res, body, http.StatusBadRequest, "dropped=1: 1 of 2 samples were not stored, the first at series 0 (temp_c): timestamp "+now.Add(-40*24*time.Hour).UTC().Format(time.RFC3339Nano)+" is older than the retention of 30d; the other 1 were stored")
+	if n := e.in.Rejected("timestamp_too_old"); n != 3 {
+		t.Fatalf("timestamp_too_old counted %d times, want 3", n)
+	}
 	if ss := e.series(`temp_c`); len(ss) != 2 || ss[1].Label("room") != "e" {
 		t.Fatalf("want rooms b and e stored, got %+v", ss)
 	}

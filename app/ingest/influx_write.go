@@ -1,6 +1,11 @@
 package ingest
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,22 +49,116 @@ func (i *Ingest) Ping(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (i *Ingest) decodeInflux(c echo.Context) ([]tsdb.Sample, *reject) {
+// decodeInflux reads a line-protocol body in two passes over the spooled body: the first
+// parses and validates every line (a body whose samples fit in one chunk keeps them), the
+// second parses again and writes in chunks. A line over a limit refuses the whole request.
+func (i *Ingest) decodeInflux(c echo.Context, d dialect) *reject {
 	var gz bool
 	switch ce := strings.ToLower(strings.TrimSpace(c.Request().Header.Get(echo.HeaderContentEncoding))); ce {
 	case "", "identity":
 	case "gzip", "x-gzip":
 		gz = true
 	default:
-		return nil, rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: send plain or gzip", ce)
+		return rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: send plain or gzip", ce)
 	}
-	body, r := i.readBody(c, gz)
-	if r != nil {
-		return nil, r
-	}
-	samples, err := wire.ParseInflux(body, c.QueryParam("precision"), i.now())
+	p, err := wire.NewInfluxParser(c.QueryParam("precision"), i.now())
 	if err != nil {
-		return nil, rejectf(http.StatusBadRequest, "%s", err)
+		return rejectf(http.StatusBadRequest, "%s", err)
 	}
-	return samples, nil
+	body, r := i.spool(c)
+	if r != nil {
+		return r
+	}
+	v := newValidator(i.lim, i.sampledCheck())
+	var kept []tsdb.Sample // the samples of pass 1 while they fit in one chunk
+	var keptLines []int    // their line numbers
+	keep := true
+	var samples []tsdb.Sample
+	r = i.eachLine(body, gz, func(n int, line string) *reject {
+		samples, err = p.Line(samples[:0], line)
+		if err != nil {
+			return rejectf(http.StatusBadRequest, "%s: line %d %s: %s", wire.ErrBadPayload, n, wire.QuoteLine(line), err)
+		}
+		where := func() string { return fmt.Sprintf("line %d %s", n, wire.QuoteLine(line)) }
+		for k := range samples {
+			if r := v.series(where, samples[k].Name, samples[k].Labels, 1); r != nil {
+				return r
+			}
+		}
+		if keep {
+			kept = append(kept, samples...)
+			for range samples {
+				keptLines = append(keptLines, n)
+			}
+			if len(kept) > chunkSamples {
+				keep, kept, keptLines = false, nil, nil
+			}
+		}
+		return nil
+	})
+	if r != nil {
+		return r
+	}
+	cw := i.newChunkWriter()
+	var werr error
+	if keep {
+		for k := range kept {
+			if werr = cw.add(func() string { return fmt.Sprintf("line %d", keptLines[k]) }, kept[k]); werr != nil {
+				break
+			}
+		}
+	} else {
+		r = i.eachLine(body, gz, func(n int, line string) *reject {
+			samples, _ = p.Line(samples[:0], line) // pass 1 parsed it
+			if werr = cw.add(func() string { return fmt.Sprintf("line %d", n) }, samples...); werr != nil {
+				return writeError(werr, cw.stored)
+			}
+			return nil
+		})
+		if r != nil {
+			return r
+		}
+	}
+	if werr == nil {
+		werr = cw.flush()
+	}
+	if werr != nil {
+		return writeError(werr, cw.stored)
+	}
+	return cw.result(d)
+}
+
+// eachLine calls fn for every line of a spooled body with its number (from 1), without the
+// "\n", reading it as a stream. A line longer than Limits.MaxLineBytes (a trailing "\r" not
+// counted) refuses the request.
+func (i *Ingest) eachLine(body []byte, gz bool, fn func(n int, line string) *reject) *reject {
+	src, err := i.stream(body, gz)
+	if err != nil {
+		return i.streamError(err, gz)
+	}
+	max := i.lim.MaxLineBytes
+	br := bufio.NewReaderSize(src, max+2)
+	for n := 1; ; n++ {
+		b, err := br.ReadSlice('\n')
+		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			return i.streamError(err, gz) // before fn: the line may be cut short
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return refuse(http.StatusBadRequest, reasonLineTooLong, "%s: line %d %s is longer than %d bytes, the limit per line",
+				wire.ErrBadPayload, n, wire.QuoteLine(string(b[:min(len(b), wire.MaxQuotedLine+1)])), max)
+		}
+		line := bytes.TrimSuffix(bytes.TrimSuffix(b, []byte{'\n'}), []byte{'\r'})
+		if len(line) > max {
+			return refuse(http.StatusBadRequest, reasonLineTooLong, "%s: line %d %s is %d bytes, over the limit of %d bytes per line",
+				wire.ErrBadPayload, n, wire.QuoteLine(string(line[:min(len(line), wire.MaxQuotedLine+1)])), len(line), max)
+		}
+		if len(line) > 0 {
+			if r := fn(n, string(line)); r != nil {
+				return r
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
 }

@@ -1,32 +1,37 @@
 // Package ingest serves redwatch's write endpoints: Prometheus remote write (POST /api/v1/write)
 // and the InfluxDB line protocol as Telegraf sends it (POST /write and POST /api/v2/write).
-// Every request carries a token from [ingest].tokens; a payload is decoded and validated in full
-// before one Write, so a bad payload stores nothing. The package also tracks the hosts that push
-// host_* series (what `redwatch agent` sends), for /health/targets.
+// Every request carries a token from [ingest].tokens. A body (at most MaxBodyBytes) is kept as
+// received, validated whole against Limits as a stream of lines or series, and only then decoded
+// again and written in chunks of 10,000 samples, so a bad or over-limit payload stores nothing
+// and a big one never sits in memory decoded. At most MaxConcurrent requests are at work at
+// once. The package also tracks the hosts that push host_* series (what `redwatch agent`
+// sends), for /health/targets, and counts what it refuses (redwatch_ingest_rejected_total).
 package ingest
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
 )
 
 // Writer stores decoded samples; *tsdb.DB satisfies it, and so may a writer that also forwards.
-// Write is called once per accepted request, from many goroutines at once.
+// Write is called from many goroutines at once, once per chunk of a request. CheckTimestamp
+// says whether Write would store a sample at ts (unix ms) now: storage's window, which ingest
+// reports on instead of copying it (tsdb.DB.CheckTimestamp).
 type Writer interface {
 	Write(samples []tsdb.Sample) error
+	CheckTimestamp(ts int64) error
 }
 
 // Options configure New.
@@ -39,27 +44,48 @@ type Options struct {
 	// MaxBodyBytes bounds a request body, before and after decompression; 0 means
 	// wire.MaxBodyBytes (64 MiB).
 	MaxBodyBytes int64
-	// Retention is storage's retention ([storage].retention): samples older than it are not
-	// stored, and the answer says so. 0 means config.DefaultRetention (30 days).
-	Retention time.Duration
+	// Limits bound what one request may hold; zero fields take their defaults.
+	Limits Limits
+	// MaxConcurrent is how many write requests are at work at once (reading, validating,
+	// writing); 0 means max(4, 2 × GOMAXPROCS), as VictoriaMetrics' -maxConcurrentInserts.
+	// Further requests wait up to QueueWait for a slot, then get 503 with Retry-After.
+	MaxConcurrent int
+	// QueueWait is how long a request waits for a slot; 0 means DefaultQueueWait.
+	QueueWait time.Duration
+	// Sampled, when set, is called once per request; the function it returns names the owner
+	// of a series redwatch's own samplers write (a watched Redis instance, this host,
+	// redwatch itself), or "". A push of such a series is refused: it would mix with the
+	// sampled one in storage and in the latest values.
+	Sampled func() func(name string, labels []tsdb.Label) string
 	// Now is the clock for push tracking and for Influx lines without a timestamp; nil means
-	// time.Now. The retention check uses the wall clock, as storage does.
+	// time.Now. Timestamps are checked on storage's clock (Writer.CheckTimestamp).
 	Now func() time.Time
 }
 
-// MaxAhead is how far in the future storage accepts a sample (VictoriaMetrics' minimum future
-// retention); later samples are reported like samples older than the retention.
-const MaxAhead = 2 * 24 * time.Hour
+// DefaultQueueWait is how long a write request waits for a free slot by default: long enough
+// for a burst of agents flushing at once, short against clients' timeouts (Telegraf's is 5 s).
+const DefaultQueueWait = 2 * time.Second
+
+// Retry-After values, in seconds: a busy ingest frees up quickly; read-only storage waits for
+// disk space.
+const (
+	busyRetryAfter     = "1"
+	readOnlyRetryAfter = "30"
+)
 
 // Ingest serves the write endpoints. Create it with New; its methods are safe for concurrent use.
 type Ingest struct {
-	tokens  [][sha256.Size]byte
-	w       Writer
-	log     *slog.Logger
-	maxBody int64
-	keep    time.Duration // Options.Retention
-	now     func() time.Time
-	pushers pushers
+	tokens   [][sha256.Size]byte
+	w        Writer
+	log      *slog.Logger
+	maxBody  int64
+	lim      Limits
+	slots    chan struct{} // one per request at work
+	wait     time.Duration
+	sampled  func() func(name string, labels []tsdb.Label) string
+	now      func() time.Time
+	pushers  pushers
+	rejected rejectCounts
 }
 
 // New returns an Ingest. It panics when opts.Writer is nil (a programming error).
@@ -67,10 +93,8 @@ func New(opts Options) *Ingest {
 	if opts.Writer == nil {
 		panic("BUG: ingest.New needs a Writer")
 	}
-	i := &Ingest{w: opts.Writer, log: opts.Logger, maxBody: opts.MaxBodyBytes, keep: opts.Retention, now: opts.Now}
-	if i.keep <= 0 {
-		i.keep = config.DefaultRetention.Std()
-	}
+	i := &Ingest{w: opts.Writer, log: opts.Logger, maxBody: opts.MaxBodyBytes, lim: opts.Limits.withDefaults(),
+		wait: opts.QueueWait, sampled: opts.Sampled, now: opts.Now}
 	for _, t := range opts.Tokens {
 		if t != "" {
 			i.tokens = append(i.tokens, sha256.Sum256([]byte(t)))
@@ -85,6 +109,14 @@ func New(opts Options) *Ingest {
 	if i.now == nil {
 		i.now = time.Now
 	}
+	if i.wait <= 0 {
+		i.wait = DefaultQueueWait
+	}
+	n := opts.MaxConcurrent
+	if n <= 0 {
+		n = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	i.slots = make(chan struct{}, n)
 	i.pushers.hosts = map[string]*pusher{}
 	return i
 }
@@ -92,16 +124,26 @@ func New(opts Options) *Ingest {
 // Enabled reports whether at least one token is configured.
 func (i *Ingest) Enabled() bool { return len(i.tokens) > 0 }
 
-// reject is a refused request: the status code and the reason sent back.
+// reject is a refused request, or a partial write: the status code, the reason sent back,
+// and what it counts as in redwatch_ingest_rejected_total (a partial write may count under
+// two reasons).
 type reject struct {
-	code int
-	msg  string
+	code       int
+	msg        string
+	reasons    []string
+	retryAfter string // seconds; "" for none
 }
 
 func (r *reject) Error() string { return r.msg }
 
+// rejectf is a refusal counted as reasonInvalid; see refuse.
 func rejectf(code int, format string, args ...any) *reject {
-	return &reject{code: code, msg: fmt.Sprintf(format, args...)}
+	return refuse(code, reasonInvalid, format, args...)
+}
+
+// refuse is a refusal counted under reason.
+func refuse(code int, reason string, format string, args ...any) *reject {
+	return &reject{code: code, msg: fmt.Sprintf(format, args...), reasons: []string{reason}}
 }
 
 // dialect is how an endpoint answers errors.
@@ -147,82 +189,75 @@ func (d dialect) body(r *reject) any {
 	return map[string]string{"code": code, "message": r.msg, "error": r.msg}
 }
 
-// serve runs one write request: token check, body, decode, validation, the retention check,
-// one Write.
-func (i *Ingest) serve(c echo.Context, d dialect, decode func(c echo.Context) ([]tsdb.Sample, *reject)) error {
+// decoder reads, validates and writes the body of one request (the token is checked and a
+// slot held): nil when everything was stored, else the refusal or the partial write report.
+type decoder func(c echo.Context, d dialect) *reject
+
+// serve runs one write request: token check, a slot among MaxConcurrent, then decode.
+func (i *Ingest) serve(c echo.Context, d dialect, decode decoder) error {
 	r := i.check(c)
-	var samples []tsdb.Sample
 	if r == nil {
-		samples, r = decode(c)
-	}
-	if r == nil {
-		r = validate(samples)
-	}
-	if r == nil {
-		var outside *reject
-		samples, outside = i.inWindow(samples, d)
-		if err := i.w.Write(samples); err != nil {
-			if errors.Is(err, tsdb.ErrClosed) {
-				r = rejectf(http.StatusServiceUnavailable, "storage is not available: %s", err)
-			} else {
-				r = rejectf(http.StatusInternalServerError, "cannot store samples: %s", err)
-			}
-		} else {
-			i.pushers.observe(samples, i.now())
-			r = outside
+		release, busy := i.acquire(c.Request().Context())
+		r = busy
+		if r == nil {
+			r = decode(c, d)
+			release()
 		}
 	}
-	if r != nil {
-		level := slog.LevelWarn
-		if r.code >= 500 {
-			level = slog.LevelError
-		}
-		i.log.Log(c.Request().Context(), level, "ingest request rejected",
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
-			"protocol", d.String(), "ip", c.RealIP(), "status", r.code, "reason", r.msg)
-		if r.code == http.StatusUnauthorized {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="redwatch"`)
-		}
-		return c.JSON(r.code, d.body(r))
+	if r == nil {
+		return c.NoContent(http.StatusNoContent)
 	}
-	return c.NoContent(http.StatusNoContent)
+	i.rejected.add(r.reasons)
+	level := slog.LevelWarn
+	if r.code >= 500 {
+		level = slog.LevelError
+	}
+	i.log.Log(c.Request().Context(), level, "ingest request rejected",
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		"protocol", d.String(), "ip", c.RealIP(), "status", r.code, "reason", r.msg)
+	h := c.Response().Header()
+	if r.code == http.StatusUnauthorized {
+		h.Set(echo.HeaderWWWAuthenticate, `Bearer realm="redwatch"`)
+	}
+	if r.retryAfter != "" {
+		h.Set("Retry-After", r.retryAfter)
+	}
+	return c.JSON(r.code, d.body(r))
 }
 
-// inWindow keeps the samples storage would store: not older than the retention, not more than
-// MaxAhead in the future (storage drops the others without a word). When it drops some, it
-// also returns the answer that says so: a partial write in InfluxDB's words, which Telegraf
-// and InfluxDB clients recognize and do not retry; 400, or 422 as InfluxDB 2 answers it.
-func (i *Ingest) inWindow(samples []tsdb.Sample, d dialect) ([]tsdb.Sample, *reject) {
-	now := time.Now() // storage's clock, not Options.Now
-	oldest, latest := now.Add(-i.keep).UnixMilli(), now.Add(MaxAhead).UnixMilli()
-	first := -1
-	for k := range samples {
-		if ts := samples[k].Timestamp; ts < oldest || ts > latest {
-			first = k
-			break
-		}
+// acquire takes one of the MaxConcurrent slots, waiting at most QueueWait (or until ctx is
+// done): 503 with Retry-After when none frees up. release must be called once on success.
+func (i *Ingest) acquire(ctx context.Context) (release func(), busy *reject) {
+	release = func() { <-i.slots }
+	select {
+	case i.slots <- struct{}{}:
+		return release, nil
+	default:
 	}
-	if first < 0 {
-		return samples, nil
+	t := time.NewTimer(i.wait)
+	defer t.Stop()
+	select {
+	case i.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+	case <-ctx.Done():
 	}
-	bad := samples[first]
-	kept := slices.Clone(samples[:first])
-	for _, s := range samples[first+1:] {
-		if s.Timestamp >= oldest && s.Timestamp <= latest {
-			kept = append(kept, s)
-		}
+	r := refuse(http.StatusServiceUnavailable, reasonBusy, "too many concurrent write requests: %d are at work and none finished within %s; retry later", cap(i.slots), i.wait)
+	r.retryAfter = busyRetryAfter
+	return nil, r
+}
+
+// sampledCheck is the Sampled predicate for one request, or nil.
+func (i *Ingest) sampledCheck() func(name string, labels []tsdb.Label) string {
+	if i.sampled == nil {
+		return nil
 	}
-	dropped := len(samples) - len(kept)
-	why := "older than the retention of " + config.Duration(i.keep).String()
-	if bad.Timestamp > latest {
-		why = "more than 2 days ahead"
-	}
-	code := http.StatusBadRequest
-	if d == influx2 {
-		code = http.StatusUnprocessableEntity
-	}
-	return kept, rejectf(code, "partial write: points beyond retention policy dropped=%d: %d of %d samples were not stored, the first %s (%s at %s); the other %d were stored",
-		dropped, dropped, len(samples), why, bad.Name, time.UnixMilli(bad.Timestamp).UTC().Format(time.RFC3339), len(kept))
+	return i.sampled()
+}
+
+// newChunkWriter returns the writer of one request's samples, which tracks pushing hosts.
+func (i *Ingest) newChunkWriter() *chunkWriter {
+	return &chunkWriter{w: i.w, observe: func(s []tsdb.Sample) { i.pushers.observe(s, i.now()) }}
 }
 
 // check enforces the token: 403 when ingest is disabled, 401 when the token is missing or wrong.
@@ -231,12 +266,12 @@ func (i *Ingest) inWindow(samples []tsdb.Sample, d dialect) ([]tsdb.Sample, *rej
 // time, on SHA-256 digests so the comparison does not reveal token lengths either.
 func (i *Ingest) check(c echo.Context) *reject {
 	if len(i.tokens) == 0 {
-		return rejectf(http.StatusForbidden, "ingest is disabled: set [ingest].tokens")
+		return refuse(http.StatusForbidden, reasonUnauthorized, "ingest is disabled: set [ingest].tokens")
 	}
 	req := c.Request()
 	h := strings.TrimSpace(req.Header.Get(echo.HeaderAuthorization))
 	if h == "" {
-		return rejectf(http.StatusUnauthorized, "missing token: send the ingest token as Authorization: Bearer")
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, "missing token: send the ingest token as Authorization: Bearer")
 	}
 	scheme, rest, _ := strings.Cut(h, " ")
 	var token string
@@ -246,15 +281,15 @@ func (i *Ingest) check(c echo.Context) *reject {
 	case strings.EqualFold(scheme, "Basic"):
 		_, pw, ok := req.BasicAuth()
 		if !ok {
-			return rejectf(http.StatusUnauthorized, "malformed Basic credentials: send the ingest token as the password")
+			return refuse(http.StatusUnauthorized, reasonUnauthorized, "malformed Basic credentials: send the ingest token as the password")
 		}
 		token = pw
 	default:
 		// Never echo the header: a token sent without a scheme would end up in the log.
-		return rejectf(http.StatusUnauthorized, "unsupported authorization scheme: send the ingest token as Bearer, Token or the Basic password")
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, "unsupported authorization scheme: send the ingest token as Bearer, Token or the Basic password")
 	}
 	if token == "" {
-		return rejectf(http.StatusUnauthorized, "missing token: send the ingest token as Authorization: Bearer")
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, "missing token: send the ingest token as Authorization: Bearer")
 	}
 	d := sha256.Sum256([]byte(token))
 	match := 0
@@ -262,33 +297,7 @@ func (i *Ingest) check(c echo.Context) *reject {
 		match |= subtle.ConstantTimeCompare(i.tokens[k][:], d[:])
 	}
 	if match != 1 {
-		return rejectf(http.StatusUnauthorized, "invalid token")
-	}
-	return nil
-}
-
-// validate applies storage's own rules to every sample before anything is written, so that
-// tsdb's Write, which stores the valid samples around an invalid one, never sees a bad one.
-func validate(samples []tsdb.Sample) *reject {
-	for k := range samples {
-		s := &samples[k]
-		bad := func(err error) *reject {
-			return rejectf(http.StatusBadRequest, "%s: sample %d (%s): %s", wire.ErrBadPayload, k, s.Name, err)
-		}
-		if err := tsdb.ValidateMetricName(s.Name); err != nil {
-			return bad(err)
-		}
-		for _, l := range s.Labels {
-			if err := tsdb.ValidateLabelName(l.Name); err != nil {
-				return bad(err)
-			}
-			if l.Name == "__name__" {
-				return bad(errors.New(`label "__name__" is reserved`))
-			}
-		}
-		if s.Timestamp <= 0 {
-			return bad(fmt.Errorf("timestamp %d is not positive unix milliseconds", s.Timestamp))
-		}
+		return refuse(http.StatusUnauthorized, reasonUnauthorized, "invalid token")
 	}
 	return nil
 }

@@ -60,6 +60,13 @@ func (s *syncBuffer) String() string {
 // newEnv starts the stack; opts.Writer, Logger and Now are filled in.
 func newEnv(t *testing.T, opts ingest.Options) *env {
 	t.Helper()
+	return newEnvWith(t, opts, nil)
+}
+
+// newEnvWith is newEnv with the writer ingest gets made by wrap from the storage (nil: the
+// storage itself).
+func newEnvWith(t *testing.T, opts ingest.Options, wrap func(*tsdb.DB) ingest.Writer) *env {
+	t.Helper()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
 	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: quiet})
@@ -81,6 +88,9 @@ func newEnv(t *testing.T, opts ingest.Options) *env {
 	e := &env{t: t, db: db, logs: &syncBuffer{}}
 	e.clock.Store(time.Now().UnixNano())
 	opts.Writer = db
+	if wrap != nil {
+		opts.Writer = wrap(db)
+	}
 	opts.Logger = slog.New(slog.NewJSONHandler(e.logs, nil))
 	opts.Now = func() time.Time { return time.Unix(0, e.clock.Load()) }
 	e.in = ingest.New(opts)
@@ -294,7 +304,7 @@ func TestBadPayloadsStoreNothing(t *testing.T) {
 	f("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
 		{Name: "host_up", Labels: lbl("host", "web-1"), Timestamp: now, Value: 1},
 		{Name: "bad-name", Timestamp: now, Value: 1},
-	}), `series 1: invalid metric name "bad-name"`)
+	}), `series 1 (bad-name): invalid metric name "bad-name"`)
 	f("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
 		{Name: "host_up", Labels: lbl("host", "web-1"), Timestamp: now, Value: 1},
 		{Name: "host_up", Labels: lbl("host", "web-2"), Timestamp: -1, Value: 1},

@@ -1,10 +1,11 @@
 package ingest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
-	"github.com/golang/snappy"
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/tsdb"
@@ -13,32 +14,85 @@ import (
 
 // RemoteWrite serves POST /api/v1/write: a Prometheus remote-write 1.0 request (a
 // snappy-compressed protobuf WriteRequest), as sent by Prometheus, vmagent, Grafana Agent /
-// Alloy and `redwatch agent`. Answers: 204 stored; 400 bad payload (nothing stored);
-// 401 missing or wrong token; 403 ingest disabled; 413 body too large; 415 remote write 2.0
-// or an encoding other than snappy. Samples older than the retention (or more than MaxAhead
-// ahead) are not stored: the rest is, and the answer is a 400 that says how many were dropped.
+// Alloy and `redwatch agent`. Answers: 204 stored; 400 bad payload or a series over a Limit
+// (nothing stored; the error names the series and the limit); 401 missing or wrong token;
+// 403 ingest disabled; 413 body too large, compressed or decompressed; 415 remote write 2.0
+// or an encoding other than snappy; 503 with Retry-After when no insert slot frees up within
+// QueueWait or storage is read-only. Samples outside storage's window (older than the
+// retention, more than tsdb.DefaultMaxAhead ahead) are not stored: the rest is, and the answer
+// is a 400 that says how many were dropped and names the first.
 func (i *Ingest) RemoteWrite(c echo.Context) error {
 	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
 
-func (i *Ingest) decodeRemoteWrite(c echo.Context) ([]tsdb.Sample, *reject) {
+// decodeRemoteWrite decompresses the request (at most MaxBodyBytes), validates every series
+// reading it as a stream, then reads it again and writes in chunks: beyond the compressed and
+// decompressed bodies, memory holds one chunk of samples.
+func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); strings.Contains(ct, "io.prometheus.write.v2.Request") {
-		return nil, rejectf(http.StatusUnsupportedMediaType, "remote write 2.0 is not supported: send prometheus.WriteRequest (remote write 1.0)")
+		return rejectf(http.StatusUnsupportedMediaType, "remote write 2.0 is not supported: send prometheus.WriteRequest (remote write 1.0)")
 	}
 	if ce := strings.ToLower(strings.TrimSpace(req.Header.Get(echo.HeaderContentEncoding))); ce != "" && ce != "snappy" {
-		return nil, rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: remote write bodies are snappy-compressed", ce)
+		return rejectf(http.StatusUnsupportedMediaType, "unsupported Content-Encoding %q: remote write bodies are snappy-compressed", ce)
 	}
-	body, r := i.readBody(c, false)
+	body, r := i.spool(c)
 	if r != nil {
-		return nil, r
+		return r
 	}
-	if n, err := snappy.DecodedLen(body); err == nil && int64(n) > i.maxBody {
-		return nil, rejectf(http.StatusRequestEntityTooLarge, "decompressed body of %d bytes exceeds %d bytes", n, i.maxBody)
+	raw, err := wire.DecompressRemoteWrite(body, i.maxBody)
+	if errors.Is(err, wire.ErrTooLarge) {
+		return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "%s", err)
 	}
-	samples, err := wire.DecodeRemoteWrite(body)
 	if err != nil {
-		return nil, rejectf(http.StatusBadRequest, "%s", err)
+		return rejectf(http.StatusBadRequest, "%s", err)
 	}
-	return samples, nil
+	v := newValidator(i.lim, i.sampledCheck())
+	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+		where := func() string { return fmt.Sprintf("series %d (%s)", k, s.Name) }
+		if s.Name == "" {
+			return rejectf(http.StatusBadRequest, "%s: series %d: %s", wire.ErrBadPayload, k, tsdb.ValidateMetricName(""))
+		}
+		if r := v.series(where, s.Name, s.Labels, len(s.Samples)); r != nil {
+			return r
+		}
+		for _, p := range s.Samples {
+			if p.Timestamp <= 0 {
+				return rejectf(http.StatusBadRequest, "%s: %s: timestamp %d is not positive unix milliseconds", wire.ErrBadPayload, where(), p.Timestamp)
+			}
+		}
+		return nil
+	})
+	if r, ok := errors.AsType[*reject](err); ok {
+		return r
+	}
+	if err != nil {
+		return rejectf(http.StatusBadRequest, "%s", err)
+	}
+	cw := i.newChunkWriter()
+	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases raw
+		for _, p := range s.Samples {
+			if err := cw.add(func() string { return fmt.Sprintf("series %d", k) }, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = cw.flush()
+	}
+	if err != nil {
+		return writeError(err, cw.stored)
+	}
+	return cw.result(d)
+}
+
+// cloneLabels copies labels and their strings.
+func cloneLabels(labels []tsdb.Label) []tsdb.Label {
+	out := make([]tsdb.Label, len(labels))
+	for k, l := range labels {
+		out[k] = tsdb.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)}
+	}
+	return out
 }

@@ -250,6 +250,7 @@ var metricHelps = map[string]string{
 	"redwatch_http_error_ratio":                        "Share of requests answered 5xx over the last 5 minutes (0..1).",
 	"redwatch_sampler_duration_seconds":                "Duration of the sampler's last round.",
 	"redwatch_samples_written_total":                   "Samples written to storage since redwatch started.",
+	"redwatch_ingest_rejected_total":                   "Write requests (/api/v1/write, /write, /api/v2/write) refused in whole or in part since redwatch started, by reason.",
 	"redwatch_series":                                  "Fresh series in the latest-value table (updated within 5 minutes, or 3 of their intervals).",
 	"redwatch_process_resident_memory_bytes":           "Resident memory of the redwatch process.",
 	"redwatch_alerts_firing":                           "Firing alerts by severity.",

@@ -27,56 +27,50 @@ const MaxBodyBytes = 64 << 20
 // ErrBadPayload wraps every decoding error, so handlers can answer 400.
 var ErrBadPayload = errors.New("bad payload")
 
-// DecodeRemoteWrite decodes a snappy-compressed Prometheus remote-write request into samples.
-// Every series must have a valid __name__ and label names; on any problem nothing is returned
-// and the error names the series (by index) and the reason.
+// ErrTooLarge is wrapped by DecompressRemoteWrite's error when the decompressed request is
+// larger than allowed, so handlers can answer 413.
+var ErrTooLarge = errors.New("request too large")
+
+// RemoteWriteSeries is one time series of a request (see EachRemoteWriteSeries). Its strings
+// alias the decompressed request: clone what must outlive it.
+type RemoteWriteSeries struct {
+	Name    string       // the __name__ label
+	Labels  []tsdb.Label // the other labels, those with an empty value left out
+	Samples []tsdb.Point
+}
+
+// DecodeRemoteWrite decodes a snappy-compressed Prometheus remote-write request into samples,
+// at most MaxBodyBytes decompressed. Every series must have a valid __name__ and label names;
+// on any problem nothing is returned and the error names the series (by index) and the
+// reason. It holds every sample at once: ingest reads big requests with UnmarshalRemoteWrite.
 func DecodeRemoteWrite(body []byte) ([]tsdb.Sample, error) {
-	n, err := snappy.DecodedLen(body)
+	raw, err := DecompressRemoteWrite(body, MaxBodyBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not snappy-compressed: %s", ErrBadPayload, err)
-	}
-	if n > MaxBodyBytes {
-		return nil, fmt.Errorf("%w: decompressed size %d exceeds %d bytes", ErrBadPayload, n, MaxBodyBytes)
-	}
-	raw, err := snappy.Decode(nil, body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot decompress: %s", ErrBadPayload, err)
-	}
-	wru := prompb.GetWriteRequestUnmarshaler()
-	defer prompb.PutWriteRequestUnmarshaler(wru)
-	wr, err := wru.UnmarshalProtobuf(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot unmarshal protobuf: %s", ErrBadPayload, err)
+		return nil, err
 	}
 	var out []tsdb.Sample
-	for i := range wr.Timeseries {
-		ts := &wr.Timeseries[i]
-		name := ""
-		labels := make([]tsdb.Label, 0, len(ts.Labels))
-		for _, l := range ts.Labels {
-			if l.Name == "__name__" {
-				name = strings.Clone(l.Value)
-				continue
-			}
-			if l.Value == "" {
-				continue
+	err = EachRemoteWriteSeries(raw, func(i int, s *RemoteWriteSeries) error {
+		name := strings.Clone(s.Name)
+		if err := tsdb.ValidateMetricName(name); err != nil {
+			return fmt.Errorf("%w: series %d: %s", ErrBadPayload, i, err)
+		}
+		labels := make([]tsdb.Label, 0, len(s.Labels))
+		for _, l := range s.Labels {
+			if err := tsdb.ValidateLabelName(l.Name); err != nil {
+				return fmt.Errorf("%w: series %d (%s): %s", ErrBadPayload, i, name, err)
 			}
 			labels = append(labels, tsdb.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)})
 		}
-		if err := tsdb.ValidateMetricName(name); err != nil {
-			return nil, fmt.Errorf("%w: series %d: %s", ErrBadPayload, i, err)
-		}
-		for _, l := range labels {
-			if err := tsdb.ValidateLabelName(l.Name); err != nil {
-				return nil, fmt.Errorf("%w: series %d (%s): %s", ErrBadPayload, i, name, err)
+		for _, p := range s.Samples {
+			if p.Timestamp <= 0 {
+				return fmt.Errorf("%w: series %d (%s): timestamp %d is not positive unix milliseconds", ErrBadPayload, i, name, p.Timestamp)
 			}
+			out = append(out, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value})
 		}
-		for _, s := range ts.Samples {
-			if s.Timestamp <= 0 {
-				return nil, fmt.Errorf("%w: series %d (%s): timestamp %d is not positive unix milliseconds", ErrBadPayload, i, name, s.Timestamp)
-			}
-			out = append(out, tsdb.Sample{Name: name, Labels: labels, Timestamp: s.Timestamp, Value: s.Value})
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -99,85 +93,113 @@ func EncodeRemoteWrite(samples []tsdb.Sample) []byte {
 	return snappy.Encode(nil, wr.MarshalProtobuf(nil))
 }
 
-// ParseInflux parses InfluxDB line protocol as Telegraf sends it: each numeric field becomes the
-// series measurement_field, tags become labels; characters outside Prometheus names become "_".
-// Field values are floats (1.5, -2e3), integers (12i), unsigned integers (12u) or booleans
-// (true/false, t/f: 1/0); string fields ("text", even "12") are skipped, since a series holds
-// numbers only. Anything else (v=oops, v=NaN, v=0x10) is an error: VictoriaMetrics' parser
-// would store it as 0. precision is "ns" (default), "us", "ms" or "s"; lines without a
-// timestamp get now. On any problem nothing is returned and the error names the line: its
-// number and a copy, truncated to MaxQuotedLine bytes.
+// ParseInflux parses InfluxDB line protocol as Telegraf sends it (see InfluxParser), all of
+// body at once. On any problem nothing is returned and the error names the line: its number
+// and a copy, truncated to MaxQuotedLine bytes. Ingest reads bodies line by line instead.
 func ParseInflux(body []byte, precision string, now time.Time) ([]tsdb.Sample, error) {
-	var toMillis func(int64) int64
-	switch precision {
-	case "", "ns", "n":
-		toMillis = func(t int64) int64 { return t / 1e6 }
-	case "us", "u":
-		toMillis = func(t int64) int64 { return t / 1e3 }
-	case "ms":
-		toMillis = func(t int64) int64 { return t }
-	case "s":
-		toMillis = func(t int64) int64 { return t * 1e3 }
-	default:
-		return nil, fmt.Errorf("%w: unknown precision %q: want ns, us, ms or s", ErrBadPayload, precision)
+	p, err := NewInfluxParser(precision, now)
+	if err != nil {
+		return nil, err
 	}
 	var out []tsdb.Sample
-	var rows influx.Rows
 	for lineNo, line := range bytes.Split(body, []byte{'\n'}) {
-		s := strings.TrimRight(string(line), "\r")
-		if strings.TrimSpace(s) == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		if err := rows.Unmarshal(s, false); err != nil {
-			return nil, fmt.Errorf("%w: line %d %s: %s", ErrBadPayload, lineNo+1, quoteLine(s), trimLineFromError(err, s))
-		}
-		for _, r := range rows.Rows {
-			// VictoriaMetrics keeps only the parsed float of a field: read the raw values again
-			// to skip strings and refuse what it would have turned into 0.
-			raw := rawFieldValues(s)
-			if len(raw) != len(r.Fields) {
-				return nil, fmt.Errorf("%w: line %d %s: cannot split the field set (%d fields parsed, %d found)", ErrBadPayload, lineNo+1, quoteLine(s), len(r.Fields), len(raw))
-			}
-			ts := now.UnixMilli()
-			if r.Timestamp != 0 {
-				ts = toMillis(r.Timestamp)
-			}
-			if ts <= 0 {
-				return nil, fmt.Errorf("%w: line %d %s: timestamp %d is before 1970", ErrBadPayload, lineNo+1, quoteLine(s), r.Timestamp)
-			}
-			measurement := sanitize(r.Measurement)
-			if measurement == "" {
-				return nil, fmt.Errorf("%w: line %d %s: empty measurement", ErrBadPayload, lineNo+1, quoteLine(s))
-			}
-			labels := make([]tsdb.Label, 0, len(r.Tags))
-			for _, t := range r.Tags {
-				if t.Value == "" {
-					continue
-				}
-				labels = append(labels, tsdb.Label{Name: sanitizeLabel(t.Key), Value: strings.Clone(t.Value)})
-			}
-			for k, f := range r.Fields {
-				v, isString, ok := fieldValue(raw[k], f.Value)
-				if isString {
-					continue
-				}
-				if !ok {
-					return nil, fmt.Errorf("%w: line %d %s: field %q has invalid value %s: want a number (1.5), an integer (1i, 1u), a boolean (true) or a string (\"x\", skipped)",
-						ErrBadPayload, lineNo+1, quoteLine(s), f.Key, quoteLine(raw[k]))
-				}
-				out = append(out, tsdb.Sample{Name: measurement + "_" + sanitize(f.Key), Labels: labels, Timestamp: ts, Value: v})
-			}
+		s := string(line)
+		if out, err = p.Line(out, s); err != nil {
+			return nil, fmt.Errorf("%w: line %d %s: %s", ErrBadPayload, lineNo+1, QuoteLine(s), err)
 		}
 	}
 	return out, nil
 }
 
+// InfluxParser parses InfluxDB line protocol one line at a time: each numeric field becomes
+// the series measurement_field, tags become labels; characters outside Prometheus names become
+// "_". Field values are floats (1.5, -2e3), integers (12i), unsigned integers (12u) or booleans
+// (true/false, t/f: 1/0); string fields ("text", even "12") are skipped, since a series holds
+// numbers only. Anything else (v=oops, v=NaN, v=0x10) is an error: VictoriaMetrics' parser
+// would store it as 0. Lines without a timestamp get the parser's now. Not safe for
+// concurrent use.
+type InfluxParser struct {
+	toMillis func(int64) int64
+	nowMs    int64
+	rows     influx.Rows
+}
+
+// NewInfluxParser returns a parser for precision "ns" (or "", "n"), "us" ("u"), "ms" or "s";
+// lines without a timestamp get now.
+func NewInfluxParser(precision string, now time.Time) (*InfluxParser, error) {
+	p := &InfluxParser{nowMs: now.UnixMilli()}
+	switch precision {
+	case "", "ns", "n":
+		p.toMillis = func(t int64) int64 { return t / 1e6 }
+	case "us", "u":
+		p.toMillis = func(t int64) int64 { return t / 1e3 }
+	case "ms":
+		p.toMillis = func(t int64) int64 { return t }
+	case "s":
+		p.toMillis = func(t int64) int64 { return t * 1e3 }
+	default:
+		return nil, fmt.Errorf("%w: unknown precision %q: want ns, us, ms or s", ErrBadPayload, precision)
+	}
+	return p, nil
+}
+
+// Line appends the samples of one line (without its "\n"; a trailing "\r" is ignored) to dst.
+// Blank lines and comments add nothing. The error says what is wrong with the line, without
+// naming it: the caller knows its number. The samples' strings do not alias line.
+func (p *InfluxParser) Line(dst []tsdb.Sample, line string) ([]tsdb.Sample, error) {
+	s := strings.TrimRight(line, "\r")
+	if strings.TrimSpace(s) == "" || strings.HasPrefix(s, "#") {
+		return dst, nil
+	}
+	if err := p.rows.Unmarshal(s, false); err != nil {
+		return dst, errors.New(trimLineFromError(err, s))
+	}
+	for _, r := range p.rows.Rows {
+		// VictoriaMetrics keeps only the parsed float of a field: read the raw values again
+		// to skip strings and refuse what it would have turned into 0.
+		raw := rawFieldValues(s)
+		if len(raw) != len(r.Fields) {
+			return dst, fmt.Errorf("cannot split the field set (%d fields parsed, %d found)", len(r.Fields), len(raw))
+		}
+		ts := p.nowMs
+		if r.Timestamp != 0 {
+			ts = p.toMillis(r.Timestamp)
+		}
+		if ts <= 0 {
+			return dst, fmt.Errorf("timestamp %d is before 1970", r.Timestamp)
+		}
+		measurement := strings.Clone(sanitize(r.Measurement))
+		if measurement == "" {
+			return dst, errors.New("empty measurement")
+		}
+		labels := make([]tsdb.Label, 0, len(r.Tags))
+		for _, t := range r.Tags {
+			if t.Value == "" {
+				continue
+			}
+			labels = append(labels, tsdb.Label{Name: strings.Clone(sanitizeLabel(t.Key)), Value: strings.Clone(t.Value)})
+		}
+		for k, f := range r.Fields {
+			v, isString, ok := fieldValue(raw[k], f.Value)
+			if isString {
+				continue
+			}
+			if !ok {
+				return dst, fmt.Errorf("field %q has invalid value %s: want a number (1.5), an integer (1i, 1u), a boolean (true) or a string (\"x\", skipped)",
+					f.Key, QuoteLine(raw[k]))
+			}
+			dst = append(dst, tsdb.Sample{Name: measurement + "_" + sanitize(f.Key), Labels: labels, Timestamp: ts, Value: v})
+		}
+	}
+	return dst, nil
+}
+
 // MaxQuotedLine is how much of a line an error quotes.
 const MaxQuotedLine = 120
 
-// quoteLine quotes s for an error message, cut to MaxQuotedLine bytes (on a rune boundary)
+// QuoteLine quotes s for an error message, cut to MaxQuotedLine bytes (on a rune boundary)
 // with "..." after a cut.
-func quoteLine(s string) string {
+func QuoteLine(s string) string {
 	if len(s) <= MaxQuotedLine {
 		return strconv.Quote(s)
 	}

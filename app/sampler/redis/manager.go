@@ -174,6 +174,15 @@ func (m *Manager) Instances() []InstanceSnapshot {
 	return out
 }
 
+// Has reports whether an instance called name is being sampled (ingest refuses pushes of its
+// redis_* series).
+func (m *Manager) Has(name string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[name]
+	return ok
+}
+
 // Instance returns one instance's snapshot.
 func (m *Manager) Instance(name string) (InstanceSnapshot, bool) {
 	m.mu.Lock()

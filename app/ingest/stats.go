@@ -1,0 +1,85 @@
+package ingest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// SeriesRejected counts write requests refused, in whole or in part, by reason (label
+// reason: invalid, unauthorized, body_too_large, line_too_long, metric_name_too_long,
+// label_name_too_long, label_value_too_long, too_many_labels, too_many_samples,
+// too_many_series, sampled_series, timestamp_future, timestamp_too_old, busy, read_only,
+// storage_error). A partial write counts once under each timestamp reason it had.
+const SeriesRejected = "redwatch_ingest_rejected_total"
+
+// rejectCounts are the counters of SeriesRejected since start.
+type rejectCounts struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+func (rc *rejectCounts) add(reasons []string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.n == nil {
+		rc.n = map[string]uint64{}
+	}
+	for _, r := range reasons {
+		rc.n[r]++
+	}
+}
+
+// Rejected returns how many requests were refused for reason since start.
+func (i *Ingest) Rejected(reason string) uint64 {
+	i.rejected.mu.Lock()
+	defer i.rejected.mu.Unlock()
+	return i.rejected.n[reason]
+}
+
+// Samples returns SeriesRejected for every reason, 0 included, stamped now.
+func (i *Ingest) Samples(now time.Time) []tsdb.Sample {
+	i.rejected.mu.Lock()
+	defer i.rejected.mu.Unlock()
+	out := make([]tsdb.Sample, 0, len(reasons))
+	for _, r := range reasons {
+		out = append(out, tsdb.Sample{Name: SeriesRejected, Labels: []tsdb.Label{{Name: "reason", Value: r}},
+			Timestamp: now.UnixMilli(), Value: float64(i.rejected.n[r])})
+	}
+	return out
+}
+
+// StatsSampler writes an Ingest's SeriesRejected every Period until Run's ctx is done.
+type StatsSampler struct {
+	Ingest *Ingest
+	Writer interface{ Write([]tsdb.Sample) error }
+	Period time.Duration // 0: 10 s
+	Logger *slog.Logger  // nil discards
+}
+
+// Run writes the series at once, then every Period, until ctx is done.
+func (s *StatsSampler) Run(ctx context.Context) {
+	period := s.Period
+	if period <= 0 {
+		period = 10 * time.Second
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		if err := s.Writer.Write(s.Ingest.Samples(time.Now())); err != nil {
+			log.Warn("cannot write ingest stats", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

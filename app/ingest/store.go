@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// chunkSamples is how many samples one Write gets: a big request is written in chunks, after
+// it was validated whole, so that its decoded samples never sit in memory at once.
+const chunkSamples = 10_000
+
+// chunkWriter writes the samples of one validated request in chunks, leaving out those outside
+// storage's window (tsdb.DB.CheckTimestamp) and remembering the first of those for the answer.
+type chunkWriter struct {
+	w      Writer
+	buf    []tsdb.Sample
+	total  int // samples offered
+	stored int // samples Write accepted
+	// Samples left out for their timestamps; first describes the first of them.
+	tooOld, tooNew int
+	first          string
+	observe        func([]tsdb.Sample) // called with each stored chunk (push tracking)
+}
+
+// add offers samples; where names their line or series. It returns a write error.
+func (cw *chunkWriter) add(where func() string, samples ...tsdb.Sample) error {
+	for _, s := range samples {
+		cw.total++
+		if err := cw.w.CheckTimestamp(s.Timestamp); err != nil {
+			cw.outside(err, func() string { return fmt.Sprintf("%s (%s): %s", where(), s.Name, err) })
+			continue
+		}
+		cw.buf = append(cw.buf, s)
+		if len(cw.buf) >= chunkSamples {
+			if err := cw.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// outside counts a sample storage's window refuses.
+func (cw *chunkWriter) outside(err error, describe func() string) {
+	if errors.Is(err, tsdb.ErrTimestampTooNew) {
+		cw.tooNew++
+	} else {
+		cw.tooOld++
+	}
+	if cw.first == "" {
+		cw.first = describe()
+	}
+}
+
+// flush writes what is buffered. A timestamp refused by Write itself (the window moved since
+// CheckTimestamp) counts as left out; the rest of the chunk is stored.
+func (cw *chunkWriter) flush() error {
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	err := cw.w.Write(cw.buf)
+	if te, ok := errors.AsType[*tsdb.TimestampError](err); ok {
+		cw.outside(te, func() string { return err.Error() })
+		cw.stored--
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	cw.stored += len(cw.buf)
+	if cw.observe != nil {
+		cw.observe(cw.buf)
+	}
+	cw.buf = cw.buf[:0]
+	return nil
+}
+
+// result is the answer once every sample was offered and flushed: nil when all were stored,
+// else the partial write report, in InfluxDB's words, which Telegraf and InfluxDB clients
+// recognize and do not retry: 400, or 422 as InfluxDB 2 answers it.
+func (cw *chunkWriter) result(d dialect) *reject {
+	dropped := cw.tooOld + cw.tooNew
+	if dropped == 0 {
+		return nil
+	}
+	code := http.StatusBadRequest
+	if d == influx2 {
+		code = http.StatusUnprocessableEntity
+	}
+	r := rejectf(code, "partial write: points beyond retention policy dropped=%d: %d of %d samples were not stored, the first at %s; the other %d were stored",
+		dropped, dropped, cw.total, cw.first, cw.stored)
+	if cw.tooOld > 0 {
+		r.reasons = append(r.reasons, reasonTimestampTooOld)
+	}
+	if cw.tooNew > 0 {
+		r.reasons = append(r.reasons, reasonTimestampFuture)
+	}
+	return r
+}
+
+// writeError maps an error of Write: read-only storage and closed storage are 503 (retry
+// later), anything else 500. stored says how many samples of the request were stored before.
+func writeError(err error, stored int) *reject {
+	before := "nothing of this request was stored"
+	if stored > 0 {
+		before = fmt.Sprintf("%d samples of this request were stored before", stored)
+	}
+	switch {
+	case errors.Is(err, tsdb.ErrReadOnly):
+		r := refuse(http.StatusServiceUnavailable, reasonReadOnly, "storage is read-only, retry later: %s; %s", err, before)
+		r.retryAfter = readOnlyRetryAfter
+		return r
+	case errors.Is(err, tsdb.ErrClosed):
+		return refuse(http.StatusServiceUnavailable, reasonStorage, "storage is not available: %s; %s", err, before)
+	}
+	return refuse(http.StatusInternalServerError, reasonStorage, "cannot store samples: %s; %s", err, before)
+}
