@@ -162,7 +162,7 @@ func (i *Ingest) serve(c echo.Context, d dialect, decode func(c echo.Context) ([
 		var outside *reject
 		samples, outside = i.inWindow(samples, d)
 		if err := i.w.Write(samples); err != nil {
-			if errors.Is(err, tsdb.ErrClosed) {
+			if errors.Is(err, tsdb.ErrClosed) || errors.Is(err, tsdb.ErrReadOnly) {
 				r = rejectf(http.StatusServiceUnavailable, "storage is not available: %s", err)
 			} else {
 				r = rejectf(http.StatusInternalServerError, "cannot store samples: %s", err)

@@ -54,7 +54,28 @@ type instance struct {
 // start runs the binary with the given TOML config and waits until it is ready.
 func start(t *testing.T, configTOML string, env ...string) *instance {
 	t.Helper()
+	return startWithData(t, "", configTOML, env...)
+}
+
+// startWithData is start with the data directory at data ("": a new temporary one).
+func startWithData(t *testing.T, data, configTOML string, env ...string) *instance {
+	t.Helper()
+	return launch(t, true, data, configTOML, env...)
+}
+
+// startWithDataNotReady is startWithData, but waits only for /health/ready to answer, with
+// any status (a start on a full disk is not ready).
+func startWithDataNotReady(t *testing.T, data, configTOML string, env ...string) *instance {
+	t.Helper()
+	return launch(t, false, data, configTOML, env...)
+}
+
+func launch(t *testing.T, wantReady bool, data, configTOML string, env ...string) *instance {
+	t.Helper()
 	dir := t.TempDir()
+	if data == "" {
+		data = filepath.Join(dir, "data")
+	}
 	port := redistest.FreePort(t)
 	// Top-level keys first: tests never watch the default Redis on 6379 (a test that watches
 	// its own [[redis]] says so).
@@ -62,7 +83,7 @@ func start(t *testing.T, configTOML string, env ...string) *instance {
 	if strings.Contains(configTOML, "[[redis]]") {
 		none = ""
 	}
-	cfg := fmt.Sprintf("%s[server]\nlisten = \"127.0.0.1:%d\"\n[storage]\npath = %q\n%s", none, port, filepath.Join(dir, "data"), configTOML)
+	cfg := fmt.Sprintf("%s[server]\nlisten = \"127.0.0.1:%d\"\n[storage]\npath = %q\n%s", none, port, data, configTOML)
 	cfgPath := filepath.Join(dir, "redwatch.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -91,7 +112,7 @@ func start(t *testing.T, configTOML string, env ...string) *instance {
 		res, err := http.Get(in.base + "/health/ready")
 		if err == nil {
 			res.Body.Close()
-			if res.StatusCode == 200 {
+			if res.StatusCode == 200 || !wantReady {
 				return in
 			}
 		}
