@@ -59,9 +59,9 @@ type App struct {
 	// ingestWriter is what ingest writes to: as writer, but it returns tsdb.ErrReadOnly (a
 	// pusher must learn that nothing was stored; ingest answers 503).
 	ingestWriter *fanout
-	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
-	stats    *selfmon.Stats
-	started  time.Time
+	ingest       *ingest.Ingest // the write endpoints; tracks pushing hosts
+	stats        *selfmon.Stats
+	started      time.Time
 }
 
 // New opens storage, loads users and sessions, and binds the listen address, so that every
