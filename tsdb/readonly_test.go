@@ -165,7 +165,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			fillAll(t, mnt)
+			filler := fillAll(t, mnt)
 			if fresh {
 				// VictoriaMetrics cannot create a store without writing: a clear error, no exit.
 				_, err := Open(Options{Path: dir})
@@ -192,6 +192,16 @@ func TestOpenOnFullDisk(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatalf("Close on a full disk: %v", err)
 			}
+			if !strings.Contains(logs.String(), "storage left unclosed") {
+				t.Fatalf("Close on a full disk does not say it left storage unclosed:\n%s", logs)
+			}
+			// The process goes on (here: the test binary); VictoriaMetrics still runs on the
+			// data directory. Give it room and close it, so that the tmpfs can be unmounted.
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+			db.s.MustClose()
+			db.rollup.MustClose()
 		})
 	}
 }
