@@ -24,7 +24,8 @@ import (
 const persistInterval = time.Second
 
 // persistLoop runs persist every persistInterval while samples are written, until stop is
-// closed. It pauses while the store is read-only.
+// closed. It pauses while the store is read-only, and reads the free space right before each
+// flush, so that a disk filled suddenly makes the store read-only instead of failing the flush.
 func (db *DB) persistLoop(stop <-chan struct{}) {
 	t := time.NewTicker(persistInterval)
 	defer t.Stop()
@@ -36,7 +37,11 @@ func (db *DB) persistLoop(stop <-chan struct{}) {
 		case <-t.C:
 		}
 		n := db.samplesWritten.Load()
-		if n == done || db.ReadOnly() {
+		if n == done {
+			continue
+		}
+		db.checkDisk() // a disk that filled since the watcher's last look must not get a flush
+		if db.ReadOnly() {
 			continue
 		}
 		t0 := time.Now()

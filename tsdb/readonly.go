@@ -1,7 +1,11 @@
 package tsdb
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
@@ -37,8 +41,11 @@ type DiskState struct {
 type diskWatch struct {
 	mu    sync.Mutex
 	state DiskState
-	stop  chan struct{}
-	done  sync.WaitGroup
+	// reserved: Path/reserveFile holds reserveBytes (see keepReserve); reserveFailed: allocating
+	// it failed and was logged. Both guarded by mu.
+	reserved, reserveFailed bool
+	stop                    chan struct{}
+	done                    sync.WaitGroup
 }
 
 // ReadOnly reports whether the store is read-only (free disk space below the limit at the last
@@ -68,6 +75,7 @@ func (db *DB) checkDisk() {
 		return
 	}
 	d.state.Error = ""
+	free = db.keepReserve(free)
 	d.state.FreeBytes = free
 	ro := free < d.state.MinFreeBytes
 	if ro == d.state.ReadOnly && !d.state.Since.IsZero() {
@@ -92,6 +100,9 @@ func (db *DB) checkDisk() {
 // startDiskWatch reads the free space once, then every diskWatchInterval until stopDiskWatch.
 func (db *DB) startDiskWatch() {
 	db.disk.state.MinFreeBytes = uint64(db.opts.MinFreeDiskBytes)
+	if st, err := os.Stat(filepath.Join(db.opts.Path, reserveFile)); err == nil && st.Size() == reserveBytes {
+		db.disk.reserved = true // from an earlier run
+	}
 	db.disk.stop = make(chan struct{})
 	db.checkDisk()
 	db.disk.done.Go(func() {
@@ -144,4 +155,60 @@ func (db *DB) roomToClose() bool {
 		"what was written before storage went read-only is on disk, the next start rebuilds the caches",
 		"path", db.opts.Path, "free_bytes", free, "need_bytes", need)
 	return false
+}
+
+// The disk reserve. A disk filled to the last byte at once (by another process) leaves no room
+// for what VictoriaMetrics still holds in memory (at most the last second of samples), which it
+// flushes within a few seconds whatever the read-only state, and a failed flush is a FATAL
+// exit. So the store keeps reserveBytes allocated in Path/reserveFile while space allows, and
+// frees it when free space falls below closeMargin: that flush and Close then have room. It is
+// allocated again once free space is above the limit plus the reserve.
+const (
+	reserveFile  = "disk-reserve"
+	reserveBytes = 32 << 20
+)
+
+// keepReserve frees or re-creates the reserve as free space (bytes) asks and returns the free
+// space after that; d.mu is held.
+func (db *DB) keepReserve(free uint64) uint64 {
+	d := &db.disk
+	path := filepath.Join(db.opts.Path, reserveFile)
+	switch {
+	case d.reserved && free < closeMargin:
+		if err := os.Remove(path); err != nil {
+			db.log.Warn("cannot free the disk reserve", "path", path, "err", err)
+			return free
+		}
+		d.reserved = false
+		db.log.Warn("disk nearly full: freed the disk reserve so that storage can flush and close", "path", path, "free_bytes", free, "reserve_bytes", reserveBytes)
+		return free + reserveBytes
+	case !d.reserved && free >= d.state.MinFreeBytes+reserveBytes:
+		if err := allocate(path, reserveBytes); err != nil {
+			if !d.reserveFailed {
+				db.log.Warn("cannot allocate the disk reserve; a disk filled at once may stop storage", "path", path, "err", err)
+				d.reserveFailed = true
+			}
+			return free
+		}
+		d.reserved, d.reserveFailed = true, false
+		return free - reserveBytes
+	}
+	return free
+}
+
+// allocate makes path a file of size bytes with its blocks allocated.
+func allocate(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	err = syscall.Fallocate(int(f.Fd()), 0, 0, size)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("cannot allocate %d bytes: %w", size, err)
+	}
+	return nil
 }

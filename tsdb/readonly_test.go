@@ -205,3 +205,44 @@ func TestOpenOnFullDisk(t *testing.T) {
 		})
 	}
 }
+
+// A disk filled to the last byte at once while samples are in memory: the store frees its
+// reserve, goes read-only, and closes properly (VictoriaMetrics' final flush and cache saves
+// have room); once space returns the reserve is allocated again.
+func TestSuddenFullDiskFreesReserve(t *testing.T) {
+	mnt := mountTmpfs(t, 200)
+	logs := &syncBuffer{}
+	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserve := filepath.Join(mnt, reserveFile)
+	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes {
+		t.Fatalf("no %d-byte reserve after Open on a 200 MiB disk: %v", reserveBytes, err)
+	}
+	now := time.Now()
+	if err := db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.UnixMilli(), Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	filler := fillAll(t, mnt)
+	db.checkDisk()
+	if _, err := os.Stat(reserve); !errors.Is(err, os.ErrNotExist) || !db.ReadOnly() {
+		t.Fatalf("after the disk filled: reserve %v, read-only %v; want it freed and read-only", err, db.ReadOnly())
+	}
+	if st := db.DiskState(); st.FreeBytes < reserveBytes {
+		t.Fatalf("free %d after freeing the reserve, want at least %d", st.FreeBytes, reserveBytes)
+	}
+	os.Remove(filler)
+	db.checkDisk()
+	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes || db.ReadOnly() {
+		t.Fatalf("after space returned: reserve %v, read-only %v; want it back and writable", err, db.ReadOnly())
+	}
+	filler = fillAll(t, mnt)
+	db.checkDisk()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := logs.String(); strings.Count(s, "freed the disk reserve") != 2 || !strings.Contains(s, "storage closed") || strings.Contains(s, "left unclosed") {
+		t.Fatalf("want the reserve freed twice and storage closed properly:\n%s", s)
+	}
+}

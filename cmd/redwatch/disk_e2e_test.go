@@ -93,8 +93,9 @@ type readyReport struct {
 // TestFullDiskReadOnlyAndBack fills the tmpfs under the data directory of a running binary that
 // watches a real Redis: storage goes read-only (ingest 503, readiness 503 with the reason,
 // /health/db read_only) while the Redis stays live on /api/instances and /api/keys; once the
-// filler is gone it is writable again (ingest 204, readiness 200). Each change is logged once
-// and the process never exits; a restart on a full disk starts read-only, and SIGTERM exits 0.
+// filler is gone it is writable again (ingest 204, readiness 200). Each change is logged once.
+// Then the disk fills to the last byte at once: the process lives on and exits 0 on SIGTERM;
+// a restart on the full disk starts read-only, says so, and exits 0 too.
 func TestFullDiskReadOnlyAndBack(t *testing.T) {
 	mnt := mountTmpfs(t, 200)
 	srv := redistest.Start(t)
@@ -177,6 +178,24 @@ timeout = "500ms"
 		if n := strings.Count(string(logs), msg); n != want {
 			t.Errorf("%d log lines with %q, want %d", n, msg, want)
 		}
+	}
+
+	// The disk fills to the last byte at once, while samples are being written: the reserve is
+	// freed, so VictoriaMetrics' flush of its last in-memory samples (within ~6 s) has room and
+	// the process lives on; SIGTERM exits 0.
+	fillDisk(t, mnt, 0)
+	eventually(t, 5*time.Second, "read-only after a sudden full disk", func() (bool, string) {
+		code := in.getJSON(t, "/health/ready", &ready)
+		return code == 503 && ready.Checks.Storage.Status == "read_only", fmt.Sprintf("%d %+v", code, ready)
+	})
+	select {
+	case err := <-in.done:
+		t.Fatalf("redwatch exited after the disk filled at once: %v", err)
+	case <-time.After(8 * time.Second): // VM flushes in-memory parts within 2 x 2 s + pending 2 s
+	}
+	logs, _ = os.ReadFile(in.logs.Name())
+	if !strings.Contains(string(logs), "freed the disk reserve") || strings.Contains(string(logs), "FATAL") {
+		t.Fatalf("sudden full disk: want the reserve freed and no FATAL:\n%s", logs)
 	}
 	in.stop(t)
 
