@@ -264,9 +264,10 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	}
 	saved := w
 	// save makes the rollups written so far durable, then records them in the watermark file,
-	// so that a kill -9 never leaves a watermark past rollups it lost.
+	// so that a kill -9 never leaves a watermark past rollups it lost. While read-only it writes
+	// nothing: a restart before space returns rolls those buckets up again.
 	save := func() error {
-		if cur := db.watermark.Load(); cur > saved {
+		if cur := db.watermark.Load(); cur > saved && !db.ReadOnly() {
 			if !db.persist(db.rollup) {
 				return ErrClosed
 			}
