@@ -30,6 +30,7 @@ func (db *DB) persistLoop(stop <-chan struct{}) {
 	t := time.NewTicker(persistInterval)
 	defer t.Stop()
 	var done uint64 // samplesWritten at the last persist
+	var slowLogged time.Time
 	for {
 		select {
 		case <-stop:
@@ -47,8 +48,13 @@ func (db *DB) persistLoop(stop <-chan struct{}) {
 		t0 := time.Now()
 		if db.persist(db.s) {
 			done = n
-			db.persistNanos.Add(uint64(time.Since(t0)))
+			took := time.Since(t0)
+			db.persistNanos.Add(uint64(took))
 			db.persists.Add(1)
+			if took > persistInterval && time.Since(slowLogged) > time.Minute {
+				slowLogged = time.Now()
+				db.log.Warn("flushing samples to disk is slow; a kill -9 now loses more than the last second", "duration_ms", took.Milliseconds())
+			}
 		}
 	}
 }
