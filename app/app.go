@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redwatch/redwatch/app/alert"
@@ -54,10 +56,13 @@ type App struct {
 	alerts   *alert.Engine          // evaluates the alert rules
 	notify   *notify.Dispatcher     // delivers alerts to the configured notifiers
 	fwd      *remotewrite.Forwarder // nil unless [remote_write].url is set
-	writer   *fanout                // what samplers and ingest write to: storage, then fwd
-	ingest   *ingest.Ingest         // the write endpoints; tracks pushing hosts
-	stats    *selfmon.Stats
-	started  time.Time
+	writer   *fanout                // what samplers write to: storage, then fwd
+	// ingestWriter is what ingest writes to: as writer, but it returns tsdb.ErrReadOnly (a
+	// pusher must learn that nothing was stored; ingest answers 503).
+	ingestWriter *fanout
+	ingest       *ingest.Ingest // the write endpoints; tracks pushing hosts
+	stats        *selfmon.Stats
+	started      time.Time
 }
 
 // New opens storage, loads users and sessions, and binds the listen address, so that every
@@ -95,6 +100,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		}
 	}
 	a.writer = &fanout{db: a.db, fwd: a.fwd}
+	a.ingestWriter = &fanout{db: a.db, fwd: a.fwd, strict: true}
 
 	users := make([]auth.User, 0, len(cfg.Auth.Users))
 	for _, u := range cfg.Auth.Users {
@@ -200,7 +206,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		return nil, fmt.Errorf("cannot set up alert rules: %w", err)
 	}
 
-	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.writer, Sampled: a.sampledSeries, Logger: lg.Named("ingest")})
+	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.ingestWriter, Sampled: a.sampledSeries, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
 	if a.fwd != nil {
 		checker.RemoteWrite = a.fwd.Stats
@@ -278,9 +284,15 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { a.notify.Run(sctx) })
 
 	log.Info("redwatch started", "listen", a.ln.Addr().String(), "data", a.cfg.Storage.Path, "tls", a.cfg.Server.TLSCert != "")
+	// On the signal the samplers stop while HTTP shuts down (at most 4 s), not after it.
+	var signalled atomic.Int64 // unix ns
+	context.AfterFunc(ctx, func() { signalled.Store(time.Now().UnixNano()); stopSamplers() })
 	err := a.web.Serve(ctx, a.ln)
 
 	t0 := time.Now()
+	if ns := signalled.Load(); ns != 0 {
+		t0 = time.Unix(0, ns)
+	}
 	stopSamplers()
 	wg.Wait()
 	stopForwarder() // its final flush takes at most 3 s
@@ -288,7 +300,7 @@ func (a *App) Run(ctx context.Context) error {
 	if cerr := a.db.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
-	log.Info("redwatch stopped", "shutdown_ms", time.Since(t0).Milliseconds())
+	log.Info("redwatch stopped", "shutdown_ms", time.Since(t0).Milliseconds(), "read_only", a.db.ReadOnly())
 	return err
 }
 
@@ -360,19 +372,31 @@ func (a *App) sampledSeries() func(name string, labels []tsdb.Label) string {
 	}
 }
 
-// fanout is the writer the app hands to samplers and ingest (a.writer): it stores samples and,
-// with [remote_write].url set, forwards them. Only batches storage accepted whole are forwarded:
-// when storage rejects a sample (invalid name or label, bad timestamp, storage closed) it still
-// stores the valid rest, but nothing of that batch is forwarded. Kept simple on purpose: such
-// batches mean a bug or a bad payload, which ingest rejects before writing. It satisfies
-// host.Writer and selfmon.Store and is safe for concurrent use; Write never waits for the network.
+// fanout is the writer the app hands to samplers (a.writer) and ingest (a.ingestWriter): it
+// stores samples and, with [remote_write].url set, forwards them. Only batches storage accepted
+// whole are forwarded: when storage rejects a sample (invalid name or label, bad timestamp,
+// storage closed) it still stores the valid rest, but nothing of that batch is forwarded. Kept
+// simple on purpose: such batches mean a bug or a bad payload, which ingest rejects before
+// writing.
+//
+// While storage is read-only (tsdb.ErrReadOnly) a sampler's batch is still forwarded and its
+// Write returns nil: storage logged the state change once and readiness reports it, so the
+// samplers neither log it nor count their round as failed. With strict set (ingest) the
+// error is returned and nothing is forwarded: the pusher is told to retry.
+//
+// It satisfies host.Writer and selfmon.Store and is safe for concurrent use; Write never
+// waits for the network.
 type fanout struct {
-	db  *tsdb.DB
-	fwd *remotewrite.Forwarder // nil: storage only
+	db     *tsdb.DB
+	fwd    *remotewrite.Forwarder // nil: storage only
+	strict bool                   // return tsdb.ErrReadOnly instead of forwarding
 }
 
 func (f *fanout) Write(samples []tsdb.Sample) error {
-	if err := f.db.Write(samples); err != nil {
+	if f.strict && f.db.ReadOnly() {
+		return tsdb.ErrReadOnly // a refused push must not show on pages either
+	}
+	if err := f.db.Write(samples); err != nil && (f.strict || !errors.Is(err, tsdb.ErrReadOnly)) {
 		return err
 	}
 	if f.fwd != nil {

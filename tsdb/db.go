@@ -36,7 +36,9 @@ type Options struct {
 	// MemoryAllowedBytes bounds VictoriaMetrics' caches. Default 256 MiB. It is process-wide and
 	// takes effect only for the first Open in a process.
 	MemoryAllowedBytes int64
-	// MinFreeDiskBytes switches storage to read-only below this much free space. Default 64 MiB.
+	// MinFreeDiskBytes switches storage to read-only below this much free space on Path's
+	// filesystem (see readonly.go). Default 64 MiB. VictoriaMetrics' own copy of the limit is
+	// process-wide and taken from the first Open in a process.
 	MinFreeDiskBytes int64
 	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
 	MaxSeriesPerQuery int
@@ -79,6 +81,13 @@ type DB struct {
 	closed bool
 
 	samplesWritten atomic.Uint64
+
+	readOnly     atomic.Bool // free disk space below MinFreeDiskBytes (readonly.go)
+	disk         diskWatch
+	stopPersist  chan struct{} // closed by Close: ends persistLoop (durability.go)
+	persistDone  sync.WaitGroup
+	persists     atomic.Uint64
+	persistNanos atomic.Uint64
 }
 
 // ErrClosed is returned by operations on a closed DB.
@@ -166,6 +175,9 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	rawPath, rollupPath := filepath.Join(path, "raw"), filepath.Join(path, rollupDir)
+	if err := checkRoomToCreate(rawPath, rollupPath); err != nil {
+		return nil, err
+	}
 	for _, p := range []string{rawPath, rollupPath} {
 		if err := os.MkdirAll(p, 0o750); err != nil {
 			return nil, fmt.Errorf("cannot create storage directory: %w", err)
@@ -193,9 +205,14 @@ func Open(opts Options) (*DB, error) {
 	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
+	db.startDiskWatch() // logs when it starts read-only
+	db.removeSnapshots(db.s)
+	db.removeSnapshots(db.rollup)
 	if err := db.loadLatest(); err != nil {
 		db.log.Warn("cannot preload latest values", "err", err)
 	}
+	db.stopPersist = make(chan struct{})
+	db.persistDone.Go(func() { db.persistLoop(db.stopPersist) })
 	return db, nil
 }
 
@@ -214,6 +231,25 @@ func checkNotLocked(path string) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
 
+// checkRoomToCreate fails when a storage in paths does not exist yet and the disk has less
+// than closeMargin free: VictoriaMetrics cannot create one without writing files, and exits the
+// process when a write fails. An existing storage opens on a full disk (read-only).
+func checkRoomToCreate(paths ...string) error {
+	for _, p := range paths {
+		if _, err := os.Stat(filepath.Join(p, "metadata")); err == nil {
+			continue
+		}
+		var sfs syscall.Statfs_t
+		if err := syscall.Statfs(filepath.Dir(p), &sfs); err != nil {
+			return fmt.Errorf("cannot read free space of %s: %w", filepath.Dir(p), err)
+		}
+		if free := sfs.Bavail * uint64(sfs.Bsize); free < closeMargin {
+			return fmt.Errorf("cannot create storage in %s: %d bytes free on its disk, at least %d needed", p, free, closeMargin)
+		}
+	}
+	return nil
+}
+
 // checkWritable creates and removes a file in dir.
 func checkWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".writable-*")
@@ -225,14 +261,27 @@ func checkWritable(dir string) error {
 	return os.Remove(name)
 }
 
-// Close flushes pending samples to disk and closes storage. It waits for running reads.
+// Close flushes pending samples to disk and closes storage. It waits for running reads. A
+// read-only store closes too; on a disk too full for VictoriaMetrics' final writes (its caches,
+// see closeRoom), Close logs that and leaves storage unclosed instead of letting it exit the
+// process: the files are as a kill -9 leaves them, which VictoriaMetrics recovers from.
 func (db *DB) Close() error {
 	db.mu.Lock()
-	defer db.mu.Unlock()
 	if db.closed {
+		db.mu.Unlock()
 		return ErrClosed
 	}
-	db.closed = true
+	db.closed = true // from here every call returns ErrClosed
+	db.mu.Unlock()
+	close(db.stopPersist)
+	db.persistDone.Wait()
+	db.stopDiskWatch()
+
+	db.mu.Lock() // waits for running reads
+	defer db.mu.Unlock()
+	if !db.roomToClose() {
+		return nil // like a kill -9 after the last durability flush: nothing written is lost
+	}
 	t0 := time.Now()
 	db.s.MustClose()
 	db.rollup.MustClose()
@@ -250,7 +299,9 @@ func (db *DB) now() time.Time { return db.opts.Now() }
 // *TimestampError. Label values that are not valid UTF-8 or longer than MaxLabelValueBytes are
 // stored as LabelValue encodes them; samples is not modified. A sample over MaxNameBytes,
 // MaxLabels or MaxSeriesBytes is invalid. A sample whose value is StaleMarker() is stored and
-// ends its series in the latest table.
+// ends its series in the latest table. While the store is read-only (ReadOnly) it stores
+// nothing, puts the valid samples into the latest-value table only (pages keep showing current
+// values) and returns ErrReadOnly.
 func (db *DB) Write(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -281,6 +332,10 @@ func (db *DB) Write(samples []Sample) error {
 			kept = append(kept, *s)
 		}
 		rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
+	}
+	if db.ReadOnly() {
+		db.latest.update(kept, nowMs) // pages keep showing current values
+		return ErrReadOnly
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)

@@ -262,20 +262,50 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 		db.late.horizon.Store(max(db.late.horizon.Load(), target))
 		db.Flush()
 	}
+	saved := w
+	// save makes the rollups written so far durable, then records them in the watermark file,
+	// so that a kill -9 never leaves a watermark past rollups it lost. While read-only it writes
+	// nothing: a restart before space returns rolls those buckets up again.
+	save := func() error {
+		if cur := db.watermark.Load(); cur > saved && !db.ReadOnly() {
+			if !db.persist(db.rollup) {
+				return ErrClosed
+			}
+			if err := db.saveWatermark(cur); err != nil {
+				return err
+			}
+			saved = cur
+		}
+		return nil
+	}
 	for b := w; b+step <= target; b += step {
 		if err := ctx.Err(); err != nil {
-			return err
+			return errors.Join(err, save())
+		}
+		if db.ReadOnly() {
+			return save() // paused; the next pass after space returns goes on from here
 		}
 		if err := db.rollupOne(ctx, b, b+step, nil); err != nil {
-			return fmt.Errorf("bucket ending %s: %w", time.UnixMilli(b+step).UTC().Format(time.RFC3339), err)
-		}
-		if err := db.saveWatermark(b + step); err != nil {
-			return err
+			return errors.Join(fmt.Errorf("bucket ending %s: %w", time.UnixMilli(b+step).UTC().Format(time.RFC3339), err), save())
 		}
 		db.watermark.Store(b + step)
+		if (b+step-w)%(rollupSaveEvery*step) == 0 {
+			if err := save(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := save(); err != nil {
+		return err
+	}
+	if db.ReadOnly() {
+		return nil
 	}
 	return db.rollupLate(ctx)
 }
+
+// rollupSaveEvery is how many buckets a catch-up rolls up between two saves of the watermark.
+const rollupSaveEvery = 12
 
 // rollupOne rolls up the bucket (start, end] of every series, as version 0 or, for the series
 // in next (keyed by rollupKey), as the version next holds.
@@ -758,8 +788,11 @@ func (db *DB) rollupLate(ctx context.Context) error {
 		done = append(done, n)
 	}
 	if len(done) > 0 {
-		// Searchable before the next pass reads the versions it wrote.
-		db.Flush()
+		// Durable before the buckets are forgotten, and searchable before the next pass reads
+		// the versions it wrote.
+		if !db.persist(db.rollup) {
+			return ErrClosed
+		}
 		l.mu.Lock()
 		for _, n := range done {
 			if l.ends[n.end] == n.seq { // not noted again meanwhile

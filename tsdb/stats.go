@@ -40,7 +40,7 @@ func (db *DB) Stats() (Stats, error) {
 	st := Stats{
 		Rows:           tm.TotalRowsCount(),
 		PendingRows:    tm.PendingRows,
-		ReadOnly:       db.s.IsReadOnly(),
+		ReadOnly:       db.ReadOnly(),
 		SamplesWritten: db.samplesWritten.Load(),
 		Path:           db.opts.Path,
 		RollupsUntil:   db.RollupWatermark(),
@@ -82,22 +82,11 @@ func (db *DB) Ping(ctx context.Context) (time.Duration, error) {
 	if _, err := db.SeriesMatching(ctx, sel, time.Now().Add(-time.Minute), time.Now()); err != nil {
 		return time.Since(t0), err
 	}
-	db.mu.RLock()
-	readOnly := !db.closed && db.s.IsReadOnly()
-	db.mu.RUnlock()
-	if readOnly {
-		return time.Since(t0), errReadOnly
+	if db.ReadOnly() {
+		return time.Since(t0), ErrReadOnly
 	}
 	if err := checkWritable(db.opts.Path); err != nil {
 		return time.Since(t0), err
 	}
 	return time.Since(t0), nil
-}
-
-var errReadOnly = readOnlyError{}
-
-type readOnlyError struct{}
-
-func (readOnlyError) Error() string {
-	return "storage is read-only: free disk space is below the limit"
 }

@@ -8,7 +8,9 @@ import (
 )
 
 // vmLogWriter receives VictoriaMetrics' JSON log lines and re-emits them through slog with
-// logger="vm". VM's chatty INFO lines (part merges, cache loads) become debug.
+// logger="vm". VM's chatty INFO lines (part merges, cache loads) become debug; those about the
+// snapshots the durability flush makes every second are dropped, and its warnings about
+// switching to and from read-only mode become debug: tsdb logs each change once itself.
 type vmLogWriter struct{}
 
 func (vmLogWriter) Write(p []byte) (int, error) {
@@ -27,10 +29,14 @@ func (vmLogWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		level := slog.LevelDebug
-		switch rec.Level {
-		case "warn":
+		switch {
+		case rec.Level == "info" && strings.Contains(rec.Msg, "snapshot"):
+			continue
+		case strings.HasPrefix(rec.Msg, "switching the storage at "):
+			// level stays debug
+		case rec.Level == "warn":
 			level = slog.LevelWarn
-		case "error", "fatal", "panic":
+		case rec.Level == "error" || rec.Level == "fatal" || rec.Level == "panic":
 			level = slog.LevelError
 		}
 		log.Log(context.Background(), level, rec.Msg, "caller", rec.Caller)

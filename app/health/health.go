@@ -5,6 +5,7 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type Storage interface {
 	Ping(ctx context.Context) (time.Duration, error)
 	DiskFree() (uint64, error)  // cheap: readiness calls it on every probe
+	DiskState() tsdb.DiskState  // read-only state and free space at the last check; cheap
 	Stats() (tsdb.Stats, error) // walks the data directory: /health/db only
 }
 
@@ -45,7 +47,7 @@ type Checker struct {
 	Started        time.Time
 	Storage        Storage
 	Targets        TargetSource
-	MinFreeBytes   uint64 // data dir free-space floor for readiness (default 256 MiB)
+	MinFreeBytes   uint64 // data dir free-space floor for readiness (default: the storage's read-only limit)
 	ReadyTimeout   time.Duration
 	Now            func() time.Time
 	StartupGrace   time.Duration // samplers are not judged before this much uptime (default 30s)
@@ -106,7 +108,17 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 
 	lat, err := c.Storage.Ping(ctx)
 	st := map[string]any{"status": "ok", "latency_ms": ms(lat)}
-	if err != nil {
+	ds := c.Storage.DiskState()
+	switch {
+	case ds.ReadOnly:
+		ready = false
+		st["status"] = "read_only"
+		st["error"] = readOnlyReason(ds)
+		st["read_only"] = true
+		st["free_bytes"] = ds.FreeBytes
+		st["min_free_bytes"] = ds.MinFreeBytes
+		st["since"] = ds.Since.UTC().Format(time.RFC3339Nano)
+	case err != nil:
 		ready = false
 		st["status"] = "error"
 		st["error"] = err.Error()
@@ -115,7 +127,7 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 
 	minFree := c.MinFreeBytes
 	if minFree == 0 {
-		minFree = 256 << 20
+		minFree = ds.MinFreeBytes
 	}
 	disk := map[string]any{"status": "ok"}
 	if free, err := c.Storage.DiskFree(); err != nil {
@@ -202,7 +214,16 @@ func (c *Checker) DB(ctx context.Context, verbose bool) Report {
 	code := http.StatusOK
 	lat, err := c.Storage.Ping(ctx)
 	body["latency_ms"] = ms(lat)
-	if err != nil {
+	ds := c.Storage.DiskState()
+	body["min_free_bytes"] = ds.MinFreeBytes
+	switch {
+	case ds.ReadOnly:
+		// Reads work; writes are refused until space returns.
+		body["status"] = "read_only"
+		body["error"] = readOnlyReason(ds)
+		body["read_only_since"] = ds.Since.UTC().Format(time.RFC3339Nano)
+		code = http.StatusServiceUnavailable
+	case err != nil:
 		body["status"] = "error"
 		body["error"] = err.Error()
 		code = http.StatusServiceUnavailable
@@ -227,6 +248,11 @@ func (c *Checker) DB(ctx context.Context, verbose bool) Report {
 		code = http.StatusServiceUnavailable
 	}
 	return Report{Code: code, Body: body}
+}
+
+// readOnlyReason says why storage is read-only, with the figures.
+func readOnlyReason(ds tsdb.DiskState) string {
+	return fmt.Sprintf("storage is read-only: %d bytes free on the data directory's disk, below the limit of %d; samples are not stored until space returns", ds.FreeBytes, ds.MinFreeBytes)
 }
 
 // TargetsReport lists every watched target; 503 when any is down. With RemoteWrite set it adds

@@ -112,7 +112,7 @@ func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusS
 func storageStatus(body map[string]any) pages.StatusStorage {
 	str := func(k string) string { v, _ := body[k].(string); return v }
 	st := pages.StatusStorage{
-		OK:      str("status") == "ok",
+		OK:      str("status") == "ok" || str("status") == "read_only", // read-only: its own badge
 		Error:   str("error"),
 		Engine:  str("engine"),
 		Version: str("version"),

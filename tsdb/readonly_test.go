@@ -1,0 +1,248 @@
+package tsdb
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mountTmpfs mounts a tmpfs of sizeMiB on a new directory and unmounts it at cleanup. It needs
+// root (CI and the dev container run as root); without it the test fails, never skips.
+func mountTmpfs(t *testing.T, sizeMiB int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(sizeMiB)+"m"); err != nil {
+		t.Fatalf("cannot mount a %d MiB tmpfs on %s (this test needs root and mount permission): %v", sizeMiB, dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("cannot unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fill allocates a file in dir that leaves about leave bytes free, and returns its path.
+func fill(t *testing.T, dir string, leave int64) string {
+	t.Helper()
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &sfs); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(sfs.Bavail) * sfs.Bsize
+	path := filepath.Join(dir, "filler-"+strconv.FormatInt(time.Now().UnixNano(), 10))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if size := free - leave; size > 0 {
+		if err := syscall.Fallocate(int(f.Fd()), 0, 0, size); err != nil {
+			t.Fatalf("cannot fill %s with %d bytes: %v", dir, size, err)
+		}
+	}
+	return path
+}
+
+func TestReadOnlyBelowFreeSpaceAndBack(t *testing.T) {
+	dir := mountTmpfs(t, 200)
+	logs := &syncBuffer{}
+	db, err := Open(Options{Path: dir, MinFreeDiskBytes: 64 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	up := func(v float64, at time.Time) []Sample {
+		return []Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: at.UnixMilli(), Value: v}}
+	}
+	if err := db.Write(up(1, now.Add(-2*time.Second))); err != nil {
+		t.Fatalf("Write before filling: %v", err)
+	}
+
+	filler := fill(t, dir, 32<<20)
+	db.checkDisk()
+	if !db.ReadOnly() {
+		t.Fatalf("not read-only with 32 MiB free and a 64 MiB limit: %+v", db.DiskState())
+	}
+	st := db.DiskState()
+	if st.FreeBytes >= 64<<20 || st.MinFreeBytes != 64<<20 {
+		t.Fatalf("DiskState %+v: want free below the 64 MiB limit", st)
+	}
+	for i := range 3 {
+		err := db.Write(up(0, now.Add(-time.Second+time.Duration(i)*time.Millisecond)))
+		if !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("Write while read-only: %v, want ErrReadOnly", err)
+		}
+		db.checkDisk()
+	}
+	// The latest table still shows the current value; storage has only the first sample.
+	if lv, ok := db.LatestOne("redis_up", Label{"instance", "r"}); !ok || lv.Value != 0 {
+		t.Fatalf("latest while read-only: %+v %v, want the newest value 0", lv, ok)
+	}
+	db.Flush()
+	got, err := db.Raw(t.Context(), mustSel(t, `redis_up`), now.Add(-time.Minute), now.Add(time.Minute))
+	if err != nil || len(got) != 1 || len(got[0].Points) != 1 {
+		t.Fatalf("stored while read-only: %+v %v, want only the first sample", got, err)
+	}
+	w := db.watermark.Load()
+	if err := db.RollupUntil(t.Context(), now.Add(time.Hour)); err != nil || db.watermark.Load() != w {
+		t.Fatalf("rollups while read-only: err %v, watermark %d -> %d; want paused", err, w, db.watermark.Load())
+	}
+	if n := strings.Count(logs.String(), "storage is read-only"); n != 1 {
+		t.Fatalf("%d log lines about entering read-only, want 1:\n%s", n, logs.String())
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	db.checkDisk()
+	db.checkDisk()
+	if db.ReadOnly() {
+		t.Fatalf("still read-only after the filler was removed: %+v", db.DiskState())
+	}
+	if err := db.Write(up(1, now)); err != nil {
+		t.Fatalf("Write after space returned: %v", err)
+	}
+	db.Flush()
+	got, err = db.Raw(t.Context(), mustSel(t, `redis_up`), now.Add(-time.Minute), now.Add(time.Minute))
+	if err != nil || len(got) != 1 || len(got[0].Points) != 2 {
+		t.Fatalf("after recovery: %+v %v, want 2 samples", got, err)
+	}
+	if n := strings.Count(logs.String(), "storage is writable again"); n != 1 {
+		t.Fatalf("%d log lines about leaving read-only, want 1:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "switching the storage"); n != 0 {
+		t.Fatalf("VictoriaMetrics' own read-only lines leak at info level:\n%s", logs.String())
+	}
+}
+
+// fillAll fills dir's filesystem completely: fill, then byte by byte writes until ENOSPC.
+func fillAll(t *testing.T, dir string) string {
+	t.Helper()
+	path := fill(t, dir, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling %s: %v, want ENOSPC at the end", dir, err)
+			}
+			return path
+		}
+	}
+}
+
+// A start on a full disk (a crash left it so, or something else filled it while redwatch was
+// down) opens read-only and says so: no panic, no error, reads work, and Close returns without
+// exiting the process. Only a store that does not exist yet cannot be created there.
+func TestOpenOnFullDisk(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		t.Run(map[bool]string{false: "existing", true: "fresh"}[fresh], func(t *testing.T) {
+			mnt := mountTmpfs(t, 80)
+			dir := filepath.Join(mnt, "data")
+			now := time.Now()
+			if !fresh {
+				db, err := Open(Options{Path: dir})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.Add(-time.Minute).UnixMilli(), Value: 1}}); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			filler := fillAll(t, mnt)
+			if fresh {
+				// VictoriaMetrics cannot create a store without writing: a clear error, no exit.
+				_, err := Open(Options{Path: dir})
+				if err == nil || !strings.Contains(err.Error(), "bytes free on its disk") {
+					t.Fatalf("Open of a new store on a full disk: %v, want an error naming the free space", err)
+				}
+				return
+			}
+			logs := &syncBuffer{}
+			db, err := Open(Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, os.Stderr), nil))})
+			if err != nil {
+				t.Fatalf("Open on a full disk: %v", err)
+			}
+			if !db.ReadOnly() || !strings.Contains(logs.String(), "storage starts read-only") {
+				t.Fatalf("not read-only on a full disk (%+v):\n%s", db.DiskState(), logs)
+			}
+			err = db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.UnixMilli(), Value: 0}})
+			if !errors.Is(err, ErrReadOnly) {
+				t.Fatalf("Write on a full disk: %v, want ErrReadOnly", err)
+			}
+			if _, err := db.Raw(t.Context(), mustSel(t, `redis_up`), now.Add(-time.Hour), now.Add(time.Minute)); err != nil {
+				t.Fatalf("Raw on a full disk: %v", err)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatalf("Close on a full disk: %v", err)
+			}
+			if !strings.Contains(logs.String(), "storage left unclosed") {
+				t.Fatalf("Close on a full disk does not say it left storage unclosed:\n%s", logs)
+			}
+			// The process goes on (here: the test binary); VictoriaMetrics still runs on the
+			// data directory. Give it room and close it, so that the tmpfs can be unmounted.
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+			db.s.MustClose()
+			db.rollup.MustClose()
+		})
+	}
+}
+
+// A disk filled to the last byte at once while samples are in memory: the store frees its
+// reserve, goes read-only, and closes properly (VictoriaMetrics' final flush and cache saves
+// have room); once space returns the reserve is allocated again.
+func TestSuddenFullDiskFreesReserve(t *testing.T) {
+	mnt := mountTmpfs(t, 200)
+	logs := &syncBuffer{}
+	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserve := filepath.Join(mnt, reserveFile)
+	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes {
+		t.Fatalf("no %d-byte reserve after Open on a 200 MiB disk: %v", reserveBytes, err)
+	}
+	now := time.Now()
+	if err := db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.UnixMilli(), Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	filler := fillAll(t, mnt)
+	db.checkDisk()
+	if _, err := os.Stat(reserve); !errors.Is(err, os.ErrNotExist) || !db.ReadOnly() {
+		t.Fatalf("after the disk filled: reserve %v, read-only %v; want it freed and read-only", err, db.ReadOnly())
+	}
+	if st := db.DiskState(); st.FreeBytes < reserveBytes {
+		t.Fatalf("free %d after freeing the reserve, want at least %d", st.FreeBytes, reserveBytes)
+	}
+	os.Remove(filler)
+	db.checkDisk()
+	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes || db.ReadOnly() {
+		t.Fatalf("after space returned: reserve %v, read-only %v; want it back and writable", err, db.ReadOnly())
+	}
+	filler = fillAll(t, mnt)
+	db.checkDisk()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := logs.String(); strings.Count(s, "freed the disk reserve") != 2 || !strings.Contains(s, "storage closed") || strings.Contains(s, "left unclosed") {
+		t.Fatalf("want the reserve freed twice and storage closed properly:\n%s", s)
+	}
+}
