@@ -37,6 +37,11 @@ type Options struct {
 	MemoryAllowedBytes int64
 	// MinFreeDiskBytes switches storage to read-only below this much free space. Default 64 MiB.
 	MinFreeDiskBytes int64
+	// MaxSeries is the ceiling on new series: Write stores samples of at most MaxSeries
+	// distinct series per hour and 2*MaxSeries per day, drops the samples of further new series
+	// and counts them (SeriesDropped; see limit.go). 0 picks DefaultMaxSeries(MemoryAllowedBytes);
+	// a negative value sets no ceiling.
+	MaxSeries int
 	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
 	MaxSeriesPerQuery int
 	// RollupCatchUp is how far back rollups are built when none exist yet or after a long stop
@@ -57,6 +62,7 @@ type DB struct {
 	s      *storage.Storage // raw samples, in Path/raw
 	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m-packed (see rollup.go)
 	latest *latestTable
+	series *seriesLimiter // the ceiling on new series (limit.go); nil: none
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
 	late      lateBuckets  // buckets to roll up again (rollup.go)
@@ -128,6 +134,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.MemoryAllowedBytes <= 0 {
 		opts.MemoryAllowedBytes = 256 << 20
 	}
+	if opts.MaxSeries == 0 {
+		opts.MaxSeries = DefaultMaxSeries(opts.MemoryAllowedBytes)
+	}
 	if opts.MinFreeDiskBytes <= 0 {
 		opts.MinFreeDiskBytes = 64 << 20
 	}
@@ -178,6 +187,7 @@ func Open(opts Options) (*DB, error) {
 	t0 := time.Now()
 	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
+	db.series = newSeriesLimiter(opts.MaxSeries, db.log)
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
 	if err := db.loadLatest(); err != nil {
 		db.log.Warn("cannot preload latest values", "err", err)
@@ -222,6 +232,7 @@ func (db *DB) Close() error {
 	t0 := time.Now()
 	db.s.MustClose()
 	db.rollup.MustClose()
+	db.series.stop()
 	db.log.Info("storage closed", "duration_ms", time.Since(t0).Milliseconds())
 	return nil
 }
@@ -231,6 +242,9 @@ func (db *DB) now() time.Time { return db.opts.Now() }
 
 // Write validates and stores samples and updates the latest-value table. It returns an error
 // naming the first invalid sample; valid samples before and after it are still stored.
+// Samples of a new series over the ceiling (Options.MaxSeries) are dropped without an error,
+// as VictoriaMetrics drops them, counted in SeriesDropped and logged at most once a minute;
+// the latest table does not get them either.
 // Samples older than the retention are dropped by storage. Label values that are not valid
 // UTF-8 are stored encoded (LabelValue); samples is not modified. A sample whose value is
 // StaleMarker() is stored and ends its series in the latest table.
@@ -245,6 +259,7 @@ func (db *DB) Write(samples []Sample) error {
 	}
 	var rb rowBuilder
 	var firstErr error
+	var dropped []bool // by index into samples: over the series ceiling; nil while none is
 	for i := range samples {
 		s := &samples[i]
 		if err := validateSample(s); err != nil {
@@ -254,12 +269,19 @@ func (db *DB) Write(samples []Sample) error {
 			continue
 		}
 		rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
+		if !db.series.admit(s.Name, rb.mrs[len(rb.mrs)-1].MetricNameRaw) {
+			rb.mrs = rb.mrs[:len(rb.mrs)-1]
+			if dropped == nil {
+				dropped = make([]bool, len(samples))
+			}
+			dropped[i] = true
+		}
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs) // after AddRows: see noteLate
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
-		db.latest.update(samples, db.now().UnixMilli()) // skips the invalid ones, encodes labels
+		db.latest.update(samples, dropped, db.now().UnixMilli()) // skips the invalid and dropped ones, encodes labels
 	}
 	return firstErr
 }

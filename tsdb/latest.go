@@ -115,14 +115,15 @@ func sortedLabels(labels []Label) []Label {
 	return out
 }
 
-// update records the valid samples of one Write made at nowMs (unix ms, the DB clock) and,
-// once per sweepEvery, deletes the stale series.
-func (t *latestTable) update(samples []Sample, nowMs int64) {
+// update records the valid samples of one Write made at nowMs (unix ms, the DB clock) but
+// those with dropped[i] set (storage did not take them; dropped may be nil) and, once per
+// sweepEvery, deletes the stale series.
+func (t *latestTable) update(samples []Sample, dropped []bool, nowMs int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range samples {
 		s := &samples[i]
-		if validateSample(s) != nil {
+		if (dropped != nil && dropped[i]) || validateSample(s) != nil {
 			continue
 		}
 		t.putAt(s.Name, sortedLabels(s.Labels), s.Timestamp, s.Value, nowMs)
