@@ -70,6 +70,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	db, err := tsdb.Open(tsdb.Options{
 		Path:      cfg.Storage.Path,
 		Retention: cfg.Storage.Retention.Std(),
+		MaxSeries: cfg.Storage.MaxSeries,
 		Logger:    lg.Slog(),
 	})
 	if err != nil {
@@ -337,5 +338,6 @@ func (f *fanout) Write(samples []tsdb.Sample) error {
 	return nil
 }
 
-func (f *fanout) SamplesWritten() uint64 { return f.db.SamplesWritten() }
-func (f *fanout) LatestCount() int       { return f.db.LatestCount() }
+func (f *fanout) SamplesWritten() uint64           { return f.db.SamplesWritten() }
+func (f *fanout) LatestCount() int                 { return f.db.LatestCount() }
+func (f *fanout) SeriesDropped() map[string]uint64 { return f.db.SeriesDropped() }

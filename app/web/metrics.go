@@ -251,6 +251,7 @@ var metricHelps = map[string]string{
 	"redwatch_sampler_duration_seconds":                "Duration of the sampler's last round.",
 	"redwatch_samples_written_total":                   "Samples written to storage since redwatch started.",
 	"redwatch_series":                                  "Fresh series in the latest-value table (updated within 5 minutes, or 3 of their intervals).",
+	"redwatch_series_dropped_total":                    "Samples dropped since redwatch started because their series was new and over storage.max_series (reason hourly_limit or daily_limit).",
 	"redwatch_process_resident_memory_bytes":           "Resident memory of the redwatch process.",
 	"redwatch_alerts_firing":                           "Firing alerts by severity.",
 	"ALERTS":                                           "Pending and firing alerts, one series per alert and state (1 while it lasts).",
