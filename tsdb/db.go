@@ -8,6 +8,7 @@
 package tsdb
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +64,9 @@ type DB struct {
 	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m-packed (see rollup.go)
 	latest *latestTable
 	series *seriesLimiter // the ceiling on new series (limit.go); nil: none
+
+	preloadStop context.CancelFunc // cancels the latest-table preload (startPreload)
+	preloadDone chan struct{}      // closed when the preload has returned
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
 	late      lateBuckets  // buckets to roll up again (rollup.go)
@@ -189,9 +193,7 @@ func Open(opts Options) (*DB, error) {
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
 	db.series = newSeriesLimiter(opts.MaxSeries, db.log)
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
-	if err := db.loadLatest(); err != nil {
-		db.log.Warn("cannot preload latest values", "err", err)
-	}
+	db.startPreload()
 	return db, nil
 }
 
@@ -223,6 +225,7 @@ func checkWritable(dir string) error {
 
 // Close flushes pending samples to disk and closes storage. It waits for running reads.
 func (db *DB) Close() error {
+	db.stopPreload() // it holds db.mu shared until it returns
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.closed {
