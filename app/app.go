@@ -263,7 +263,10 @@ func (a *App) Run(ctx context.Context) error {
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.redis.Run(sctx) })
-	wg.Go(func() { a.db.RunRollups(sctx) })
+	// The compactor has a WaitGroup of its own: its storage search cannot be cancelled, so
+	// shutdown flushes the samplers' last samples before waiting for it (see below).
+	var rwg sync.WaitGroup
+	rwg.Go(func() { a.db.RunRollups(sctx) })
 	wg.Go(func() { a.alerts.Run(sctx) })
 	wg.Go(func() { a.notify.Run(sctx) })
 
@@ -273,6 +276,11 @@ func (a *App) Run(ctx context.Context) error {
 	t0 := time.Now()
 	stopSamplers()
 	wg.Wait()
+	// A rollup pass over a few hundred thousand series can sit in a storage search for tens of
+	// seconds without reaching a ctx check; should the 10 s shutdown watchdog end the process
+	// meanwhile, what was written is on disk.
+	a.db.Flush()
+	rwg.Wait()
 	stopForwarder() // its final flush takes at most 3 s
 	fwg.Wait()
 	if cerr := a.db.Close(); cerr != nil && err == nil {
