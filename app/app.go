@@ -76,6 +76,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	db, err := tsdb.Open(tsdb.Options{
 		Path:      cfg.Storage.Path,
 		Retention: cfg.Storage.Retention.Std(),
+		MaxSeries: cfg.Storage.MaxSeries,
 		Logger:    lg.Slog(),
 	})
 	if err != nil {
@@ -279,7 +280,10 @@ func (a *App) Run(ctx context.Context) error {
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.redis.Run(sctx) })
-	wg.Go(func() { a.db.RunRollups(sctx) })
+	// The compactor has a WaitGroup of its own: its storage search cannot be cancelled, so
+	// shutdown flushes the samplers' last samples before waiting for it (see below).
+	var rwg sync.WaitGroup
+	rwg.Go(func() { a.db.RunRollups(sctx) })
 	wg.Go(func() { a.alerts.Run(sctx) })
 	wg.Go(func() { a.notify.Run(sctx) })
 
@@ -295,6 +299,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stopSamplers()
 	wg.Wait()
+	// A rollup pass over a few hundred thousand series can sit in a storage search for tens of
+	// seconds without reaching a ctx check; should the 10 s shutdown watchdog end the process
+	// meanwhile, what was written is on disk.
+	a.db.Flush()
+	rwg.Wait()
 	stopForwarder() // its final flush takes at most 3 s
 	fwg.Wait()
 	if cerr := a.db.Close(); cerr != nil && err == nil {
@@ -410,3 +419,4 @@ func (f *fanout) CheckTimestamp(ts int64) error { return f.db.CheckTimestamp(ts)
 
 func (f *fanout) SamplesWritten() uint64 { return f.db.SamplesWritten() }
 func (f *fanout) LatestCount() int       { return f.db.LatestCount() }
+func (f *fanout) SeriesDropped() map[string]uint64 { return f.db.SeriesDropped() }

@@ -8,6 +8,7 @@
 package tsdb
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -40,6 +41,11 @@ type Options struct {
 	// filesystem (see readonly.go). Default 64 MiB. VictoriaMetrics' own copy of the limit is
 	// process-wide and taken from the first Open in a process.
 	MinFreeDiskBytes int64
+	// MaxSeries is the ceiling on new series: Write stores samples of at most MaxSeries
+	// distinct series per hour and 2*MaxSeries per day, drops the samples of further new series
+	// and counts them (SeriesDropped; see limit.go). 0 picks DefaultMaxSeries(MemoryAllowedBytes);
+	// a negative value sets no ceiling.
+	MaxSeries int
 	// MaxSeriesPerQuery caps the series one read may return. Default 30000.
 	MaxSeriesPerQuery int
 	// MaxSamplesPerQuery caps the samples one read (QueryRange, Export, Raw) takes from
@@ -70,6 +76,10 @@ type DB struct {
 	s      *storage.Storage // raw samples, in Path/raw
 	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m-packed (see rollup.go)
 	latest *latestTable
+	series *seriesLimiter // the ceiling on new series (limit.go); nil: none
+
+	preloadStop context.CancelFunc // cancels the latest-table preload (startPreload)
+	preloadDone chan struct{}      // closed when the preload has returned
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
 	late      lateBuckets  // buckets to roll up again (rollup.go)
@@ -148,6 +158,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.MemoryAllowedBytes <= 0 {
 		opts.MemoryAllowedBytes = 256 << 20
 	}
+	if opts.MaxSeries == 0 {
+		opts.MaxSeries = DefaultMaxSeries(opts.MemoryAllowedBytes)
+	}
 	if opts.MinFreeDiskBytes <= 0 {
 		opts.MinFreeDiskBytes = 64 << 20
 	}
@@ -204,13 +217,12 @@ func Open(opts Options) (*DB, error) {
 	t0 := time.Now()
 	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
+	db.series = newSeriesLimiter(opts.MaxSeries, db.log)
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
 	db.startDiskWatch() // logs when it starts read-only
 	db.removeSnapshots(db.s)
 	db.removeSnapshots(db.rollup)
-	if err := db.loadLatest(); err != nil {
-		db.log.Warn("cannot preload latest values", "err", err)
-	}
+	db.startPreload()
 	db.stopPersist = make(chan struct{})
 	db.persistDone.Go(func() { db.persistLoop(db.stopPersist) })
 	return db, nil
@@ -266,6 +278,7 @@ func checkWritable(dir string) error {
 // see closeRoom), Close logs that and leaves storage unclosed instead of letting it exit the
 // process: the files are as a kill -9 leaves them, which VictoriaMetrics recovers from.
 func (db *DB) Close() error {
+	db.stopPreload() // it holds db.mu shared until it returns
 	db.mu.Lock()
 	if db.closed {
 		db.mu.Unlock()
@@ -279,6 +292,7 @@ func (db *DB) Close() error {
 
 	db.mu.Lock() // waits for running reads
 	defer db.mu.Unlock()
+	db.series.stop()
 	if !db.roomToClose() {
 		return nil // like a kill -9 after the last durability flush: nothing written is lost
 	}
@@ -301,7 +315,9 @@ func (db *DB) now() time.Time { return db.opts.Now() }
 // MaxLabels or MaxSeriesBytes is invalid. A sample whose value is StaleMarker() is stored and
 // ends its series in the latest table. While the store is read-only (ReadOnly) it stores
 // nothing, puts the valid samples into the latest-value table only (pages keep showing current
-// values) and returns ErrReadOnly.
+// values) and returns ErrReadOnly. Samples of a new series over the ceiling (Options.MaxSeries)
+// are dropped without an error, as VictoriaMetrics drops them, counted in SeriesDropped and
+// logged at most once a minute; the latest table does not get them either.
 func (db *DB) Write(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -314,24 +330,30 @@ func (db *DB) Write(samples []Sample) error {
 	nowMs := db.now().UnixMilli()
 	var rb rowBuilder
 	var firstErr error
-	kept := samples // the valid ones: samples itself until the first invalid one
+	kept, whole := samples, true // what storage takes: samples itself until one is left out
 	for i := range samples {
 		s := &samples[i]
 		err := validateSample(s)
 		if err == nil {
 			err = db.checkTimestamp(s.Timestamp, nowMs)
 		}
-		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
-				kept = slices.Clone(samples[:i])
-			}
-			continue
+		taken := err == nil
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
 		}
-		if firstErr != nil {
+		if taken {
+			rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
+			if !db.series.admit(s.Name, rb.mrs[len(rb.mrs)-1].MetricNameRaw) {
+				rb.mrs = rb.mrs[:len(rb.mrs)-1] // over the series ceiling: counted by admit
+				taken = false
+			}
+		}
+		switch {
+		case !taken && whole:
+			kept, whole = slices.Clone(samples[:i]), false
+		case taken && !whole:
 			kept = append(kept, *s)
 		}
-		rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
 	}
 	if db.ReadOnly() {
 		db.latest.update(kept, nowMs) // pages keep showing current values

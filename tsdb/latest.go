@@ -1,6 +1,8 @@
 package tsdb
 
 import (
+	"context"
+	"errors"
 	"sort"
 	"strings"
 	"sync"
@@ -53,6 +55,15 @@ func (lv *LatestValue) StaleAfter() time.Duration {
 // fresh reports whether lv is fresh at nowMs (unix ms).
 func (lv *LatestValue) fresh(nowMs int64) bool {
 	return nowMs-lv.seen <= lv.StaleAfter().Milliseconds()
+}
+
+// Key is SeriesKey(lv.Labels): for a value read from the table, computed once when its series
+// entered it; for one built elsewhere, computed now.
+func (lv *LatestValue) Key() string {
+	if lv.key == "" && len(lv.Labels) > 0 {
+		return SeriesKey(lv.Labels)
+	}
+	return lv.key
 }
 
 // Label returns the value of the named label, or "".
@@ -306,4 +317,50 @@ func sortLatest(vs []LatestValue) {
 		}
 		return vs[i].key < vs[j].key
 	})
+}
+
+// Preloading the latest table at Open (loadLatest) reads every series of the last 15 minutes:
+// instant for a few thousand series, tens of seconds at a million. Open waits for it at most
+// preloadWait, so a restart stays quick at the series ceiling; the rest is loaded in the
+// background while samplers and ingest already write (a preloaded sample never replaces a
+// newer one: see putAt). Close stops it.
+const (
+	preloadWait    = 3 * time.Second
+	preloadTimeout = 10 * time.Minute // a bound on the storage search, not an expected duration
+)
+
+// startPreload starts loadLatest and waits for it at most preloadWait.
+func (db *DB) startPreload() {
+	ctx, cancel := context.WithTimeout(context.Background(), preloadTimeout)
+	db.preloadStop = cancel
+	db.preloadDone = make(chan struct{})
+	t0 := time.Now()
+	go func() {
+		defer close(db.preloadDone)
+		defer cancel()
+		db.mu.RLock()
+		defer db.mu.RUnlock()
+		err := db.loadLatest(ctx)
+		switch {
+		case err != nil && errors.Is(ctx.Err(), context.Canceled):
+			db.log.Info("latest values not preloaded: storage is closing", "series", db.latestHeld(), "duration_ms", time.Since(t0).Milliseconds())
+		case err != nil:
+			db.log.Warn("cannot preload latest values", "err", err, "duration_ms", time.Since(t0).Milliseconds())
+		case time.Since(t0) > preloadWait:
+			db.log.Info("latest values preloaded in the background", "series", db.latestHeld(), "duration_ms", time.Since(t0).Milliseconds())
+		}
+	}()
+	select {
+	case <-db.preloadDone:
+	case <-time.After(preloadWait):
+		db.log.Info("latest values are still being preloaded; pages and /metrics fill in meanwhile", "waited_ms", preloadWait.Milliseconds())
+	}
+}
+
+// stopPreload cancels a running preload and waits for it; Close calls it before taking db.mu.
+func (db *DB) stopPreload() {
+	if db.preloadStop != nil {
+		db.preloadStop()
+		<-db.preloadDone
+	}
 }

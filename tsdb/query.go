@@ -436,20 +436,21 @@ func deadline(ctx context.Context) uint64 {
 
 // loadLatest fills the latest table from the last 15 minutes of storage, so /metrics and the
 // pages show values right after a restart. It streams one series at a time and keeps only its
-// last two points, so start-up memory does not grow with the number of series. Label values
-// stored before Write encoded them are encoded here, so the table holds each series once, as
-// Write keys it.
-func (db *DB) loadLatest() error {
+// last two points, so start-up memory does not grow with the number of series, and takes the
+// table's lock per series, so writers are not held up while it runs (see startPreload). Label
+// values stored before Write encoded them are encoded here, so the table holds each series
+// once, as Write keys it. It returns ctx's error when ctx is done first.
+func (db *DB) loadLatest(ctx context.Context) error {
 	tfss := allSeriesFilters()
 	end := time.Now()
 	tr := storage.TimeRange{MinTimestamp: end.Add(-15 * time.Minute).UnixMilli(), MaxTimestamp: end.UnixMilli()}
 	t := db.latest
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return scan(context.Background(), db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
+	return scan(ctx, db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
 		s := seriesFromMetricName(mn)
 		labels := encodeLabels(s.Labels) // sorted still: encoding keeps the names
 		n := len(pts)
+		t.mu.Lock()
+		defer t.mu.Unlock()
 		if n > 1 {
 			t.put(s.Name, labels, pts[n-2].Timestamp, pts[n-2].Value)
 		}

@@ -285,8 +285,12 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 		if db.ReadOnly() {
 			return save() // paused; the next pass after space returns goes on from here
 		}
+		t0 := time.Now()
 		if err := db.rollupOne(ctx, b, b+step, nil); err != nil {
 			return errors.Join(fmt.Errorf("bucket ending %s: %w", time.UnixMilli(b+step).UTC().Format(time.RFC3339), err), save())
+		}
+		if d := time.Since(t0); d > slowRollup {
+			db.log.Info("slow rollup of a bucket", "bucket_end", time.UnixMilli(b+step).UTC().Format(time.RFC3339), "duration_ms", d.Milliseconds())
 		}
 		db.watermark.Store(b + step)
 		if (b+step-w)%(rollupSaveEvery*step) == 0 {
@@ -307,9 +311,21 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 // rollupSaveEvery is how many buckets a catch-up rolls up between two saves of the watermark.
 const rollupSaveEvery = 12
 
+// rollupPassTimeout bounds one storage search of the compactor (one bucket, or the versions of
+// one late bucket). It is no expected duration: a bucket of a million series takes tens of
+// seconds. Searches without a deadline of their own get 30 s (see deadline), which a bucket of
+// that size exceeds, so every pass would time out and start again from nothing, forever. Stops
+// come from ctx instead, checked every few hundred blocks, so shutdown does not wait for a pass.
+const rollupPassTimeout = 10 * time.Minute
+
+// slowRollup: a bucket whose rollup takes longer is logged with its duration.
+const slowRollup = 5 * time.Second
+
 // rollupOne rolls up the bucket (start, end] of every series, as version 0 or, for the series
 // in next (keyed by rollupKey), as the version next holds.
 func (db *DB) rollupOne(ctx context.Context, start, end int64, next map[string]int) error {
+	ctx, cancel := context.WithTimeout(ctx, rollupPassTimeout)
+	defer cancel()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {
@@ -810,6 +826,8 @@ func (db *DB) rollupLate(ctx context.Context) error {
 // nextVersions returns, for every series with rollups of the bucket ending at end, the version
 // to write next (keyed by rollupKey): one above the highest present, whole or not.
 func (db *DB) nextVersions(ctx context.Context, end int64) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, rollupPassTimeout)
+	defer cancel()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if db.closed {

@@ -8,7 +8,7 @@ import (
 
 // DefaultRules returns the rules redwatch ships (alerts.default_rules): host CPU, memory and
 // disk, any Redis down for 30 s, Redis memory near maxmemory, a watched key missing, and
-// redwatch's own 5xx ratio and p95 latency. Each passes config.Rule.Validate; each call
+// redwatch's own 5xx ratio, p95 latency and dropped series (storage.max_series reached). Each passes config.Rule.Validate; each call
 // returns new values the caller may modify.
 //
 // RedisKeyMissing selects redis_key_exists{expect_exists="true"}, the keys the Redis sampler
@@ -77,6 +77,15 @@ func DefaultRules() []config.Rule {
 			Aggregate: "avg", Window: d(5 * time.Minute), Op: ">", Threshold: 0.05, ClearThreshold: f(0.03),
 			For: d(5 * time.Minute), Severity: "warning",
 			Summary: `redwatch answers {{ printf "%.3f" .Value }} of requests with 5xx (5-minute average, warning above {{ .Threshold }})`,
+		},
+		{
+			// Storage is at storage.max_series: samples of new series are being dropped.
+			// Warning, not critical: what is stored keeps working; for = 0, as a drop is
+			// already sustained over the 5-minute window.
+			Name: "RedwatchSeriesDropped", Series: "redwatch_series_dropped_total",
+			Aggregate: "rate", Window: d(5 * time.Minute), Op: ">", Threshold: 0,
+			Severity: "warning",
+			Summary:  `redwatch drops samples of new series ({{ .Labels.reason }}, {{ printf "%.1f" .Value }}/s over 5 minutes): storage.max_series is reached`,
 		},
 		{
 			Name: "RedwatchSlow", Series: `redwatch_http_request_duration_seconds{quantile="0.95"}`,

@@ -28,8 +28,8 @@ func TestDefaultRulesValid(t *testing.T) {
 		}
 		seen[r.Name] = true
 	}
-	if len(seen) != 10 {
-		t.Fatalf("%d default rules, want 10", len(seen))
+	if len(seen) != 11 {
+		t.Fatalf("%d default rules, want 11", len(seen))
 	}
 }
 
@@ -37,7 +37,11 @@ func TestDefaultRulesValid(t *testing.T) {
 // the summaries each renders.
 func TestDefaultRulesFire(t *testing.T) {
 	ev := newEnv(t, DefaultRules()...)
+	dropped := 0.0 // redwatch_series_dropped_total{reason="hourly_limit"}: 100 more every 10 s
 	write := func() {
+		dropped += 100
+		ev.write("redwatch_series_dropped_total", dropped, "reason", "hourly_limit")
+		ev.write("redwatch_series_dropped_total", 0, "reason", "daily_limit")
 		ev.write("host_cpu_usage_percent", 97.4, "host", "web1")
 		ev.write("host_memory_usage_percent", 96, "host", "web1")
 		ev.write("host_disk_usage_percent", 91, "host", "web1", "mount", "/var")
@@ -59,16 +63,17 @@ func TestDefaultRulesFire(t *testing.T) {
 		ev.advance(10 * time.Second)
 	}
 	want := map[string]string{
-		"HostCPUHigh":        "web1 CPU at 97% (5-minute average, warning above 80%)",
-		"HostCPUCritical":    "web1 CPU at 97% (5-minute average, critical above 95%)",
-		"HostMemoryHigh":     "web1 memory 96% used (warning above 85%)",
-		"HostMemoryCritical": "web1 memory 96% used (critical above 95%)",
-		"HostDiskHigh":       "web1 disk /var 91% full (warning above 80%)",
-		"RedisDown":          "Redis cache is down (not answering for 30s)",
-		"RedisMemoryHigh":    "Redis cache uses 93% of maxmemory (warning above 90%)",
-		"RedisKeyMissing":    `Key "config:flags" is missing on Redis cache (db 0)`,
-		"RedwatchErrorRate":  "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
-		"RedwatchSlow":       "redwatch p95 response time 1.50s on /keys (warning above 1s)",
+		"HostCPUHigh":           "web1 CPU at 97% (5-minute average, warning above 80%)",
+		"HostCPUCritical":       "web1 CPU at 97% (5-minute average, critical above 95%)",
+		"HostMemoryHigh":        "web1 memory 96% used (warning above 85%)",
+		"HostMemoryCritical":    "web1 memory 96% used (critical above 95%)",
+		"HostDiskHigh":          "web1 disk /var 91% full (warning above 80%)",
+		"RedisDown":             "Redis cache is down (not answering for 30s)",
+		"RedisMemoryHigh":       "Redis cache uses 93% of maxmemory (warning above 90%)",
+		"RedisKeyMissing":       `Key "config:flags" is missing on Redis cache (db 0)`,
+		"RedwatchErrorRate":     "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
+		"RedwatchSlow":          "redwatch p95 response time 1.50s on /keys (warning above 1s)",
+		"RedwatchSeriesDropped": "redwatch drops samples of new series (hourly_limit, 10.0/s over 5 minutes): storage.max_series is reached",
 	}
 	got := map[string]string{}
 	for _, a := range ev.alerts(len(want)) {

@@ -45,6 +45,11 @@ type Server struct {
 type Storage struct {
 	Path      string   `koanf:"path"`
 	Retention Duration `koanf:"retention"`
+	// MaxSeries is the ceiling on new series: at most this many distinct series per hour and
+	// twice as many per day are stored; samples of further new series are dropped and counted
+	// (redwatch_series_dropped_total{reason}). 0 (the default) derives it from the storage
+	// memory budget (tsdb.DefaultMaxSeries: 262,144 with the default 256 MiB).
+	MaxSeries int `koanf:"max_series"`
 }
 
 type Log struct {

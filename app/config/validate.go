@@ -186,7 +186,18 @@ func (s *Storage) validate(l *errorList) {
 		l.add("storage.path", ErrRequired, "required")
 	}
 	minDuration(l, "storage.retention", s.Retention, minRetention)
+	if s.MaxSeries != 0 && (s.MaxSeries < MinMaxSeries || s.MaxSeries > MaxMaxSeries) {
+		l.add("storage.max_series", ErrInvalid, fmt.Sprintf("must be 0 (derived from the memory budget) or between %d and %d, got %d", MinMaxSeries, MaxMaxSeries, s.MaxSeries))
+	}
 }
+
+// Bounds of storage.max_series. Below MinMaxSeries the host sampler and a few Redis instances
+// with their keys would already be refused; above MaxMaxSeries the index and caches of one
+// small VM do not hold the series anyway.
+const (
+	MinMaxSeries = 1000
+	MaxMaxSeries = 100_000_000
+)
 
 func (g *Log) validate(l *errorList) {
 	oneOf(l, "log.level", g.Level, "debug", "info", "warn", "error")

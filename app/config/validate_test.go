@@ -47,6 +47,10 @@ func TestValidateErrors(t *testing.T) {
 		// storage, log, ui, auth, system
 		{"storage path empty", "[storage]\npath = \"\"", `storage.path: required`, ErrRequired},
 		{"retention too short", "[storage]\nretention = \"23h\"", `storage.retention: must be >= 1d, got 23h`, ErrInvalid},
+		{"max_series negative", "[storage]\nmax_series = -1", `storage.max_series: must be 0 (derived from the memory budget) or between 1000 and 100000000, got -1`, ErrInvalid},
+		{"max_series too small", "[storage]\nmax_series = 999", `storage.max_series: must be 0 (derived from the memory budget) or between 1000 and 100000000, got 999`, ErrInvalid},
+		{"max_series too large", "[storage]\nmax_series = 100000001", `storage.max_series: must be 0 (derived from the memory budget) or between 1000 and 100000000, got 100000001`, ErrInvalid},
+		{"max_series not a number", "[storage]\nmax_series = \"many\"", `storage.max_series: must be an integer, not a string`, ErrWrongType},
 		{"log level", "[log]\nlevel = \"trace\"", `log.level: must be one of debug, info, warn, error; got "trace"`, ErrInvalid},
 		{"log format", "[log]\nformat = \"xml\"", `log.format: must be one of json, text; got "xml"`, ErrInvalid},
 		{"max_size_mb zero", "[log]\nmax_size_mb = 0", `log.max_size_mb: must be > 0, got 0`, ErrInvalid},
@@ -154,6 +158,8 @@ func TestValidateAccepts(t *testing.T) {
 	f("[server]\nlisten = \"[::1]:0\"\n")
 	f("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\", \"fd00::/8\"]\nsecrets_dir = \"/tmp\"\n")
 	f("[storage]\nretention = \"1d\"\n")
+	f("[storage]\nmax_series = 1000\n")
+	f("[storage]\nmax_series = 100000000\n")
 	f("[ui]\nrefresh = \"500ms\"\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"999ms\"\ndb = 15\n")
 	f(testRedis + "interval = \"1s\"\ntimeout = \"1s\"\n") // timeout may equal interval

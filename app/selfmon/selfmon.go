@@ -154,6 +154,9 @@ type Store interface {
 	Write(samples []tsdb.Sample) error
 	SamplesWritten() uint64
 	LatestCount() int
+	// SeriesDropped is how many samples storage dropped since start because their series was
+	// new and over storage.max_series, by reason (tsdb.DB.SeriesDropped).
+	SeriesDropped() map[string]uint64
 }
 
 var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
@@ -167,6 +170,9 @@ var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
 //     request's duration across all routes, cumulative since this process started, with the
 //     bounds of durationBuckets and le="+Inf". These are written from the start, at 0 before
 //     the first request, so a reader sees every restart as a drop to 0;
+//   - redwatch_series_dropped_total{reason}: samples storage dropped since start because their
+//     series was new and over storage.max_series (reason hourly_limit or daily_limit), written
+//     from the start at 0, for the RedwatchSeriesDropped rule;
 //   - redwatch_http_error_ratio: the share (0..1) of requests answered 5xx over the last
 //     errorWindow (measured between calls of Samples; 0 without requests), for alert rules;
 //     reports (ObserveReport) count among the requests, never among the 5xx.
@@ -211,6 +217,9 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 	s.mu.Unlock()
 	add("redwatch_samples_written_total", float64(store.SamplesWritten()))
 	add("redwatch_series", float64(store.LatestCount()))
+	for reason, n := range store.SeriesDropped() {
+		add("redwatch_series_dropped_total", float64(n), tsdb.Label{Name: "reason", Value: reason})
+	}
 	if rss, ok := residentBytes(); ok {
 		add("redwatch_process_resident_memory_bytes", float64(rss))
 	}

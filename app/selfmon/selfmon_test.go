@@ -25,6 +25,7 @@ type fakeStore struct {
 	writes  [][]tsdb.Sample
 	written uint64
 	series  int
+	dropped map[string]uint64
 	err     error
 }
 
@@ -51,6 +52,12 @@ func (s *fakeStore) LatestCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.series
+}
+
+func (s *fakeStore) SeriesDropped() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
 }
 
 func (s *fakeStore) Writes() [][]tsdb.Sample {
@@ -110,7 +117,7 @@ func TestSamples(t *testing.T) {
 	members := map[string]time.Duration{"a": 3 * time.Second}
 	st.AddSamplerGroup("group:", func() map[string]time.Duration { return members })
 
-	store := &fakeStore{written: 12345, series: 678}
+	store := &fakeStore{written: 12345, series: 678, dropped: map[string]uint64{tsdb.DropReasonHourlyLimit: 40, tsdb.DropReasonDailyLimit: 2}}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	samples := st.Samples(now, store)
 	m := byKey(t, samples)
@@ -178,6 +185,8 @@ func TestSamples(t *testing.T) {
 	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a")), 3)
 	exact(key("redwatch_samples_written_total"), 12345)
 	exact(key("redwatch_series"), 678)
+	exact(key("redwatch_series_dropped_total", lbl("reason", tsdb.DropReasonHourlyLimit)), 40)
+	exact(key("redwatch_series_dropped_total", lbl("reason", tsdb.DropReasonDailyLimit)), 2)
 
 	if runtime.GOOS == "linux" {
 		rss, ok := m[key("redwatch_process_resident_memory_bytes")]
@@ -194,8 +203,8 @@ func TestSamples(t *testing.T) {
 	exact(key("redwatch_http_request_duration_seconds_bucket", lbl("le", "+Inf")), 103)
 
 	// Exactly these series and no others: 3 request counters, 2 routes × 4 quantiles, 12
-	// buckets, sum and count, the error ratio, 3 samplers, written, series, rss.
-	want := 3 + 8 + 12 + 2 + 1 + 3 + 3
+	// buckets, sum and count, the error ratio, 3 samplers, written, series, 2 dropped, rss.
+	want := 3 + 8 + 12 + 2 + 1 + 3 + 5
 	if runtime.GOOS != "linux" {
 		want--
 	}

@@ -3,6 +3,7 @@ package settings
 import (
 	"bytes"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +125,59 @@ func TestSeededDefaultsAreUpdated(t *testing.T) {
 			t.Fatalf("a paused rule was changed: %+v", got)
 		}
 	})
+}
+
+// TestNewDefaultRuleSeededOnce: an install seeded before RedwatchSeriesDropped shipped (its
+// settings.json has rules_seeded and no seeded_rules) gets that rule on the next start, once;
+// deleted, it stays deleted; the defaults it had keep what the user did to them.
+func TestNewDefaultRuleSeededOnce(t *testing.T) {
+	const added = "RedwatchSeriesDropped"
+	var before []config.Rule
+	for _, r := range alert.DefaultRules() {
+		if r.Name != added {
+			before = append(before, r)
+		}
+	}
+	dir := t.TempDir()
+	openRules(t, dir, ruleOpts{defaults: before})
+	d, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As written before seeded_rules existed, with one default deleted by the user.
+	d.SeededRules = nil
+	d.Rules = slices.DeleteFunc(d.Rules, func(r Rule) bool { return r.Name == "HostCPUHigh" })
+	if err := Save(dir, d); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs bytes.Buffer
+	s := openRules(t, dir, ruleOpts{defaults: alert.DefaultRules(), log: &logs})
+	names := ruleNames(s.EffectiveRules())
+	if !slices.Contains(names, added) || slices.Contains(names, "HostCPUHigh") {
+		t.Fatalf("after the upgrade: %v; want %s added and the deleted HostCPUHigh still gone", names, added)
+	}
+	if r := findRuleView(t, s, added); r.Source != SourceUI || r.Meta.UpdatedBy != SeedUser {
+		t.Fatalf("seeded rule: %+v", r)
+	}
+	if !strings.Contains(logs.String(), added) {
+		t.Errorf("the new default is not logged: %s", logs.String())
+	}
+	d, err = Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(d.SeededRules, added) || !slices.Contains(d.SeededRules, "HostCPUHigh") {
+		t.Fatalf("seeded_rules = %v", d.SeededRules)
+	}
+
+	// Deleted, it is not seeded again.
+	d.Rules = slices.DeleteFunc(d.Rules, func(r Rule) bool { return r.Name == added })
+	if err := Save(dir, d); err != nil {
+		t.Fatal(err)
+	}
+	s = openRules(t, dir, ruleOpts{defaults: alert.DefaultRules()})
+	if names := ruleNames(s.EffectiveRules()); slices.Contains(names, added) {
+		t.Fatalf("a deleted default came back: %v", names)
+	}
 }

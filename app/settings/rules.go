@@ -123,12 +123,29 @@ func (d *Data) effectiveRules(fromConfig []config.Rule, refused map[string]strin
 	return out
 }
 
-// seedRules adds defaults to d's rules once (when RulesSeeded is false and there are
-// defaults), skipping those whose name a config rule or a UI rule already has; it reports
+// firstDefaultRules are the default rules shipped before Data.SeededRules existed: an install
+// seeded then has seeded exactly these.
+var firstDefaultRules = []string{
+	"HostCPUHigh", "HostCPUCritical", "HostMemoryHigh", "HostMemoryCritical", "HostDiskHigh",
+	"RedisDown", "RedisMemoryHigh", "RedisKeyMissing", "RedwatchErrorRate", "RedwatchSlow",
+}
+
+// seedRules adds each of defaults not seeded before (not in SeededRules; on the first start,
+// none is) to d's rules, skipping those whose name a config rule or a UI rule already has,
+// and records them all in SeededRules, so a default is seeded once: one shipped by a later
+// version reaches installs seeded before it, and a deleted one stays deleted. It reports
 // whether d changed and the names added.
 func (d *Data) seedRules(fromConfig, defaults []config.Rule, meta Meta) (changed bool, added []string) {
-	if d.RulesSeeded || len(defaults) == 0 {
+	if len(defaults) == 0 {
 		return false, nil
+	}
+	if d.RulesSeeded && d.SeededRules == nil {
+		d.SeededRules = append([]string(nil), firstDefaultRules...)
+		changed = true
+	}
+	seeded := map[string]bool{}
+	for _, n := range d.SeededRules {
+		seeded[n] = true
 	}
 	taken := map[string]bool{}
 	for _, r := range fromConfig {
@@ -138,6 +155,12 @@ func (d *Data) seedRules(fromConfig, defaults []config.Rule, meta Meta) (changed
 		taken[r.Name] = true
 	}
 	for _, c := range defaults {
+		if seeded[c.Name] {
+			continue
+		}
+		seeded[c.Name] = true
+		d.SeededRules = append(d.SeededRules, c.Name)
+		changed = true
 		if taken[c.Name] {
 			continue
 		}
@@ -148,8 +171,10 @@ func (d *Data) seedRules(fromConfig, defaults []config.Rule, meta Meta) (changed
 		d.Rules = append(d.Rules, r)
 		added = append(added, c.Name)
 	}
-	d.RulesSeeded = true
-	return true, added
+	if !d.RulesSeeded {
+		d.RulesSeeded, changed = true, true
+	}
+	return changed, added
 }
 
 // refreshSeeded brings the seeded defaults nobody changed since (Meta.UpdatedBy is still

@@ -82,8 +82,8 @@ func Open(opts Options) (*Service, error) {
 		if err := Save(opts.Dir, d); err != nil {
 			return nil, fmt.Errorf("cannot save the seeded default alert rules: %w", err)
 		}
-		if changed {
-			opts.Logger.Info("default alert rules added; change them on /settings", "rules", len(added))
+		if len(added) > 0 {
+			opts.Logger.Info("default alert rules added; change them on /settings", "rules", added)
 		}
 		if len(updated) > 0 {
 			opts.Logger.Info("default alert rules nobody changed were updated to this version's", "rules", updated)

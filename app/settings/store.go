@@ -42,6 +42,10 @@ type Data struct {
 	// RulesSeeded: the shipped default rules were added to Rules once (see Options.DefaultRules);
 	// they are never added again, so a deleted default stays deleted.
 	RulesSeeded bool `json:"rules_seeded"`
+	// SeededRules names every default rule ever seeded, so that a default shipped later is
+	// seeded once on the next start (and, deleted, stays deleted). Files from before it have
+	// RulesSeeded and no SeededRules: their seeded defaults are firstDefaultRules.
+	SeededRules []string `json:"seeded_rules,omitempty"`
 }
 
 // Meta records who last changed an object, and when.
@@ -167,5 +171,6 @@ func (d *Data) clone() Data {
 		Keys:        append([]Key(nil), d.Keys...),
 		Rules:       append([]Rule(nil), d.Rules...),
 		RulesSeeded: d.RulesSeeded,
+		SeededRules: append([]string(nil), d.SeededRules...),
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,7 +36,7 @@ type expoFamily struct {
 type expoSample struct {
 	lv    *tsdb.LatestValue
 	name  string // the sample's name in the exposition
-	group string // labels without le: a histogram's buckets, sum and count share it
+	group string // labels without le (as tsdb.SeriesKey): a histogram's buckets, sum and count share it
 	rank  int    // within a group: buckets (by le), then _sum, then _count
 	le    float64
 }
@@ -98,6 +99,13 @@ func writeExposition(w *bufio.Writer, lvs []tsdb.LatestValue) {
 		}
 		for _, lv := range vs {
 			s := expoSample{lv: lv, name: expoName, rank: rank}
+			if typ != "histogram" {
+				// The group is all the labels: the table's own key, in the same format, so
+				// no key is built per sample (at a million series, most of the allocations).
+				s.group = lv.Key()
+				add(family, typ, s)
+				continue
+			}
 			var g strings.Builder
 			for _, l := range lv.Labels {
 				// A bucket's le orders the buckets of a group.
@@ -159,11 +167,19 @@ func writeSample(w *bufio.Writer, name string, labels []tsdb.Label, v float64, t
 		}
 		w.WriteByte('}')
 	}
-	w.WriteByte(' ')
-	w.WriteString(formatValue(v))
-	w.WriteByte(' ')
-	w.WriteString(strconv.FormatInt(ts, 10))
-	w.WriteByte('\n')
+	// Appended into the writer's free space, not formatted into new strings: no allocation
+	// per sample.
+	b := w.AvailableBuffer()
+	b = append(b, ' ')
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		b = append(b, formatValue(v)...)
+	} else {
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+	}
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, '\n')
+	w.Write(b)
 }
 
 // cutHistogramSuffix splits NAME_bucket, NAME_sum and NAME_count.
@@ -252,6 +268,7 @@ var metricHelps = map[string]string{
 	"redwatch_samples_written_total":                   "Samples written to storage since redwatch started.",
 	"redwatch_ingest_rejected_total":                   "Write requests (/api/v1/write, /write, /api/v2/write) refused in whole or in part since redwatch started, by reason.",
 	"redwatch_series":                                  "Fresh series in the latest-value table (updated within 5 minutes, or 3 of their intervals).",
+	"redwatch_series_dropped_total":                    "Samples dropped since redwatch started because their series was new and over storage.max_series (reason hourly_limit or daily_limit).",
 	"redwatch_process_resident_memory_bytes":           "Resident memory of the redwatch process.",
 	"redwatch_alerts_firing":                           "Firing alerts by severity.",
 	"ALERTS":                                           "Pending and firing alerts, one series per alert and state (1 while it lasts).",

@@ -1,0 +1,107 @@
+package tsdb
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSeriesCeiling writes more new series than Options.MaxSeries: the first MaxSeries are
+// stored and in the latest table, the rest are in neither and are counted; samples of admitted
+// series keep being stored, redwatch's own series pass, and the drop is logged once.
+func TestSeriesCeiling(t *testing.T) {
+	var logBuf bytes.Buffer
+	db, err := Open(Options{Path: t.TempDir(), MaxSeries: 10, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if err != nil {
+		t.Fatalf("Open: %s", err)
+	}
+	defer db.Close()
+	if got := db.MaxSeries(); got != 10 {
+		t.Fatalf("MaxSeries() = %d, want 10", got)
+	}
+	t0 := base()
+	batch := func(ts time.Time, from, to int) []Sample {
+		var out []Sample
+		for i := from; i < to; i++ {
+			out = append(out, Sample{Name: "pushed", Labels: []Label{{"id", strconv.Itoa(i)}}, Timestamp: ts.UnixMilli(), Value: float64(i)})
+		}
+		return out
+	}
+	if err := db.Write(batch(t0, 0, 25)); err != nil {
+		t.Fatalf("Write: %s", err)
+	}
+	// Admitted series go on; new ones stay out; redwatch's own pass.
+	own := Sample{Name: "redwatch_series_dropped_total", Labels: []Label{{"reason", DropReasonHourlyLimit}}, Timestamp: t0.Add(time.Minute).UnixMilli(), Value: 15}
+	if err := db.Write(append(batch(t0.Add(time.Minute), 0, 30), own)); err != nil {
+		t.Fatalf("Write: %s", err)
+	}
+	db.Flush()
+
+	got, err := db.Raw(context.Background(), mustSel(t, `pushed`), t0.Add(-time.Minute), t0.Add(2*time.Minute))
+	if err != nil {
+		t.Fatalf("Raw: %s", err)
+	}
+	if len(got) != 10 {
+		t.Fatalf("stored %d series, want 10", len(got))
+	}
+	stored := map[string]bool{}
+	for _, s := range got {
+		if len(s.Points) != 2 {
+			t.Errorf("series %v has %d points, want 2 (both writes)", s.Labels, len(s.Points))
+		}
+		stored[s.Labels[0].Value] = true
+	}
+	latest := db.LatestByName("pushed")
+	if len(latest) != 10 {
+		t.Fatalf("latest table holds %d series, want the 10 stored", len(latest))
+	}
+	for _, lv := range latest {
+		if !stored[lv.Label("id")] {
+			t.Errorf("latest table holds id=%s, which storage dropped", lv.Label("id"))
+		}
+	}
+	if _, ok := db.LatestOne("redwatch_series_dropped_total", Label{"reason", DropReasonHourlyLimit}); !ok {
+		t.Errorf("redwatch's own series was dropped")
+	}
+	// 15 dropped in the first write, 20 in the second.
+	if d := db.SeriesDropped(); d[DropReasonHourlyLimit] != 35 || d[DropReasonDailyLimit] != 0 {
+		t.Errorf("SeriesDropped() = %v, want hourly_limit 35, daily_limit 0", d)
+	}
+	if n := strings.Count(logBuf.String(), "new series dropped"); n != 1 {
+		t.Errorf("drop logged %d times, want once:\n%s", n, logBuf.String())
+	}
+	if !strings.Contains(logBuf.String(), "limit=10") {
+		t.Errorf("drop log does not name the limit:\n%s", logBuf.String())
+	}
+}
+
+func TestSeriesCeilingOff(t *testing.T) {
+	db, err := Open(Options{Path: t.TempDir(), MaxSeries: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open: %s", err)
+	}
+	defer db.Close()
+	var samples []Sample
+	for i := range 1000 {
+		samples = append(samples, Sample{Name: "pushed", Labels: []Label{{"id", strconv.Itoa(i)}}, Timestamp: base().UnixMilli(), Value: 1})
+	}
+	if err := db.Write(samples); err != nil {
+		t.Fatalf("Write: %s", err)
+	}
+	if n := len(db.LatestByName("pushed")); n != 1000 || db.MaxSeries() != -1 {
+		t.Fatalf("latest holds %d series (want 1000), MaxSeries %d (want -1)", n, db.MaxSeries())
+	}
+}
+
+func TestDefaultMaxSeries(t *testing.T) {
+	if got := DefaultMaxSeries(0); got != 262144 {
+		t.Errorf("DefaultMaxSeries(0) = %d, want 262144 (256 MiB / 1 KiB)", got)
+	}
+	if got := DefaultMaxSeries(1 << 30); got != 1<<20 {
+		t.Errorf("DefaultMaxSeries(1 GiB) = %d, want %d", got, 1<<20)
+	}
+}
