@@ -417,6 +417,6 @@ func (f *fanout) Write(samples []tsdb.Sample) error {
 // CheckTimestamp is storage's: see tsdb.DB.CheckTimestamp.
 func (f *fanout) CheckTimestamp(ts int64) error { return f.db.CheckTimestamp(ts) }
 
-func (f *fanout) SamplesWritten() uint64 { return f.db.SamplesWritten() }
-func (f *fanout) LatestCount() int       { return f.db.LatestCount() }
+func (f *fanout) SamplesWritten() uint64           { return f.db.SamplesWritten() }
+func (f *fanout) LatestCount() int                 { return f.db.LatestCount() }
 func (f *fanout) SeriesDropped() map[string]uint64 { return f.db.SeriesDropped() }
