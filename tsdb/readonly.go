@@ -60,12 +60,15 @@ func (db *DB) DiskState() DiskState {
 	return db.disk.state
 }
 
-// checkDisk reads the free space, updates the read-only state and logs a change of it.
+// checkDisk reads the free space, updates the read-only state and logs a change of it. The
+// disk watch and persistLoop both call it: the read is made under d.mu, so that a read taken
+// before the disk filled is never applied after one taken since (it would leave read-only
+// mode, and take back the reserve, on a full disk).
 func (db *DB) checkDisk() {
-	free, err := db.DiskFree()
 	d := &db.disk
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	free, err := db.DiskFree()
 	if err != nil {
 		// Keep the previous state: a failing statfs says nothing about space.
 		if d.state.Error == "" {
