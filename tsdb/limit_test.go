@@ -3,6 +3,7 @@ package tsdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -103,5 +104,49 @@ func TestDefaultMaxSeries(t *testing.T) {
 	}
 	if got := DefaultMaxSeries(1 << 30); got != 1<<20 {
 		t.Errorf("DefaultMaxSeries(1 GiB) = %d, want %d", got, 1<<20)
+	}
+}
+
+// While read-only the ceiling still bounds the latest table (the only place samples go): new
+// series over it are kept out and counted; once writable, the series admitted meanwhile are
+// the ones stored.
+func TestSeriesCeilingWhileReadOnly(t *testing.T) {
+	db, err := Open(Options{Path: t.TempDir(), MaxSeries: 2, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open: %s", err)
+	}
+	defer db.Close()
+	t0 := base()
+	batch := func(ts time.Time) []Sample {
+		var out []Sample
+		for i := range 4 {
+			out = append(out, Sample{Name: "pushed", Labels: []Label{{"id", strconv.Itoa(i)}}, Timestamp: ts.UnixMilli(), Value: float64(i)})
+		}
+		return out
+	}
+	db.readOnly.Store(true) // the disk watch only stores a change of its own state
+	if err := db.Write(batch(t0)); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Write while read-only: %v, want ErrReadOnly", err)
+	}
+	if n := len(db.LatestByName("pushed")); n != 2 {
+		t.Fatalf("latest table holds %d series while read-only, want the 2 under the ceiling", n)
+	}
+	if d := db.SeriesDropped()[DropReasonHourlyLimit]; d != 2 {
+		t.Fatalf("dropped %d while read-only, want 2", d)
+	}
+	db.readOnly.Store(false)
+	if err := db.Write(batch(t0.Add(time.Minute))); err != nil {
+		t.Fatalf("Write: %s", err)
+	}
+	db.Flush()
+	got, err := db.Raw(context.Background(), mustSel(t, `pushed`), t0.Add(-time.Minute), t0.Add(2*time.Minute))
+	if err != nil || len(got) != 2 {
+		t.Fatalf("stored %d series (%v), want 2", len(got), err)
+	}
+	latest := db.LatestByName("pushed")
+	for i, s := range got {
+		if len(s.Points) != 1 || len(latest) != 2 || latest[i].Label("id") != s.Label("id") {
+			t.Fatalf("stored %+v, latest %+v: want the same 2 series, one point each", got, latest)
+		}
 	}
 }

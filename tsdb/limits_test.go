@@ -114,6 +114,20 @@ func TestWriteLongLabelValues(t *testing.T) {
 	if lvs := db.Latest(mustSel(t, `redis_stream_group_lag{group=`+strconv.Quote(group)+`}`)); len(lvs) != 1 || lvs[0].Label("group") != LabelValue(group) {
 		t.Fatalf("Latest by the full group: %+v", lvs)
 	}
+	// The full and the stored value select the same series: Union keeps one group, and an
+	// export of both (as repeated match[]) passes the series once, under its stored value.
+	u := Union(mustSel(t, `redis_key_length{key=`+strconv.Quote(key70k)+`}`), mustSel(t, `redis_key_length{key=`+strconv.Quote(LabelValue(key70k))+`}`))
+	if len(u.groups) != 1 {
+		t.Fatalf("Union of the full and the stored key: %d groups, want 1", len(u.groups))
+	}
+	var exported []string
+	err := db.Export(context.Background(), u, ts.Add(-time.Minute), ts.Add(time.Minute), func([]string) error { return nil }, func(s *Series) error {
+		exported = append(exported, s.Label("key"))
+		return nil
+	})
+	if err != nil || len(exported) != 1 || exported[0] != LabelValue(key70k) {
+		t.Fatalf("Export by the full and the stored key: %d series (%v), want the one stored", len(exported), err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

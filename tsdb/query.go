@@ -439,10 +439,13 @@ func deadline(ctx context.Context) uint64 {
 // last two points, so start-up memory does not grow with the number of series, and takes the
 // table's lock per series, so writers are not held up while it runs (see startPreload). Label
 // values stored before Write encoded them are encoded here, so the table holds each series
-// once, as Write keys it. It returns ctx's error when ctx is done first.
+// once, as Write keys it. The 15 minutes end at the DB clock's now (Options.Now, which judges
+// freshness and the timestamps Write takes): a sample stamped ahead of it is not preloaded,
+// where, ranked by its timestamp, it would mask the samples written after the restart. It
+// returns ctx's error when ctx is done first.
 func (db *DB) loadLatest(ctx context.Context) error {
 	tfss := allSeriesFilters()
-	end := time.Now()
+	end := db.now()
 	tr := storage.TimeRange{MinTimestamp: end.Add(-15 * time.Minute).UnixMilli(), MaxTimestamp: end.UnixMilli()}
 	t := db.latest
 	return scan(ctx, db.s, tfss, tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {

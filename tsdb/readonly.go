@@ -60,12 +60,15 @@ func (db *DB) DiskState() DiskState {
 	return db.disk.state
 }
 
-// checkDisk reads the free space, updates the read-only state and logs a change of it.
+// checkDisk reads the free space, updates the read-only state and logs a change of it. The
+// disk watch and persistLoop both call it: the read is made under d.mu, so that a read taken
+// before the disk filled is never applied after one taken since (it would leave read-only
+// mode, and take back the reserve, on a full disk).
 func (db *DB) checkDisk() {
-	free, err := db.DiskFree()
 	d := &db.disk
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	free, err := db.DiskFree()
 	if err != nil {
 		// Keep the previous state: a failing statfs says nothing about space.
 		if d.state.Error == "" {
@@ -148,6 +151,9 @@ func (db *DB) roomToClose() bool {
 		return true // nothing better to do than try
 	}
 	need := db.closeRoom()
+	if free < need {
+		free = db.freeReserve(free) // what it is kept for
+	}
 	if free >= need {
 		return true
 	}
@@ -161,7 +167,8 @@ func (db *DB) roomToClose() bool {
 // for what VictoriaMetrics still holds in memory (at most the last second of samples), which it
 // flushes within a few seconds whatever the read-only state, and a failed flush is a FATAL
 // exit. So the store keeps reserveBytes allocated in Path/reserveFile while space allows, and
-// frees it when free space falls below closeMargin: that flush and Close then have room. It is
+// frees it when free space falls below closeMargin: that flush and Close then have room. Close
+// also frees it when the free space alone is short of what it needs (closeRoom). It is
 // allocated again once free space is above the limit plus the reserve.
 const (
 	reserveFile  = "disk-reserve"
@@ -175,13 +182,7 @@ func (db *DB) keepReserve(free uint64) uint64 {
 	path := filepath.Join(db.opts.Path, reserveFile)
 	switch {
 	case d.reserved && free < closeMargin:
-		if err := os.Remove(path); err != nil {
-			db.log.Warn("cannot free the disk reserve", "path", path, "err", err)
-			return free
-		}
-		d.reserved = false
-		db.log.Warn("disk nearly full: freed the disk reserve so that storage can flush and close", "path", path, "free_bytes", free, "reserve_bytes", reserveBytes)
-		return free + reserveBytes
+		return db.freeReserveLocked(free)
 	case !d.reserved && free >= d.state.MinFreeBytes+reserveBytes:
 		if err := allocate(path, reserveBytes); err != nil {
 			if !d.reserveFailed {
@@ -194,6 +195,29 @@ func (db *DB) keepReserve(free uint64) uint64 {
 		return free - reserveBytes
 	}
 	return free
+}
+
+// freeReserve frees the reserve, if held, and returns the free space (bytes) after that.
+func (db *DB) freeReserve(free uint64) uint64 {
+	db.disk.mu.Lock()
+	defer db.disk.mu.Unlock()
+	if !db.disk.reserved {
+		return free
+	}
+	return db.freeReserveLocked(free)
+}
+
+// freeReserveLocked frees the reserve, which is held, and returns the free space after that;
+// d.mu is held.
+func (db *DB) freeReserveLocked(free uint64) uint64 {
+	path := filepath.Join(db.opts.Path, reserveFile)
+	if err := os.Remove(path); err != nil {
+		db.log.Warn("cannot free the disk reserve", "path", path, "err", err)
+		return free
+	}
+	db.disk.reserved = false
+	db.log.Warn("disk nearly full: freed the disk reserve so that storage can flush and close", "path", path, "free_bytes", free, "reserve_bytes", reserveBytes)
+	return free + reserveBytes
 }
 
 // allocate makes path a file of size bytes with its blocks allocated.

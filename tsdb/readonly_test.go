@@ -246,3 +246,40 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 		t.Fatalf("want the reserve freed twice and storage closed properly:\n%s", s)
 	}
 }
+
+// A disk nearly full but not below closeMargin keeps the reserve; when Close needs more room
+// than is free (VictoriaMetrics saves caches as large as in memory) it frees the reserve and
+// closes storage properly instead of leaving it unclosed.
+func TestCloseUsesReserve(t *testing.T) {
+	mnt := mountTmpfs(t, 200)
+	logs := &syncBuffer{}
+	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var samples []Sample
+	for i := range 2000 {
+		samples = append(samples, Sample{Name: "redis_up", Labels: []Label{{"instance", strconv.Itoa(i)}}, Timestamp: now.UnixMilli(), Value: 1})
+	}
+	if err := db.Write(samples); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	const leave = closeMargin + 4<<20
+	need := db.closeRoom()
+	if need < leave+1<<20 || need+(1<<20) > leave+reserveBytes {
+		t.Fatalf("Close needs %d bytes: the test wants between %d and %d (free plus the reserve)", need, leave, leave+reserveBytes)
+	}
+	fill(t, mnt, leave)
+	db.checkDisk()
+	if _, err := os.Stat(filepath.Join(mnt, reserveFile)); err != nil || !db.ReadOnly() {
+		t.Fatalf("with %d bytes free: reserve %v, read-only %v; want it held and read-only", leave, err, db.ReadOnly())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := logs.String(); !strings.Contains(s, "freed the disk reserve") || !strings.Contains(s, "storage closed") || strings.Contains(s, "left unclosed") {
+		t.Fatalf("want the reserve freed and storage closed properly:\n%s", s)
+	}
+}

@@ -764,7 +764,7 @@ func (db *DB) LateBuckets() int {
 }
 
 // rollupLate rolls up again the noted buckets at or before the watermark, oldest first, within
-// lateRollupBudget.
+// lateRollupBudget. It stops when the store turns read-only, and then forgets none of them.
 func (db *DB) rollupLate(ctx context.Context) error {
 	db.loadLate()
 	type noted struct {
@@ -790,7 +790,7 @@ func (db *DB) rollupLate(ctx context.Context) error {
 	var done []noted
 	var err error
 	for _, n := range todo {
-		if err = ctx.Err(); err != nil || time.Since(t0) > lateRollupBudget {
+		if err = ctx.Err(); err != nil || time.Since(t0) > lateRollupBudget || db.ReadOnly() {
 			break
 		}
 		var next map[string]int
@@ -804,6 +804,11 @@ func (db *DB) rollupLate(ctx context.Context) error {
 		done = append(done, n)
 	}
 	if len(done) > 0 {
+		if db.ReadOnly() {
+			// No flush into a nearly full disk (as RollupUntil's save): the buckets stay noted
+			// and are rolled up again, as their next version, once space returns.
+			return err
+		}
 		// Durable before the buckets are forgotten, and searchable before the next pass reads
 		// the versions it wrote.
 		if !db.persist(db.rollup) {

@@ -252,3 +252,33 @@ func TestLateSampleAtTheHorizon(t *testing.T) {
 		}
 	}
 }
+
+// While read-only, late buckets are neither rolled up again nor forgotten (no flush into a
+// nearly full disk); once space returns the next pass rolls them up.
+func TestLateBucketsWaitWhileReadOnly(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.RollupUntil(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w := db.RollupWatermark()
+	if err := db.Write([]Sample{{Name: "h", Timestamp: w.Add(-time.Second).UnixMilli(), Value: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	db.readOnly.Store(true) // the disk watch only stores a change of its own state
+	if err := db.rollupLate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.LateBuckets(); n != 1 {
+		t.Fatalf("%d late buckets after a read-only pass, want the 1 noted still", n)
+	}
+	db.readOnly.Store(false)
+	if err := db.rollupLate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.LateBuckets(); n != 0 {
+		t.Fatalf("%d late buckets once writable, want 0", n)
+	}
+}

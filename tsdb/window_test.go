@@ -117,3 +117,29 @@ func TestLatestFutureSampleDoesNotMaskLaterWrites(t *testing.T) {
 		t.Fatal("stale marker did not end the series")
 	}
 }
+
+// A sample stamped ahead of the DB clock is not preloaded after a restart either: the
+// sampler's next value is the latest one. (The preload read up to the wall clock, which here
+// runs 5 minutes ahead of the DB clock.)
+func TestPreloadSkipsSamplesAheadOfTheClock(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{t: time.Now().Add(-5 * time.Minute).Truncate(time.Second)}
+	db := openClocked(t, dir, clock)
+	lbl := []Label{{"instance", "r4"}}
+	t0 := clock.Now()
+	if err := db.Write([]Sample{{Name: "redis_up", Labels: lbl, Timestamp: t0.Add(4 * time.Minute).UnixMilli(), Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openClocked(t, dir, clock)
+	defer db.Close()
+	now := clock.Add(10 * time.Second)
+	if err := db.Write([]Sample{{Name: "redis_up", Labels: lbl, Timestamp: now.UnixMilli(), Value: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	if lv, ok := db.LatestOne("redis_up", lbl...); !ok || lv.Value != 0 || lv.Timestamp != now.UnixMilli() {
+		t.Fatalf("latest after the restart: %+v %v, want the sampler's 0 at %d", lv, ok, now.UnixMilli())
+	}
+}
