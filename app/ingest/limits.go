@@ -75,7 +75,7 @@ const (
 	reasonTooManyLabels     = "too_many_labels"      // Limits.MaxLabels
 	reasonTooManySamples    = "too_many_samples"     // Limits.MaxSamples
 	reasonTooManySeries     = "too_many_series"      // Limits.MaxSeries
-	reasonSampledSeries     = "sampled_series"       // a series redwatch's own samplers write
+	reasonSampledSeries     = "sampled_series"       // a series redwatch's own samplers write (partial write)
 	reasonTimestampFuture   = "timestamp_future"     // beyond storage's window (partial write)
 	reasonTimestampTooOld   = "timestamp_too_old"    // older than the retention (partial write)
 	reasonBusy              = "busy"                 // no insert slot within QueueWait
@@ -95,14 +95,13 @@ var reasons = [...]string{
 // naming rules before anything is written. Not safe for concurrent use.
 type validator struct {
 	lim     Limits
-	sampled func(name string, labels []tsdb.Label) string // nil: none
 	samples int
 	seen    map[uint64]struct{} // hashes of the distinct series
 	seed    maphash.Seed
 }
 
-func newValidator(lim Limits, sampled func(name string, labels []tsdb.Label) string) *validator {
-	return &validator{lim: lim, sampled: sampled, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+func newValidator(lim Limits) *validator {
+	return &validator{lim: lim, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
 // series checks one series that brings n samples; where names it ("line 3 \"...\"",
@@ -132,11 +131,6 @@ func (v *validator) series(where func() string, name string, labels []tsdb.Label
 		}
 		if len(l.Value) > v.lim.MaxLabelValueBytes {
 			return bad(reasonLabelValueTooLong, "%s: value of label %q is %d bytes, over the limit of %d bytes", name, l.Name, len(l.Value), v.lim.MaxLabelValueBytes)
-		}
-	}
-	if v.sampled != nil {
-		if owner := v.sampled(name, labels); owner != "" {
-			return bad(reasonSampledSeries, "%s is written by redwatch itself (%s): a pushed value would mix with it", name, owner)
 		}
 	}
 	v.samples += n
