@@ -12,7 +12,8 @@ import (
 
 // Limits bound one write request. A request over any of them is refused whole with 400 naming
 // the line (Influx) or series (remote write) and the limit; nothing of it is stored. Zero
-// fields take the defaults below.
+// fields take the defaults below. Whatever they are, a series must also fit storage's bounds
+// (tsdb.ValidateSeriesSize: its name and labels within tsdb.MaxSeriesBytes, 24 KiB).
 type Limits struct {
 	// MaxLabels is the most labels a series may have, its metric name not counted
 	// (VictoriaMetrics' -maxLabelsPerTimeseries is 40). Default 40.
@@ -132,6 +133,10 @@ func (v *validator) series(where func() string, name string, labels []tsdb.Label
 		if len(l.Value) > v.lim.MaxLabelValueBytes {
 			return bad(reasonLabelValueTooLong, "%s: value of label %q is %d bytes, over the limit of %d bytes", name, l.Name, len(l.Value), v.lim.MaxLabelValueBytes)
 		}
+	}
+	if err := tsdb.ValidateSeriesSize(name, labels); err != nil {
+		// Within every limit above, labels may still add up to more than storage takes.
+		return bad(reasonInvalid, "%s: %s", name, err)
 	}
 	v.samples += n
 	if v.samples > v.lim.MaxSamples {
