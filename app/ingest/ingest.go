@@ -128,8 +128,8 @@ func New(opts Options) *Ingest {
 func (i *Ingest) Enabled() bool { return len(i.tokens) > 0 }
 
 // reject is a refused request, or a partial write: the status code, the reason sent back,
-// and what it counts as in redwatch_ingest_rejected_total (a partial write may count under
-// two reasons).
+// and what it counts as in redwatch_ingest_rejected_total (a partial write counts under
+// each reason it had).
 type reject struct {
 	code       int
 	msg        string
