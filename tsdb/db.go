@@ -425,7 +425,7 @@ func validateSample(s *Sample) error {
 			return errors.New(`label "__name__" is reserved; set Sample.Name`)
 		}
 	}
-	if err := validateSize(s.Name, s.Labels); err != nil {
+	if err := ValidateSeriesSize(s.Name, s.Labels); err != nil {
 		return err
 	}
 	if s.Timestamp <= 0 {

@@ -66,10 +66,11 @@ func storedValueBytes(v string) int {
 	return min(4*len(v), MaxLabelValueBytes) // each invalid byte becomes \xNN
 }
 
-// validateSize checks the bounds of one series: name lengths are checked by
-// ValidateMetricName and ValidateLabelName; this checks the label count and the total size
-// (metric name, label names and stored values; empty values are dropped, so not counted).
-func validateSize(name string, labels []Label) error {
+// ValidateSeriesSize checks the bounds of one series as Write does: name lengths are checked
+// by ValidateMetricName and ValidateLabelName; this checks the label count (MaxLabels) and the
+// total size (MaxSeriesBytes: metric name, label names and stored values; empty values are
+// dropped, so not counted). Ingest calls it to refuse such a series before writing anything.
+func ValidateSeriesSize(name string, labels []Label) error {
 	n, size := 0, len(name)
 	for i := range labels {
 		if labels[i].Value == "" {

@@ -113,9 +113,10 @@ func TestReadOnlyStorageIs503(t *testing.T) {
 	}
 }
 
-// A push of a series redwatch samples itself (Options.Sampled) is refused whole, so it can
-// never mix with, or mask, the sampler's values.
-func TestPushOfSampledSeriesRefused(t *testing.T) {
+// Pushed samples of a series redwatch samples itself (Options.Sampled) are left out, so they
+// can never mix with, or mask, the sampler's values; the rest of the request is stored and the
+// answer is the partial write report (400, 422 on /api/v2/write) naming the first left out.
+func TestPushOfSampledSeriesLeftOut(t *testing.T) {
 	sampled := func() func(string, []tsdb.Label) string {
 		return func(name string, labels []tsdb.Label) string {
 			if strings.HasPrefix(name, "redis_") && len(labels) > 0 && labels[0] == (tsdb.Label{Name: "instance", Value: "r4"}) {
@@ -125,14 +126,59 @@ func TestPushOfSampledSeriesRefused(t *testing.T) {
 		}
 	}
 	e := newEnv(t, ingest.Options{Tokens: []string{token}, Sampled: sampled})
-	res, body := e.post("/write", []byte("redis,instance=other up=1\nredis,instance=r4 up=1\n"), bearer)
-	wantInfluxBody(t, "r4", res, body, http.StatusBadRequest, "invalid",
-		`bad payload: line 2 "redis,instance=r4 up=1": redis_up is written by redwatch itself (Redis instance "r4" is sampled by redwatch): a pushed value would mix with it`)
-	e.wantNothingStored()
+	const owned = `redis_up): the series is written by redwatch itself (Redis instance "r4" is sampled by redwatch): a pushed value would mix with it`
+	stored := func(what, instance string, want float64) {
+		t.Helper()
+		ss := e.series(fmt.Sprintf(`redis_up{instance=%q}`, instance))
+		if len(ss) != 1 || len(ss[0].Points) != 1 || ss[0].Points[0].Value != want {
+			t.Fatalf("%s: redis_up{instance=%q}: %+v, want one point %v", what, instance, ss, want)
+		}
+	}
+	wantNoR4 := func(what string) {
+		t.Helper()
+		if ss := e.series(`redis_up{instance="r4"}`); len(ss) != 0 {
+			t.Fatalf("%s: r4's pushed series stored: %+v", what, ss)
+		}
+		if lv, ok := e.db.LatestOne("redis_up", tsdb.Label{Name: "instance", Value: "r4"}); ok {
+			t.Fatalf("%s: r4's pushed series in the latest values: %+v", what, lv)
+		}
+	}
+
+	res, body := e.post("/write", []byte("redis,instance=a up=1\nredis,instance=r4 up=1,uptime_seconds=5\nredis,instance=r4 up=0\n"), bearer)
+	wantInfluxBody(t, "/write", res, body, http.StatusBadRequest, "invalid",
+		"partial write: series sampled by redwatch dropped=3: 3 of 4 samples were not stored, the first at line 2 ("+owned+"; the other 1 were stored")
+	stored("/write", "a", 1)
+	wantNoR4("/write")
+
+	res, body = e.post("/api/v2/write", []byte("redis,instance=r4 up=1\nredis,instance=b up=2\n"), bearer)
+	wantInfluxBody(t, "/api/v2/write", res, body, http.StatusUnprocessableEntity, "unprocessable entity",
+		"partial write: series sampled by redwatch dropped=1: 1 of 2 samples were not stored, the first at line 1 ("+owned+"; the other 1 were stored")
+	stored("/api/v2/write", "b", 2)
+
+	now := time.Now().UnixMilli()
+	res, body = e.post("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
+		{Name: "redis_up", Labels: lbl("instance", "c"), Timestamp: now, Value: 3},
+		{Name: "redis_up", Labels: lbl("instance", "r4"), Timestamp: now, Value: 1},
+		{Name: "redis_up", Labels: lbl("instance", "r4"), Timestamp: now - 1000, Value: 1},
+	}), bearer)
+	wantError(t, "remote write", res, body, http.StatusBadRequest,
+		"partial write: series sampled by redwatch dropped=2: 2 of 3 samples were not stored, the first at series 1 ("+owned+"; the other 1 were stored")
+	stored("remote write", "c", 3)
+	wantNoR4("remote write")
+
+	// With a sample outside the window too, both are named, and counted.
+	res, body = e.post("/write?precision=s", []byte("redis,instance=d up=4 4102444800\nredis,instance=r4 up=1\nredis,instance=e up=5\n"), bearer)
+	wantInfluxBody(t, "mixed", res, body, http.StatusBadRequest, "invalid",
+		"partial write: points beyond retention policy or of series sampled by redwatch dropped=2: 2 of 3 samples were not stored, the first at line 1 (redis_up): timestamp 2100-01-01T00:00:00Z is more than 10m0s ahead of now")
+	stored("mixed", "e", 5)
+	wantNoR4("mixed")
+
 	res, body = e.post("/write", []byte("redis,instance=other up=1\n"), bearer)
 	wantStatus(t, "other instance", res, body, http.StatusNoContent)
-	if n := e.in.Rejected("sampled_series"); n != 1 {
-		t.Fatalf("sampled_series counted %d times", n)
+	for reason, want := range map[string]uint64{"sampled_series": 4, "timestamp_future": 1, "invalid": 0} {
+		if n := e.in.Rejected(reason); n != want {
+			t.Fatalf("%s counted %d times, want %d", reason, n, want)
+		}
 	}
 }
 

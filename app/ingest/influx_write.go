@@ -24,8 +24,9 @@ import (
 // time of the request. db, rp, org and bucket are ignored. String fields are skipped; a value
 // that is not a number, integer or boolean is a 400 naming the line. Answers as RemoteWrite,
 // with errors in InfluxDB's JSON shape ({"code": "invalid", "message": "...", "error": "..."}),
-// and samples outside storage's window as InfluxDB answers points beyond its retention policy:
-// the rest is stored and the answer is 400 (/write) or 422 (/api/v2/write) "partial write: ...".
+// and samples outside storage's window or of a series redwatch samples itself as InfluxDB
+// answers points beyond its retention policy: the rest is stored and the answer is 400
+// (/write) or 422 (/api/v2/write) "partial write: ...".
 func (i *Ingest) InfluxWrite(c echo.Context) error {
 	d := influx1
 	if strings.HasPrefix(c.Request().URL.Path, "/api/v2/") {
@@ -69,7 +70,7 @@ func (i *Ingest) decodeInflux(c echo.Context, d dialect) *reject {
 	if r != nil {
 		return r
 	}
-	v := newValidator(i.lim, i.sampledCheck())
+	v := newValidator(i.lim)
 	var kept []tsdb.Sample // the samples of pass 1 while they fit in one chunk
 	var keptLines []int    // their line numbers
 	keep := true
@@ -101,17 +102,26 @@ func (i *Ingest) decodeInflux(c echo.Context, d dialect) *reject {
 	}
 	cw := i.newChunkWriter()
 	var werr error
+	offer := func(n int, s tsdb.Sample) error {
+		where := func() string { return fmt.Sprintf("line %d", n) }
+		if cw.skipSampled(where, s.Name, s.Labels, 1) {
+			return nil
+		}
+		return cw.add(where, s)
+	}
 	if keep {
 		for k := range kept {
-			if werr = cw.add(func() string { return fmt.Sprintf("line %d", keptLines[k]) }, kept[k]); werr != nil {
+			if werr = offer(keptLines[k], kept[k]); werr != nil {
 				break
 			}
 		}
 	} else {
 		r = i.eachLine(body, gz, func(n int, line string) *reject {
 			samples, _ = p.Line(samples[:0], line) // pass 1 parsed it
-			if werr = cw.add(func() string { return fmt.Sprintf("line %d", n) }, samples...); werr != nil {
-				return writeError(werr, cw.stored)
+			for _, s := range samples {
+				if werr = offer(n, s); werr != nil {
+					return writeError(werr, cw.stored)
+				}
 			}
 			return nil
 		})

@@ -3,9 +3,11 @@
 // Every request carries a token from [ingest].tokens. A body (at most MaxBodyBytes) is kept as
 // received, validated whole against Limits as a stream of lines or series, and only then decoded
 // again and written in chunks of 10,000 samples, so a bad or over-limit payload stores nothing
-// and a big one never sits in memory decoded. At most MaxConcurrent requests are at work at
-// once. The package also tracks the hosts that push host_* series (what `redwatch agent`
-// sends), for /health/targets, and counts what it refuses (redwatch_ingest_rejected_total).
+// and a big one never sits in memory decoded. Samples of series redwatch samples itself, or
+// outside storage's window, are left out and reported as a partial write. At most
+// MaxConcurrent requests are at work at once. The package also tracks the hosts that push
+// host_* series (what `redwatch agent` sends), for /health/targets, and counts what it
+// refuses (redwatch_ingest_rejected_total).
 package ingest
 
 import (
@@ -54,8 +56,9 @@ type Options struct {
 	QueueWait time.Duration
 	// Sampled, when set, is called once per request; the function it returns names the owner
 	// of a series redwatch's own samplers write (a watched Redis instance, this host,
-	// redwatch itself), or "". A push of such a series is refused: it would mix with the
-	// sampled one in storage and in the latest values.
+	// redwatch itself), or "". Pushed samples of such a series are not stored, since they
+	// would mix with the sampled ones in storage and in the latest values; the rest of the
+	// request is, and the answer is a partial write report (see RemoteWrite).
 	Sampled func() func(name string, labels []tsdb.Label) string
 	// Now is the clock for push tracking and for Influx lines without a timestamp; nil means
 	// time.Now. Timestamps are checked on storage's clock (Writer.CheckTimestamp).
@@ -125,8 +128,8 @@ func New(opts Options) *Ingest {
 func (i *Ingest) Enabled() bool { return len(i.tokens) > 0 }
 
 // reject is a refused request, or a partial write: the status code, the reason sent back,
-// and what it counts as in redwatch_ingest_rejected_total (a partial write may count under
-// two reasons).
+// and what it counts as in redwatch_ingest_rejected_total (a partial write counts under
+// each reason it had).
 type reject struct {
 	code       int
 	msg        string
@@ -247,17 +250,14 @@ func (i *Ingest) acquire(ctx context.Context) (release func(), busy *reject) {
 	return nil, r
 }
 
-// sampledCheck is the Sampled predicate for one request, or nil.
-func (i *Ingest) sampledCheck() func(name string, labels []tsdb.Label) string {
-	if i.sampled == nil {
-		return nil
-	}
-	return i.sampled()
-}
-
-// newChunkWriter returns the writer of one request's samples, which tracks pushing hosts.
+// newChunkWriter returns the writer of one request's samples, which leaves out the series
+// redwatch samples itself (Options.Sampled) and tracks pushing hosts.
 func (i *Ingest) newChunkWriter() *chunkWriter {
-	return &chunkWriter{w: i.w, observe: func(s []tsdb.Sample) { i.pushers.observe(s, i.now()) }}
+	cw := &chunkWriter{w: i.w, observe: func(s []tsdb.Sample) { i.pushers.observe(s, i.now()) }}
+	if i.sampled != nil {
+		cw.sampled = i.sampled()
+	}
+	return cw
 }
 
 // check enforces the token: 403 when ingest is disabled, 401 when the token is missing or wrong.

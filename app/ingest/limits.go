@@ -12,7 +12,8 @@ import (
 
 // Limits bound one write request. A request over any of them is refused whole with 400 naming
 // the line (Influx) or series (remote write) and the limit; nothing of it is stored. Zero
-// fields take the defaults below.
+// fields take the defaults below. Whatever they are, a series must also fit storage's bounds
+// (tsdb.ValidateSeriesSize: its name and labels within tsdb.MaxSeriesBytes, 24 KiB).
 type Limits struct {
 	// MaxLabels is the most labels a series may have, its metric name not counted
 	// (VictoriaMetrics' -maxLabelsPerTimeseries is 40). Default 40.
@@ -75,7 +76,7 @@ const (
 	reasonTooManyLabels     = "too_many_labels"      // Limits.MaxLabels
 	reasonTooManySamples    = "too_many_samples"     // Limits.MaxSamples
 	reasonTooManySeries     = "too_many_series"      // Limits.MaxSeries
-	reasonSampledSeries     = "sampled_series"       // a series redwatch's own samplers write
+	reasonSampledSeries     = "sampled_series"       // a series redwatch's own samplers write (partial write)
 	reasonTimestampFuture   = "timestamp_future"     // beyond storage's window (partial write)
 	reasonTimestampTooOld   = "timestamp_too_old"    // older than the retention (partial write)
 	reasonBusy              = "busy"                 // no insert slot within QueueWait
@@ -95,14 +96,13 @@ var reasons = [...]string{
 // naming rules before anything is written. Not safe for concurrent use.
 type validator struct {
 	lim     Limits
-	sampled func(name string, labels []tsdb.Label) string // nil: none
 	samples int
 	seen    map[uint64]struct{} // hashes of the distinct series
 	seed    maphash.Seed
 }
 
-func newValidator(lim Limits, sampled func(name string, labels []tsdb.Label) string) *validator {
-	return &validator{lim: lim, sampled: sampled, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+func newValidator(lim Limits) *validator {
+	return &validator{lim: lim, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
 }
 
 // series checks one series that brings n samples; where names it ("line 3 \"...\"",
@@ -134,10 +134,9 @@ func (v *validator) series(where func() string, name string, labels []tsdb.Label
 			return bad(reasonLabelValueTooLong, "%s: value of label %q is %d bytes, over the limit of %d bytes", name, l.Name, len(l.Value), v.lim.MaxLabelValueBytes)
 		}
 	}
-	if v.sampled != nil {
-		if owner := v.sampled(name, labels); owner != "" {
-			return bad(reasonSampledSeries, "%s is written by redwatch itself (%s): a pushed value would mix with it", name, owner)
-		}
+	if err := tsdb.ValidateSeriesSize(name, labels); err != nil {
+		// Within every limit above, labels may still add up to more than storage takes.
+		return bad(reasonInvalid, "%s: %s", name, err)
 	}
 	v.samples += n
 	if v.samples > v.lim.MaxSamples {

@@ -187,3 +187,33 @@ func TestHugeTagValueRefused(t *testing.T) {
 		t.Fatalf("label_value_too_long counted %d times", n)
 	}
 }
+
+// Labels each within the limits can still add up to more than storage takes for one series
+// (tsdb.MaxSeriesBytes): refused with 400 naming it before anything is written, not a 500
+// after the chunk's other samples were stored.
+func TestSeriesOverStorageSizeRefused(t *testing.T) {
+	e := newEnv(t, ingest.Options{Tokens: []string{token}})
+	var tags strings.Builder
+	var labels []tsdb.Label
+	for k := range 7 {
+		v := strings.Repeat(string(rune('a'+k)), 4000)
+		fmt.Fprintf(&tags, ",t%d=%s", k, v)
+		labels = append(labels, tsdb.Label{Name: fmt.Sprintf("t%d", k), Value: v})
+	}
+	const want = "series name and labels take 28022 bytes: at most 24576 are allowed"
+	res, body := e.post("/write", []byte("cpu,host=web-1 idle=1\ncpu"+tags.String()+" idle=1\n"), bearer)
+	wantInfluxBody(t, "/write", res, body, http.StatusBadRequest, "invalid", `line 2 "cpu,t0=aaa`)
+	if !strings.Contains(body, "cpu_idle: "+want) {
+		t.Fatalf("/write: %s", body)
+	}
+	now := time.Now().UnixMilli()
+	res, body = e.post("/api/v1/write", wire.EncodeRemoteWrite([]tsdb.Sample{
+		{Name: "cpu_idle", Labels: lbl("host", "web-1"), Timestamp: now, Value: 1},
+		{Name: "cpu_idle", Labels: labels, Timestamp: now, Value: 1},
+	}), bearer)
+	wantError(t, "remote write", res, body, http.StatusBadRequest, "series 1 (cpu_idle): cpu_idle: "+want)
+	e.wantNothingStored()
+	if n := e.in.Rejected("invalid"); n != 2 {
+		t.Fatalf("invalid counted %d times, want 2", n)
+	}
+}

@@ -19,8 +19,9 @@ import (
 // 403 ingest disabled; 413 body too large, compressed or decompressed; 415 remote write 2.0
 // or an encoding other than snappy; 503 with Retry-After when no insert slot frees up within
 // QueueWait or storage is read-only. Samples outside storage's window (older than the
-// retention, more than tsdb.DefaultMaxAhead ahead) are not stored: the rest is, and the answer
-// is a 400 that says how many were dropped and names the first.
+// retention, more than tsdb.DefaultMaxAhead ahead) and series redwatch samples itself
+// (Options.Sampled) are not stored: the rest is, and the answer is a 400 "partial write" that
+// says how many samples were dropped and names the first.
 func (i *Ingest) RemoteWrite(c echo.Context) error {
 	return i.serve(c, prometheus, i.decodeRemoteWrite)
 }
@@ -47,7 +48,7 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	if err != nil {
 		return rejectf(http.StatusBadRequest, "%s", err)
 	}
-	v := newValidator(i.lim, i.sampledCheck())
+	v := newValidator(i.lim)
 	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
 		where := func() string { return fmt.Sprintf("series %d (%s)", k, s.Name) }
 		if s.Name == "" {
@@ -71,9 +72,13 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	}
 	cw := i.newChunkWriter()
 	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+		where := func() string { return fmt.Sprintf("series %d", k) }
+		if cw.skipSampled(where, s.Name, s.Labels, len(s.Samples)) {
+			return nil
+		}
 		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases raw
 		for _, p := range s.Samples {
-			if err := cw.add(func() string { return fmt.Sprintf("series %d", k) }, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
+			if err := cw.add(where, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
 				return err
 			}
 		}

@@ -13,7 +13,8 @@ import (
 // reason: invalid, unauthorized, body_too_large, line_too_long, metric_name_too_long,
 // label_name_too_long, label_value_too_long, too_many_labels, too_many_samples,
 // too_many_series, sampled_series, timestamp_future, timestamp_too_old, busy, read_only,
-// storage_error). A partial write counts once under each timestamp reason it had.
+// storage_error). A partial write counts once under each reason it had (sampled_series,
+// timestamp_future, timestamp_too_old).
 const SeriesRejected = "redwatch_ingest_rejected_total"
 
 // rejectCounts are the counters of SeriesRejected since start.

@@ -12,20 +12,43 @@ import (
 // it was validated whole, so that its decoded samples never sit in memory at once.
 const chunkSamples = 10_000
 
-// chunkWriter writes the samples of one validated request in chunks, leaving out those outside
-// storage's window (tsdb.DB.CheckTimestamp) and remembering the first of those for the answer.
+// chunkWriter writes the samples of one validated request in chunks, leaving out those of a
+// series redwatch samples itself (Options.Sampled) and those outside storage's window
+// (tsdb.DB.CheckTimestamp), and remembering the first it left out for the answer.
 type chunkWriter struct {
-	w      Writer
-	buf    []tsdb.Sample
-	total  int // samples offered
-	stored int // samples Write accepted
-	// Samples left out for their timestamps; first describes the first of them.
+	w       Writer
+	sampled func(name string, labels []tsdb.Label) string // nil: none
+	buf     []tsdb.Sample
+	total   int // samples offered
+	stored  int // samples Write accepted
+	// Samples left out: of sampled series, and for their timestamps; first describes the
+	// first of them.
+	ofSampled      int
 	tooOld, tooNew int
 	first          string
 	observe        func([]tsdb.Sample) // called with each stored chunk (push tracking)
 }
 
-// add offers samples; where names their line or series. It returns a write error.
+// skipSampled reports whether name and labels are a series redwatch samples itself; if so
+// it counts its n samples as offered and left out (where names the line or series).
+func (cw *chunkWriter) skipSampled(where func() string, name string, labels []tsdb.Label, n int) bool {
+	if cw.sampled == nil || n == 0 {
+		return false
+	}
+	owner := cw.sampled(name, labels)
+	if owner == "" {
+		return false
+	}
+	cw.total += n
+	cw.ofSampled += n
+	if cw.first == "" {
+		cw.first = fmt.Sprintf("%s (%s): the series is written by redwatch itself (%s): a pushed value would mix with it", where(), name, owner)
+	}
+	return true
+}
+
+// add offers samples, which skipSampled let through; where names their line or series. It
+// returns a write error.
 func (cw *chunkWriter) add(where func() string, samples ...tsdb.Sample) error {
 	for _, s := range samples {
 		cw.total++
@@ -80,9 +103,10 @@ func (cw *chunkWriter) flush() error {
 
 // result is the answer once every sample was offered and flushed: nil when all were stored,
 // else the partial write report, in InfluxDB's words, which Telegraf and InfluxDB clients
-// recognize and do not retry: 400, or 422 as InfluxDB 2 answers it.
+// recognize and do not retry: 400, or 422 as InfluxDB 2 answers it. It counts under each
+// reason it had (sampled_series, timestamp_too_old, timestamp_future).
 func (cw *chunkWriter) result(d dialect) *reject {
-	dropped := cw.tooOld + cw.tooNew
+	dropped := cw.ofSampled + cw.tooOld + cw.tooNew
 	if dropped == 0 {
 		return nil
 	}
@@ -90,8 +114,18 @@ func (cw *chunkWriter) result(d dialect) *reject {
 	if d == influx2 {
 		code = http.StatusUnprocessableEntity
 	}
-	r := rejectf(code, "partial write: points beyond retention policy dropped=%d: %d of %d samples were not stored, the first at %s; the other %d were stored",
-		dropped, dropped, cw.total, cw.first, cw.stored)
+	what := "points beyond retention policy"
+	switch {
+	case cw.ofSampled == dropped:
+		what = "series sampled by redwatch"
+	case cw.ofSampled > 0:
+		what = "points beyond retention policy or of series sampled by redwatch"
+	}
+	r := &reject{code: code, msg: fmt.Sprintf("partial write: %s dropped=%d: %d of %d samples were not stored, the first at %s; the other %d were stored",
+		what, dropped, dropped, cw.total, cw.first, cw.stored)}
+	if cw.ofSampled > 0 {
+		r.reasons = append(r.reasons, reasonSampledSeries)
+	}
 	if cw.tooOld > 0 {
 		r.reasons = append(r.reasons, reasonTimestampTooOld)
 	}

@@ -265,7 +265,7 @@ func TestExportStreams(t *testing.T) {
 // Retry-After at once. A running query's context carries the Timeout deadline.
 func TestQueryGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		g := newQueryGate(QueryLimits{MaxRunning: 1, MaxQueued: 1, MaxWait: 2 * time.Second, Timeout: 30 * time.Second})
+		g := newQueryGate(QueryLimits{MaxRunning: 1, MaxQueued: 1, MaxWait: 2 * time.Second, Timeout: 30 * time.Second}, "the query and export endpoints")
 		release := make(chan struct{})
 		e := echo.New()
 		e.GET("/q", func(c echo.Context) error {

@@ -257,3 +257,53 @@ func TestPushedSeriesEndsOnStaleMarker(t *testing.T) {
 		t.Fatalf("a series ended by a stale marker is still exported:\n%s", body)
 	}
 }
+
+// heldLatest is a store whose LatestAll waits for release, announcing itself on entered.
+type heldLatest struct {
+	*tsdb.DB
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *heldLatest) LatestAll(fn func(lv *tsdb.LatestValue)) {
+	s.entered <- struct{}{}
+	<-s.release
+	s.DB.LatestAll(fn)
+}
+
+// /metrics is built one at a time (each copies the whole latest-value table): a second
+// request waits for the first, and past the wait gets 503 naming the limit, never entering
+// storage.
+func TestMetricsOneAtATime(t *testing.T) {
+	st := &heldLatest{entered: make(chan struct{}, 2), release: make(chan struct{})}
+	e := newQueryEnv(t, tsdb.Options{}, QueryLimits{MaxWait: 50 * time.Millisecond}, func(db *tsdb.DB) Store { st.DB = db; return st })
+	get := func() (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/metrics", nil)
+		req.Header.Set("Authorization", e.auth)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	first := make(chan int, 1)
+	go func() { code, _ := get(); first <- code }()
+	<-st.entered
+	code, body := get()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "waited 50ms for one of the 1 query slots (the concurrency limit of /metrics)") {
+		t.Fatalf("second /metrics while the first runs: %d %s", code, body)
+	}
+	if len(st.entered) != 0 {
+		t.Fatal("the second /metrics read storage")
+	}
+	close(st.release)
+	if code := <-first; code != http.StatusOK {
+		t.Fatalf("first /metrics: %d", code)
+	}
+	if code, body := get(); code != http.StatusOK {
+		t.Fatalf("/metrics after the first finished: %d %s", code, body)
+	}
+}

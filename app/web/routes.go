@@ -45,7 +45,7 @@ func (s *Server) routes() {
 	e.GET("/status", s.showStatus)
 	s.settingsRoutes(e) // /settings and its forms: admin only (settings.go)
 
-	e.GET("/metrics", s.showMetrics)
+	e.GET("/metrics", s.showMetrics, s.metrics.middleware) // one at a time: each copies the latest values
 	// The Prometheus API: GET or POST form, behind one concurrency limit and deadline.
 	for _, r := range []struct {
 		path string

@@ -86,11 +86,13 @@ type Server struct {
 	changes  changeCache  // key changes over a range, shared by /keys and the overview
 	reqStats statsCache   // /status's last-24h request stats, shared by every viewer
 	queries  *queryGate   // the query and export endpoints' concurrency limit and deadline
+	metrics  *queryGate   // /metrics': metricsRunning at once
 }
 
 // New builds the server and its route table.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies, queries: newQueryGate(opts.Queries)}
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies, queries: newQueryGate(opts.Queries, "the query and export endpoints"),
+		metrics: newQueryGate(QueryLimits{MaxRunning: metricsRunning, MaxWait: opts.Queries.MaxWait, Timeout: opts.Queries.Timeout}, "/metrics")}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
