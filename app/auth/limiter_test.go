@@ -136,3 +136,30 @@ func TestLimiterBounded(t *testing.T) {
 		t.Fatalf("after the window: %d and %d entries, want 1 and 1", ips, pairs)
 	}
 }
+
+// Attempts refused by the per-IP bound still count for their (client, user) pair, so Blocked
+// reports the pair once it reached its own bound.
+func TestLimiterBlockedCountsRefusedAttempts(t *testing.T) {
+	l := NewLimiter(newFakeClock().Now)
+	const ip = "192.0.2.1"
+	for i := range LoginFailuresPerIP {
+		fail(t, l, fmt.Sprint("user", i), ip, 1)
+	}
+	if wait := l.Blocked("alice", ip); wait != 0 {
+		t.Fatalf("alice blocked before any guess at her: %v", wait)
+	}
+	for i := range LoginFailuresPerUserIP {
+		if wait := l.Attempt("alice", ip); wait == 0 {
+			t.Fatalf("attempt %d over the per-IP bound admitted", i)
+		}
+		if i < LoginFailuresPerUserIP-1 && l.Blocked("alice", ip) != 0 {
+			t.Fatalf("alice blocked after %d refused guesses", i+1)
+		}
+	}
+	if wait := l.Blocked("alice", ip); wait != LoginFailureWindow {
+		t.Fatalf("Blocked = %v after %d refused guesses, want %v", wait, LoginFailuresPerUserIP, LoginFailureWindow)
+	}
+	if wait := l.Blocked("alice", "198.51.100.7"); wait != 0 {
+		t.Fatalf("alice blocked from another address: %v", wait)
+	}
+}
