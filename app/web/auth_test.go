@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -267,5 +268,23 @@ func TestForwardedProtoFromTrustedProxyOnly(t *testing.T) {
 		if hsts != trusted || secure != trusted {
 			t.Fatalf("trusted proxy %v: HSTS %v, Secure cookie %v; want both %v", trusted, hsts, secure, trusted)
 		}
+	}
+}
+
+// Anyone may POST /login: a body over 64 KiB gets 413 before anything parses it, with or
+// without a Content-Length (a chunked one is cut while being read); a real login still works.
+func TestLoginBodyBounded(t *testing.T) {
+	e := newEnv(t)
+	big := url.Values{"username": {"admin"}, "password": {strings.Repeat("p", 100<<10)}}.Encode()
+	form := "Content-Type: application/x-www-form-urlencoded"
+	if res, _ := e.do(nil, "POST", "/login", strings.NewReader(big), form); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB login form = %d, want 413", res.StatusCode)
+	}
+	chunked := struct{ io.Reader }{strings.NewReader(big)} // no length known: sent chunked
+	if res, _ := e.do(nil, "POST", "/login", chunked, form); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB chunked login form = %d, want 413", res.StatusCode)
+	}
+	if code := e.postLogin("admin", adminPass, ""); code != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", code)
 	}
 }
