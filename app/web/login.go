@@ -14,13 +14,16 @@ import (
 // name, a password of at most 72 bytes, the CSRF token and next fit many times over.
 const maxLoginBodyBytes = 64 << 10
 
-// limitLoginBody answers 413 to a POST /login or /logout whose body is over maxLoginBodyBytes,
+// limitLoginBody answers 413 to a POST /login (or /login/) or /logout whose body is over maxLoginBodyBytes,
 // before CSRF or the handler parse it: without it the form parser takes up to 10 MB of an
 // anonymous urlencoded body into memory, and a multipart body's files onto disk.
 func limitLoginBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if req.Method != http.MethodPost || (req.URL.Path != auth.LoginPath && req.URL.Path != "/logout") {
+		switch p := req.URL.Path; {
+		case req.Method != http.MethodPost:
+			return next(c)
+		case p != auth.LoginPath && p != auth.LoginPath+"/" && p != "/logout": // "/login/" is public too
 			return next(c)
 		}
 		if req.ContentLength > maxLoginBodyBytes {
