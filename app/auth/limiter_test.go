@@ -137,8 +137,8 @@ func TestLimiterBounded(t *testing.T) {
 	}
 }
 
-// Attempts refused by the per-IP bound still count for their (client, user) pair, so Blocked
-// reports the pair once it reached its own bound.
+// Attempts refused by the per-IP bound count for their (client, user) pair when CountRefused
+// says so, so Blocked reports the pair once it reached its own bound.
 func TestLimiterBlockedCountsRefusedAttempts(t *testing.T) {
 	l := NewLimiter(newFakeClock().Now)
 	const ip = "192.0.2.1"
@@ -148,10 +148,20 @@ func TestLimiterBlockedCountsRefusedAttempts(t *testing.T) {
 	if wait := l.Blocked("alice", ip); wait != 0 {
 		t.Fatalf("alice blocked before any guess at her: %v", wait)
 	}
-	for i := range LoginFailuresPerUserIP {
+	if _, pairs := l.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("%d pairs, want %d", pairs, LoginFailuresPerIP)
+	}
+	if wait := l.Attempt("mallory", ip); wait == 0 {
+		t.Fatal("attempt over the per-IP bound admitted")
+	}
+	if _, pairs := l.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("a refused attempt added a pair: %d, want %d", pairs, LoginFailuresPerIP)
+	}
+	for i := range LoginFailuresPerUserIP + 2 {
 		if wait := l.Attempt("alice", ip); wait == 0 {
 			t.Fatalf("attempt %d over the per-IP bound admitted", i)
 		}
+		l.CountRefused("alice", ip)
 		if i < LoginFailuresPerUserIP-1 && l.Blocked("alice", ip) != 0 {
 			t.Fatalf("alice blocked after %d refused guesses", i+1)
 		}

@@ -173,6 +173,9 @@ func basicUser(c echo.Context, cfg MiddlewareConfig) (u User, ok bool, err error
 	}
 	if cfg.Limiter != nil {
 		if wait := cfg.Limiter.Attempt(name, ip); wait > 0 {
+			if _, known := cfg.Users.Get(name); known {
+				cfg.Limiter.CountRefused(name, ip) // so that Blocked closes the cache to it
+			}
 			SetRetryAfter(c, wait)
 			return User{}, false, c.JSON(http.StatusTooManyRequests, errorBody("too many failed logins; try again later"))
 		}

@@ -82,8 +82,13 @@ func TestBasicAuthCacheFailuresStillLimited(t *testing.T) {
 	if got := bcrypts.Load(); got != 1+LoginFailuresPerIP {
 		t.Fatalf("%d bcrypts, want one per failure plus the first success (%d)", got, 1+LoginFailuresPerIP)
 	}
-	if code := get("mallory", "guess"); code != http.StatusTooManyRequests {
-		t.Fatalf("guess over the per-IP bound = %d, want 429", code)
+	for i := range 100 {
+		if code := get(fmt.Sprint("nobody", i), "guess"); code != http.StatusTooManyRequests {
+			t.Fatalf("guess over the per-IP bound = %d, want 429", code)
+		}
+	}
+	if _, pairs := a.limiter.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("refused guesses at unknown names grew the limiter to %d pairs, want %d (they cost no bcrypt: a flood would evict real entries)", pairs, LoginFailuresPerIP)
 	}
 	if code := get("alice", "alice-pw"); code != http.StatusOK {
 		t.Fatalf("cached right credentials from an IP over its per-IP bound = %d, want 200", code)

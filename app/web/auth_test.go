@@ -123,8 +123,8 @@ func TestLoginLimiterTrustedProxy(t *testing.T) {
 
 // A scraper with the right Basic credentials keeps working while someone hammers the login
 // form and Basic with wrong ones for other names from the same address; once its own user's
-// password is guessed at from there, its remembered credentials get 429 like the guesses (a
-// 200 would tell the guesser which guess was right).
+// password is guessed at over Basic from there, its remembered credentials get 429 like the
+// guesses (a 200 would tell the guesser which guess was right).
 func TestBasicScraperSurvivesGuessing(t *testing.T) {
 	e := newEnv(t)
 	scrape := func() int {
@@ -145,7 +145,7 @@ func TestBasicScraperSurvivesGuessing(t *testing.T) {
 		t.Fatalf("scrape while other names are guessed at = %d, want 200", code)
 	}
 	for i := range auth.LoginFailuresPerUserIP {
-		e.postLogin("admin", fmt.Sprint("guess", i), "")
+		e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", fmt.Sprint("guess", i)))
 	}
 	if code := scrape(); code != http.StatusTooManyRequests {
 		t.Fatalf("scrape while its own password is guessed at = %d, want 429", code)
