@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -214,5 +215,31 @@ func TestFairPatternBesideAlwaysDueExactKeys(t *testing.T) {
 	}
 	if exactRounds < patternKeys/2 {
 		t.Fatalf("only %d rounds of exact keys while the pattern's %d keys were sampled in steps of 2", exactRounds, patternKeys)
+	}
+}
+
+// Exact rounds and pattern steps interleave; while one kind fails and the other works, each
+// failure and recovery is logged once, not at every step.
+func TestSampleFailuresLoggedPerKind(t *testing.T) {
+	srv := redistest.Start(t)
+	k, _, logs := newKeyTestSampler(t, srv.Client(), []config.Key{keyTestExact("q", time.Second)}, nil)
+	ctx := context.Background()
+	failed := errors.New("i/o timeout")
+	for range 5 {
+		if err := k.noteSampled(ctx, nil, &k.exactFailing, "exact"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.noteSampled(ctx, failed, &k.passFailing, "pattern"); !errors.Is(err, failed) {
+			t.Fatalf("noteSampled = %v, want it to wrap the failure", err)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"cannot sample keys"`); n != 1 {
+		t.Errorf("%d warnings, want 1\n%s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "sampling keys works again"); n != 0 {
+		t.Errorf("%d recoveries logged while the pattern passes kept failing\n%s", n, logs)
+	}
+	if err := k.noteSampled(ctx, nil, &k.passFailing, "pattern"); err != nil || !strings.Contains(logs.String(), `"msg":"sampling keys works again","instance":"test","db":0,"keys":"pattern"`) {
+		t.Errorf("pattern recovery not logged (%v)\n%s", err, logs)
 	}
 }
