@@ -37,7 +37,10 @@ const (
 // a failure right away (so concurrent guesses cannot all pass before the first one fails),
 // then call Success if the password was right, which takes that attempt back and forgets the
 // failures of that (client, user). Callers answer 429 with Retry-After when Attempt returns
-// more than 0, and do not check the password at all.
+// more than 0, and do not check the password at all. A shortcut that accepts a password
+// without Attempt (the HTTP Basic cache) must first ask Blocked, and count the attempts that
+// Attempt refused with CountRefused: otherwise a client that the limiter refuses could still
+// tell a right guess (accepted) from a wrong one (429).
 //
 // The IP must come from echo's Context.RealIP with an IPExtractor that believes
 // X-Forwarded-For only from trusted proxies; otherwise a client can pick its own IP.
@@ -65,8 +68,9 @@ func NewLimiter(now func() time.Time) *Limiter {
 }
 
 // Attempt asks whether ip may check a password for user now. It returns 0 and counts the
-// attempt as a failure, or returns how long to wait (and counts nothing) when ip failed
-// LoginFailuresPerIP times, or LoginFailuresPerUserIP times for user, within the window.
+// attempt as a failure, or returns how long to wait (and counts nothing; see CountRefused)
+// when ip failed LoginFailuresPerIP times, or LoginFailuresPerUserIP times for user, within
+// the window.
 func (l *Limiter) Attempt(user, ip string) (retryAfter time.Duration) {
 	client := clientKey(ip)
 	pair := pairKey(user, client)
@@ -87,6 +91,36 @@ func (l *Limiter) Attempt(user, ip string) (retryAfter time.Duration) {
 	put(l.byIP, client, count(ipw, t))
 	put(l.byUserIP, pair, count(pw, t))
 	return 0
+}
+
+// Blocked returns how long ip must wait before it may check a password for user again
+// because it failed LoginFailuresPerUserIP times for user within the window, or 0. It counts
+// nothing, and ignores the per-IP bound (so a client that knows its password is not locked
+// out by someone else's guesses at other names from the same address).
+func (l *Limiter) Blocked(user, ip string) (retryAfter time.Duration) {
+	pair := pairKey(user, clientKey(ip))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.now()
+	if pw := current(l.byUserIP, pair, t); pw.count >= LoginFailuresPerUserIP {
+		return pw.start.Add(LoginFailureWindow).Sub(t)
+	}
+	return 0
+}
+
+// CountRefused counts an attempt that Attempt refused towards (ip, user), until that pair is
+// blocked too (Blocked). Call it for refused HTTP Basic attempts at a user that exists, so
+// that a client over the per-IP bound cannot keep a pair's count frozen below its own and
+// test guesses against the Basic cache. Only for existing users: names are few then, so
+// refused requests, which cost no bcrypt, cannot flood the table and evict other entries.
+func (l *Limiter) CountRefused(user, ip string) {
+	pair := pairKey(user, clientKey(ip))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.now()
+	if pw := current(l.byUserIP, pair, t); pw.count < LoginFailuresPerUserIP {
+		put(l.byUserIP, pair, count(pw, t))
+	}
 }
 
 // Success records that the attempt Attempt counted for (user, ip) was a right password: it

@@ -136,3 +136,40 @@ func TestLimiterBounded(t *testing.T) {
 		t.Fatalf("after the window: %d and %d entries, want 1 and 1", ips, pairs)
 	}
 }
+
+// Attempts refused by the per-IP bound count for their (client, user) pair when CountRefused
+// says so, so Blocked reports the pair once it reached its own bound.
+func TestLimiterBlockedCountsRefusedAttempts(t *testing.T) {
+	l := NewLimiter(newFakeClock().Now)
+	const ip = "192.0.2.1"
+	for i := range LoginFailuresPerIP {
+		fail(t, l, fmt.Sprint("user", i), ip, 1)
+	}
+	if wait := l.Blocked("alice", ip); wait != 0 {
+		t.Fatalf("alice blocked before any guess at her: %v", wait)
+	}
+	if _, pairs := l.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("%d pairs, want %d", pairs, LoginFailuresPerIP)
+	}
+	if wait := l.Attempt("mallory", ip); wait == 0 {
+		t.Fatal("attempt over the per-IP bound admitted")
+	}
+	if _, pairs := l.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("a refused attempt added a pair: %d, want %d", pairs, LoginFailuresPerIP)
+	}
+	for i := range LoginFailuresPerUserIP + 2 {
+		if wait := l.Attempt("alice", ip); wait == 0 {
+			t.Fatalf("attempt %d over the per-IP bound admitted", i)
+		}
+		l.CountRefused("alice", ip)
+		if i < LoginFailuresPerUserIP-1 && l.Blocked("alice", ip) != 0 {
+			t.Fatalf("alice blocked after %d refused guesses", i+1)
+		}
+	}
+	if wait := l.Blocked("alice", ip); wait != LoginFailureWindow {
+		t.Fatalf("Blocked = %v after %d refused guesses, want %v", wait, LoginFailuresPerUserIP, LoginFailureWindow)
+	}
+	if wait := l.Blocked("alice", "198.51.100.7"); wait != 0 {
+		t.Fatalf("alice blocked from another address: %v", wait)
+	}
+}

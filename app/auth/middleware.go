@@ -85,8 +85,9 @@ func TokenAuthPath(p string) bool {
 //     failed too often, for this user or overall); a valid session cookie does not rescue
 //     wrong Basic credentials. Right credentials are verified with bcrypt once and then
 //     remembered for VerifyCacheTTL (Users.AuthenticateBasic), so clients that send them on
-//     every request stay cheap; remembered ones pass even while the limiter refuses others
-//     from the same address (Users.VerifiedBefore);
+//     every request stay cheap; remembered ones pass even while the limiter refuses this
+//     address for guessing other names (Users.VerifiedBefore), but not once it is refused
+//     for guessing this user's password (Limiter.Blocked);
 //   - the SessionCookie, if it names an unexpired session of a user that still exists with
 //     the password hash the session was created with (Sessions.Lookup); the role is the
 //     user's current one.
@@ -154,7 +155,11 @@ func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 // ok = false with the error of writing it.
 func basicUser(c echo.Context, cfg MiddlewareConfig) (u User, ok bool, err error) {
 	name, password, ok := c.Request().BasicAuth()
-	if ok {
+	ip := c.RealIP()
+	// Remembered credentials skip the limiter's per-IP bound, never its bound for this user
+	// from this client: else a refused guesser could tell a right guess (200) from a wrong one
+	// (429) without limit while the real client keeps the cache warm.
+	if ok && (cfg.Limiter == nil || cfg.Limiter.Blocked(name, ip) == 0) {
 		if u, ok := cfg.Users.VerifiedBefore(name, password); ok {
 			return u, true, nil
 		}
@@ -166,9 +171,11 @@ func basicUser(c echo.Context, cfg MiddlewareConfig) (u User, ok bool, err error
 	if !ok {
 		return deny()
 	}
-	ip := c.RealIP()
 	if cfg.Limiter != nil {
 		if wait := cfg.Limiter.Attempt(name, ip); wait > 0 {
+			if _, known := cfg.Users.Get(name); known {
+				cfg.Limiter.CountRefused(name, ip) // so that Blocked closes the cache to it
+			}
 			SetRetryAfter(c, wait)
 			return User{}, false, c.JSON(http.StatusTooManyRequests, errorBody("too many failed logins; try again later"))
 		}

@@ -26,6 +26,12 @@ const (
 	maxSessionIDLength = 64 // base64url of 32 bytes is 43 characters
 )
 
+// MaxSessionsPerUser bounds one user's live sessions: a login over it ends that user's session
+// that expires first. Without it, anyone who knows one password (a viewer's) could script
+// logins until sessions.json, rewritten whole on every login, took the disk and each login
+// rewrote megabytes.
+const MaxSessionsPerUser = 64
+
 // Sessions maps session ids to users. Ids are 32 random bytes, base64url-encoded; only their
 // SHA-256 is kept, in memory and in <dataDir>/auth/sessions.json (mode 0600, rewritten atomically
 // on every Create and Delete), so a restart keeps people logged in and the file cannot be used
@@ -103,8 +109,9 @@ func NewSessions(dataDir string, ttl time.Duration, now func() time.Time) (*Sess
 
 // Create starts a session for u, which must carry the PasswordHash its password was just
 // verified against (Users.Authenticate returns it), and returns the session id (to be put in
-// the cookie, never logged) and when it expires. The session is on disk when Create returns
-// without error.
+// the cookie, never logged) and when it expires. When u already has MaxSessionsPerUser live
+// sessions, the one expiring first ends. The session is on disk when Create returns without
+// error.
 func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
 	if u.Name == "" {
 		return "", time.Time{}, fmt.Errorf("cannot create a session without a user name")
@@ -122,12 +129,37 @@ func (s *Sessions) Create(u User) (id string, expires time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	expires = s.now().Add(s.ttl)
+	ended, endedKey := s.makeRoomLocked(u.Name)
 	s.byID[key] = session{User: u.Name, Credential: credentialOf(u.PasswordHash), Expires: expires}
 	if err := s.saveLocked(); err != nil {
 		delete(s.byID, key)
+		if endedKey != "" {
+			s.byID[endedKey] = ended
+		}
 		return "", time.Time{}, err
 	}
 	return id, expires, nil
+}
+
+// makeRoomLocked ends user's session that expires first when user has MaxSessionsPerUser
+// live ones, and returns it (key "" when none was ended). Callers hold mu.
+func (s *Sessions) makeRoomLocked(user string) (ended session, key string) {
+	t := s.now()
+	n := 0
+	for k, v := range s.byID {
+		if v.User != user || !t.Before(v.Expires) {
+			continue
+		}
+		n++
+		if key == "" || v.Expires.Before(ended.Expires) {
+			ended, key = v, k
+		}
+	}
+	if n < MaxSessionsPerUser {
+		return session{}, ""
+	}
+	delete(s.byID, key)
+	return ended, key
 }
 
 // Lookup returns the user of session id as users has it now (Name and current Role; no hash).

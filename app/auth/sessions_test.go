@@ -288,3 +288,31 @@ func TestSessionsWithoutCredential(t *testing.T) {
 		t.Fatalf("an unbound session was honoured: %+v", u)
 	}
 }
+
+// One user's logins beyond MaxSessionsPerUser end that user's oldest session, never another
+// user's, so scripted logins cannot grow sessions.json without bound.
+func TestSessionsPerUserBounded(t *testing.T) {
+	users := testUsers(t)
+	clock := newFakeClock()
+	s, err := NewSessions(t.TempDir(), time.Hour, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := login(t, s, users, "bob")
+	var ids []string
+	for range MaxSessionsPerUser + 3 {
+		ids = append(ids, login(t, s, users, "alice"))
+		clock.Advance(time.Second)
+	}
+	if n := s.Len(); n != MaxSessionsPerUser+1 {
+		t.Fatalf("Len = %d, want %d (alice's bound plus bob's)", n, MaxSessionsPerUser+1)
+	}
+	for i, id := range ids {
+		if _, ok := s.Lookup(id, users); ok != (i >= 3) {
+			t.Fatalf("alice's session %d honoured = %v", i, ok)
+		}
+	}
+	if _, ok := s.Lookup(bob, users); !ok {
+		t.Fatal("bob's session ended by alice's logins")
+	}
+}

@@ -224,8 +224,10 @@ func (u *Users) AuthenticateBasic(name, password string) (User, bool) {
 // VerifiedBefore reports whether AuthenticateBasic verified exactly these credentials with
 // bcrypt less than VerifyCacheTTL ago, against the user's current password hash. It costs a
 // SHA-256, never a bcrypt, and can only succeed for someone who sent the right password, so
-// callers may let it pass before the login limiter: a client that knows its password keeps
-// working while others fail from the same address.
+// callers may let it pass before the login limiter's per-IP bound (a client that knows its
+// password keeps working while others fail from the same address), but only while
+// Limiter.Blocked does not refuse this user and address: a hit tells a right guess from a
+// wrong one, so it must not become an unlimited guessing oracle.
 func (u *Users) VerifiedBefore(name, password string) (User, bool) {
 	if checkPassword(password) != nil {
 		return User{}, false

@@ -61,29 +61,55 @@ func TestBasicAuthCacheSkipsBcrypt(t *testing.T) {
 }
 
 // Guesses are limited; credentials proven right before keep working from the same address
-// (a scraper next to the attacker), and cost no bcrypt.
+// while someone there guesses other names (a scraper next to the attacker), and cost no
+// bcrypt; but once this user's password is being guessed from there, right credentials are
+// refused too, or 200 against 429 would tell a guesser which guess was right.
 func TestBasicAuthCacheFailuresStillLimited(t *testing.T) {
 	a := newTestApp(t)
 	bcrypts := countBcrypt(a.users, a.clock)
-	if rec := a.do(t, http.MethodGet, "/", basic("alice", "alice-pw")); rec.Code != http.StatusOK {
-		t.Fatalf("= %d", rec.Code)
+	get := func(user, pw string) int {
+		t.Helper()
+		return a.do(t, http.MethodGet, "/", basic(user, pw)).Code
 	}
-	for i := range LoginFailuresPerUserIP {
-		if rec := a.do(t, http.MethodGet, "/", basic("alice", fmt.Sprint("guess", i))); rec.Code != http.StatusUnauthorized {
-			t.Fatalf("guess %d = %d, want 401", i, rec.Code)
+	if code := get("alice", "alice-pw"); code != http.StatusOK {
+		t.Fatalf("= %d", code)
+	}
+	for i := range LoginFailuresPerIP {
+		if code := get(fmt.Sprint("user", i), "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d, want 401", i, code)
 		}
 	}
-	if got := bcrypts.Load(); got != 1+LoginFailuresPerUserIP {
-		t.Fatalf("%d bcrypts, want one per failure plus the first success (%d)", got, 1+LoginFailuresPerUserIP)
+	if got := bcrypts.Load(); got != 1+LoginFailuresPerIP {
+		t.Fatalf("%d bcrypts, want one per failure plus the first success (%d)", got, 1+LoginFailuresPerIP)
 	}
-	if rec := a.do(t, http.MethodGet, "/", basic("alice", "guess")); rec.Code != http.StatusTooManyRequests {
-		t.Fatalf("blocked guess = %d, want 429", rec.Code)
+	for i := range 100 {
+		if code := get(fmt.Sprint("nobody", i), "guess"); code != http.StatusTooManyRequests {
+			t.Fatalf("guess over the per-IP bound = %d, want 429", code)
+		}
 	}
-	if rec := a.do(t, http.MethodGet, "/", basic("alice", "alice-pw")); rec.Code != http.StatusOK {
-		t.Fatalf("cached right credentials from the blocked IP = %d, want 200", rec.Code)
+	if _, pairs := a.limiter.len(); pairs != LoginFailuresPerIP {
+		t.Fatalf("refused guesses at unknown names grew the limiter to %d pairs, want %d (they cost no bcrypt: a flood would evict real entries)", pairs, LoginFailuresPerIP)
 	}
-	if got := bcrypts.Load(); got != 1+LoginFailuresPerUserIP {
+	if code := get("alice", "alice-pw"); code != http.StatusOK {
+		t.Fatalf("cached right credentials from an IP over its per-IP bound = %d, want 200", code)
+	}
+
+	// Guesses at alice's password from there, refused by the per-IP bound, still count for
+	// (alice, that IP); once that pair is blocked, the right password gets 429 like a wrong one.
+	for i := range LoginFailuresPerUserIP {
+		if code := get("alice", fmt.Sprint("guess", i)); code != http.StatusTooManyRequests {
+			t.Fatalf("alice guess %d = %d, want 429", i, code)
+		}
+	}
+	if code := get("alice", "alice-pw"); code != http.StatusTooManyRequests {
+		t.Fatalf("cached right credentials after %d guesses at alice = %d, want 429 (a guessing oracle otherwise)", LoginFailuresPerUserIP, code)
+	}
+	if got := bcrypts.Load(); got != 1+LoginFailuresPerIP {
 		t.Fatalf("a blocked IP ran bcrypt: %d", got)
+	}
+	a.clock.Advance(LoginFailureWindow)
+	if code := get("alice", "alice-pw"); code != http.StatusOK {
+		t.Fatalf("after the window = %d, want 200", code)
 	}
 }
 

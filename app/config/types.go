@@ -33,8 +33,9 @@ type Server struct {
 	TLSCert string `koanf:"tls_cert"`
 	TLSKey  string `koanf:"tls_key"`
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR ranges) whose
-	// X-Forwarded-For header is believed; empty: the header is never believed and a client's
-	// address is the connection's (TrustedProxyNets).
+	// X-Forwarded-For header is believed, and whose "X-Forwarded-Proto: https" counts as TLS
+	// (Secure cookies, HSTS); empty: neither header is believed and a client's address is the
+	// connection's (TrustedProxyNets).
 	TrustedProxies []string `koanf:"trusted_proxies"`
 	// SecretsDir is the directory that password_file of instances made on /settings must be
 	// inside (after cleaning and resolving symlinks); empty: such instances may not use

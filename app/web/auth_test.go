@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,7 +122,9 @@ func TestLoginLimiterTrustedProxy(t *testing.T) {
 }
 
 // A scraper with the right Basic credentials keeps working while someone hammers the login
-// form and Basic with wrong ones from the same address.
+// form and Basic with wrong ones for other names from the same address; once its own user's
+// password is guessed at over Basic from there, its remembered credentials get 429 like the
+// guesses (a 200 would tell the guesser which guess was right).
 func TestBasicScraperSurvivesGuessing(t *testing.T) {
 	e := newEnv(t)
 	scrape := func() int {
@@ -132,14 +135,20 @@ func TestBasicScraperSurvivesGuessing(t *testing.T) {
 		t.Fatalf("scrape = %d", code)
 	}
 	for i := range 30 {
-		e.postLogin("admin", fmt.Sprint("guess", i), "")
-		e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", fmt.Sprint("guess", i)))
+		e.postLogin("viewer", fmt.Sprint("guess", i), "")
+		e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic(fmt.Sprint("user", i), "guess"))
 	}
-	if res, _ := e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", "guess")); res.StatusCode != http.StatusTooManyRequests {
+	if res, _ := e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("viewer", "guess")); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("guessing over Basic = %d, want 429", res.StatusCode)
 	}
 	if code := scrape(); code != http.StatusOK {
-		t.Fatalf("scrape while guessed at = %d, want 200", code)
+		t.Fatalf("scrape while other names are guessed at = %d, want 200", code)
+	}
+	for i := range auth.LoginFailuresPerUserIP {
+		e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", fmt.Sprint("guess", i)))
+	}
+	if code := scrape(); code != http.StatusTooManyRequests {
+		t.Fatalf("scrape while its own password is guessed at = %d, want 429", code)
 	}
 }
 
@@ -259,5 +268,23 @@ func TestForwardedProtoFromTrustedProxyOnly(t *testing.T) {
 		if hsts != trusted || secure != trusted {
 			t.Fatalf("trusted proxy %v: HSTS %v, Secure cookie %v; want both %v", trusted, hsts, secure, trusted)
 		}
+	}
+}
+
+// Anyone may POST /login: a body over 64 KiB gets 413 before anything parses it, with or
+// without a Content-Length (a chunked one is cut while being read); a real login still works.
+func TestLoginBodyBounded(t *testing.T) {
+	e := newEnv(t)
+	big := url.Values{"username": {"admin"}, "password": {strings.Repeat("p", 100<<10)}}.Encode()
+	form := "Content-Type: application/x-www-form-urlencoded"
+	if res, _ := e.do(nil, "POST", "/login", strings.NewReader(big), form); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB login form = %d, want 413", res.StatusCode)
+	}
+	chunked := struct{ io.Reader }{strings.NewReader(big)} // no length known: sent chunked
+	if res, _ := e.do(nil, "POST", "/login", chunked, form); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("100 KiB chunked login form = %d, want 413", res.StatusCode)
+	}
+	if code := e.postLogin("admin", adminPass, ""); code != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", code)
 	}
 }

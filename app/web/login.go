@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -8,6 +9,37 @@ import (
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/views/pages"
 )
+
+// maxLoginBodyBytes bounds the body of POST /login and /logout, which anyone may send: a user
+// name, a password of at most 72 bytes, the CSRF token and next fit many times over.
+const maxLoginBodyBytes = 64 << 10
+
+// limitLoginBody answers 413 to a POST /login (or /login/) or /logout whose body is over maxLoginBodyBytes,
+// before CSRF or the handler parse it: without it the form parser takes up to 10 MB of an
+// anonymous urlencoded body into memory, and a multipart body's files onto disk.
+func limitLoginBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		switch p := req.URL.Path; {
+		case req.Method != http.MethodPost:
+			return next(c)
+		case p != auth.LoginPath && p != auth.LoginPath+"/" && p != "/logout": // "/login/" is public too
+			return next(c)
+		}
+		if req.ContentLength > maxLoginBodyBytes {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "login form too large")
+		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, maxLoginBodyBytes)
+		if err := req.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "login form too large")
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "cannot parse the login form")
+		}
+		return next(c)
+	}
+}
 
 // showLogin renders the login form; a logged-in user goes straight on.
 func (s *Server) showLogin(c echo.Context) error {

@@ -13,7 +13,7 @@ import (
 func (s *Server) routes() {
 	e := s.e
 	e.Pre(s.recoverPanics, requestIDMiddleware, s.accessLog)
-	e.Use(compressResponses(), s.securityHeaders, auth.Middleware(auth.MiddlewareConfig{
+	e.Use(compressResponses(), s.securityHeaders, limitLoginBody, auth.Middleware(auth.MiddlewareConfig{
 		Users:    s.opts.Users,
 		Sessions: s.opts.Sessions,
 		IsPublic: auth.PublicPath,

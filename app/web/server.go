@@ -51,7 +51,8 @@ type Options struct {
 	Retention      time.Duration
 	LocalHost      string // this host's name, shown before its first sample
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed for the
-	// client's address (login limiter, request log); nil: never believed.
+	// client's address (login limiter, request log) and whose X-Forwarded-Proto: https counts
+	// as TLS (isTLS); nil: neither is believed.
 	TrustedProxies []*net.IPNet
 
 	Store    Store

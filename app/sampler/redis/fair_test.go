@@ -2,10 +2,13 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +170,78 @@ func TestPatternPassInSteps(t *testing.T) {
 	up = true
 	step(6, 0, false) // rescheduled at 6 s (when it was abandoned): due at 7 s
 	step(7, 2, false)
+}
+
+// The other way round: exact keys that are always due (each round of them outlasts their
+// interval) do not starve a pattern. Run still does one step of pattern work after every
+// round of exact keys, so the pattern is expanded and all its keys are sampled.
+func TestFairPatternBesideAlwaysDueExactKeys(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	ctx := context.Background()
+	keys := []config.Key{keyTestPattern("p:*", time.Second, 100)}
+	for i := range 200 {
+		keyTestDo(t, c, "rpush", fmt.Sprintf("e:%d", i), "x")
+		keys = append(keys, keyTestExact(fmt.Sprintf("e:%d", i), time.Second))
+	}
+	const patternKeys = 20
+	for i := range patternKeys {
+		keyTestDo(t, c, "rpush", fmt.Sprintf("p:%d", i), "x")
+	}
+	var clock atomic.Int64 // seconds after keyTestT0; each look at the clock is a second later
+	k, w, _ := newKeyTestSampler(t, c, keys, func(o *keyOptions) {
+		o.BatchSize = 4 // 50 round trips a round of exact keys, 2 pattern keys a step
+		o.Now = func() time.Time { return keyTestAt(int(clock.Add(1))) }
+	})
+	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); k.Run(runCtx) }()
+	sampled := map[string]bool{}
+	exactRounds := 0
+	for len(sampled) < patternKeys && runCtx.Err() == nil {
+		for _, s := range keyTestFind(w.take(), "redis_key_length") {
+			switch key := keyTestLabel(s, "key"); {
+			case strings.HasPrefix(key, "p:"):
+				sampled[key] = true
+			case key == "e:0":
+				exactRounds++
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(sampled) < patternKeys {
+		t.Fatalf("%d of the pattern's %d keys sampled in 30 s beside exact keys always due (%d rounds of them)", len(sampled), patternKeys, exactRounds)
+	}
+	if exactRounds < patternKeys/2 {
+		t.Fatalf("only %d rounds of exact keys while the pattern's %d keys were sampled in steps of 2", exactRounds, patternKeys)
+	}
+}
+
+// Exact rounds and pattern steps interleave; while one kind fails and the other works, each
+// failure and recovery is logged once, not at every step.
+func TestSampleFailuresLoggedPerKind(t *testing.T) {
+	srv := redistest.Start(t)
+	k, _, logs := newKeyTestSampler(t, srv.Client(), []config.Key{keyTestExact("q", time.Second)}, nil)
+	ctx := context.Background()
+	failed := errors.New("i/o timeout")
+	for range 5 {
+		if err := k.noteSampled(ctx, nil, &k.exactFailing, "exact"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.noteSampled(ctx, failed, &k.passFailing, "pattern"); !errors.Is(err, failed) {
+			t.Fatalf("noteSampled = %v, want it to wrap the failure", err)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"cannot sample keys"`); n != 1 {
+		t.Errorf("%d warnings, want 1\n%s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "sampling keys works again"); n != 0 {
+		t.Errorf("%d recoveries logged while the pattern passes kept failing\n%s", n, logs)
+	}
+	if err := k.noteSampled(ctx, nil, &k.passFailing, "pattern"); err != nil || !strings.Contains(logs.String(), `"msg":"sampling keys works again","instance":"test","db":0,"keys":"pattern"`) {
+		t.Errorf("pattern recovery not logged (%v)\n%s", err, logs)
+	}
 }

@@ -89,12 +89,13 @@ type keySampler struct {
 	patterns []*patternState
 
 	// Round-goroutine state.
-	memRefused    bool   // the server refused MEMORY USAGE: never ask again
-	sampleFailing bool   // the last round failed with an I/O error (logged once per change)
-	writeFailing  bool   // the last Writer.Write failed (logged once per change)
-	scanGen       uint32 // incremented per pattern scan; marks the keys a scan saw
-	typeNames     map[string]string
-	turn          int // Run's round robin over running pattern work
+	memRefused   bool   // the server refused MEMORY USAGE: never ask again
+	exactFailing bool   // the last round of exact keys failed with an I/O error (logged once per change)
+	passFailing  bool   // the last step of a pattern pass did (see noteSampled)
+	writeFailing bool   // the last Writer.Write failed (logged once per change)
+	scanGen      uint32 // incremented per pattern scan; marks the keys a scan saw
+	typeNames    map[string]string
+	turn         int // Run's round robin over running pattern work
 
 	mu     sync.Mutex
 	owners map[string]*trackedKey // every tracked key by name (exact and pattern-found); guarded by mu

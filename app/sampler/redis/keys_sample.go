@@ -53,24 +53,27 @@ func (k *keySampler) sampleExactDue(ctx context.Context, now time.Time) error {
 	if !anyDue || !k.isUp() {
 		return nil
 	}
-	return k.noteSampled(ctx, k.sampleKeys(ctx, now, due))
+	return k.noteSampled(ctx, k.sampleKeys(ctx, now, due), &k.exactFailing, "exact")
 }
 
 // isUp reports whether the instance is up (keyOptions.Up).
 func (k *keySampler) isUp() bool { return k.up == nil || k.up() }
 
-// noteSampled logs a sampling error (or the recovery) once per change and returns err wrapped.
-func (k *keySampler) noteSampled(ctx context.Context, err error) error {
+// noteSampled logs a sampling error (or the recovery) once per change of *failing and returns
+// err wrapped. Exact keys and pattern passes keep a flag each (kind "exact" or "pattern"):
+// their rounds interleave, so one flag would log a change at every step while one kind fails
+// and the other works.
+func (k *keySampler) noteSampled(ctx context.Context, err error, failing *bool, kind string) error {
 	if err != nil {
-		if !k.sampleFailing && ctx.Err() == nil {
-			k.sampleFailing = true
-			k.log.Warn("cannot sample keys", "instance", k.instance, "db", k.db, "error", err)
+		if !*failing && ctx.Err() == nil {
+			*failing = true
+			k.log.Warn("cannot sample keys", "instance", k.instance, "db", k.db, "keys", kind, "error", err)
 		}
 		return fmt.Errorf("cannot sample keys of %s: %w", k.instance, err)
 	}
-	if k.sampleFailing {
-		k.sampleFailing = false
-		k.log.Info("sampling keys works again", "instance", k.instance, "db", k.db)
+	if *failing {
+		*failing = false
+		k.log.Info("sampling keys works again", "instance", k.instance, "db", k.db, "keys", kind)
 	}
 	return nil
 }
@@ -105,7 +108,7 @@ func (k *keySampler) passStep(ctx context.Context, now time.Time, c *cohort) err
 	clear(c.pending[:n])
 	c.pending = c.pending[n:]
 	if len(chunk) > 0 {
-		if err := k.noteSampled(ctx, k.sampleKeys(ctx, now, chunk)); err != nil {
+		if err := k.noteSampled(ctx, k.sampleKeys(ctx, now, chunk), &k.passFailing, "pattern"); err != nil {
 			c.passing, c.pending = false, nil
 			return err
 		}
