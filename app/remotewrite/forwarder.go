@@ -410,7 +410,6 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 	f.smu.Unlock()
 	switch {
 	case err == nil:
-		f.sent.Add(n)
 		f.backoff.Reset()
 		switch f.state {
 		case stateNew:
@@ -421,6 +420,7 @@ func (f *Forwarder) send(ctx context.Context, batch []tsdb.Sample) error {
 			f.log.Info(f.target+" accepts samples again", "url", f.shown)
 		}
 		f.setState(stateDelivering)
+		f.sent.Add(n) // after the state: who sees the count sees "delivering" (Stats, /status)
 	case e != nil && e.Retryable:
 		if ctx.Err() != nil {
 			return err // shutting down: flushFinal reports
