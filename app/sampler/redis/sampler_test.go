@@ -185,7 +185,13 @@ func TestInstanceACLUserAndWrongPassword(t *testing.T) {
 func TestInstanceTLS(t *testing.T) {
 	srv, files := redistest.StartTLS(t)
 	srv.Do("rpush", "q", "a", "b")
+	// TLS handshakes under -race on a loaded machine can outlast the 500 ms test timeout; the
+	// error this test asserts on must be the certificate's, not a timeout.
+	slowTLS := func(r *config.Redis) {
+		r.Interval, r.Timeout = config.Duration(10*time.Second), config.Duration(5*time.Second)
+	}
 	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
+		slowTLS(r)
 		r.TLS, r.TLSCAFile, r.TLSCertFile, r.TLSKeyFile = true, files.CA, files.ClientCert, files.ClientKey
 		r.Keys = []config.Key{{Key: "q"}}
 	}, nil)
@@ -201,7 +207,7 @@ func TestInstanceTLS(t *testing.T) {
 	if v := keyTestValue(t, w.take(), "redis_key_length", "key", "q"); v != 2 {
 		t.Fatalf("length over TLS = %v", v)
 	}
-	untrusted, _, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) { r.TLS = true }, nil)
+	untrusted, _, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) { slowTLS(r); r.TLS = true }, nil)
 	untrusted.Round(ctx, time.Now())
 	if untrusted.Up() || !strings.Contains(untrusted.Snapshot().Error, "certificate") {
 		t.Fatalf("unverified server accepted: %+v", untrusted.Snapshot())
