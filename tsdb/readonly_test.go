@@ -8,51 +8,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/tsdb/disktest"
 )
 
-// mountTmpfs mounts a tmpfs of sizeMiB on a new directory and unmounts it at cleanup. It needs
-// root (CI and the dev container run as root); without it the test fails, never skips.
-func mountTmpfs(t *testing.T, sizeMiB int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(sizeMiB)+"m"); err != nil {
-		t.Fatalf("cannot mount a %d MiB tmpfs on %s (this test needs root and mount permission): %v", sizeMiB, dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("cannot unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fill allocates a file in dir that leaves about leave bytes free, and returns its path.
-func fill(t *testing.T, dir string, leave int64) string {
-	t.Helper()
-	var sfs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &sfs); err != nil {
-		t.Fatal(err)
-	}
-	free := int64(sfs.Bavail) * sfs.Bsize
-	path := filepath.Join(dir, "filler-"+strconv.FormatInt(time.Now().UnixNano(), 10))
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if size := free - leave; size > 0 {
-		if err := syscall.Fallocate(int(f.Fd()), 0, 0, size); err != nil {
-			t.Fatalf("cannot fill %s with %d bytes: %v", dir, size, err)
-		}
-	}
-	return path
-}
-
 func TestReadOnlyBelowFreeSpaceAndBack(t *testing.T) {
-	dir := mountTmpfs(t, 200)
+	dir := disktest.Mount(t, 200)
 	logs := &syncBuffer{}
 	db, err := Open(Options{Path: dir, MinFreeDiskBytes: 64 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -67,7 +30,7 @@ func TestReadOnlyBelowFreeSpaceAndBack(t *testing.T) {
 		t.Fatalf("Write before filling: %v", err)
 	}
 
-	filler := fill(t, dir, 32<<20)
+	filler := disktest.Fill(t, dir, 32<<20)
 	db.checkDisk()
 	if !db.ReadOnly() {
 		t.Fatalf("not read-only with 32 MiB free and a 64 MiB limit: %+v", db.DiskState())
@@ -124,33 +87,13 @@ func TestReadOnlyBelowFreeSpaceAndBack(t *testing.T) {
 	}
 }
 
-// fillAll fills dir's filesystem completely: fill, then byte by byte writes until ENOSPC.
-func fillAll(t *testing.T, dir string) string {
-	t.Helper()
-	path := fill(t, dir, 0)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling %s: %v, want ENOSPC at the end", dir, err)
-			}
-			return path
-		}
-	}
-}
-
 // A start on a full disk (a crash left it so, or something else filled it while redwatch was
 // down) opens read-only and says so: no panic, no error, reads work, and Close returns without
 // exiting the process. Only a store that does not exist yet cannot be created there.
 func TestOpenOnFullDisk(t *testing.T) {
 	for _, fresh := range []bool{false, true} {
 		t.Run(map[bool]string{false: "existing", true: "fresh"}[fresh], func(t *testing.T) {
-			mnt := mountTmpfs(t, 80)
+			mnt := disktest.Mount(t, 80)
 			dir := filepath.Join(mnt, "data")
 			now := time.Now()
 			if !fresh {
@@ -165,7 +108,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			filler := fillAll(t, mnt)
+			filler := disktest.Fill(t, mnt, 0)
 			if fresh {
 				// VictoriaMetrics cannot create a store without writing: a clear error, no exit.
 				_, err := Open(Options{Path: dir})
@@ -210,7 +153,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 // reserve, goes read-only, and closes properly (VictoriaMetrics' final flush and cache saves
 // have room); once space returns the reserve is allocated again.
 func TestSuddenFullDiskFreesReserve(t *testing.T) {
-	mnt := mountTmpfs(t, 200)
+	mnt := disktest.Mount(t, 200)
 	logs := &syncBuffer{}
 	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -224,7 +167,7 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 	if err := db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.UnixMilli(), Value: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	filler := fillAll(t, mnt)
+	filler := disktest.Fill(t, mnt, 0)
 	db.checkDisk()
 	if _, err := os.Stat(reserve); !errors.Is(err, os.ErrNotExist) || !db.ReadOnly() {
 		t.Fatalf("after the disk filled: reserve %v, read-only %v; want it freed and read-only", err, db.ReadOnly())
@@ -237,7 +180,7 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes || db.ReadOnly() {
 		t.Fatalf("after space returned: reserve %v, read-only %v; want it back and writable", err, db.ReadOnly())
 	}
-	filler = fillAll(t, mnt)
+	filler = disktest.Fill(t, mnt, 0)
 	db.checkDisk()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -251,7 +194,7 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 // than is free (VictoriaMetrics saves caches as large as in memory) it frees the reserve and
 // closes storage properly instead of leaving it unclosed.
 func TestCloseUsesReserve(t *testing.T) {
-	mnt := mountTmpfs(t, 200)
+	mnt := disktest.Mount(t, 200)
 	logs := &syncBuffer{}
 	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -271,7 +214,7 @@ func TestCloseUsesReserve(t *testing.T) {
 	if need < leave+1<<20 || need+(1<<20) > leave+reserveBytes {
 		t.Fatalf("Close needs %d bytes: the test wants between %d and %d (free plus the reserve)", need, leave, leave+reserveBytes)
 	}
-	fill(t, mnt, leave)
+	disktest.Fill(t, mnt, leave)
 	db.checkDisk()
 	if _, err := os.Stat(filepath.Join(mnt, reserveFile)); err != nil || !db.ReadOnly() {
 		t.Fatalf("with %d bytes free: reserve %v, read-only %v; want it held and read-only", leave, err, db.ReadOnly())

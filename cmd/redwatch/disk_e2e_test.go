@@ -1,68 +1,18 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/tsdb/disktest"
 )
-
-// mountTmpfs mounts a tmpfs of sizeMiB on a new directory, unmounted at cleanup. It needs root
-// (CI and the dev container run as root); without it the test fails, never skips.
-func mountTmpfs(t *testing.T, sizeMiB int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(sizeMiB)+"m"); err != nil {
-		t.Fatalf("cannot mount a %d MiB tmpfs on %s (this test needs root and mount permission): %v", sizeMiB, dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("cannot unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fillDisk allocates a file in dir leaving about leave bytes free (0: none at all) and
-// returns its path.
-func fillDisk(t *testing.T, dir string, leave int64) string {
-	t.Helper()
-	var sfs syscall.Statfs_t
-	if err := syscall.Statfs(dir, &sfs); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "filler-"+strconv.FormatInt(time.Now().UnixNano(), 10))
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if size := int64(sfs.Bavail)*sfs.Bsize - leave; size > 0 {
-		if err := syscall.Fallocate(int(f.Fd()), 0, 0, size); err != nil {
-			t.Fatalf("cannot fill %s: %v", dir, err)
-		}
-	}
-	if leave == 0 {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := f.Write(buf); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatalf("filling %s: %v", dir, err)
-				}
-				break
-			}
-		}
-	}
-	return path
-}
 
 // pushInflux posts one Influx line with the ingest token and returns the status code.
 func (in *instance) pushInflux(t *testing.T, line string) int {
@@ -97,7 +47,7 @@ type readyReport struct {
 // Then the disk fills to the last byte at once: the process lives on and exits 0 on SIGTERM;
 // a restart on the full disk starts read-only, says so, and exits 0 too.
 func TestFullDiskReadOnlyAndBack(t *testing.T) {
-	mnt := mountTmpfs(t, 200)
+	mnt := disktest.Mount(t, 200)
 	srv := redistest.Start(t)
 	srv.Do("rpush", "queue:jobs", "a")
 	cfg := fmt.Sprintf(`[system]
@@ -120,7 +70,7 @@ timeout = "500ms"
 		t.Fatalf("ingest before filling: %d", code)
 	}
 
-	filler := fillDisk(t, mnt, 32<<20) // below the 64 MiB default
+	filler := disktest.Fill(t, mnt, 32<<20) // below the 64 MiB default
 	var ready readyReport
 	eventually(t, 5*time.Second, "readiness 503 read_only", func() (bool, string) {
 		code := in.getJSON(t, "/health/ready", &ready)
@@ -183,7 +133,7 @@ timeout = "500ms"
 	// The disk fills to the last byte at once, while samples are being written: the reserve is
 	// freed, so VictoriaMetrics' flush of its last in-memory samples (within ~6 s) has room and
 	// the process lives on; SIGTERM exits 0.
-	fillDisk(t, mnt, 0)
+	disktest.Fill(t, mnt, 0)
 	eventually(t, 5*time.Second, "read-only after a sudden full disk", func() (bool, string) {
 		code := in.getJSON(t, "/health/ready", &ready)
 		return code == 503 && ready.Checks.Storage.Status == "read_only", fmt.Sprintf("%d %+v", code, ready)
@@ -200,7 +150,7 @@ timeout = "500ms"
 	in.stop(t)
 
 	// A start on a full disk: read-only at once, said so, and SIGTERM still exits 0.
-	fillDisk(t, mnt, 0)
+	disktest.Fill(t, mnt, 0)
 	in2 := startWithDataNotReady(t, data, cfg, "REDWATCH_ADMIN_PASSWORD="+e2ePassword)
 	eventually(t, 5*time.Second, "readiness 503 read_only on a full disk", func() (bool, string) {
 		code := in2.getJSON(t, "/health/ready", &ready)
