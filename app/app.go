@@ -209,7 +209,9 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.ingestWriter, Sampled: a.sampledSeries, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
+	a.stats.AddSource(a.ingest.Samples) // redwatch_ingest_rejected_total{reason}
 	if a.fwd != nil {
+		a.stats.AddSource(a.fwd.Samples) // redwatch_remote_write_*, stored and forwarded like selfmon's
 		checker.RemoteWrite = a.fwd.Stats
 	}
 	a.web = web.New(web.Options{
@@ -268,15 +270,10 @@ func (a *App) Run(ctx context.Context) error {
 	var fwg sync.WaitGroup
 	if a.fwd != nil {
 		fwg.Go(func() { a.fwd.Run(fctx) })
-		// Its redwatch_remote_write_* series, stored and forwarded like selfmon's.
-		fstats := &remotewrite.StatsSampler{Forwarder: a.fwd, Writer: a.writer, Logger: a.log.Named("remotewrite")}
-		wg.Go(func() { fstats.Run(sctx) })
 	}
 	if a.host != nil {
 		wg.Go(func() { a.host.Run(sctx) })
 	}
-	istats := &ingest.StatsSampler{Ingest: a.ingest, Writer: a.writer, Logger: a.log.Named("ingest")}
-	wg.Go(func() { istats.Run(sctx) })
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
 	wg.Go(func() { a.redis.Run(sctx) })

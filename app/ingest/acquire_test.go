@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -70,71 +69,23 @@ func TestAcquireWaitsThenRefuses(t *testing.T) {
 	})
 }
 
-// recorder keeps the batches written to it.
-type recorder struct {
-	mu      sync.Mutex
-	batches [][]tsdb.Sample
-}
-
-func (r *recorder) Write(s []tsdb.Sample) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.batches = append(r.batches, s)
-	return nil
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.batches)
-}
-
-// StatsSampler writes every reason's counter at once, then every Period, and returns when its
-// context is done.
-func TestStatsSamplerWritesEveryPeriod(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		i := New(Options{Writer: nopWriter{}})
-		i.rejected.add([]string{reasonSampledSeries})
-		rec := &recorder{}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			(&StatsSampler{Ingest: i, Writer: rec, Period: 5 * time.Second}).Run(ctx)
-			close(done)
-		}()
-		synctest.Wait()
-		if n := rec.count(); n != 1 {
-			t.Fatalf("%d writes at start, want 1", n)
+// Samples gives every reason's counter, 0 included, stamped now (selfmon writes them every
+// interval with redwatch's own series).
+func TestSamplesEveryReason(t *testing.T) {
+	i := New(Options{Writer: nopWriter{}})
+	i.rejected.add([]string{reasonSampledSeries})
+	now := time.Unix(1700000000, 0)
+	b := i.Samples(now)
+	if len(b) != len(reasons) {
+		t.Fatalf("%d samples, want one per reason (%d)", len(b), len(reasons))
+	}
+	for _, s := range b {
+		want := 0.0
+		if s.Labels[0].Value == reasonSampledSeries {
+			want = 1
 		}
-		b := rec.batches[0]
-		if len(b) != len(reasons) {
-			t.Fatalf("%d samples, want one per reason (%d)", len(b), len(reasons))
+		if s.Name != SeriesRejected || s.Value != want || s.Timestamp != now.UnixMilli() {
+			t.Fatalf("sample %+v, want %s %v at %d", s, SeriesRejected, want, now.UnixMilli())
 		}
-		for _, s := range b {
-			want := 0.0
-			if s.Labels[0].Value == reasonSampledSeries {
-				want = 1
-			}
-			if s.Name != SeriesRejected || s.Value != want {
-				t.Fatalf("sample %+v, want %s %v", s, SeriesRejected, want)
-			}
-		}
-		time.Sleep(5*time.Second - time.Nanosecond)
-		synctest.Wait()
-		if n := rec.count(); n != 1 {
-			t.Fatalf("%d writes before the first period ended, want 1", n)
-		}
-		time.Sleep(time.Nanosecond)
-		synctest.Wait()
-		if n := rec.count(); n != 2 {
-			t.Fatalf("%d writes after one period, want 2", n)
-		}
-		cancel()
-		synctest.Wait()
-		select {
-		case <-done:
-		default:
-			t.Fatal("Run did not return when its context was done")
-		}
-	})
+	}
 }

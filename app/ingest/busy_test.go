@@ -197,7 +197,7 @@ func TestRejectedSamples(t *testing.T) {
 	if len(got) != 16 || got["label_value_too_long"] != 1 || got["busy"] != 0 || got["read_only"] != 0 || got["timestamp_future"] != 0 {
 		t.Fatalf("counters %v", got)
 	}
-	// As StatsSampler stores them, /metrics exports them.
+	// As selfmon stores them (Samples is its source), /metrics exports them.
 	if err := e.db.Write(ss); err != nil {
 		t.Fatal(err)
 	}

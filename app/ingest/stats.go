@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"context"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -51,36 +49,4 @@ func (i *Ingest) Samples(now time.Time) []tsdb.Sample {
 			Timestamp: now.UnixMilli(), Value: float64(i.rejected.n[r])})
 	}
 	return out
-}
-
-// StatsSampler writes an Ingest's SeriesRejected every Period until Run's ctx is done.
-type StatsSampler struct {
-	Ingest *Ingest
-	Writer interface{ Write([]tsdb.Sample) error }
-	Period time.Duration // 0: 10 s
-	Logger *slog.Logger  // nil discards
-}
-
-// Run writes the series at once, then every Period, until ctx is done.
-func (s *StatsSampler) Run(ctx context.Context) {
-	period := s.Period
-	if period <= 0 {
-		period = 10 * time.Second
-	}
-	log := s.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		if err := s.Writer.Write(s.Ingest.Samples(time.Now())); err != nil {
-			log.Warn("cannot write ingest stats", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

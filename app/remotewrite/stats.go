@@ -1,22 +1,19 @@
 package remotewrite
 
 import (
-	"context"
-	"log/slog"
 	"time"
 
 	"github.com/redwatch/redwatch/tsdb"
 )
 
-// The series StatsSampler writes, each with the label url (the endpoint without its password).
+// The series Samples returns (selfmon writes them with redwatch's own), each with the label url (the endpoint without its password).
 const (
-	SeriesUp           = "redwatch_remote_write_up"                    // 1 idle or delivering, 0 unavailable or rejecting
-	SeriesQueue        = "redwatch_remote_write_queue_samples"         // gauge: samples waiting, the batch being retried included
-	SeriesSent         = "redwatch_remote_write_samples_sent_total"    // counter: accepted by the receiver (2xx)
-	SeriesFailed       = "redwatch_remote_write_samples_failed_total"  // counter: rejected for good (4xx other than 429)
-	SeriesDropped      = "redwatch_remote_write_samples_dropped_total" // counter: never sent (queue full, or left at shutdown)
-	SeriesLastSuccess  = "redwatch_remote_write_last_success_timestamp_seconds"
-	DefaultStatsPeriod = 10 * time.Second
+	SeriesUp          = "redwatch_remote_write_up"                    // 1 idle or delivering, 0 unavailable or rejecting
+	SeriesQueue       = "redwatch_remote_write_queue_samples"         // gauge: samples waiting, the batch being retried included
+	SeriesSent        = "redwatch_remote_write_samples_sent_total"    // counter: accepted by the receiver (2xx)
+	SeriesFailed      = "redwatch_remote_write_samples_failed_total"  // counter: rejected for good (4xx other than 429)
+	SeriesDropped     = "redwatch_remote_write_samples_dropped_total" // counter: never sent (queue full, or left at shutdown)
+	SeriesLastSuccess = "redwatch_remote_write_last_success_timestamp_seconds"
 )
 
 // Samples returns the forwarder's series at now (see SeriesUp and the others); the last
@@ -40,44 +37,4 @@ func (f *Forwarder) Samples(now time.Time) []tsdb.Sample {
 		out = append(out, tsdb.Sample{Name: SeriesLastSuccess, Labels: labels, Timestamp: ts, Value: float64(st.LastSuccess.UnixMilli()) / 1000})
 	}
 	return out
-}
-
-// Writer stores samples; the app's writer (storage, then this forwarder) satisfies it.
-type Writer interface {
-	Write(samples []tsdb.Sample) error
-}
-
-// StatsSampler writes a Forwarder's series every Period (default DefaultStatsPeriod) until
-// Run's ctx is done. Writing them through the writer that also feeds the Forwarder is fine:
-// they are at most six samples per Period whatever the state, so they never grow the queue
-// by more than that, and the receiver learns of samples dropped while it was away.
-type StatsSampler struct {
-	Forwarder *Forwarder
-	Writer    Writer
-	Period    time.Duration
-	Logger    *slog.Logger // nil discards
-}
-
-// Run writes the series at once, then every Period, until ctx is done.
-func (s *StatsSampler) Run(ctx context.Context) {
-	period := s.Period
-	if period <= 0 {
-		period = DefaultStatsPeriod
-	}
-	log := s.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		if err := s.Writer.Write(s.Forwarder.Samples(time.Now())); err != nil {
-			log.Warn("cannot write remote-write stats", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

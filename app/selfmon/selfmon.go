@@ -81,8 +81,9 @@ type Stats struct {
 	hist      histogram
 	samplers  map[string]func() time.Duration
 	groups    map[string]func() map[string]time.Duration
-	errors    uint64        // requests answered 5xx since start (of hist.count), reports aside
-	marks     []requestMark // (time, total, errors) at each Samples call within errorWindow
+	sources   []func(now time.Time) []tsdb.Sample // AddSource
+	errors    uint64                              // requests answered 5xx since start (of hist.count), reports aside
+	marks     []requestMark                       // (time, total, errors) at each Samples call within errorWindow
 }
 
 // errorWindow is the span redwatch_http_error_ratio covers.
@@ -149,6 +150,15 @@ func (s *Stats) AddSamplerGroup(prefix string, rounds func() map[string]time.Dur
 	s.groups[prefix] = rounds
 }
 
+// AddSource registers series another component keeps (ingest's refusal counters, the
+// forwarder's state): every Samples call appends what source returns for its now. source must
+// be safe for concurrent use; it is called without Stats' lock held.
+func (s *Stats) AddSource(source func(now time.Time) []tsdb.Sample) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sources = append(s.sources, source)
+}
+
 // Store is what the sampler needs of storage; *tsdb.DB satisfies it.
 type Store interface {
 	Write(samples []tsdb.Sample) error
@@ -175,7 +185,8 @@ var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
 //     from the start at 0, for the RedwatchSeriesDropped rule;
 //   - redwatch_http_error_ratio: the share (0..1) of requests answered 5xx over the last
 //     errorWindow (measured between calls of Samples; 0 without requests), for alert rules;
-//     reports (ObserveReport) count among the requests, never among the 5xx.
+//     reports (ObserveReport) count among the requests, never among the 5xx;
+//   - the series of every source registered with AddSource.
 //
 // Samples remembers the request counts of each call for the error ratio: call it once per
 // sampling interval.
@@ -214,7 +225,11 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 			add("redwatch_sampler_duration_seconds", d.Seconds(), tsdb.Label{Name: "sampler", Value: prefix + name})
 		}
 	}
+	sources := s.sources
 	s.mu.Unlock()
+	for _, source := range sources {
+		out = append(out, source(now)...)
+	}
 	add("redwatch_samples_written_total", float64(store.SamplesWritten()))
 	add("redwatch_series", float64(store.LatestCount()))
 	for reason, n := range store.SeriesDropped() {

@@ -560,3 +560,27 @@ func TestErrorRatioLeavesReportsOut(t *testing.T) {
 		t.Fatalf("duration count %v, want 100", n)
 	}
 }
+
+// A source registered with AddSource is asked at every Samples call for that call's time, and
+// its series come out with redwatch's own.
+func TestSamplesOfSources(t *testing.T) {
+	st := selfmon.New()
+	var asked []time.Time
+	st.AddSource(func(now time.Time) []tsdb.Sample {
+		asked = append(asked, now)
+		return []tsdb.Sample{{Name: "redwatch_ingest_rejected_total", Labels: []tsdb.Label{{Name: "reason", Value: "busy"}}, Timestamp: now.UnixMilli(), Value: 3}}
+	})
+	for _, at := range []time.Time{time.Unix(10, 0), time.Unix(20, 0)} {
+		m := byKey(t, st.Samples(at, &fakeStore{}))
+		s, ok := m[key("redwatch_ingest_rejected_total", tsdb.Label{Name: "reason", Value: "busy"})]
+		if !ok || s.Value != 3 || s.Timestamp != at.UnixMilli() {
+			t.Fatalf("source's sample at %v: %+v (present %v)", at, s, ok)
+		}
+		if _, ok := m["redwatch_series"]; !ok {
+			t.Fatal("redwatch's own series missing beside the source's")
+		}
+	}
+	if len(asked) != 2 || !asked[1].Equal(time.Unix(20, 0)) {
+		t.Fatalf("source asked at %v, want once per Samples call with its time", asked)
+	}
+}
