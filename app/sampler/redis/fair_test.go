@@ -53,9 +53,6 @@ func (w *fairWriter) Write(samples []tsdb.Sample) error {
 // within one interval plus the timeout, from the first round on; the pattern is still fully
 // expanded and its keys sampled. (Before the steps, the exact key was sampled once in 12 s.)
 func TestFairExactKeyBesidePatternOf100kKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills Redis with 100,000 keys")
-	}
 	srv := redistest.Start(t)
 	c := srv.Client()
 	ctx := context.Background()
