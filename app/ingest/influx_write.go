@@ -129,13 +129,7 @@ func (i *Ingest) decodeInflux(c echo.Context, d dialect) *reject {
 			return r
 		}
 	}
-	if werr == nil {
-		werr = cw.flush()
-	}
-	if werr != nil {
-		return writeError(werr, cw.stored)
-	}
-	return cw.result(d)
+	return cw.finish(werr, d)
 }
 
 // eachLine calls fn for every line of a spooled body with its number (from 1), without the

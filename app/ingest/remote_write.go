@@ -84,13 +84,7 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 		}
 		return nil
 	})
-	if err == nil {
-		err = cw.flush()
-	}
-	if err != nil {
-		return writeError(err, cw.stored)
-	}
-	return cw.result(d)
+	return cw.finish(err, d)
 }
 
 // cloneLabels copies labels and their strings.

@@ -101,6 +101,18 @@ func (cw *chunkWriter) flush() error {
 	return nil
 }
 
+// finish ends a request whose samples were all offered (err: the write error that stopped
+// it, or nil): it flushes what is buffered and returns the answer, a write error's or result's.
+func (cw *chunkWriter) finish(err error, d dialect) *reject {
+	if err == nil {
+		err = cw.flush()
+	}
+	if err != nil {
+		return writeError(err, cw.stored)
+	}
+	return cw.result(d)
+}
+
 // result is the answer once every sample was offered and flushed: nil when all were stored,
 // else the partial write report, in InfluxDB's words, which Telegraf and InfluxDB clients
 // recognize and do not retry: 400, or 422 as InfluxDB 2 answers it. It counts under each
