@@ -83,35 +83,47 @@ func TestExportOfRepeatedMatchesIsStreamedOnce(t *testing.T) {
 	for range 5000 {
 		form.Add("match[]", "e2e_export_v")
 	}
-	// Stored samples are readable within storage's 2 s flush interval.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		res := query(http.MethodPost, "/api/v1/series", form)
-		var list struct{ Data []map[string]string }
-		err := json.NewDecoder(res.Body).Decode(&list)
-		res.Body.Close()
-		if err == nil && res.StatusCode == 200 && len(list.Data) == series {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("series by POST with 5000 match[]: %d, %d series, %v", res.StatusCode, len(list.Data), err)
-		}
-	}
-	before := peakRSS(t, in.cmd.Process.Pid)
-	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		res := query(method, "/api/v1/export", form)
-		lines, samples := 0, 0
+	// exported counts the lines and samples of an export (JSON lines).
+	exported := func(res *http.Response) (lines, samples int, err error) {
+		defer res.Body.Close()
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			var line struct{ Timestamps []int64 }
 			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-				t.Fatalf("export line %d: %s", lines, err)
+				return lines, samples, fmt.Errorf("export line %d: %w", lines, err)
 			}
 			lines++
 			samples += len(line.Timestamps)
 		}
-		res.Body.Close()
-		if err := sc.Err(); err != nil || res.StatusCode != 200 || lines != series || samples != series*points {
+		return lines, samples, sc.Err()
+	}
+	// Stored samples become readable a few seconds after the write (storage's flush): wait
+	// until one selector exports them all, and the series list has them.
+	one := url.Values{"start": form["start"], "match[]": {"e2e_export_v"}}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		res := query(http.MethodPost, "/api/v1/export", one)
+		code := res.StatusCode
+		lines, samples, err := exported(res)
+		if err == nil && code == 200 && lines == series && samples == series*points {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export of one selector: %d, %d lines, %d samples, %v", code, lines, samples, err)
+		}
+	}
+	res := query(http.MethodPost, "/api/v1/series", form)
+	var list struct{ Data []map[string]string }
+	err := json.NewDecoder(res.Body).Decode(&list)
+	res.Body.Close()
+	if err != nil || res.StatusCode != 200 || len(list.Data) != series {
+		t.Fatalf("series by POST with 5000 match[]: %d, %d series, %v", res.StatusCode, len(list.Data), err)
+	}
+	before := peakRSS(t, in.cmd.Process.Pid)
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		res := query(method, "/api/v1/export", form)
+		lines, samples, err := exported(res)
+		if err != nil || res.StatusCode != 200 || lines != series || samples != series*points {
 			t.Fatalf("%s export with 5000 match[]: %d, %d lines, %d samples, %v", method, res.StatusCode, lines, samples, err)
 		}
 	}
