@@ -21,6 +21,13 @@ import (
 	"github.com/redwatch/redwatch/views/partials"
 )
 
+// alertsHandler serves /alerts and the silence forms.
+type alertsHandler struct {
+	*pageKit
+	opts       *Options
+	canSilence bool // there is an alert engine: silences can be made and expired
+}
+
 // alertHistoryRows is how many transitions /alerts and /api/alerts show, newest first.
 const alertHistoryRows = 50
 
@@ -41,7 +48,7 @@ const silenceNewParam = "new"
 // Admins also get the silence form: ?silence=FINGERPRINT opens it pre-filled with that alert's
 // labels, ?silence=new opens it empty. ?silenced=ID and ?expired=ID (after a change) show a
 // notice.
-func (s *Server) showAlerts(c echo.Context) error {
+func (s *alertsHandler) showAlerts(c echo.Context) error {
 	now := time.Now()
 	if c.QueryParam("fragment") == pages.FragmentAlerts {
 		return renderFragment(c, pages.AlertList(pages.AlertListProps{Live: s.alertsLive(c, now)}), pages.FragmentAlerts)
@@ -61,7 +68,7 @@ func (s *Server) showAlerts(c echo.Context) error {
 }
 
 // alertsPage builds the whole page with an empty, closed silence form for admins.
-func (s *Server) alertsPage(c echo.Context, now time.Time) pages.AlertListProps {
+func (s *alertsHandler) alertsPage(c echo.Context, now time.Time) pages.AlertListProps {
 	p := pages.AlertListProps{
 		Layout: s.layoutProps(c, "Alerts", layouts.NavAlerts),
 		Live:   s.alertsLive(c, now),
@@ -75,14 +82,14 @@ func (s *Server) alertsPage(c echo.Context, now time.Time) pages.AlertListProps 
 
 // mayChangeSilences reports whether the user of c may create and expire silences: an admin,
 // with an alert engine to keep them.
-func (s *Server) mayChangeSilences(c echo.Context) bool {
+func (s *alertsHandler) mayChangeSilences(c echo.Context) bool {
 	u, ok := auth.UserFrom(c)
-	return ok && u.IsAdmin() && s.canSilence()
+	return ok && u.IsAdmin() && s.canSilence
 }
 
 // alertsLive builds the live part of /alerts.
-func (s *Server) alertsLive(c echo.Context, now time.Time) partials.AlertsLiveProps {
-	src := s.alertSource()
+func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.AlertsLiveProps {
+	src := s.opts.Alerts
 	rules := src.Rules()
 	units := make(map[string]valueUnit, len(rules))
 	for _, r := range rules {
@@ -140,7 +147,7 @@ func (s *Server) alertsLive(c echo.Context, now time.Time) partials.AlertsLivePr
 		p.Rules = append(p.Rules, row)
 	}
 
-	for _, h := range s.notifierHealth().Health() {
+	for _, h := range s.opts.Notifiers.Health() {
 		p.Notifiers = append(p.Notifiers, partials.NotifierRow{
 			Name: h.Name, Kind: h.Kind, LastSuccess: h.LastSuccess, LastAttempt: h.LastAttempt,
 			LastError: h.LastError, Failures: h.ConsecutiveFailures, Pending: h.Pending, Held: h.Held,
@@ -176,9 +183,9 @@ func orderAlerts(alerts []alert.Alert) []alert.Alert {
 
 // firingAlerts returns the firing alerts (pending ones left out): unsilenced first, then
 // silenced, each by severity then age. For the overview.
-func (s *Server) firingAlerts() []alert.Alert {
+func firingAlerts(src AlertSource) []alert.Alert {
 	var firing []alert.Alert
-	for _, a := range orderAlerts(s.alertSource().Alerts()) {
+	for _, a := range orderAlerts(src.Alerts()) {
 		if a.State == alert.StateFiring {
 			firing = append(firing, a)
 		}
@@ -224,7 +231,7 @@ func silenceExpireURL(id string) string {
 }
 
 // alertsNotice words the outcome of the last change (?silenced=ID, ?expired=ID).
-func (s *Server) alertsNotice(q url.Values, now time.Time) string {
+func (s *alertsHandler) alertsNotice(q url.Values, now time.Time) string {
 	if id := q.Get("expired"); id != "" {
 		return "Silence " + components.Clip(id, 40) + " expired: the alerts it muted notify again."
 	}
@@ -233,12 +240,12 @@ func (s *Server) alertsNotice(q url.Values, now time.Time) string {
 		return ""
 	}
 	msg := "Silence " + components.Clip(id, 40) + " created"
-	for _, sl := range s.alertSource().Silences() {
+	for _, sl := range s.opts.Alerts.Silences() {
 		if sl.ID != id {
 			continue
 		}
 		n := 0
-		for _, a := range s.alertSource().Alerts() {
+		for _, a := range s.opts.Alerts.Alerts() {
 			if a.Silenced && a.SilenceID == id {
 				n++
 			}

@@ -45,7 +45,7 @@ var silenceUntilLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", ti
 
 // alertsLog is the logger of silence changes: the server's (logger=http), since a second
 // logger attribute would repeat the key in JSON lines.
-func (s *Server) alertsLog() *slog.Logger {
+func (s *alertsHandler) alertsLog() *slog.Logger {
 	return s.opts.Logger
 }
 
@@ -61,14 +61,14 @@ func newSilenceForm(c echo.Context) pages.SilenceFormProps {
 
 // prefillSilence opens f for the alert with fingerprint fp: one "=" matcher per label
 // (alertname first), so that the silence mutes exactly that alert.
-func (s *Server) prefillSilence(f *pages.SilenceFormProps, fp string) {
+func (s *alertsHandler) prefillSilence(f *pages.SilenceFormProps, fp string) {
 	f.Open = true
-	i := slices.IndexFunc(s.alertSource().Alerts(), func(a alert.Alert) bool { return a.Fingerprint == fp })
+	i := slices.IndexFunc(s.opts.Alerts.Alerts(), func(a alert.Alert) bool { return a.Fingerprint == fp })
 	if i < 0 {
 		f.Note = "That alert is no longer pending or firing. Describe the alerts to silence below."
 		return
 	}
-	a := s.alertSource().Alerts()[i]
+	a := s.opts.Alerts.Alerts()[i]
 	names := make([]string, 0, len(a.Labels))
 	for k := range a.Labels {
 		if k != "alertname" {
@@ -95,8 +95,8 @@ func (s *Server) prefillSilence(f *pages.SilenceFormProps, fp string) {
 // Form fields: matcher_name, matcher_op (= != =~ !~), matcher_value, repeated one per row (a
 // row with neither name nor value is ignored); duration (1h, 4h, 24h, 7d or custom); until
 // (with custom: YYYY-MM-DDTHH:MM in UTC, or RFC 3339); comment (required).
-func (s *Server) createSilence(c echo.Context) error {
-	if !s.canSilence() {
+func (s *alertsHandler) createSilence(c echo.Context) error {
+	if !s.canSilence {
 		return echo.NewHTTPError(http.StatusNotFound, "silences cannot be made: alerts are not evaluated")
 	}
 	now := time.Now()
@@ -124,8 +124,8 @@ func (s *Server) createSilence(c echo.Context) error {
 
 // expireSilence handles POST /alerts/silences/:id/expire (admins): it ends the silence now and
 // answers 303 to /alerts?expired=ID; an unknown silence is a 404.
-func (s *Server) expireSilence(c echo.Context) error {
-	if !s.canSilence() {
+func (s *alertsHandler) expireSilence(c echo.Context) error {
+	if !s.canSilence {
 		return echo.NewHTTPError(http.StatusNotFound, "silences cannot be changed: alerts are not evaluated")
 	}
 	id := c.Param("id")
@@ -147,7 +147,7 @@ func (s *Server) expireSilence(c echo.Context) error {
 }
 
 // renderSilenceForm renders /alerts with f open (its input and problems) and the given status.
-func (s *Server) renderSilenceForm(c echo.Context, code int, f pages.SilenceFormProps, now time.Time) error {
+func (s *alertsHandler) renderSilenceForm(c echo.Context, code int, f pages.SilenceFormProps, now time.Time) error {
 	p := s.alertsPage(c, now)
 	f.Open = true
 	p.Silence = &f

@@ -60,22 +60,3 @@ func (noAlerts) ExpireSilence(id string) error {
 type noNotifiers struct{}
 
 func (noNotifiers) Health() []notify.Health { return nil }
-
-// alertSource returns Options.Alerts, or noAlerts when it is nil.
-func (s *Server) alertSource() AlertSource {
-	if s.opts.Alerts == nil {
-		return noAlerts{}
-	}
-	return s.opts.Alerts
-}
-
-// notifierHealth returns Options.Notifiers, or noNotifiers when it is nil.
-func (s *Server) notifierHealth() NotifierHealth {
-	if s.opts.Notifiers == nil {
-		return noNotifiers{}
-	}
-	return s.opts.Notifiers
-}
-
-// canSilence reports whether silences can be made and expired: there is an alert engine.
-func (s *Server) canSilence() bool { return s.opts.Alerts != nil }

@@ -542,7 +542,7 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 	if got := text(one(t, doc, "alerts-notice")); !strings.Contains(got, id) || !strings.Contains(got, "mutes 1 alert now") {
 		t.Errorf("notice %q", got)
 	}
-	silenced := e.srv.firingAlerts()
+	silenced := firingAlerts(e.srv.opts.Alerts)
 	if len(silenced) != 4 || !silenced[3].Silenced || silenced[0].Silenced || slices.ContainsFunc(silenced, func(a alert.Alert) bool { return a.State != alert.StateFiring }) {
 		t.Errorf("firingAlerts: %+v", silenced)
 	}
@@ -642,7 +642,7 @@ func TestAlertsWithoutEngine(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("silence without an engine: %d, want 404", res.StatusCode)
 	}
-	if got := e.srv.firingAlerts(); len(got) != 0 {
+	if got := firingAlerts(e.srv.opts.Alerts); len(got) != 0 {
 		t.Errorf("firingAlerts: %v", got)
 	}
 }

@@ -54,12 +54,12 @@ type ruleJSON struct {
 }
 
 // listAlerts answers /api/alerts (any logged-in user) with alertsJSON.
-func (s *Server) listAlerts(c echo.Context) error {
+func (s *apiHandler) listAlerts(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.alertsJSON(time.Now()))
 }
 
-func (s *Server) alertsJSON(now time.Time) alertsJSON {
-	src := s.alertSource()
+func (s *apiHandler) alertsJSON(now time.Time) alertsJSON {
+	src := s.opts.Alerts
 	out := alertsJSON{
 		Alerts:    orderAlerts(src.Alerts()),
 		Silences:  []silenceJSON{},
@@ -82,7 +82,7 @@ func (s *Server) alertsJSON(now time.Time) alertsJSON {
 			LastEval: r.LastEval, EvalDurationSeconds: r.EvalDuration.Seconds(), Error: r.Error,
 		})
 	}
-	for _, h := range s.notifierHealth().Health() {
+	for _, h := range s.opts.Notifiers.Health() {
 		out.Notifiers = append(out.Notifiers, notifierJSON{Health: h, Healthy: h.ConsecutiveFailures == 0 && h.LastError == ""})
 	}
 	hist := src.History()

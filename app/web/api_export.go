@@ -30,7 +30,7 @@ const exportFlushBytes = 64 << 10
 // before the first byte: 422 or 503 naming the bound. An error after the answer began (only
 // the deadline, or storage failing) aborts the connection, so the client sees a truncated
 // answer rather than a complete-looking one.
-func (s *Server) exportSeries(c echo.Context) error {
+func (s *queryHandler) exportSeries(c echo.Context) error {
 	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())

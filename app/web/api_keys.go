@@ -95,7 +95,7 @@ func intParam(c echo.Context, name string, def int) (int, error) {
 // {"keys":[...],"patterns":[...],"total":N}. Filters: ?instance= (exact), ?q= (substring of the
 // key, ignoring case; patterns are filtered by instance only). Paging: ?limit= (default 1000,
 // at most 10000) and ?offset=.
-func (s *Server) listKeys(c echo.Context) error {
+func (s *apiHandler) listKeys(c echo.Context) error {
 	limit, err := intParam(c, "limit", keysDefaultLimit)
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (s *Server) listKeys(c echo.Context) error {
 		return err
 	}
 	instance := c.QueryParam("instance")
-	keys := filterKeys(s.redisSource().Keys(), newKeyFilter(instance, c.QueryParam("q")))
+	keys := filterKeys(s.opts.Redis.Keys(), newKeyFilter(instance, c.QueryParam("q")))
 	res := keysResponse{
 		Keys:     []redis.KeySnapshot{},
 		Patterns: []redis.PatternSnapshot{},
@@ -115,7 +115,7 @@ func (s *Server) listKeys(c echo.Context) error {
 	if offset < len(keys) {
 		res.Keys = keys[offset:min(len(keys), offset+limit)]
 	}
-	if pats := filterPatterns(s.redisSource().Patterns(), instance); pats != nil {
+	if pats := filterPatterns(s.opts.Redis.Patterns(), instance); pats != nil {
 		res.Patterns = pats
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

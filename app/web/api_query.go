@@ -16,6 +16,12 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
+// queryHandler serves the Prometheus query API and the export.
+type queryHandler struct {
+	opts    *Options
+	queries *queryGate // for the deadline its errors name
+}
+
 // promError answers in the Prometheus HTTP API's error shape.
 func promError(c echo.Context, code int, errType, msg string) error {
 	return c.JSON(code, map[string]any{"status": "error", "errorType": errType, "error": msg})
@@ -86,7 +92,7 @@ func formatValue(v float64) string {
 
 // listSeries answers GET or POST /api/v1/series?match[]=SEL&start=&end= like Prometheus. The
 // selectors are read with one search, so a series any number of them match is listed once.
-func (s *Server) listSeries(c echo.Context) error {
+func (s *queryHandler) listSeries(c echo.Context) error {
 	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
@@ -110,7 +116,7 @@ func (s *Server) listSeries(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "success", "data": data})
 }
 
-func (s *Server) retention() time.Duration {
+func (s *queryHandler) retention() time.Duration {
 	if s.opts.Retention > 0 {
 		return s.opts.Retention
 	}
@@ -120,7 +126,7 @@ func (s *Server) retention() time.Duration {
 // queryRange answers GET or POST /api/v1/query_range?query=SEL&start=&end=&step=&agg= with a
 // Prometheus matrix. Only series selectors are evaluated; agg picks the per-step aggregate
 // (default last). The answer is written as it is encoded, never held whole as JSON.
-func (s *Server) queryRange(c echo.Context) error {
+func (s *queryHandler) queryRange(c echo.Context) error {
 	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())

@@ -15,7 +15,7 @@ import (
 // showHostDetail renders /hosts/{host}: the host's live panel, the range picker and charts of
 // CPU, load, memory, swap, disk and network over ?range= (or ?from=&to=). ?fragment=host-panel
 // answers with only the polled panel. An unknown host is a 404; a bad range a 400.
-func (s *Server) showHostDetail(c echo.Context) error {
+func (s *hostsHandler) showHostDetail(c echo.Context) error {
 	host, ok := s.knownHost(c.Param("host"))
 	if !ok {
 		return s.notFound(c, "There is no host named “"+host+"”.")
@@ -45,7 +45,7 @@ func (s *Server) showHostDetail(c echo.Context) error {
 
 // knownHost finds the host named by a path parameter among the known hosts, trying it also
 // path-unescaped (echo leaves %2F and the like escaped). It returns the unescaped name either way.
-func (s *Server) knownHost(param string) (string, bool) {
+func (s *hostsHandler) knownHost(param string) (string, bool) {
 	names := s.hostNames()
 	if slices.Contains(names, param) {
 		return param, true

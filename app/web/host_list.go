@@ -10,10 +10,16 @@ import (
 	"github.com/redwatch/redwatch/views/pages"
 )
 
+// hostsHandler serves /hosts and /hosts/{host}.
+type hostsHandler struct {
+	*pageKit
+	opts *Options
+}
+
 // showHostList renders /hosts: every known host (this host first, then pushing hosts by name)
 // as its live panel linking to /hosts/{host}. ?fragment=host-row&host=H answers with only that
 // host's polled row; an unknown host is a 404.
-func (s *Server) showHostList(c echo.Context) error {
+func (s *hostsHandler) showHostList(c echo.Context) error {
 	now := time.Now()
 	p := pages.HostListProps{Layout: s.layoutProps(c, "Hosts", layouts.NavHosts)}
 	names := s.hostNames()

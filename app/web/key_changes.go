@@ -133,7 +133,7 @@ type rollupWatermarker interface {
 }
 
 // watermark is the store's rollup watermark, zero when it keeps none.
-func (s *Server) watermark() time.Time {
+func (s *keysHandler) watermark() time.Time {
 	if w, ok := s.opts.Store.(rollupWatermarker); ok {
 		return w.RollupWatermark()
 	}
@@ -195,7 +195,7 @@ type rowTrend struct {
 
 // pageTrends reads the sparkline points and, when withChange, the change over r of each of
 // keys (one page of rows): one or two storage queries restricted to those keys.
-func (s *Server) pageTrends(ctx context.Context, keys []*redis.KeySnapshot, r timeRange, withChange bool) (map[keyIdent]*rowTrend, error) {
+func (s *keysHandler) pageTrends(ctx context.Context, keys []*redis.KeySnapshot, r timeRange, withChange bool) (map[keyIdent]*rowTrend, error) {
 	out := make(map[keyIdent]*rowTrend, len(keys))
 	if len(keys) == 0 {
 		return out, nil
@@ -288,7 +288,7 @@ func mergePoints(a, b []tsdb.Point) []tsdb.Point {
 
 // allKeyChanges returns the change over r of every key with samples, computed at most once per
 // ui.refresh for the same range.
-func (s *Server) allKeyChanges(ctx context.Context, r timeRange) (map[keyIdent]keyTrend, error) {
+func (s *keysHandler) allKeyChanges(ctx context.Context, r timeRange) (map[keyIdent]keyTrend, error) {
 	key := r.Key
 	if r.Key == "custom" {
 		key = fmt.Sprintf("custom:%d:%d:%t", r.Start.Unix(), r.End.Unix(), r.Live)
@@ -301,7 +301,7 @@ func (s *Server) allKeyChanges(ctx context.Context, r timeRange) (map[keyIdent]k
 
 // computeKeyChanges reads the change over r of every key: one query over redis_key_length,
 // plus the latest table on a live range.
-func (s *Server) computeKeyChanges(ctx context.Context, r timeRange) (map[keyIdent]keyTrend, error) {
+func (s *keysHandler) computeKeyChanges(ctx context.Context, r timeRange) (map[keyIdent]keyTrend, error) {
 	sel, err := tsdb.ParseSelector(keyLengthMetric)
 	if err != nil {
 		return nil, fmt.Errorf("BUG: cannot parse %s: %w", keyLengthMetric, err)
@@ -404,7 +404,7 @@ func isDone(ch chan struct{}) bool {
 }
 
 // keyChangeCache returns s's cache of key changes.
-func (s *Server) keyChangeCache() *changeCache { return &s.changes }
+func (s *keysHandler) keyChangeCache() *changeCache { return &s.changes }
 
 // Top-moving keys of the overview.
 const (
@@ -414,8 +414,8 @@ const (
 
 // topKeys lists the watched keys whose length changed most (in absolute value) over the last
 // hour, biggest first, with their sparklines. A storage error is logged and shows no keys.
-func (s *Server) topKeys(ctx context.Context, now time.Time) partials.TopKeysProps {
-	keys := s.redisSource().Keys()
+func (s *keysHandler) topKeys(ctx context.Context, now time.Time) partials.TopKeysProps {
+	keys := s.opts.Redis.Keys()
 	p := partials.TopKeysProps{
 		Watched:   len(keys),
 		RangeKey:  topKeysRange,

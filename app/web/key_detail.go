@@ -30,7 +30,7 @@ var snapshotMetrics = [...]string{"redis_key_length", "redis_key_memory_bytes", 
 // (?range= or ?from=&to=), the raw snapshots of the range newest first (?page=, 50 a page) and
 // export links. A key no longer watched but still in storage shows its history; an unknown id
 // is a 404.
-func (s *Server) showKeyDetail(c echo.Context) error {
+func (s *keysHandler) showKeyDetail(c echo.Context) error {
 	id := c.Param("id")
 	if !validKeyID(id) {
 		return s.notFound(c, "There is no watched key with id “"+id+"”.")
@@ -124,8 +124,8 @@ func truncateTitle(key string) string {
 }
 
 // watchedKey finds a watched key by id in the samplers' snapshot.
-func (s *Server) watchedKey(id string) (redis.KeySnapshot, bool) {
-	keys := s.redisSource().Keys()
+func (s *keysHandler) watchedKey(id string) (redis.KeySnapshot, bool) {
+	keys := s.opts.Redis.Keys()
 	for i := range keys {
 		if keys[i].ID == id {
 			return keys[i], true
@@ -136,7 +136,7 @@ func (s *Server) watchedKey(id string) (redis.KeySnapshot, bool) {
 
 // storedKey finds a key that is no longer watched among the series of redis_key_exists written
 // since the retention began (one index search, then hashing every key's name).
-func (s *Server) storedKey(ctx context.Context, id string, now time.Time) (redis.KeySnapshot, bool) {
+func (s *keysHandler) storedKey(ctx context.Context, id string, now time.Time) (redis.KeySnapshot, bool) {
 	sel, err := tsdb.ParseSelector("redis_key_exists")
 	if err != nil {
 		return redis.KeySnapshot{}, false
@@ -195,7 +195,7 @@ type snapshotPage struct {
 
 // keySnapshots reads the raw samples of k's snapshotMetrics within r and merges them by
 // timestamp into rows, newest first; it returns page (from 1) of them and how many there are.
-func (s *Server) keySnapshots(ctx context.Context, k *redis.KeySnapshot, r timeRange, page int) (snapshotPage, int, error) {
+func (s *keysHandler) keySnapshots(ctx context.Context, k *redis.KeySnapshot, r timeRange, page int) (snapshotPage, int, error) {
 	sel, err := keyMetricsSelector(k, snapshotMetrics[:]...)
 	if err != nil {
 		return snapshotPage{}, 0, err

@@ -20,6 +20,13 @@ import (
 	"github.com/redwatch/redwatch/views/partials"
 )
 
+// keysHandler serves /keys and /keys/{id}, and the overview's top keys.
+type keysHandler struct {
+	*pageKit
+	opts    *Options
+	changes changeCache // key changes over a range, shared by /keys and the overview
+}
+
 // Paging of /keys.
 const (
 	keysPerPage    = 50
@@ -93,14 +100,14 @@ func parseKeyListQuery(c echo.Context, now time.Time) (keyListQuery, error) {
 //
 // Filtering and sorting work on the in-memory snapshot; storage is read for the rows of the
 // page only, except that sort=change needs every key's change (allKeyChanges, cached).
-func (s *Server) showKeyList(c echo.Context) error {
+func (s *keysHandler) showKeyList(c echo.Context) error {
 	now := time.Now()
 	kq, err := parseKeyListQuery(c, now)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	keys := filterKeys(s.redisSource().Keys(), newKeyFilter(kq.instance, kq.q))
+	keys := filterKeys(s.opts.Redis.Keys(), newKeyFilter(kq.instance, kq.q))
 
 	var changes map[keyIdent]keyTrend
 	if kq.sort == partials.KeySortChange {
@@ -163,7 +170,7 @@ func (s *Server) showKeyList(c echo.Context) error {
 	if page < pageCount {
 		t.NextURL = pageURL(page + 1)
 	}
-	for _, pat := range filterPatterns(s.redisSource().Patterns(), kq.instance) {
+	for _, pat := range filterPatterns(s.opts.Redis.Patterns(), kq.instance) {
 		t.Patterns = append(t.Patterns, partials.PatternRow{
 			Instance: pat.Instance, DB: pat.DB, Pattern: pat.Pattern, Matched: pat.Matched,
 			Tracked: pat.Tracked, MaxKeys: pat.MaxKeys, LengthSum: pat.LengthSum,

@@ -113,7 +113,7 @@ func BenchmarkKeysPage(b *testing.B) {
 					for range b.N {
 						if cold {
 							b.StopTimer()
-							e.srv.changes.reset()
+							e.srv.keys.changes.reset()
 							b.StartTimer()
 						}
 						get(b, path)

@@ -749,7 +749,7 @@ func TestKeysViewerAndNoSource(t *testing.T) {
 	if res, _ := e.do(nil, "GET", "/keys/"+id, nil, "Accept: text/html"); res.StatusCode == http.StatusOK {
 		t.Errorf("key page without login: %d", res.StatusCode)
 	}
-	e.srv.opts.Redis = nil
+	e.srv.opts.Redis, e.srv.page.redis = noRedis{}, noRedis{}
 	if res, _ := e.do(c, "GET", "/keys/"+id, nil, "Accept: text/html"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("key page without a source or history: %d", res.StatusCode)
 	}

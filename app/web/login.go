@@ -10,20 +10,25 @@ import (
 	"github.com/redwatch/redwatch/views/pages"
 )
 
+// loginHandler serves /login and /logout.
+type loginHandler struct {
+	*pageKit
+	opts    *Options
+	limiter *auth.Limiter
+	tls     tlsPolicy
+}
+
 // maxLoginBodyBytes bounds the body of POST /login and /logout, which anyone may send: a user
 // name, a password of at most 72 bytes, the CSRF token and next fit many times over.
 const maxLoginBodyBytes = 64 << 10
 
-// limitLoginBody answers 413 to a POST /login (or /login/) or /logout whose body is over maxLoginBodyBytes,
+// limitLoginBody (routes.go puts it on POST /login and /logout) answers 413 to a POST whose body is over maxLoginBodyBytes,
 // before CSRF or the handler parse it: without it the form parser takes up to 10 MB of an
 // anonymous urlencoded body into memory, and a multipart body's files onto disk.
 func limitLoginBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		switch p := req.URL.Path; {
-		case req.Method != http.MethodPost:
-			return next(c)
-		case p != auth.LoginPath && p != auth.LoginPath+"/" && p != "/logout": // "/login/" is public too
+		if req.Method != http.MethodPost {
 			return next(c)
 		}
 		if req.ContentLength > maxLoginBodyBytes {
@@ -42,7 +47,7 @@ func limitLoginBody(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // showLogin renders the login form; a logged-in user goes straight on.
-func (s *Server) showLogin(c echo.Context) error {
+func (s *loginHandler) showLogin(c echo.Context) error {
 	next := auth.SafeNext(c.QueryParam("next"))
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
 		if _, ok := s.opts.Sessions.Lookup(ck.Value, s.opts.Users); ok {
@@ -55,7 +60,7 @@ func (s *Server) showLogin(c echo.Context) error {
 // submitLogin checks the credentials through the login limiter (per client and user name),
 // starts a new session (ending the one the browser had, so a planted session id is worth
 // nothing) and redirects to next.
-func (s *Server) submitLogin(c echo.Context) error {
+func (s *loginHandler) submitLogin(c echo.Context) error {
 	name := c.FormValue("username")
 	password := c.FormValue("password")
 	next := auth.SafeNext(c.FormValue("next"))
@@ -83,18 +88,18 @@ func (s *Server) submitLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	auth.SetSessionCookie(c, id, expires, s.isTLS(c))
+	auth.SetSessionCookie(c, id, expires, s.tls.isTLS(c))
 	s.opts.Logger.Info("login", "request_id", requestID(c), "user", u.Name, "ip", ip)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
 // submitLogout ends the session on the server and clears its cookie.
-func (s *Server) submitLogout(c echo.Context) error {
+func (s *loginHandler) submitLogout(c echo.Context) error {
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
 		if err := s.opts.Sessions.Delete(ck.Value); err != nil {
 			return err
 		}
 	}
-	auth.ClearSessionCookie(c, s.isTLS(c))
+	auth.ClearSessionCookie(c, s.tls.isTLS(c))
 	return c.Redirect(http.StatusSeeOther, auth.LoginPath)
 }

@@ -13,12 +13,17 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
+// metricsHandler serves /metrics.
+type metricsHandler struct {
+	opts *Options
+}
+
 // showMetrics answers GET /metrics with the Prometheus text exposition (format 0.0.4) of the
 // latest value of every fresh series (redwatch's own redwatch_* series included). It reads the
 // in-memory latest table only. Every family has # HELP and # TYPE lines (see writeExposition).
 // Answers are built one at a time (metricsRunning); one that waits longer than the query
 // MaxWait gets 503 with Retry-After.
-func (s *Server) showMetrics(c echo.Context) error {
+func (s *metricsHandler) showMetrics(c echo.Context) error {
 	var lvs []tsdb.LatestValue
 	s.opts.Store.LatestAll(func(lv *tsdb.LatestValue) { lvs = append(lvs, *lv) })
 	res := c.Response()

@@ -113,7 +113,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 
 // csrf applies CSRF protection to everything but the machine endpoints, which never set cookies.
 func (s *Server) csrf() echo.MiddlewareFunc {
-	protect := auth.CSRF(s.isTLS)
+	protect := auth.CSRF(s.tls.isTLS)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		protected := protect(next)
 		return func(c echo.Context) error {
@@ -134,7 +134,7 @@ const hstsValue = "max-age=31536000"
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		if s.isTLS(c) {
+		if s.tls.isTLS(c) {
 			h.Set("Strict-Transport-Security", hstsValue)
 		}
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -145,10 +145,17 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// tlsPolicy says which requests count as TLS: the server's own (server.tls_cert) and those
+// a trusted proxy forwards as https.
+type tlsPolicy struct {
+	secure  bool         // serving TLS itself
+	trusted []*net.IPNet // Options.TrustedProxies
+}
+
 // isTLS reports whether the request came over TLS: server.tls_cert is set, the connection is
 // TLS, or a trusted proxy (server.trusted_proxies) says "X-Forwarded-Proto: https". Cookies
 // get the Secure flag and responses HSTS then.
-func (s *Server) isTLS(c echo.Context) bool {
+func (s tlsPolicy) isTLS(c echo.Context) bool {
 	req := c.Request()
 	if s.secure || req.TLS != nil {
 		return true
@@ -157,7 +164,7 @@ func (s *Server) isTLS(c echo.Context) bool {
 }
 
 // fromTrustedProxy reports whether the connection's peer is one of server.trusted_proxies.
-func (s *Server) fromTrustedProxy(req *http.Request) bool {
+func (s tlsPolicy) fromTrustedProxy(req *http.Request) bool {
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
 		host = req.RemoteAddr
@@ -193,24 +200,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") {
-		_ = render(c, code, pages.Error(s.errorPage(c, code, msg)))
+		_ = render(c, code, pages.Error(s.page.errorPage(c, code, msg)))
 		return
 	}
 	_ = c.JSON(code, map[string]any{"status": "error", "error": msg})
 }
 
 var requestIDMiddleware = middleware.RequestIDWithConfig(middleware.RequestIDConfig{})
-
-// errorPage words an error for people: 404s say the page does not exist (yet), server errors
-// never show internals.
-func (s *Server) errorPage(c echo.Context, code int, msg string) pages.ErrorProps {
-	p := pages.ErrorProps{Layout: s.layoutProps(c, http.StatusText(code), ""), Code: code, Title: http.StatusText(code), Message: msg}
-	switch {
-	case code == http.StatusNotFound:
-		p.Title = "Page not found"
-		p.Message = "There is no page at " + c.Request().URL.Path + "."
-	case code >= 500:
-		p.Message = "Something went wrong on the server. The error is in redwatch's log with request id " + requestID(c) + "."
-	}
-	return p
-}

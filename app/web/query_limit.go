@@ -121,7 +121,7 @@ func (g *queryGate) acquire(ctx context.Context) error {
 
 // queryFailed answers a read that failed before anything was sent: a bound it hit is 422
 // naming it, its deadline 503, a client that went away nothing; other errors get code.
-func (s *Server) queryFailed(c echo.Context, code int, errType string, err error) error {
+func (s *queryHandler) queryFailed(c echo.Context, code int, errType string, err error) error {
 	var le *tsdb.LimitError
 	switch {
 	case errors.As(err, &le):

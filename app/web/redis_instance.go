@@ -18,6 +18,12 @@ import (
 	"github.com/redwatch/redwatch/views/partials"
 )
 
+// redisHandler serves /redis/{name}.
+type redisHandler struct {
+	*pageKit
+	opts *Options
+}
+
 // Caps on the rows of the instance page's tables.
 const (
 	maxClientRows  = 500
@@ -32,13 +38,13 @@ const maxClientFilter = 200
 // the clients table and ?client= keeps only the connections whose address, name, user or last
 // command contains it (case-insensitive). ?fragment=redis-summary, redis-clients or redis-tables
 // answers with only that polled part. An unknown name is a 404.
-func (s *Server) showRedisInstance(c echo.Context) error {
+func (s *redisHandler) showRedisInstance(c echo.Context) error {
 	name := c.Param("name")
-	in, ok := s.redisSource().Instance(name)
+	in, ok := s.opts.Redis.Instance(name)
 	if !ok {
 		if u, err := url.PathUnescape(name); err == nil && u != name {
 			name = u
-			in, ok = s.redisSource().Instance(name)
+			in, ok = s.opts.Redis.Instance(name)
 		}
 	}
 	if !ok {
@@ -119,16 +125,6 @@ func (s *Server) showRedisInstance(c echo.Context) error {
 		return renderFragment(c, pages.RedisInstance(p), f)
 	}
 	return render(c, http.StatusOK, pages.RedisInstance(p))
-}
-
-// notFound answers 404: for browsers an error page with msg, for API clients JSON.
-func (s *Server) notFound(c echo.Context, msg string) error {
-	if !strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") || c.Request().Header.Get("HX-Request") != "" {
-		return echo.NewHTTPError(http.StatusNotFound, msg)
-	}
-	p := s.errorPage(c, http.StatusNotFound, msg)
-	p.Message = msg
-	return render(c, http.StatusNotFound, pages.Error(p))
 }
 
 func redisSummary(in *redis.InstanceSnapshot, now time.Time) partials.RedisSummaryProps {

@@ -26,14 +26,6 @@ func (noRedis) Instance(string) (redis.InstanceSnapshot, bool) {
 func (noRedis) Keys() []redis.KeySnapshot         { return nil }
 func (noRedis) Patterns() []redis.PatternSnapshot { return nil }
 
-// redisSource returns the configured source, or one with no instances.
-func (s *Server) redisSource() RedisSource {
-	if s.opts.Redis == nil {
-		return noRedis{}
-	}
-	return s.opts.Redis
-}
-
 // staleAfter is how long after its last round an instance or key counts as stale.
 func staleAfter(interval time.Duration) time.Duration {
 	if interval <= 0 {
@@ -63,14 +55,4 @@ func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCa
 		HitRatioKnown:    in.HitRatioKnown,
 		Now:              now,
 	}
-}
-
-// instanceNames lists the watched instances' names, sorted.
-func (s *Server) instanceNames() []string {
-	ins := s.redisSource().Instances()
-	names := make([]string, len(ins))
-	for i := range ins {
-		names[i] = ins[i].Name
-	}
-	return names
 }

@@ -798,7 +798,7 @@ func must[T any](v T, err error) T {
 // Options.Redis nil (no Redis configured): pages and API work and show nothing.
 func TestNoRedisSource(t *testing.T) {
 	e := newEnv(t)
-	e.srv.opts.Redis = nil
+	e.srv.opts.Redis, e.srv.page.redis = noRedis{}, noRedis{}
 	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/", nil, "Accept: text/html")
 	if doc := parse(t, body); res.StatusCode != 200 || len(find(doc, "no-instances")) != 1 || len(find(doc, "nav-redis-menu")) != 0 {

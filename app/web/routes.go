@@ -1,94 +1,185 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/assets"
 )
 
-// routes is the one route table. Login is enforced for every route by auth.Middleware, except
-// the paths auth.PublicPath lists (/health/*, /login, /assets/*, and the write endpoints of
-// auth.TokenAuthPath, which check an ingest token themselves and are exempt from CSRF).
-func (s *Server) routes() {
+// routes is the one route table. It builds the feature handlers and registers every route in
+// one of four groups, which decide who may call it:
+//   - public: no login (health, assets, the login form, InfluxDB's /ping);
+//   - token: no login and no CSRF; the handler checks an ingest token itself (the writes);
+//   - session: a logged-in user (session cookie or HTTP Basic) and CSRF on unsafe methods;
+//   - admin: session, and the user must be an admin.
+//
+// Unknown paths answer as the session group does (a login is asked for before a 404), and
+// under /settings/ as the admin group does.
+func (s *Server) routes(canSilence bool) {
 	e := s.e
 	e.Pre(s.recoverPanics, requestIDMiddleware, s.accessLog)
-	e.Use(compressResponses(), s.securityHeaders, limitLoginBody, auth.Middleware(auth.MiddlewareConfig{
-		Users:    s.opts.Users,
-		Sessions: s.opts.Sessions,
-		IsPublic: auth.PublicPath,
-		Limiter:  s.limiter,
-	}), except(auth.TokenAuthPath, s.csrf()))
+	e.Use(compressResponses(), s.securityHeaders)
 
-	// Health: public, JSON, with and without the trailing slash.
-	for _, p := range []string{"/health", "/health/"} {
-		e.GET(p, s.showLive)
-	}
-	both(e, "/health/ready", s.showReady)
-	both(e, "/health/db", s.showDB)
-	both(e, "/health/targets", s.showTargets)
-	both(e, "/health/redis/:name", s.showRedisHealth)
+	login := auth.Middleware(auth.MiddlewareConfig{Users: s.opts.Users, Sessions: s.opts.Sessions, Limiter: s.limiter})
+	csrf := auth.CSRF(s.tls.isTLS)
+	public := routeGroup{e: e}
+	publicPage := public.with(limitLoginBody, csrf) // the login form: CSRF before any session
+	token := routeGroup{e: e}
+	session := routeGroup{e: e}.with(login, csrf)
+	api := routeGroup{e: e}.with(login, unsafeOnly(csrf)) // machines: no CSRF cookie on reads
+	admin := session.with(adminOnlyPage, auth.RequireAdmin())
+	session.notFound("/*")
 
-	e.GET("/assets/*", echo.WrapHandler(assets.Handler()))
+	page, o := s.page, &s.opts
+	hosts := &hostsHandler{pageKit: page, opts: o}
+	keys := &keysHandler{pageKit: page, opts: o}
+	overview := &overviewHandler{pageKit: page, opts: o, hosts: hosts, keys: keys}
+	redis := &redisHandler{pageKit: page, opts: o}
+	alerts := &alertsHandler{pageKit: page, opts: o, canSilence: canSilence}
+	settings := &settingsHandler{pageKit: page, opts: o}
+	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
+	health := &healthHandler{opts: o}
+	metrics := &metricsHandler{opts: o}
+	apis := &apiHandler{opts: o}
+	query := &queryHandler{opts: o, queries: s.queries}
+	s.keys, s.status = keys, status
+	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
 
-	e.GET("/login", s.showLogin)
-	e.POST("/login", s.submitLogin)
-	e.POST("/logout", s.submitLogout)
+	// Health: JSON, with and without the trailing slash.
+	public.both("/health", health.showLive)
+	public.both("/health/ready", health.showReady)
+	public.both("/health/db", health.showDB)
+	public.both("/health/targets", health.showTargets)
+	public.both("/health/redis/:name", health.showRedisHealth)
+	public.GET("/assets/*", echo.WrapHandler(assets.Handler()))
 
-	e.GET("/", s.showOverview)
-	e.GET("/redis/:name", s.showRedisInstance)
-	e.GET("/keys", s.showKeyList)
-	e.GET("/keys/:id", s.showKeyDetail)
-	e.GET("/hosts", s.showHostList)
-	e.GET("/hosts/:host", s.showHostDetail)
-	e.GET("/alerts", s.showAlerts)
-	e.GET("/status", s.showStatus)
-	s.settingsRoutes(e) // /settings and its forms: admin only (settings.go)
+	publicPage.GET("/login", lh.showLogin)
+	publicPage.POST("/login", lh.submitLogin)
+	routeGroup{e: e}.with(limitLoginBody, login, csrf).POST("/logout", lh.submitLogout) // bounded before CSRF reads the form
 
-	e.GET("/metrics", s.showMetrics, s.metrics.middleware) // one at a time: each copies the latest values
+	session.GET("/", overview.showOverview)
+	session.GET("/redis/:name", redis.showRedisInstance)
+	session.GET("/keys", keys.showKeyList)
+	session.GET("/keys/:id", keys.showKeyDetail)
+	session.GET("/hosts", hosts.showHostList)
+	session.GET("/hosts/:host", hosts.showHostDetail)
+	session.GET("/alerts", alerts.showAlerts)
+	session.GET("/status", status.showStatus)
+	admin.POST("/alerts/silences", alerts.createSilence)
+	admin.POST("/alerts/silences/:id/expire", alerts.expireSilence)
+
+	// /settings and its forms (settings.go): admin only, viewers get 403 on every route.
+	//
+	//	/settings                                the page
+	//	/settings/instances                      add an instance
+	//	/settings/instances/:name                edit it (a UI instance)
+	//	/settings/instances/:name/{pause,resume,delete}
+	//	/settings/instances/:name/keys           add a key or pattern to any instance
+	//	/settings/keys/:id                       edit a UI key
+	//	/settings/keys/:id/{pause,resume,delete}
+	//	/settings/rules                          add an alert rule
+	//	/settings/rules/:name                    edit it (a UI rule)
+	//	/settings/rules/:name/{pause,resume,delete}
+	//
+	// The forms answer 303 to /settings?<done>=<kind>:<name> (done: added, saved, paused,
+	// resumed, deleted), or re-render the page: 422 with the problems next to their fields,
+	// 500 when the change could not be saved.
+	admin.GET("/settings", settings.showSettings)
+	admin.notFound("/settings/*")
+	form := admin.with(settings.needSettings)
+	form.POST("/settings/instances", settings.addInstance)
+	form.POST("/settings/instances/:name", settings.editInstance)
+	form.POST("/settings/instances/:name/pause", settings.pauseInstance(true))
+	form.POST("/settings/instances/:name/resume", settings.pauseInstance(false))
+	form.POST("/settings/instances/:name/delete", settings.deleteInstance)
+	form.POST("/settings/instances/:name/keys", settings.addKey)
+	form.POST("/settings/keys/:id", settings.editKey)
+	form.POST("/settings/keys/:id/pause", settings.pauseKey(true))
+	form.POST("/settings/keys/:id/resume", settings.pauseKey(false))
+	form.POST("/settings/keys/:id/delete", settings.deleteKey)
+	form.POST("/settings/rules", settings.addRule)
+	form.POST("/settings/rules/:name", settings.editRule)
+	form.POST("/settings/rules/:name/pause", settings.pauseRule(true))
+	form.POST("/settings/rules/:name/resume", settings.pauseRule(false))
+	form.POST("/settings/rules/:name/delete", settings.deleteRule)
+
+	api.GET("/metrics", metrics.showMetrics, s.metrics.middleware) // one at a time: each copies the latest values
 	// The Prometheus API: GET or POST form, behind one concurrency limit and deadline.
-	for _, r := range []struct {
-		path string
-		h    echo.HandlerFunc
-	}{
-		{"/api/v1/series", s.listSeries},
-		{"/api/v1/query_range", s.queryRange},
-		{"/api/v1/export", s.exportSeries},
+	for path, h := range map[string]echo.HandlerFunc{
+		"/api/v1/series":      query.listSeries,
+		"/api/v1/query_range": query.queryRange,
+		"/api/v1/export":      query.exportSeries,
 	} {
-		e.GET(r.path, r.h, s.queries.middleware)
-		e.POST(r.path, r.h, s.queries.middleware)
+		api.GET(path, h, s.queries.middleware)
+		api.POST(path, h, s.queries.middleware)
 	}
-	e.GET("/api/instances", s.listInstances)
-	e.GET("/api/keys", s.listKeys)
-	e.GET("/api/alerts", s.listAlerts)
-	e.POST("/alerts/silences", s.createSilence, adminOnlyPage, auth.RequireAdmin())
-	e.POST("/alerts/silences/:id/expire", s.expireSilence, adminOnlyPage, auth.RequireAdmin())
+	api.GET("/api/instances", apis.listInstances)
+	api.GET("/api/keys", apis.listKeys)
+	api.GET("/api/alerts", apis.listAlerts)
 
-	// Writes: ingest token, no login (auth.TokenAuthPath).
+	// Writes: ingest token, no login.
 	if in := s.opts.Ingest; in != nil {
-		e.POST("/api/v1/write", in.RemoteWrite)
-		e.POST("/write", in.InfluxWrite)
-		e.POST("/api/v2/write", in.InfluxWrite)
-		e.GET("/ping", in.Ping) // public (auth.PublicPath), as InfluxDB's
-		e.HEAD("/ping", in.Ping)
+		token.POST("/api/v1/write", in.RemoteWrite)
+		token.POST("/write", in.InfluxWrite)
+		token.POST("/api/v2/write", in.InfluxWrite)
+		public.GET("/ping", in.Ping) // as InfluxDB's
+		public.HEAD("/ping", in.Ping)
 	}
 }
 
-// except applies mw to every request whose path does not satisfy skip.
-func except(skip func(path string) bool, mw echo.MiddlewareFunc) echo.MiddlewareFunc {
+// routeGroup registers routes with the middleware of one access group (see routes).
+type routeGroup struct {
+	e  *echo.Echo
+	mw []echo.MiddlewareFunc
+}
+
+// with returns a group that runs g's middleware, then mw.
+func (g routeGroup) with(mw ...echo.MiddlewareFunc) routeGroup {
+	return routeGroup{e: g.e, mw: append(append([]echo.MiddlewareFunc(nil), g.mw...), mw...)}
+}
+
+func (g routeGroup) add(method, path string, h echo.HandlerFunc, mw []echo.MiddlewareFunc) {
+	g.e.Add(method, path, h, append(append([]echo.MiddlewareFunc(nil), g.mw...), mw...)...)
+}
+
+func (g routeGroup) GET(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodGet, path, h, mw)
+}
+
+func (g routeGroup) HEAD(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodHead, path, h, mw)
+}
+
+func (g routeGroup) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	g.add(http.MethodPost, path, h, mw)
+}
+
+// notFound answers 404 to unknown paths under path after g's middleware (which may ask for a
+// login or refuse a viewer first).
+func (g routeGroup) notFound(path string) {
+	g.e.RouteNotFound(path, func(echo.Context) error { return echo.ErrNotFound }, g.mw...)
+}
+
+// both registers a GET route with and without a trailing slash.
+func (g routeGroup) both(path string, h echo.HandlerFunc) {
+	g.GET(path, h)
+	g.GET(path+"/", h)
+}
+
+// unsafeOnly applies mw to requests with unsafe methods only (POST and the like): GETs of the
+// machine endpoints get no CSRF cookie they would never use.
+func unsafeOnly(mw echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		wrapped := mw(next)
 		return func(c echo.Context) error {
-			if skip(c.Request().URL.Path) {
+			switch c.Request().Method {
+			case http.MethodGet, http.MethodHead:
 				return next(c)
 			}
 			return wrapped(c)
 		}
 	}
-}
-
-// both registers a GET route with and without a trailing slash.
-func both(e *echo.Echo, path string, h echo.HandlerFunc) {
-	e.GET(path, h)
-	e.GET(path+"/", h)
 }

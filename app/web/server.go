@@ -77,22 +77,38 @@ type Options struct {
 	Queries QueryLimits
 }
 
-// Server serves redwatch's HTTP endpoints.
+// Server serves redwatch's HTTP endpoints: the echo instance and its middleware. The handlers
+// live on the feature handlers routes.go builds (keysHandler, alertsHandler, ...).
 type Server struct {
-	opts     Options
-	e        *echo.Echo
-	limiter  *auth.Limiter
-	secure   bool         // serving TLS itself
-	trusted  []*net.IPNet // Options.TrustedProxies
-	changes  changeCache  // key changes over a range, shared by /keys and the overview
-	reqStats statsCache   // /status's last-24h request stats, shared by every viewer
-	queries  *queryGate   // the query and export endpoints' concurrency limit and deadline
-	metrics  *queryGate   // /metrics': metricsRunning at once
+	opts    Options
+	e       *echo.Echo
+	limiter *auth.Limiter
+	tls     tlsPolicy
+	page    *pageKit   // the error pages
+	queries *queryGate // the query and export endpoints' concurrency limit and deadline
+	metrics *queryGate // /metrics': metricsRunning at once
+
+	// Handlers whose state tests reach into.
+	keys   *keysHandler
+	status *statusHandler
 }
 
 // New builds the server and its route table.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), secure: opts.TLSCert != "", trusted: opts.TrustedProxies, queries: newQueryGate(opts.Queries, "the query and export endpoints"),
+	if opts.Redis == nil {
+		opts.Redis = noRedis{}
+	}
+	if opts.Alerts == nil {
+		opts.Alerts = noAlerts{}
+	}
+	if opts.Notifiers == nil {
+		opts.Notifiers = noNotifiers{}
+	}
+	_, none := opts.Alerts.(noAlerts)
+	canSilence := !none
+	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), tls: tlsPolicy{secure: opts.TLSCert != "", trusted: opts.TrustedProxies},
+		page:    &pageKit{refresh: opts.Refresh, redis: opts.Redis},
+		queries: newQueryGate(opts.Queries, "the query and export endpoints"),
 		metrics: newQueryGate(QueryLimits{MaxRunning: metricsRunning, MaxWait: opts.Queries.MaxWait, Timeout: opts.Queries.Timeout}, "/metrics")}
 	e := echo.New()
 	e.HideBanner = true
@@ -101,7 +117,7 @@ func New(opts Options) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	s.e = e
-	s.routes()
+	s.routes(canSilence)
 	return s
 }
 
@@ -140,7 +156,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() {
 		var err error
-		if s.secure {
+		if s.tls.secure {
 			srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 			err = srv.ServeTLS(ln, s.opts.TLSCert, s.opts.TLSKey)
 		} else {

@@ -22,6 +22,12 @@ import (
 	"github.com/redwatch/redwatch/views/pages"
 )
 
+// settingsHandler serves /settings and its forms (admin only).
+type settingsHandler struct {
+	*pageKit
+	opts *Options
+}
+
 // SettingsService is what /settings reads and changes; *settings.Service satisfies it.
 type SettingsService interface {
 	// View lists every instance, key and alert rule, without passwords.
@@ -34,45 +40,8 @@ type SettingsService interface {
 
 var _ SettingsService = (*settings.Service)(nil)
 
-// settingsRoutes registers /settings and its forms, admin only: viewers get 403 on every
-// route under /settings (an error page for browsers, JSON otherwise). Forms post to
-//
-//	/settings/instances                      add an instance
-//	/settings/instances/:name                edit it (a UI instance)
-//	/settings/instances/:name/{pause,resume,delete}
-//	/settings/instances/:name/keys           add a key or pattern to any instance
-//	/settings/keys/:id                       edit a UI key
-//	/settings/keys/:id/{pause,resume,delete}
-//	/settings/rules                          add an alert rule
-//	/settings/rules/:name                    edit it (a UI rule)
-//	/settings/rules/:name/{pause,resume,delete}
-//
-// and answer 303 to /settings?<done>=<kind>:<name> (done: added, saved, paused, resumed,
-// deleted), or re-render the page: 422 with the problems next to their fields, 500 when the
-// change could not be saved.
-func (s *Server) settingsRoutes(e *echo.Echo) {
-	g := e.Group("/settings", adminOnlyPage, auth.RequireAdmin())
-	g.GET("", s.showSettings)
-	post := func(path string, h echo.HandlerFunc) { g.POST(path, s.needSettings(h)) }
-	post("/instances", s.addInstance)
-	post("/instances/:name", s.editInstance)
-	post("/instances/:name/pause", s.pauseInstance(true))
-	post("/instances/:name/resume", s.pauseInstance(false))
-	post("/instances/:name/delete", s.deleteInstance)
-	post("/instances/:name/keys", s.addKey)
-	post("/keys/:id", s.editKey)
-	post("/keys/:id/pause", s.pauseKey(true))
-	post("/keys/:id/resume", s.pauseKey(false))
-	post("/keys/:id/delete", s.deleteKey)
-	post("/rules", s.addRule)
-	post("/rules/:name", s.editRule)
-	post("/rules/:name/pause", s.pauseRule(true))
-	post("/rules/:name/resume", s.pauseRule(false))
-	post("/rules/:name/delete", s.deleteRule)
-}
-
 // needSettings answers 404 when there is no settings service (Options.Settings is nil).
-func (s *Server) needSettings(h echo.HandlerFunc) echo.HandlerFunc {
+func (s *settingsHandler) needSettings(h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.opts.Settings == nil {
 			return echo.NewHTTPError(http.StatusNotFound, "settings cannot be changed: no settings storage")
@@ -95,7 +64,7 @@ func adminOnlyPage(next echo.HandlerFunc) echo.HandlerFunc {
 // showSettings renders /settings. ?edit=instance:NAME, ?edit=key:ID or ?edit=rule:NAME opens
 // that object's edit form; ?added= (saved, paused, resumed, deleted) =instance:NAME, =key:NAME
 // or =rule:NAME shows a notice.
-func (s *Server) showSettings(c echo.Context) error {
+func (s *settingsHandler) showSettings(c echo.Context) error {
 	p := s.settingsPage(c)
 	p.Notice = settingsNotice(c.QueryParams())
 	kind, target, _ := strings.Cut(c.QueryParam("edit"), ":")
@@ -122,7 +91,7 @@ func (s *Server) showSettings(c echo.Context) error {
 	return render(c, http.StatusOK, pages.Settings(p))
 }
 
-func (s *Server) addInstance(c echo.Context) error {
+func (s *settingsHandler) addInstance(c echo.Context) error {
 	in, form, _, errs := parseInstanceForm(c)
 	form.Action, form.HTMLID = "/settings/instances", "add-instance"
 	show := func(p *pages.SettingsProps, fields map[string]string, msg string) {
@@ -138,7 +107,7 @@ func (s *Server) addInstance(c echo.Context) error {
 	return settingsDone(c, "added", "instance", in.Name, "instance-"+in.Name)
 }
 
-func (s *Server) editInstance(c echo.Context) error {
+func (s *settingsHandler) editInstance(c echo.Context) error {
 	name := c.Param("name")
 	in, form, clear, errs := parseInstanceForm(c)
 	form.Action, form.HTMLID, form.Edit = pages.InstanceURL(name), "edit-instance", true
@@ -160,7 +129,7 @@ func (s *Server) editInstance(c echo.Context) error {
 	return settingsDone(c, "saved", "instance", in.Name, "instance-"+in.Name)
 }
 
-func (s *Server) pauseInstance(paused bool) echo.HandlerFunc {
+func (s *settingsHandler) pauseInstance(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := c.Param("name")
 		if err := s.opts.Settings.Update(userName(c), settings.PauseInstance(name, paused)); err != nil {
@@ -170,7 +139,7 @@ func (s *Server) pauseInstance(paused bool) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) deleteInstance(c echo.Context) error {
+func (s *settingsHandler) deleteInstance(c echo.Context) error {
 	name := c.Param("name")
 	if err := s.opts.Settings.Update(userName(c), settings.DeleteInstance(name)); err != nil {
 		return s.settingsFailed(c, err, pageError)
@@ -178,7 +147,7 @@ func (s *Server) deleteInstance(c echo.Context) error {
 	return settingsDone(c, "deleted", "instance", name, "")
 }
 
-func (s *Server) addKey(c echo.Context) error {
+func (s *settingsHandler) addKey(c echo.Context) error {
 	name := c.Param("name")
 	k, form, errs := parseKeyForm(c)
 	form.Action, form.HTMLID, form.Instance = pages.InstanceURL(name)+"/keys", "add-key-"+name, name
@@ -200,7 +169,7 @@ func (s *Server) addKey(c echo.Context) error {
 	return settingsDone(c, "added", "key", k.Name(), "instance-"+name)
 }
 
-func (s *Server) editKey(c echo.Context) error {
+func (s *settingsHandler) editKey(c echo.Context) error {
 	id := c.Param("id")
 	k, form, errs := parseKeyForm(c)
 	form.Action, form.HTMLID, form.Edit = pages.KeyURL(id), "edit-key", true
@@ -222,7 +191,7 @@ func (s *Server) editKey(c echo.Context) error {
 	return settingsDone(c, "saved", "key", k.Name(), "key-"+id)
 }
 
-func (s *Server) pauseKey(paused bool) echo.HandlerFunc {
+func (s *settingsHandler) pauseKey(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
 		name := s.keyName(id)
@@ -233,7 +202,7 @@ func (s *Server) pauseKey(paused bool) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) deleteKey(c echo.Context) error {
+func (s *settingsHandler) deleteKey(c echo.Context) error {
 	id := c.Param("id")
 	name := s.keyName(id)
 	if err := s.opts.Settings.Update(userName(c), settings.DeleteKey(id)); err != nil {
@@ -242,7 +211,7 @@ func (s *Server) deleteKey(c echo.Context) error {
 	return settingsDone(c, "deleted", "key", name, "")
 }
 
-func (s *Server) addRule(c echo.Context) error {
+func (s *settingsHandler) addRule(c echo.Context) error {
 	r, form, errs := parseRuleForm(c)
 	form.Action, form.HTMLID = "/settings/rules", "add-rule"
 	show := func(p *pages.SettingsProps, fields map[string]string, msg string) {
@@ -258,7 +227,7 @@ func (s *Server) addRule(c echo.Context) error {
 	return settingsDone(c, "added", "rule", r.Name, "rule-"+r.Name)
 }
 
-func (s *Server) editRule(c echo.Context) error {
+func (s *settingsHandler) editRule(c echo.Context) error {
 	name := c.Param("name")
 	r, form, errs := parseRuleForm(c)
 	form.Action, form.HTMLID, form.Edit, form.Rule = pages.RuleURL(name), "edit-rule", true, name
@@ -279,7 +248,7 @@ func (s *Server) editRule(c echo.Context) error {
 	return settingsDone(c, "saved", "rule", r.Name, "rule-"+r.Name)
 }
 
-func (s *Server) pauseRule(paused bool) echo.HandlerFunc {
+func (s *settingsHandler) pauseRule(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := c.Param("name")
 		if err := s.opts.Settings.Update(userName(c), settings.PauseRule(name, paused)); err != nil {
@@ -289,7 +258,7 @@ func (s *Server) pauseRule(paused bool) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) deleteRule(c echo.Context) error {
+func (s *settingsHandler) deleteRule(c echo.Context) error {
 	name := c.Param("name")
 	if err := s.opts.Settings.Update(userName(c), settings.DeleteRule(name)); err != nil {
 		return s.settingsFailed(c, err, pageError)
@@ -307,7 +276,7 @@ func pageError(p *pages.SettingsProps, _ map[string]string, msg string) { p.Erro
 // settingsFailed answers a refused or failed change: 422 with the problems shown in place for
 // invalid input or a change the samplers refused, 404 or 409 for a missing or config-file
 // object, 500 when it could not be saved (it was undone).
-func (s *Server) settingsFailed(c echo.Context, err error, show showFunc) error {
+func (s *settingsHandler) settingsFailed(c echo.Context, err error, show showFunc) error {
 	var ve *settings.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -326,7 +295,7 @@ func (s *Server) settingsFailed(c echo.Context, err error, show showFunc) error 
 
 // settingsUnparsed answers a form with values that do not parse (errs, by field): 422 with
 // those problems and, for the other fields, what validating the rest finds.
-func (s *Server) settingsUnparsed(c echo.Context, errs map[string]string, m settings.Mutation, show showFunc) error {
+func (s *settingsHandler) settingsUnparsed(c echo.Context, errs map[string]string, m settings.Mutation, show showFunc) error {
 	msg := ""
 	var ve *settings.ValidationError
 	if err := s.opts.Settings.Check(userName(c), m); errors.As(err, &ve) {
@@ -341,7 +310,7 @@ func (s *Server) settingsUnparsed(c echo.Context, errs map[string]string, m sett
 }
 
 // settingsInvalid re-renders the page with status 422 and the problems in place.
-func (s *Server) settingsInvalid(c echo.Context, fields map[string]string, msg string, show showFunc) error {
+func (s *settingsHandler) settingsInvalid(c echo.Context, fields map[string]string, msg string, show showFunc) error {
 	p := s.settingsPage(c)
 	if msg == "" && len(fields) == 0 {
 		msg = "invalid input"
@@ -392,7 +361,7 @@ func userName(c echo.Context) string {
 }
 
 // keyName is the key or pattern of the UI key id, for the notice ("" when unknown).
-func (s *Server) keyName(id string) string {
+func (s *settingsHandler) keyName(id string) string {
 	v := s.opts.Settings.View()
 	for _, in := range v.Instances {
 		for _, k := range in.Keys {
@@ -412,14 +381,14 @@ func (s *Server) keyName(id string) string {
 // settingsPage builds the page from the current settings: every instance with its status
 // (from the samplers' snapshots), keys and blank "Add key" form, orphans, and a blank "Add
 // instance" form. Without a settings service it lists the watched instances read-only.
-func (s *Server) settingsPage(c echo.Context) pages.SettingsProps {
+func (s *settingsHandler) settingsPage(c echo.Context) pages.SettingsProps {
 	p := pages.SettingsProps{
 		Layout:      s.layoutProps(c, "Settings", layouts.NavSettings),
 		AddInstance: pages.InstanceForm{Action: "/settings/instances", HTMLID: "add-instance"},
 		AddRule: pages.RuleForm{Action: "/settings/rules", HTMLID: "add-rule",
 			Aggregate: config.DefaultRuleAggregate, Op: config.DefaultRuleOp, Severity: config.DefaultRuleSeverity},
 	}
-	src := s.redisSource()
+	src := s.opts.Redis
 	if s.opts.Settings == nil {
 		p.ReadOnly = true
 		for _, snap := range src.Instances() {
@@ -473,7 +442,7 @@ func (s *Server) settingsPage(c echo.Context) pages.SettingsProps {
 
 // settingsRule is a rule's row, with how many series its selector matches in the
 // latest-value table now.
-func (s *Server) settingsRule(rv *settings.RuleView) pages.SettingsRule {
+func (s *settingsHandler) settingsRule(rv *settings.RuleView) pages.SettingsRule {
 	r := &rv.Rule
 	row := pages.SettingsRule{
 		Name: r.Name, Source: string(rv.Source), Series: r.Series, Matches: -1, Aggregate: r.Aggregate,

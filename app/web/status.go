@@ -19,6 +19,14 @@ import (
 	"github.com/redwatch/redwatch/views/pages"
 )
 
+// statusHandler serves /status.
+type statusHandler struct {
+	*pageKit
+	opts     *Options
+	hosts    *hostsHandler
+	reqStats statsCache // the last-24h request stats, shared by every viewer
+}
+
 const (
 	// statusRequestWindow is the span of /status's request stats.
 	statusRequestWindow = 24 * time.Hour
@@ -39,7 +47,7 @@ const requestSeries = `{__name__=~"redwatch_http_requests_total|redwatch_http_re
 // showStatus renders /status: uptime and version, storage, counts, last-24h request stats and
 // the last warnings and errors. ?fragment=status-summary|status-requests|status-errors answers
 // with only that polled part (and computes only that).
-func (s *Server) showStatus(c echo.Context) error {
+func (s *statusHandler) showStatus(c echo.Context) error {
 	now := time.Now()
 	ctx := c.Request().Context()
 	p := pages.StatusProps{Layout: s.layoutProps(c, "Status", layouts.NavStatus)}
@@ -68,7 +76,7 @@ func statusPollURL(fragment string) string { return "/status?fragment=" + fragme
 
 // statusSummary gathers the process, storage and counts part of /status. Storage figures come
 // from the same report as /health/db/ (which measures latency and walks the data directory).
-func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusSummaryProps {
+func (s *statusHandler) statusSummary(ctx context.Context, now time.Time) pages.StatusSummaryProps {
 	bi := buildinfo.Get()
 	p := pages.StatusSummaryProps{
 		PollURL: statusPollURL(pages.FragmentStatusSummary),
@@ -95,7 +103,7 @@ func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusS
 	} else {
 		p.Storage.Error = "no storage report"
 	}
-	rs := s.redisSource()
+	rs := s.opts.Redis
 	for _, in := range rs.Instances() {
 		p.Counts.RedisTotal++
 		if in.Up {
@@ -104,7 +112,7 @@ func (s *Server) statusSummary(ctx context.Context, now time.Time) pages.StatusS
 	}
 	p.Counts.Keys = len(rs.Keys())
 	p.Counts.Patterns = len(rs.Patterns())
-	p.Counts.Hosts = len(s.hostNames())
+	p.Counts.Hosts = len(s.hosts.hostNames())
 	return p
 }
 
@@ -144,7 +152,7 @@ func reportNumber(body map[string]any, key string) (float64, bool) {
 }
 
 // statusErrors lists the last warnings and errors, newest first.
-func (s *Server) statusErrors() pages.StatusErrorsProps {
+func (s *statusHandler) statusErrors() pages.StatusErrorsProps {
 	p := pages.StatusErrorsProps{PollURL: statusPollURL(pages.FragmentStatusErrors)}
 	if s.opts.RecentErrors == nil {
 		return p
@@ -158,7 +166,7 @@ func (s *Server) statusErrors() pages.StatusErrorsProps {
 }
 
 // statusRequests computes the request stats of the last statusRequestWindow from storage.
-func (s *Server) statusRequests(ctx context.Context, now time.Time) pages.StatusRequestsProps {
+func (s *statusHandler) statusRequests(ctx context.Context, now time.Time) pages.StatusRequestsProps {
 	p := pages.StatusRequestsProps{
 		PollURL:   statusPollURL(pages.FragmentStatusRequests),
 		RefreshMs: int(statusRequestsRefresh.Milliseconds()),
@@ -200,7 +208,7 @@ type statsCache struct {
 // cachedRequestStats returns the request stats of the statusRequestWindow before now,
 // computed at most once per statusRequestsRefresh for all viewers (each computation reads 24 h
 // of raw samples), and when they were computed. Concurrent callers wait for one computation.
-func (s *Server) cachedRequestStats(ctx context.Context, now time.Time) (requestStats, time.Time, error) {
+func (s *statusHandler) cachedRequestStats(ctx context.Context, now time.Time) (requestStats, time.Time, error) {
 	c := &s.reqStats
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -215,7 +223,7 @@ func (s *Server) cachedRequestStats(ctx context.Context, now time.Time) (request
 	return st, now, nil
 }
 
-func (s *Server) requestStats(ctx context.Context, from, to time.Time) (requestStats, error) {
+func (s *statusHandler) requestStats(ctx context.Context, from, to time.Time) (requestStats, error) {
 	sel, err := tsdb.ParseSelector(requestSeries)
 	if err != nil {
 		return requestStats{}, fmt.Errorf("BUG: %w", err)

@@ -458,13 +458,13 @@ func BenchmarkStatusRequestStats(b *testing.B) {
 	}
 	e.db.Flush()
 	ctx := context.Background()
-	st, err := e.srv.requestStats(ctx, from, now)
+	st, err := e.srv.status.requestStats(ctx, from, now)
 	if err != nil || st.Requests == 0 || !st.P95Known {
 		b.Fatalf("stats %+v, err %v", st, err)
 	}
 	b.Run("read+compute", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := e.srv.requestStats(ctx, from, now); err != nil {
+			if _, err := e.srv.status.requestStats(ctx, from, now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -495,17 +495,17 @@ func BenchmarkStatusRequestStats(b *testing.B) {
 func TestRequestStatsCached(t *testing.T) {
 	e := newEnv(t)
 	now := time.Now()
-	first, at, err := e.srv.cachedRequestStats(context.Background(), now)
+	first, at, err := e.srv.status.cachedRequestStats(context.Background(), now)
 	if err != nil || first.Requests != 0 || !at.Equal(now) {
 		t.Fatalf("first: %+v %v %v", first, at, err)
 	}
 	e.writeSeries(requestFixture(now.Add(-21 * time.Hour))) // all in the past: Write refuses samples more than 10 minutes ahead
 	e.db.Flush()
-	if st, at, _ := e.srv.cachedRequestStats(context.Background(), now.Add(time.Second)); st.Requests != 0 || !at.Equal(now) {
+	if st, at, _ := e.srv.status.cachedRequestStats(context.Background(), now.Add(time.Second)); st.Requests != 0 || !at.Equal(now) {
 		t.Fatalf("within the refresh period: %v requests computed at %v, want the cached 0 from %v", st.Requests, at, now)
 	}
 	later := now.Add(statusRequestsRefresh)
-	if st, at, _ := e.srv.cachedRequestStats(context.Background(), later); st.Requests == 0 || !at.Equal(later) {
+	if st, at, _ := e.srv.status.cachedRequestStats(context.Background(), later); st.Requests == 0 || !at.Equal(later) {
 		t.Fatalf("after the refresh period: %v requests computed at %v", st.Requests, at)
 	}
 }
