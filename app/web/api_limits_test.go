@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/auth/authtest"
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/tsdb"
@@ -42,10 +43,7 @@ func newQueryEnv(t *testing.T, topts tsdb.Options, limits QueryLimits, store fun
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	vh, err := auth.HashPassword(viewerPass)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vh := authtest.Hash(t, viewerPass)
 	users, err := auth.NewUsers([]auth.User{{Name: "viewer", PasswordHash: vh, Role: auth.RoleViewer}}, dir, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

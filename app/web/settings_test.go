@@ -21,6 +21,7 @@ import (
 
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/auth/authtest"
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/redistest"
@@ -118,8 +119,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ah, _ := auth.HashPassword(adminPass)
-	vh, _ := auth.HashPassword(viewerPass)
+	ah, vh := authtest.Hash(t, adminPass), authtest.Hash(t, viewerPass)
 	users, err := auth.NewUsers([]auth.User{{Name: "admin", PasswordHash: ah, Role: auth.RoleAdmin}, {Name: "viewer", PasswordHash: vh, Role: auth.RoleViewer}}, dir, "", log)
 	if err != nil {
 		t.Fatal(err)

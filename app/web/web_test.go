@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/auth/authtest"
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/app/selfmon"
@@ -58,14 +59,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ah, err := auth.HashPassword(adminPass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vh, err := auth.HashPassword(viewerPass)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ah, vh := authtest.Hash(t, adminPass), authtest.Hash(t, viewerPass)
 	users, err := auth.NewUsers([]auth.User{{Name: "admin", PasswordHash: ah, Role: auth.RoleAdmin}, {Name: "viewer", PasswordHash: vh, Role: auth.RoleViewer}}, dir, "", log)
 	if err != nil {
 		t.Fatal(err)
