@@ -45,19 +45,26 @@ func newEnv(t testing.TB) *env {
 }
 
 // envOptions vary newEnv: mod changes the server's Options before New; tls serves HTTPS
-// (httptest's certificate; use env.ts.Client()).
+// (httptest's certificate; use env.ts.Client()); store replaces the real tsdb (then env.db is
+// nil and health reports no storage): a fake, for tests in which storage is not what is tested.
 type envOptions struct {
-	mod func(*Options)
-	tls bool
+	mod   func(*Options)
+	tls   bool
+	store Store
 }
 
 func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: log})
-	if err != nil {
-		t.Fatal(err)
+	var db *tsdb.DB
+	var store Store = o.store
+	if store == nil {
+		var err error
+		if db, err = tsdb.Open(tsdb.Options{Path: dir, Logger: log}); err != nil {
+			t.Fatal(err)
+		}
+		store = db
 	}
 	ah, vh := authtest.Hash(t, adminPass), authtest.Hash(t, viewerPass)
 	users, err := auth.NewUsers([]auth.User{{Name: "admin", PasswordHash: ah, Role: auth.RoleAdmin}, {Name: "viewer", PasswordHash: vh, Role: auth.RoleViewer}}, dir, "", log)
@@ -69,12 +76,17 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, db: db, redis: &fakeRedis{}}
-	e.checker = &health.Checker{Started: time.Now(), Storage: db, Targets: func() []health.Target { return e.targets }}
+	e.checker = &health.Checker{Started: time.Now(), Targets: func() []health.Target { return e.targets }}
+	if db != nil {
+		e.checker.Storage = db
+	}
 	opts := Options{
 		Refresh: 2 * time.Second, SystemInterval: 10 * time.Second, LocalHost: "testhost",
-		Store: db, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(), Redis: e.redis,
-		Ingest: ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: db, Logger: slog.New(slog.DiscardHandler)}),
+		Store: store, Users: users, Sessions: sessions, Health: e.checker, Stats: selfmon.New(), Redis: e.redis,
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if db != nil {
+		opts.Ingest = ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: db, Logger: slog.New(slog.DiscardHandler)})
 	}
 	if o.mod != nil {
 		o.mod(&opts)
@@ -87,7 +99,9 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() {
 		e.ts.Close()
-		db.Close()
+		if db != nil {
+			db.Close()
+		}
 	})
 	return e
 }
