@@ -35,7 +35,7 @@ func (s *Server) routes(canSilence bool) {
 
 	page, o := s.page, &s.opts
 	hosts := &hostsHandler{pageKit: page, opts: o}
-	keys := &keysHandler{pageKit: page, opts: o}
+	keys := newKeysHandler(page, o)
 	overview := &overviewHandler{pageKit: page, opts: o, hosts: hosts, keys: keys}
 	redis := &redisHandler{pageKit: page, opts: o}
 	alerts := &alertsHandler{pageKit: page, opts: o, canSilence: canSilence}
@@ -45,7 +45,7 @@ func (s *Server) routes(canSilence bool) {
 	metrics := &metricsHandler{opts: o}
 	apis := &apiHandler{opts: o}
 	query := &queryHandler{opts: o, queries: s.queries}
-	s.keys, s.status = keys, status
+	s.status = status
 	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
 
 	// Health: JSON, with and without the trailing slash.

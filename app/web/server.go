@@ -89,7 +89,6 @@ type Server struct {
 	metrics *queryGate // /metrics': metricsRunning at once
 
 	// Handlers whose state tests reach into.
-	keys   *keysHandler
 	status *statusHandler
 }
 
