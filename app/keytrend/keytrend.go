@@ -40,6 +40,11 @@ type Watermarker interface {
 	RollupWatermark() time.Time
 }
 
+var (
+	_ Store       = (*tsdb.DB)(nil)
+	_ Watermarker = (*tsdb.DB)(nil) // checked: a Store without it silently reads raw samples
+)
+
 // Key identifies a watched key across its series (a key whose type changed has one series
 // per type label): its instance, db and key labels as stored (tsdb.LabelValue of the name).
 type Key struct{ Instance, DB, Key string }
