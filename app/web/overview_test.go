@@ -1,9 +1,11 @@
 package web
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 )
@@ -128,5 +130,49 @@ func TestNoRedisSource(t *testing.T) {
 	}
 	if res, body = e.do(c, "GET", "/api/keys", nil); res.StatusCode != 200 || strings.TrimSpace(body) != `{"keys":[],"patterns":[],"total":0}` {
 		t.Errorf("/api/keys: %d %s", res.StatusCode, body)
+	}
+}
+
+// The overview shows a live panel per known host, each polling only itself.
+func TestOverviewHostPanels(t *testing.T) {
+	t.Parallel()
+	e, st := newLatestEnv(t)
+	now := time.Now()
+	st.write(hostRounds("other", now, 2)) // a pushing host
+	c := e.login("viewer", viewerPass)
+
+	res, body := e.do(c, "GET", "/", nil, "Accept: text/html")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /: %d", res.StatusCode)
+	}
+	var hosts, polls []string
+	for _, p := range find(parse(t, body), "host-panel") {
+		hosts = append(hosts, attr(p, "data-host"))
+		polls = append(polls, attr(p, "hx-get"))
+	}
+	if want := []string{"testhost", "other"}; !slices.Equal(hosts, want) {
+		t.Errorf("host panels %q, want %q", hosts, want)
+	}
+	if want := []string{"/?fragment=host-panel&host=testhost", "/?fragment=host-panel&host=other"}; !slices.Equal(polls, want) {
+		t.Errorf("host panels poll %q, want %q", polls, want)
+	}
+
+	res, body = e.do(c, "GET", "/?fragment=host-panel&host=other", nil, "HX-Request: true")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("panel poll: %d %s", res.StatusCode, body)
+	}
+	frag := assertFragment(t, body, "host-panel")
+	if got := attr(one(t, frag, "host-panel"), "data-host"); got != "other" {
+		t.Errorf("panel poll for other answers %q", got)
+	}
+	if got := text(one(t, frag, "mem-used")); got != "2.0 GiB" {
+		t.Errorf("other's memory used %q, want 2.0 GiB", got)
+	}
+	if len(find(frag, "instance-cards")) != 0 {
+		t.Errorf("the panel poll holds the instance cards")
+	}
+	res, _ = e.do(c, "GET", "/?fragment=host-panel&host=nope", nil, "HX-Request: true")
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("panel poll for an unknown host: %d, want 404", res.StatusCode)
 	}
 }
