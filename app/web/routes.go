@@ -34,10 +34,10 @@ func (s *Server) routes(canSilence bool) {
 	session.notFound("/*")
 
 	page, o := s.page, &s.opts
-	hosts := &hostsHandler{pageKit: page, opts: o}
+	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
 	keys := newKeysHandler(page, o)
-	overview := &overviewHandler{pageKit: page, opts: o, hosts: hosts, keys: keys}
-	redis := &redisHandler{pageKit: page, opts: o}
+	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}
+	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
 	alerts := &alertsHandler{pageKit: page, opts: o, canSilence: canSilence}
 	settings := &settingsHandler{pageKit: page, opts: o}
 	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
