@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,7 +39,7 @@ func (s *Server) routes(canSilence bool) {
 	keys := newKeysHandler(page, o)
 	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}
 	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
-	alerts := &alertsHandler{pageKit: page, opts: o, canSilence: canSilence}
+	alerts := &alertsHandler{pageKit: page, alerts: o.Alerts, notifiers: o.Notifiers, log: o.Logger, now: time.Now, canSilence: canSilence}
 	settings := &settingsHandler{pageKit: page, opts: o}
 	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
 	health := &healthHandler{opts: o}
@@ -118,7 +119,7 @@ func (s *Server) routes(canSilence bool) {
 	}
 	api.GET("/api/instances", apis.listInstances)
 	api.GET("/api/keys", apis.listKeys)
-	api.GET("/api/alerts", apis.listAlerts)
+	api.GET("/api/alerts", alerts.listAlerts)
 
 	// Writes: ingest token, no login.
 	if in := s.opts.Ingest; in != nil {
