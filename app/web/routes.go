@@ -44,8 +44,8 @@ func (s *Server) routes(canSilence bool) {
 	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
 	health := &healthHandler{opts: o}
 	metrics := &metricsHandler{opts: o}
-	apis := &apiHandler{opts: o}
-	query := &queryHandler{opts: o, queries: s.queries}
+	apis := &apiHandler{instances: o.Redis, keys: o.Redis, opts: o}
+	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
 	s.status = status
 	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
 
