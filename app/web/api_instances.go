@@ -69,7 +69,7 @@ type instanceJSON struct {
 	UptimeSeconds int64  `json:"uptime_seconds"`
 
 	// OpsPerSecond, KeyspaceHitRatio and the network rates are the others' traffic over the
-	// last interval (redwatch's own is subtracted); 0 on the first round.
+	// last interval (redwatch's own is subtracted); the rates are 0 on the first round.
 	OpsPerSecond          float64 `json:"ops_per_second"`
 	MemoryUsedBytes       int64   `json:"memory_used_bytes"`
 	MemoryMaxBytes        int64   `json:"memory_max_bytes"` // 0: no maxmemory
@@ -157,12 +157,10 @@ func newInstanceJSON(in *redis.InstanceSnapshot) instanceJSON {
 		ConnectedClients: in.ConnectedClients, RedwatchConnections: in.RedwatchConnections,
 		BlockedClients: in.BlockedClients, NetInputBytesPerSecond: in.NetInputBytesPerSec,
 		NetOutputBytesPerSecond: in.NetOutputBytesPerSec, ConnectedReplicas: in.ConnectedReplicas,
-		ReplicationLagBytes: in.ReplicationLagBytes,
-		Keyspace:            make([]dbKeysJSON, len(in.Keyspace)),
-		Commands:            make([]commandJSON, len(in.Commands)),
-		ClientsError:        in.ClientsError, Slowlog: make([]slowlogJSON, len(in.Slowlog)),
-		SlowlogError: in.SlowlogError, SlowlogLength: in.SlowlogLength,
-		KeysWatched: in.KeysWatched, PatternsWatched: in.PatternsWatched,
+		ReplicationLagBytes: in.ReplicationLagBytes, Keyspace: make([]dbKeysJSON, len(in.Keyspace)),
+		Commands: make([]commandJSON, len(in.Commands)), ClientsError: in.ClientsError,
+		Slowlog: make([]slowlogJSON, len(in.Slowlog)), SlowlogError: in.SlowlogError,
+		SlowlogLength: in.SlowlogLength, KeysWatched: in.KeysWatched, PatternsWatched: in.PatternsWatched,
 	}
 	if !in.LastSeen.IsZero() {
 		out.PingLatencySeconds = new(in.PingLatency.Seconds())
