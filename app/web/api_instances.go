@@ -20,9 +20,6 @@ type instanceSnapshots interface {
 type apiHandler struct {
 	instances instanceSnapshots
 	keys      watchedKeys
-	// opts is transitional: only listAlerts (api_alerts.go) reads it, until /api/alerts
-	// moves to alertsHandler.
-	opts *Options
 }
 
 // listInstances answers GET /api/instances: a JSON array of instanceJSON, one per watched

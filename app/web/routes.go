@@ -44,7 +44,7 @@ func (s *Server) routes(canSilence bool) {
 	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
 	health := &healthHandler{opts: o}
 	metrics := &metricsHandler{opts: o}
-	apis := &apiHandler{instances: o.Redis, keys: o.Redis, opts: o}
+	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
 	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
 	s.status = status
 	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
