@@ -13,7 +13,7 @@ import (
 // cached; their bodies are health's reports (app/health tests them byte for byte).
 func TestHealthEndpoints(t *testing.T) {
 	t.Parallel()
-	e := newStatusEnv(t, &statusStore{}, healthyDisk, nil)
+	e := newStatusEnv(t, newStatusStore(nil), healthyDisk, nil)
 	now := time.Now()
 	e.targets = []health.Target{{Kind: "host", Name: "testhost", Up: true, LastSeen: now, LastRunAt: now, Interval: 10 * time.Second}}
 	for _, p := range []string{"/health", "/health/", "/health/?verbose"} {
@@ -86,7 +86,7 @@ func TestHealthEndpoints(t *testing.T) {
 
 func TestSilentAgentDoesNotFailReadiness(t *testing.T) {
 	t.Parallel()
-	e := newStatusEnv(t, &statusStore{}, healthyDisk, nil)
+	e := newStatusEnv(t, newStatusStore(nil), healthyDisk, nil)
 	now := time.Now()
 	e.checker.Started = now.Add(-time.Hour)
 	e.targets = []health.Target{

@@ -15,7 +15,12 @@ import (
 
 // metricsHandler serves /metrics.
 type metricsHandler struct {
-	opts *Options
+	latest latestTable
+}
+
+// latestTable walks the latest value of every fresh series; Store is one.
+type latestTable interface {
+	LatestAll(fn func(lv *tsdb.LatestValue))
 }
 
 // showMetrics answers GET /metrics with the Prometheus text exposition (format 0.0.4) of the
@@ -25,7 +30,7 @@ type metricsHandler struct {
 // MaxWait gets 503 with Retry-After.
 func (s *metricsHandler) showMetrics(c echo.Context) error {
 	var lvs []tsdb.LatestValue
-	s.opts.Store.LatestAll(func(lv *tsdb.LatestValue) { lvs = append(lvs, *lv) })
+	s.latest.LatestAll(func(lv *tsdb.LatestValue) { lvs = append(lvs, *lv) })
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
 	res.WriteHeader(http.StatusOK)
