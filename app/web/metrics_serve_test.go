@@ -54,10 +54,9 @@ func TestPushedSeriesEndsOnStaleMarker(t *testing.T) {
 	}
 }
 
-// heldLatest is a store whose LatestAll waits for release, announcing itself on entered, then
-// walks one value.
+// heldLatest is a latestStore whose LatestAll waits for release, announcing itself on entered.
 type heldLatest struct {
-	statusStore
+	*latestStore
 	entered chan struct{}
 	release chan struct{}
 }
@@ -65,7 +64,7 @@ type heldLatest struct {
 func (s *heldLatest) LatestAll(fn func(lv *tsdb.LatestValue)) {
 	s.entered <- struct{}{}
 	<-s.release
-	fn(&tsdb.LatestValue{Name: "redis_up", Labels: lbls("instance", "cache"), Timestamp: 1000, Value: 1})
+	s.latestStore.LatestAll(fn)
 }
 
 // /metrics is built one at a time (each copies the whole latest-value table): a second
@@ -73,7 +72,8 @@ func (s *heldLatest) LatestAll(fn func(lv *tsdb.LatestValue)) {
 // storage.
 func TestMetricsOneAtATime(t *testing.T) {
 	t.Parallel()
-	st := &heldLatest{entered: make(chan struct{}, 2), release: make(chan struct{})}
+	st := &heldLatest{latestStore: newLatestStore(), entered: make(chan struct{}, 2), release: make(chan struct{})}
+	st.write([]tsdb.Sample{{Name: "redis_up", Labels: lbls("instance", "cache"), Timestamp: 1000, Value: 1}})
 	e := newEnvWith(t, envOptions{store: st, mod: func(o *Options) { o.Queries = QueryLimits{MaxWait: 50 * time.Millisecond} }})
 	auth := "Basic " + basic("viewer", viewerPass)
 	get := func() (int, string) {
