@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/assets"
 )
 
@@ -41,12 +42,15 @@ func (s *Server) routes(canSilence bool) {
 	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
 	alerts := &alertsHandler{pageKit: page, alerts: o.Alerts, notifiers: o.Notifiers, log: o.Logger, now: time.Now, canSilence: canSilence}
 	settings := &settingsHandler{pageKit: page, opts: o}
-	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
-	health := &healthHandler{opts: o}
-	metrics := &metricsHandler{opts: o}
+	status := &statusHandler{pageKit: page, redis: o.Redis, hosts: hosts, recentErrors: o.RecentErrors,
+		requests: selfmon.NewRequestCache(o.Store, statusRequestWindow, statusRequestsRefresh, isTargetReport)}
+	if o.Health != nil {
+		status.health = o.Health
+	}
+	health := &healthHandler{health: o.Health}
+	metrics := &metricsHandler{latest: o.Store}
 	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
 	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
-	s.status = status
 	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
 
 	// Health: JSON, with and without the trailing slash.

@@ -221,78 +221,6 @@ func decode(t *testing.T, body string) map[string]any {
 	return m
 }
 
-func TestHealthEndpoints(t *testing.T) {
-	e := newEnv(t)
-	now := time.Now()
-	e.targets = []health.Target{{Kind: "host", Name: "testhost", Up: true, LastSeen: now, LastRunAt: now, Interval: 10 * time.Second}}
-	for _, p := range []string{"/health", "/health/", "/health/?verbose"} {
-		res, body := e.do(nil, "GET", p, nil)
-		m := decode(t, body)
-		if res.StatusCode != 200 || m["status"] != "ok" || m["service"] != "redwatch" || m["version"] == nil || m["uptime_seconds"] == nil || m["timestamp"] == nil {
-			t.Fatalf("%s: %d %s", p, res.StatusCode, body)
-		}
-		if strings.Contains(p, "verbose") != (m["go_version"] != nil) {
-			t.Fatalf("%s: verbose detail mismatch: %s", p, body)
-		}
-	}
-	for _, p := range []string{"/health/ready", "/health/ready/"} {
-		res, body := e.do(nil, "GET", p, nil)
-		m := decode(t, body)
-		checks, _ := m["checks"].(map[string]any)
-		storage, _ := checks["storage"].(map[string]any)
-		if res.StatusCode != 200 || m["status"] != "ready" || storage["status"] != "ok" || storage["latency_ms"] == nil {
-			t.Fatalf("%s: %d %s", p, res.StatusCode, body)
-		}
-	}
-	res, body := e.do(nil, "GET", "/health/db/", nil)
-	m := decode(t, body)
-	for _, k := range []string{"engine", "version", "latency_ms", "series", "rows", "disk_used_bytes", "disk_free_bytes"} {
-		if _, ok := m[k]; !ok || res.StatusCode != 200 {
-			t.Fatalf("/health/db/ lacks %s: %d %s", k, res.StatusCode, body)
-		}
-	}
-	res, body = e.do(nil, "GET", "/health/targets/", nil)
-	if res.StatusCode != 200 || !strings.Contains(body, `"testhost"`) {
-		t.Fatalf("targets: %d %s", res.StatusCode, body)
-	}
-	res, _ = e.do(nil, "GET", "/health/redis/nope/", nil)
-	if res.StatusCode != 404 {
-		t.Fatalf("unknown redis: %d", res.StatusCode)
-	}
-
-	// A target down: targets 503; a sampler that stopped running: ready 503.
-	e.targets = append(e.targets, health.Target{Kind: "redis", Name: "cache", Up: false, Error: "connection refused", LastRunAt: now, Interval: 10 * time.Second})
-	res, body = e.do(nil, "GET", "/health/targets", nil)
-	if res.StatusCode != 503 || decode(t, body)["status"] != "degraded" {
-		t.Fatalf("targets with one down: %d %s", res.StatusCode, body)
-	}
-	res, body = e.do(nil, "GET", "/health/redis/cache", nil)
-	if res.StatusCode != 503 || !strings.Contains(body, "connection refused") {
-		t.Fatalf("redis down: %d %s", res.StatusCode, body)
-	}
-	e.checker.Started = now.Add(-time.Hour)
-	e.targets = []health.Target{{Kind: "host", Name: "testhost", Up: true, LastRunAt: now.Add(-10 * time.Minute), Interval: 10 * time.Second}}
-	res, body = e.do(nil, "GET", "/health/ready", nil)
-	if res.StatusCode != 503 || decode(t, body)["status"] != "not_ready" || !strings.Contains(body, "host:testhost") {
-		t.Fatalf("ready with a stuck sampler: %d %s", res.StatusCode, body)
-	}
-	// Storage gone: not ready, db 503.
-	e.targets = nil
-	e.db.Close()
-	res, body = e.do(nil, "GET", "/health/ready", nil)
-	if res.StatusCode != 503 || decode(t, body)["status"] != "not_ready" {
-		t.Fatalf("ready with storage closed: %d %s", res.StatusCode, body)
-	}
-	res, _ = e.do(nil, "GET", "/health/db", nil)
-	if res.StatusCode != 503 {
-		t.Fatalf("db with storage closed: %d", res.StatusCode)
-	}
-	res, _ = e.do(nil, "GET", "/health", nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("liveness must not depend on storage: %d", res.StatusCode)
-	}
-}
-
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // login logs in through the form and returns a client carrying the session cookie.
@@ -367,24 +295,6 @@ func TestLoginRejectsWrongPasswordAndMissingCSRF(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // A silent pushing agent is down in /health/targets but does not make redwatch not ready.
-func TestSilentAgentDoesNotFailReadiness(t *testing.T) {
-	e := newEnv(t)
-	now := time.Now()
-	e.checker.Started = now.Add(-time.Hour)
-	e.targets = []health.Target{
-		{Kind: "host", Name: "testhost", Up: true, LastSeen: now, LastRunAt: now, Interval: 10 * time.Second},
-		{Kind: "host", Name: "agent-1", Up: false, LastSeen: now.Add(-time.Hour), Interval: 10 * time.Second, Error: "no push for 3600s", Pushed: true},
-	}
-	res, body := e.do(nil, "GET", "/health/ready", nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("ready with a silent agent: %d %s", res.StatusCode, body)
-	}
-	res, body = e.do(nil, "GET", "/health/targets", nil)
-	if res.StatusCode != 503 || !strings.Contains(body, `"pushed":true`) || !strings.Contains(body, "no push for 3600s") {
-		t.Fatalf("targets with a silent agent: %d %s", res.StatusCode, body)
-	}
-}
-
 // A browser asking for a page that does not exist gets the error page inside the layout; API
 // clients get JSON.
 func TestNotFoundPage(t *testing.T) {
