@@ -213,16 +213,6 @@ func settingsHTML(n *html.Node) string {
 	return b.String()
 }
 
-func settingsTags(n *html.Node, tag string) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && d.Data == tag {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 // settingsInput is the element named name (input or select) inside n.
 func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
 	t.Helper()
@@ -237,11 +227,11 @@ func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
 
 // settingsSelected is the value of the selected option of the select named name in n.
 func settingsSelected(n *html.Node, name string) string {
-	for _, sel := range settingsTags(n, "select") {
+	for _, sel := range findTag(n, "select") {
 		if attr(sel, "name") != name {
 			continue
 		}
-		for _, o := range settingsTags(sel, "option") {
+		for _, o := range findTag(sel, "option") {
 			for _, a := range o.Attr {
 				if a.Key == "selected" {
 					return attr(o, "value")

@@ -97,7 +97,7 @@ func TestSettingsEditPauseDelete(t *testing.T) {
 	doc := e.settingsDoc(admin, "/settings?edit=instance:ui1")
 	ef := one(t, doc, "edit-instance-form")
 	vals := map[string]string{}
-	for _, in := range settingsTags(ef, "input") {
+	for _, in := range findTag(ef, "input") {
 		vals[attr(in, "name")] = attr(in, "value")
 	}
 	if vals["addr"] != "127.0.0.1:7000" || vals["interval"] != "5s" || vals["password"] != "" || vals["clear_password"] != "true" {

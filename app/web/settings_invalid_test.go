@@ -81,7 +81,7 @@ func TestSettingsInvalidInputIsShownInPlace(t *testing.T) {
 			t.Errorf("key form %s error: %q, want %q", field, got, want)
 		}
 	}
-	for _, in := range settingsTags(kf, "input") {
+	for _, in := range findTag(kf, "input") {
 		if attr(in, "name") == "interval" && attr(in, "value") != "5x" {
 			t.Fatalf("interval input not kept: %q", attr(in, "value"))
 		}

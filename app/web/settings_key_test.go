@@ -27,7 +27,7 @@ func TestSettingsHostileKeyRendersAsText(t *testing.T) {
 		t.Fatal("the hostile key is rendered as markup")
 	}
 	doc := parse(t, body)
-	if len(settingsTags(doc, "img")) != 0 {
+	if len(findTag(doc, "img")) != 0 {
 		t.Fatal("an <img> element exists")
 	}
 	k := settingsOne(t, doc, "settings-key", "data-key", hostileKey)
@@ -40,7 +40,7 @@ func TestSettingsHostileKeyRendersAsText(t *testing.T) {
 	// Its edit form keeps it as a value.
 	doc = e.settingsDoc(admin, "/settings?edit="+url.QueryEscape("key:"+attr(k, "id")[len("key-"):]))
 	ef := one(t, doc, "edit-key-form")
-	for _, in := range settingsTags(ef, "input") {
+	for _, in := range findTag(ef, "input") {
 		if attr(in, "name") == "key" && attr(in, "value") != hostileKey {
 			t.Fatalf("edit value %q", attr(in, "value"))
 		}

@@ -44,7 +44,7 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 	f := post(form, map[string]string{"series": "cannot parse selector"})
 	// The input is kept, next to its error.
 	fe := settingsOne(t, f, "field-error", "data-field", "series")
-	for _, in := range settingsTags(f, "input") {
+	for _, in := range findTag(f, "input") {
 		if attr(in, "name") == "series" && (attr(in, "value") != `redis_up{instance="a"` || attr(in, "aria-describedby") != attr(fe, "id")) {
 			t.Fatalf("series input: %s", settingsHTML(in))
 		}
@@ -120,7 +120,7 @@ func TestSettingsConfigRulesAreReadOnly(t *testing.T) {
 		t.Fatalf("GET: %d", res.StatusCode)
 	}
 	doc := parse(t, body)
-	if len(settingsTags(doc, "img")) != 0 || strings.Contains(body, "<img") {
+	if len(findTag(doc, "img")) != 0 || strings.Contains(body, "<img") {
 		t.Fatal("hostile text rendered as markup")
 	}
 	rows := find(doc, "settings-rule")

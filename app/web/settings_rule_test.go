@@ -168,13 +168,13 @@ func TestSettingsRuleEditPauseDelete(t *testing.T) {
 		t.Fatalf("edit form: %s", settingsHTML(ef))
 	}
 	vals := map[string]string{}
-	for _, in := range settingsTags(ef, "input") {
+	for _, in := range findTag(ef, "input") {
 		vals[attr(in, "name")] = attr(in, "value")
 	}
 	if vals["name"] != "Backlog" || vals["series"] != `redis_key_length{key="q"}` || vals["window"] != "2m" || vals["threshold"] != "1" || vals["for"] != "0s" {
 		t.Fatalf("edit form values: %v", vals)
 	}
-	if ta := settingsTags(ef, "textarea"); len(ta) != 1 || text(ta[0]) != "env=prod team=db" || !strings.Contains(settingsHTML(ta[0]), "env=prod\nteam=db") {
+	if ta := findTag(ef, "textarea"); len(ta) != 1 || text(ta[0]) != "env=prod team=db" || !strings.Contains(settingsHTML(ta[0]), "env=prod\nteam=db") {
 		t.Fatalf("labels textarea: %v", settingsHTML(ef))
 	}
 	// An invalid edit: 422 in the edit form.
