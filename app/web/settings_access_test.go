@@ -128,7 +128,7 @@ func TestSettingsConfigObjectsAreReadOnly(t *testing.T) {
 // Without a settings service the page lists the watched instances read-only.
 func TestSettingsWithoutService(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &settingsStore{}})
+	e, _ := newLatestEnv(t)
 	e.fill()
 	admin := e.login("admin", adminPass)
 	res, body := e.do(admin, "GET", "/settings", nil, "Accept: text/html")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/settings"
-	"github.com/redwatch/redwatch/tsdb"
 )
 
 // settingsEnv is an env whose server has a real settings service over dir.
@@ -21,7 +20,7 @@ type settingsEnv struct {
 	dir    string
 	svc    *settings.Service
 	apply  *recordApply
-	latest *settingsStore // the server's Store; nil with settingsEnvOptions.db
+	latest *latestStore // the server's Store; nil with settingsEnvOptions.db
 }
 
 // recordApply is the service's Apply hook: it records every set and fails with fail.
@@ -60,34 +59,6 @@ func (a *recordApply) last() []config.Redis {
 	return a.sets[len(a.sets)-1]
 }
 
-// settingsStore is the Store of the settings tests, which do not test storage: a latest-value
-// table the test fills, which the rules' match counts read. Nothing else of Store is called on
-// /settings (the nil embedded Store would panic).
-type settingsStore struct {
-	Store
-	mu     sync.Mutex
-	values []tsdb.LatestValue
-}
-
-func (f *settingsStore) set(vs ...tsdb.LatestValue) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.values = vs
-}
-
-// Latest returns the values that sel matches, as tsdb's table does.
-func (f *settingsStore) Latest(sel *tsdb.Selector) []tsdb.LatestValue {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []tsdb.LatestValue
-	for _, lv := range f.values {
-		if sel.Matches(lv.Name, lv.Labels) {
-			out = append(out, lv)
-		}
-	}
-	return out
-}
-
 // settingsConfig is the config file's one instance, "cache", with one key and one pattern.
 func settingsConfig(addr string) []config.Redis {
 	r := config.Redis{Name: "cache", Addr: addr, Password: "config-secret", Interval: config.Duration(time.Second),
@@ -97,7 +68,7 @@ func settingsConfig(addr string) []config.Redis {
 	return []config.Redis{r}
 }
 
-// newSettingsEnv builds what newEnv builds on a settingsStore, plus a settings service over a
+// newSettingsEnv builds what newEnv builds on a latestStore, plus a settings service over a
 // fresh data directory whose Apply is recorded (and passed on to next, when set). src replaces
 // the fake RedisSource when not nil.
 func newSettingsEnv(t *testing.T, fromConfig []config.Redis, src RedisSource, next func([]config.Redis) error, seed ...settings.Data) *settingsEnv {
@@ -115,7 +86,7 @@ type settingsEnvOptions struct {
 	defaults   []config.Rule             // seeded once
 	applyRules func([]config.Rule) error // the service's ApplyRules hook; nil: none
 	secretsDir string                    // server.secrets_dir
-	db         bool                      // a real tsdb (env.db) instead of a settingsStore
+	db         bool                      // a real tsdb (env.db) instead of a latestStore
 }
 
 func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
@@ -140,7 +111,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 		}
 	}}
 	if !o.db {
-		se.latest = &settingsStore{}
+		se.latest = newLatestStore()
 		eo.store = se.latest
 	}
 	se.env = newEnvWith(t, eo)

@@ -75,12 +75,12 @@ func TestSettingsRuleAdd(t *testing.T) {
 	rec := &recordRules{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
-	now := time.Now().UnixMilli()
-	e.latest.set(
-		tsdb.LatestValue{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:emails"}}, Timestamp: now, Value: 3},
-		tsdb.LatestValue{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "other"}, {Name: "key", Value: "queue:emails"}}, Timestamp: now, Value: 4},
-		tsdb.LatestValue{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:jobs"}}, Timestamp: now, Value: 5},
-	)
+	now := time.Now()
+	e.latest.write([]tsdb.Sample{
+		{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:emails"}}, Timestamp: now.UnixMilli(), Value: 3},
+		{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "other"}, {Name: "key", Value: "queue:emails"}}, Timestamp: now.UnixMilli(), Value: 4},
+		{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:jobs"}}, Timestamp: now.UnixMilli(), Value: 5},
+	})
 
 	form := url.Values{"name": {"QueueBacklog"}, "series": {`redis_key_length{key="queue:emails"}`}, "aggregate": {"avg"}, "window": {"5m"},
 		"op": {">="}, "threshold": {"1e4"}, "clear_threshold": {"9000.5"}, "for": {"2m"}, "severity": {"critical"},
