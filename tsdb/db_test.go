@@ -1,7 +1,6 @@
 package tsdb
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +8,10 @@ import (
 	"math"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 func openTest(t testing.TB, dir string) *DB {
@@ -338,7 +338,7 @@ func TestLatestRate(t *testing.T) {
 
 // VictoriaMetrics' own log lines reach our slog logger, tagged logger=vm.
 func TestVMLogsRouteToSlog(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// A DB clock 400 days behind the wall clock: Write accepts the sample, VictoriaMetrics
 	// (on the wall clock) finds it outside the retention and warns.
@@ -351,29 +351,8 @@ func TestVMLogsRouteToSlog(t *testing.T) {
 	if err := db.Write([]Sample{{Name: "too_old", Timestamp: past().UnixMilli(), Value: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testutil.Eventually(t, 5*time.Second, "a VictoriaMetrics warning with logger=vm in slog output", func() (bool, string) {
 		out := buf.String()
-		if strings.Contains(out, `"logger":"vm"`) && strings.Contains(out, `"level":"WARN"`) && strings.Contains(out, "too small timestamp") {
-			return
-		}
-	}
-	t.Fatalf("no VictoriaMetrics warning with logger=vm in slog output:\n%s", buf.String())
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+		return strings.Contains(out, `"logger":"vm"`) && strings.Contains(out, `"level":"WARN"`) && strings.Contains(out, "too small timestamp"), out
+	})
 }

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb/disktest"
 )
 
 func TestReadOnlyBelowFreeSpaceAndBack(t *testing.T) {
 	dir := disktest.Mount(t, 200)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	db, err := Open(Options{Path: dir, MinFreeDiskBytes: 64 << 20, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 				}
 				return
 			}
-			logs := &syncBuffer{}
+			logs := &testutil.SyncBuffer{}
 			db, err := Open(Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.MultiWriter(logs, os.Stderr), nil))})
 			if err != nil {
 				t.Fatalf("Open on a full disk: %v", err)
@@ -154,7 +155,7 @@ func TestOpenOnFullDisk(t *testing.T) {
 // have room); once space returns the reserve is allocated again.
 func TestSuddenFullDiskFreesReserve(t *testing.T) {
 	mnt := disktest.Mount(t, 200)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 // closes storage properly instead of leaving it unclosed.
 func TestCloseUsesReserve(t *testing.T) {
 	mnt := disktest.Mount(t, 200)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	db, err := Open(Options{Path: mnt, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
 )
@@ -149,35 +149,18 @@ func checkOrderAndOnce(t *testing.T, samples []tsdb.Sample) []int64 {
 }
 
 // logBuf collects JSON log lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuf struct{ testutil.SyncBuffer }
 
 // count returns how many lines have the level and a msg containing msg.
 func (l *logBuf) count(level, msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := 0
-	for _, line := range strings.Split(l.b.String(), "\n") {
+	for _, line := range strings.Split(l.String(), "\n") {
 		var rec struct{ Level, Msg string }
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == level && strings.Contains(rec.Msg, msg) {
 			n++
 		}
 	}
 	return n
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // newAgent builds an agent for h with short intervals and backoffs.
@@ -232,18 +215,6 @@ func run(t *testing.T, a *Agent) (stop func() time.Duration) {
 	return stop
 }
 
-// waitFor polls cond until it holds, failing the test after 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestNewRejectsBadOptions(t *testing.T) {
 	good := Options{Hub: "http://hub:8080", Token: testToken, Interval: time.Second, Host: testHost}
 	f := func(name string, edit func(*Options), want string) {
@@ -283,7 +254,7 @@ func TestAgentPushesHostSamples(t *testing.T) {
 	var lb logBuf
 	a := newAgent(t, h, &lb, nil)
 	stop := run(t, a)
-	waitFor(t, "three rounds", func() bool { return h.count() >= 3 })
+	testutil.WaitFor(t, "three rounds", func() bool { return h.count() >= 3 })
 	stop()
 
 	got := h.samples()
@@ -327,11 +298,11 @@ func TestAgentBuffersWhileHubIsDown(t *testing.T) {
 			var lb logBuf
 			a := newAgent(t, h, &lb, nil)
 			stop := run(t, a)
-			waitFor(t, "failed attempts", func() bool { return h.count() >= 5 })
-			waitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
+			testutil.WaitFor(t, "failed attempts", func() bool { return h.count() >= 5 })
+			testutil.WaitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
 			downUntil := time.Now().UnixMilli()
 			h.set(http.StatusNoContent)
-			waitFor(t, "the buffer to drain", func() bool {
+			testutil.WaitFor(t, "the buffer to drain", func() bool {
 				got := h.samples()
 				return len(got) > 0 && got[len(got)-1].Timestamp > downUntil
 			})
@@ -373,7 +344,7 @@ func TestAgentBufferIsBounded(t *testing.T) {
 	a = newAgent(t, h, &lb, func(o *Options) { o.MaxBufferedSamples = limit })
 
 	stop := run(t, a)
-	waitFor(t, "drops", func() bool {
+	testutil.WaitFor(t, "drops", func() bool {
 		if p := a.fwd.Pending(); p > limit {
 			t.Fatalf("%d samples buffered, limit %d", p, limit)
 		}
@@ -384,7 +355,7 @@ func TestAgentBufferIsBounded(t *testing.T) {
 	}
 	upAt := time.Now().UnixMilli()
 	h.set(http.StatusNoContent)
-	waitFor(t, "delivery", func() bool {
+	testutil.WaitFor(t, "delivery", func() bool {
 		got := h.samples()
 		return len(got) > 0 && got[len(got)-1].Timestamp > upAt
 	})
@@ -408,7 +379,7 @@ func TestAgentUnauthorized(t *testing.T) {
 	var lb logBuf
 	a := newAgent(t, h, &lb, nil)
 	stop := run(t, a)
-	waitFor(t, "several rejected rounds", func() bool { return h.count() >= 4 })
+	testutil.WaitFor(t, "several rejected rounds", func() bool { return h.count() >= 4 })
 	if a.Failed() == 0 {
 		t.Fatal("no sample counted as rejected")
 	}
@@ -417,7 +388,7 @@ func TestAgentUnauthorized(t *testing.T) {
 	}
 	// A fixed token: later rounds go through.
 	h.set(http.StatusNoContent)
-	waitFor(t, "delivery", func() bool { return len(h.samples()) > 0 })
+	testutil.WaitFor(t, "delivery", func() bool { return len(h.samples()) > 0 })
 	stop()
 	checkOrderAndOnce(t, h.samples())
 	if a.Dropped() != 0 {
@@ -443,8 +414,8 @@ func TestAgentStopFlushesBuffer(t *testing.T) {
 	// One attempt, then a long backoff: rounds pile up until the final flush.
 	a := newAgent(t, h, &lb, func(o *Options) { o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour })
 	stop := run(t, a)
-	waitFor(t, "a failed attempt", func() bool { return h.count() >= 1 })
-	waitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
+	testutil.WaitFor(t, "a failed attempt", func() bool { return h.count() >= 1 })
+	testutil.WaitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
 	h.set(http.StatusNoContent)
 	if took := stop(); took > 2*time.Second {
 		t.Fatalf("Run took %s to return", took)
@@ -464,8 +435,8 @@ func TestAgentStopIsBoundedWhenHubHangs(t *testing.T) {
 	var lb logBuf
 	a := newAgent(t, h, &lb, func(o *Options) { o.Client = &http.Client{} }) // no per-request timeout
 	stop := run(t, a)
-	waitFor(t, "a request", func() bool { return h.count() >= 1 })
-	time.Sleep(50 * time.Millisecond) // a few rounds queue up behind the hung request
+	testutil.WaitFor(t, "a request", func() bool { return h.count() >= 1 })
+	testutil.WaitFor(t, "rounds queued behind the hung request", func() bool { return a.fwd.Pending() > 0 })
 	if took := stop(); took > 2*time.Second {
 		t.Fatalf("Run took %s to return; the final flush is bounded to 300ms", took)
 	}

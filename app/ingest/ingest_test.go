@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/app/web"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
 )
@@ -37,24 +37,7 @@ type env struct {
 	in    *ingest.Ingest
 	ts    *httptest.Server
 	clock atomic.Int64 // unix nanoseconds, for Options.Now
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *testutil.SyncBuffer
 }
 
 // newEnv starts the stack; opts.Writer, Logger and Now are filled in.
@@ -85,7 +68,7 @@ func newEnvWith(t *testing.T, opts ingest.Options, wrap func(*tsdb.DB) ingest.Wr
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, logs: &syncBuffer{}}
+	e := &env{t: t, db: db, logs: &testutil.SyncBuffer{}}
 	e.clock.Store(time.Now().UnixNano())
 	opts.Writer = db
 	if wrap != nil {

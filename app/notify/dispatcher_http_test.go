@@ -15,6 +15,7 @@ import (
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/notify"
 	"github.com/redwatch/redwatch/app/notify/webhook"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 // These tests run the Dispatcher against real HTTP servers in real time (short timeouts),
@@ -39,18 +40,6 @@ func runDispatcher(t *testing.T, opts notify.Options, targets ...notify.Target) 
 		}
 	})
 	return d
-}
-
-// waitFor polls cond (real time) for up to 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestDispatcherHTTPHangDoesNotDelayOthers(t *testing.T) {
@@ -102,7 +91,7 @@ func TestDispatcherHTTPHangDoesNotDelayOthers(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the hung request was not abandoned")
 	}
-	waitFor(t, "the failure on /alerts", func() bool {
+	testutil.WaitFor(t, "the failure on /alerts", func() bool {
 		h := d.Health()
 		return h[0].ConsecutiveFailures >= 1 && h[0].LastError != "" && h[1].ConsecutiveFailures == 0 && !h[1].LastSuccess.IsZero()
 	})
@@ -134,7 +123,7 @@ func TestDispatcherHTTPRetriesUntilSuccess(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("never delivered")
 	}
-	waitFor(t, "recovery on /alerts", func() bool {
+	testutil.WaitFor(t, "recovery on /alerts", func() bool {
 		h := d.Health()[0]
 		return h.ConsecutiveFailures == 0 && h.LastError == "" && !h.LastSuccess.IsZero()
 	})

@@ -1,7 +1,6 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/notify"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 // fake is an in-memory notifier: it records what it receives, can fail or hang.
@@ -83,24 +83,6 @@ type resender struct{ fake }
 
 func (r *resender) ResendInterval() time.Duration { return time.Minute }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func firing(fp, severity string, activeAt time.Time) alert.Alert {
 	return alert.Alert{
 		Rule: "Rule" + fp, Fingerprint: fp, Severity: severity, State: alert.StateFiring,
@@ -119,14 +101,14 @@ func resolved(a alert.Alert, at time.Time) alert.Alert {
 type harness struct {
 	t      *testing.T
 	d      *notify.Dispatcher
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func start(t *testing.T, opts notify.Options, targets ...notify.Target) *harness {
 	t.Helper()
-	h := &harness{t: t, logs: &syncBuffer{}, done: make(chan struct{})}
+	h := &harness{t: t, logs: &testutil.SyncBuffer{}, done: make(chan struct{})}
 	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
 	d, err := notify.New(opts, targets)
 	if err != nil {

@@ -53,7 +53,8 @@ type Options struct {
 	// down, so sending resumes at most MaxBackoff after it answers). A Retry-After of the
 	// receiver is honoured up to MaxRetryAfter.
 	MinBackoff, MaxBackoff time.Duration
-	// After is the clock of the waits between retries; nil means time.After. Tests inject one.
+	// After is the clock of every wait of Run: FlushInterval, the backoff between retries and
+	// FinalFlushTimeout; nil means time.After. Tests inject one.
 	After func(time.Duration) <-chan time.Time
 	// Now is the clock of Stats; nil means time.Now.
 	Now func() time.Time
@@ -317,11 +318,20 @@ func (f *Forwarder) Run(ctx context.Context) {
 	// send it again in the final flush), and the final flush gets what is left of that time.
 	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHard()
-	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(f.finalFlush, cancelHard) })
+	returned := make(chan struct{})
+	defer close(returned)
+	stopAfter := context.AfterFunc(ctx, func() {
+		select {
+		case <-f.after(f.finalFlush):
+			cancelHard()
+		case <-returned:
+		}
+	})
 	defer stopAfter()
 
-	t := time.NewTicker(f.flushEvery)
-	defer t.Stop()
+	// A flush every flushEvery, like a ticker: the next wait starts when one ends, whatever
+	// Write woke Run for meanwhile.
+	tick := f.after(f.flushEvery)
 	var batch []tsdb.Sample // taken from the queue and not delivered yet
 	for {
 		select {
@@ -329,7 +339,8 @@ func (f *Forwarder) Run(ctx context.Context) {
 			f.flushFinal(hard, batch)
 			return
 		case <-f.wake:
-		case <-t.C:
+		case <-tick:
+			tick = f.after(f.flushEvery)
 		}
 		batch = f.drain(ctx, hard, batch)
 	}

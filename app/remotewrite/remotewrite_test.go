@@ -1,7 +1,6 @@
 package remotewrite_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,9 +12,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/redwatch/redwatch/app/remotewrite"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
 )
@@ -163,29 +164,8 @@ func equal(a, b []float64) bool {
 	return true
 }
 
-// waitFor polls cond until it holds, failing the test after 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // logBuf collects JSON log lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuf struct{ testutil.SyncBuffer }
 
 func (l *logBuf) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -193,22 +173,14 @@ func (l *logBuf) logger() *slog.Logger {
 
 // count returns how many lines have the level and a msg containing msg.
 func (l *logBuf) count(level, msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	n := 0
-	for _, line := range strings.Split(l.b.String(), "\n") {
+	for _, line := range strings.Split(l.String(), "\n") {
 		var rec struct{ Level, Msg string }
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == level && strings.Contains(rec.Msg, msg) {
 			n++
 		}
 	}
 	return n
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // start runs f until the test ends, then waits for it.
@@ -407,7 +379,7 @@ func TestForwarderDelivers(t *testing.T) {
 	in[0].Labels[0].Value = "changed" // Write copied
 	in[0].Value = -1
 	f.Write(samples(10, 40))
-	waitFor(t, "50 samples", func() bool { return f.Sent() == 50 })
+	testutil.WaitFor(t, "50 samples", func() bool { return f.Sent() == 50 })
 	stop()
 	if got := r.values(); !equal(got, seq(0, 50)) {
 		t.Fatalf("received %v, want 0..49 once each in order", got)
@@ -448,7 +420,7 @@ func TestForwarderNoAuthByDefault(t *testing.T) {
 	}
 	start(t, f)
 	f.Write(samples(0, 1))
-	waitFor(t, "delivery", func() bool { return f.Sent() == 1 })
+	testutil.WaitFor(t, "delivery", func() bool { return f.Sent() == 1 })
 	if a := r.header(0).Get("Authorization"); a != "" {
 		t.Fatalf("Authorization %q, want none", a)
 	}
@@ -483,11 +455,11 @@ func TestForwarderQueueDropsOldest(t *testing.T) {
 		t.Fatalf("%d 'queue full' lines, want 1:\n%s", n, lb.String())
 	}
 	start(t, f)
-	waitFor(t, "delivery", func() bool { return f.Sent() == 100 })
+	testutil.WaitFor(t, "delivery", func() bool { return f.Sent() == 100 })
 	if got := r.values(); !equal(got, seq(170, 100)) {
 		t.Fatalf("received %v, want 170..269", got)
 	}
-	waitFor(t, "drained log line", func() bool { return lb.count("INFO", "queue drained") == 1 })
+	testutil.WaitFor(t, "drained log line", func() bool { return lb.count("INFO", "queue drained") == 1 })
 }
 
 func TestForwarderRetriesUntilDelivered(t *testing.T) {
@@ -510,7 +482,7 @@ func TestForwarderRetriesUntilDelivered(t *testing.T) {
 			for i := 0; i < 1000; i += 100 {
 				f.Write(samples(i, 100))
 			}
-			waitFor(t, "1000 samples", func() bool { return f.Sent() == 1000 })
+			testutil.WaitFor(t, "1000 samples", func() bool { return f.Sent() == 1000 })
 			if got := r.values(); !equal(got, seq(0, 1000)) {
 				t.Fatalf("received %d samples, want 0..999 exactly once in order", len(got))
 			}
@@ -543,7 +515,7 @@ func TestForwarderDropsRejectedBatch(t *testing.T) {
 	}
 	f.Write(samples(0, 50)) // before Run: five batches of 10
 	start(t, f)
-	waitFor(t, "delivery", func() bool { return f.Sent() == 20 })
+	testutil.WaitFor(t, "delivery", func() bool { return f.Sent() == 20 })
 	if got := r.values(); !equal(got, seq(30, 20)) {
 		t.Fatalf("received %v, want 30..49", got)
 	}
@@ -561,13 +533,19 @@ func TestForwarderDropsRejectedBatch(t *testing.T) {
 	}
 }
 
+// TestForwarderWriteNeverBlocks: Write returns at once while the receiver hangs, the queue
+// stays bounded, and stopping waits for FinalFlushTimeout on the forwarder's clock, not for
+// the hung request, then counts what is left as dropped.
 func TestForwarderWriteNeverBlocks(t *testing.T) {
 	r := newReceiver(t, func(int) int { return 0 }) // hangs
 	var lb logBuf
+	clock := newFakeClock()
 	opts := fastOptions(r.url(), &lb)
 	opts.MaxQueueSamples = 5000
 	opts.BatchSamples = 100
 	opts.FlushOnWrite = true
+	opts.FlushInterval = fakeTick
+	opts.After, opts.Now = clock.After, clock.Now
 	opts.Client = &http.Client{} // no timeout: requests hang until the final flush gives up
 	f, err := remotewrite.New(opts)
 	if err != nil {
@@ -589,7 +567,7 @@ func TestForwarderWriteNeverBlocks(t *testing.T) {
 		t.Fatalf("slowest Write took %s, want < 50ms", slowest)
 	}
 	t.Logf("1000 Writes of 20 samples: %s in total, slowest %s", total, slowest)
-	waitFor(t, "a request", func() bool { return r.count() > 0 })
+	testutil.WaitFor(t, "a request", func() bool { return r.count() > 0 })
 	if p := f.Pending(); p > 5000 {
 		t.Fatalf("pending %d > 5000", p)
 	}
@@ -599,12 +577,21 @@ func TestForwarderWriteNeverBlocks(t *testing.T) {
 		t.Fatalf("dropped %d, want all but 5000 queued and <= 100 in flight", d)
 	}
 
-	// Stopping gives up after FinalFlushTimeout and counts the rest as dropped.
-	t0 = time.Now()
-	stop()
-	if d := time.Since(t0); d > 2*time.Second {
-		t.Fatalf("Run took %s to return after cancel", d)
+	// Stopping waits FinalFlushTimeout for the hung request, then gives up and counts the rest
+	// as dropped.
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); stop() }()
+	w := clock.next(t)
+	if w.d != opts.FinalFlushTimeout {
+		t.Fatalf("stopping waits %s, want FinalFlushTimeout %s", w.d, opts.FinalFlushTimeout)
 	}
+	select {
+	case <-stopped:
+		t.Fatal("Run returned before FinalFlushTimeout passed, with a request in flight")
+	default:
+	}
+	clock.pass(w)
+	<-stopped // stop fails the test if Run does not return within 10 s
 	if d := f.Dropped(); d != 20000 {
 		t.Fatalf("dropped %d after stop, want all 20000", d)
 	}
@@ -613,30 +600,40 @@ func TestForwarderWriteNeverBlocks(t *testing.T) {
 	}
 }
 
+// TestForwarderFinalFlush: less than a batch is not sent before the flush interval; stopping
+// sends it. Run runs in a synctest bubble: the test waits 59:59 of the bubble's clock at once,
+// and synctest.Wait returns once Run waits again. The receiver is outside the bubble (real
+// network I/O is not durably blocking).
 func TestForwarderFinalFlush(t *testing.T) {
 	r := newReceiver(t, nil)
-	var lb logBuf
-	opts := fastOptions(r.url(), &lb)
-	opts.FlushInterval = time.Hour // only the final flush sends
-	opts.BatchSamples = 40
-	f, err := remotewrite.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := start(t, f)
-	f.Write(samples(0, 30))
-	f.Write(samples(30, 5))
-	time.Sleep(20 * time.Millisecond)
-	if n := r.count(); n != 0 {
-		t.Fatalf("%d requests before the flush, want 0", n)
-	}
-	stop()
-	if got := r.values(); !equal(got, seq(0, 35)) {
-		t.Fatalf("final flush delivered %v, want 0..34", got)
-	}
-	if f.Dropped() != 0 {
-		t.Fatalf("dropped %d", f.Dropped())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var lb logBuf
+		opts := fastOptions(r.url(), &lb)
+		opts.FlushInterval = time.Hour // only the final flush sends
+		opts.BatchSamples = 40
+		// No idle connections: their goroutines would be the bubble's, blocked on the network
+		// (not durably), and the bubble's clock would stand still.
+		opts.Client = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		f, err := remotewrite.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := start(t, f)
+		f.Write(samples(0, 30))
+		f.Write(samples(30, 5))
+		time.Sleep(opts.FlushInterval - time.Second) // the bubble's clock: no time passes
+		synctest.Wait()
+		if n := r.count(); n != 0 {
+			t.Fatalf("%d requests a second before the flush interval, want 0", n)
+		}
+		stop()
+		if got := r.values(); !equal(got, seq(0, 35)) {
+			t.Fatalf("final flush delivered %v, want 0..34", got)
+		}
+		if f.Dropped() != 0 {
+			t.Fatalf("dropped %d", f.Dropped())
+		}
+	})
 }
 
 func TestForwarderFinalFlushAfterOutage(t *testing.T) {
@@ -651,7 +648,7 @@ func TestForwarderFinalFlushAfterOutage(t *testing.T) {
 	}
 	stop := start(t, f)
 	f.Write(samples(0, 25))
-	waitFor(t, "the first attempt", func() bool { return r.count() == 1 })
+	testutil.WaitFor(t, "the first attempt", func() bool { return r.count() == 1 })
 	r.setStatus(func(int) int { return http.StatusNoContent })
 	stop()
 	if got := r.values(); !equal(got, seq(0, 25)) {

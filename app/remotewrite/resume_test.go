@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/app/remotewrite"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
 // fakeClock is a Forwarder's injected clock: every wait Run asks for is handed to the test,
-// which advances the time and fires it.
+// which advances the time and fires it. Waits of fakeTick (the flush interval of the tests
+// that use it) are skipped and never fire.
 type fakeClock struct {
 	mu    sync.Mutex
 	t     time.Time
@@ -27,8 +29,12 @@ type fakeWait struct {
 	fire chan time.Time
 }
 
+// fakeTick is the FlushInterval of Forwarders on a fakeClock: they send on Write
+// (FlushOnWrite), so no test waits for a flush.
+const fakeTick = time.Hour
+
 func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), waits: make(chan fakeWait, 1)}
+	return &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), waits: make(chan fakeWait, 64)}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -43,15 +49,20 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return w.fire
 }
 
-// next returns the next wait Run asks for (failing after 10 s of real time without one).
+// next returns the next wait Run asks for other than a flush tick (failing after 10 s of real
+// time without one).
 func (c *fakeClock) next(t *testing.T) fakeWait {
 	t.Helper()
-	select {
-	case w := <-c.waits:
-		return w
-	case <-time.After(10 * time.Second):
-		t.Fatal("the forwarder asked for no retry wait within 10s")
-		return fakeWait{}
+	for {
+		select {
+		case w := <-c.waits:
+			if w.d != fakeTick {
+				return w
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the forwarder asked for no wait within 10s")
+			return fakeWait{}
+		}
 	}
 }
 
@@ -78,7 +89,7 @@ func TestForwarderResumesPromptly(t *testing.T) {
 	clock := newFakeClock()
 	var lb logBuf
 	f, err := remotewrite.New(remotewrite.Options{
-		URL: "http://user:s3cret@" + addr + "/api/v1/write", Logger: lb.logger(), FlushOnWrite: true,
+		URL: "http://user:s3cret@" + addr + "/api/v1/write", Logger: lb.logger(), FlushOnWrite: true, FlushInterval: fakeTick,
 		Client: &http.Client{Timeout: 2 * time.Second}, After: clock.After, Now: clock.Now,
 		FinalFlushTimeout: 200 * time.Millisecond,
 	})
@@ -124,7 +135,7 @@ func TestForwarderResumesPromptly(t *testing.T) {
 	t.Logf("down %s in 40 tries; resumes at most %s after the receiver answers", down, w.d)
 	answering := clock.Now()
 	clock.pass(w)
-	waitFor(t, "delivery", func() bool { return f.Sent() == 10 })
+	testutil.WaitFor(t, "delivery", func() bool { return f.Sent() == 10 })
 	if got := r.values(); !equal(got, seq(0, 10)) {
 		t.Fatalf("received %v", got)
 	}
@@ -170,7 +181,7 @@ func TestForwarderHonoursRetryAfter(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
-	f, err := remotewrite.New(remotewrite.Options{URL: srv.URL, FlushOnWrite: true, After: clock.After, Now: clock.Now})
+	f, err := remotewrite.New(remotewrite.Options{URL: srv.URL, FlushOnWrite: true, FlushInterval: fakeTick, After: clock.After, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +197,7 @@ func TestForwarderHonoursRetryAfter(t *testing.T) {
 	} else {
 		clock.pass(w)
 	}
-	waitFor(t, "delivery", func() bool { return f.Sent() == 1 })
+	testutil.WaitFor(t, "delivery", func() bool { return f.Sent() == 1 })
 }
 
 // newReceiverOn is newReceiver listening on addr.

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 const e2ePassword = "e2e-password-123"
@@ -40,18 +41,11 @@ func (in *instance) getJSON(t *testing.T, path string, v any) int {
 	return res.StatusCode
 }
 
-// eventually retries cond every 200 ms until it holds or the deadline passes.
+// eventually is testutil.Eventually polling every 200 ms: the conditions of these tests ask
+// the real binary (pages, exports) or a browser, which a 10 ms poll would load.
 func eventually(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	var last string
-	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-	}
-	t.Fatalf("%s: not within %s (last: %s)", what, within, last)
+	testutil.EventuallyEvery(t, within, 200*time.Millisecond, what, cond)
 }
 
 type apiInstance struct {

@@ -42,8 +42,15 @@ func (s *SyncBuffer) Reset() {
 // returns whether it holds and, when not, what it saw, which the failure reports.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
+	EventuallyEvery(t, within, 10*time.Millisecond, what, cond)
+}
+
+// EventuallyEvery is Eventually polling every every: for a condition that costs the process
+// under test real work (a browser query, a large export), asked less often.
+func EventuallyEvery(t testing.TB, within, every time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	var last string
-	for deadline := time.Now().Add(within); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(within); ; time.Sleep(every) {
 		ok, state := cond()
 		if ok {
 			return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 func TestClientListRealRedis(t *testing.T) {
@@ -31,13 +32,22 @@ func TestClientListRealRedis(t *testing.T) {
 		t.Fatalf("cannot dial: %v", err)
 	}
 	defer idle.Close()
-	time.Sleep(1100 * time.Millisecond) // let the idle connection reach idle >= 1 s
-
-	text, err := c.ClientList(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLIENT LIST: %v", err)
-	}
-	now := time.Now()
+	// The server's own clock has to pass a second for the idle connection to show idle >= 1.
+	var text string
+	var now time.Time
+	testutil.Eventually(t, 5*time.Second, "the raw connection idle for 1 s", func() (bool, string) {
+		text, err = c.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatalf("CLIENT LIST: %v", err)
+		}
+		now = time.Now()
+		for _, cl := range parseClientList(text, now) {
+			if cl.Addr == idle.LocalAddr().String() {
+				return cl.IdleSeconds >= 1, text
+			}
+		}
+		return false, text
+	})
 	clients := parseClientList(text, now)
 	if want := strings.Count(strings.TrimSpace(text), "\n") + 1; len(clients) != want {
 		t.Fatalf("parsed %d clients from %d lines:\n%s", len(clients), want, text)

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -185,10 +185,9 @@ func TestFairPatternBesideAlwaysDueExactKeys(t *testing.T) {
 	for i := range patternKeys {
 		keyTestDo(t, c, "rpush", fmt.Sprintf("p:%d", i), "x")
 	}
-	var clock atomic.Int64 // seconds after keyTestT0; each look at the clock is a second later
 	k, w, _ := newKeyTestSampler(t, c, keys, func(o *keyOptions) {
 		o.BatchSize = 4 // 50 round trips a round of exact keys, 2 pattern keys a step
-		o.Now = func() time.Time { return keyTestAt(int(clock.Add(1))) }
+		o.Clock = &steppingClock{}
 	})
 	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -196,7 +195,7 @@ func TestFairPatternBesideAlwaysDueExactKeys(t *testing.T) {
 	go func() { defer close(done); k.Run(runCtx) }()
 	sampled := map[string]bool{}
 	exactRounds := 0
-	for len(sampled) < patternKeys && runCtx.Err() == nil {
+	testutil.Eventually(t, 30*time.Second, "every pattern key sampled beside exact keys always due", func() (bool, string) {
 		for _, s := range keyTestFind(w.take(), "redis_key_length") {
 			switch key := keyTestLabel(s, "key"); {
 			case strings.HasPrefix(key, "p:"):
@@ -205,13 +204,10 @@ func TestFairPatternBesideAlwaysDueExactKeys(t *testing.T) {
 				exactRounds++
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(sampled) >= patternKeys, fmt.Sprintf("%d of the pattern's %d keys sampled, %d rounds of exact keys", len(sampled), patternKeys, exactRounds)
+	})
 	cancel()
 	<-done
-	if len(sampled) < patternKeys {
-		t.Fatalf("%d of the pattern's %d keys sampled in 30 s beside exact keys always due (%d rounds of them)", len(sampled), patternKeys, exactRounds)
-	}
 	if exactRounds < patternKeys/2 {
 		t.Fatalf("only %d rounds of exact keys while the pattern's %d keys were sampled in steps of 2", exactRounds, patternKeys)
 	}

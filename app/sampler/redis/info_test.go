@@ -14,6 +14,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -194,7 +195,6 @@ func TestInfoSamplesRealRedis(t *testing.T) {
 			t.Fatalf("GET %s: %v", k, err)
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // the rounds' times are injected; this only spaces the INFO calls
 	r2 := infoTestRound(t, c, at2)
 	var snap InstanceSnapshot
 	samples := infoSamples(nil, name, ts, r2, r1, &snap)
@@ -339,17 +339,10 @@ func TestInfoSamplesReplication(t *testing.T) {
 	const ts = 1
 
 	// Wait for the replica to be online, then write so offsets move.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testutil.Eventually(t, 15*time.Second, "replica online", func() (bool, string) {
 		r := infoTestRound(t, mc, time.Now())
-		if strings.Contains(r.info["slave0"], "state=online") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica not online: slave0=%q", r.info["slave0"])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Contains(r.info["slave0"], "state=online"), "slave0=" + r.info["slave0"]
+	})
 	master.Do("SET", "a", "1")
 
 	r := infoTestRound(t, mc, time.Now())

@@ -54,9 +54,9 @@ type keyOptions struct {
 	Timeout        time.Duration   // per pipeline round trip (context deadline); 0: none
 	BatchSize      int             // max commands per pipeline round trip; 0: 512
 	Writer         Writer
-	Logger         *slog.Logger     // nil: discard
-	Up             func() bool      // nil: always; false: the instance is down — skip rounds, write nothing
-	Now            func() time.Time // nil: time.Now
+	Logger         *slog.Logger // nil: discard
+	Up             func() bool  // nil: always; false: the instance is down — skip rounds, write nothing
+	Clock          Clock        // the time of rounds and the waits of Run; nil: the real clock
 }
 
 // keySampler samples the configured keys and patterns of one instance.
@@ -80,7 +80,7 @@ type keySampler struct {
 	writer     Writer
 	log        *slog.Logger
 	up         func() bool
-	now        func() time.Time
+	clock      Clock
 
 	roundTrips atomic.Int64
 
@@ -162,7 +162,7 @@ func newKeySampler(o keyOptions) *keySampler {
 		writer:     o.Writer,
 		log:        o.Logger,
 		up:         o.Up,
-		now:        o.Now,
+		clock:      clockOrReal(o.Clock),
 		exact:      make(map[string]*trackedKey),
 		owners:     make(map[string]*trackedKey),
 		typeNames:  make(map[string]string),
@@ -173,9 +173,6 @@ func newKeySampler(o keyOptions) *keySampler {
 	}
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
-	}
-	if k.now == nil {
-		k.now = time.Now
 	}
 	for _, c := range o.Keys {
 		if !c.IsEnabled() {
@@ -258,18 +255,17 @@ func nextTime(prev, now time.Time, every time.Duration) time.Time {
 
 // Run samples keys and expands patterns on their schedules until ctx is done. Each wake-up
 // first samples the due exact keys, then does at most one step of pattern work (patternStep);
-// while pattern work is running it wakes up again at once.
+// while pattern work is running it wakes up again at once. It waits on the sampler's clock.
 func (k *keySampler) Run(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	wake := k.clock.After(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-wake:
 		}
-		_ = k.sampleExactDue(ctx, k.now()) // logs its own errors
-		k.patternStep(ctx, k.now())
+		_ = k.sampleExactDue(ctx, k.clock.Now()) // logs its own errors
+		k.patternStep(ctx, k.clock.Now())
 		if ctx.Err() != nil {
 			return
 		}
@@ -278,11 +274,11 @@ func (k *keySampler) Run(ctx context.Context) {
 			<-ctx.Done() // nothing configured
 			return
 		}
-		d := next.Sub(k.now())
+		d := next.Sub(k.clock.Now())
 		if d < 0 || k.patternBusy() {
 			d = 0
 		}
-		timer.Reset(d)
+		wake = k.clock.After(d)
 	}
 }
 

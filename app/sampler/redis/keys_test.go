@@ -1,8 +1,8 @@
 package redis
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"strings"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -94,10 +95,10 @@ func keyTestPattern(pattern string, interval time.Duration, maxKeys int) config.
 
 // newKeyTestSampler returns a sampler of srv's db 0 with an injected clock (rounds are driven
 // by calling sampleDue/scanDue), MEMORY USAGE every minute and logs in logs.
-func newKeyTestSampler(t *testing.T, c *goredis.Client, keys []config.Key, mod func(*keyOptions)) (*keySampler, *keyTestWriter, *bytes.Buffer) {
+func newKeyTestSampler(t *testing.T, c *goredis.Client, keys []config.Key, mod func(*keyOptions)) (*keySampler, *keyTestWriter, *testutil.SyncBuffer) {
 	t.Helper()
 	w := &keyTestWriter{}
-	logs := &bytes.Buffer{}
+	logs := &testutil.SyncBuffer{}
 	o := keyOptions{
 		Instance:       "test",
 		Client:         c,
@@ -106,24 +107,13 @@ func newKeyTestSampler(t *testing.T, c *goredis.Client, keys []config.Key, mod f
 		MemorySamples:  5,
 		Timeout:        2 * time.Second,
 		Writer:         w,
-		Logger:         slog.New(slog.NewJSONHandler(&keyTestSyncBuffer{b: logs}, nil)),
-		Now:            func() time.Time { return keyTestT0 },
+		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
+		Clock:          newTestClock(), // never advanced: every round is at keyTestT0
 	}
 	if mod != nil {
 		mod(&o)
 	}
 	return newKeySampler(o), w, logs
-}
-
-type keyTestSyncBuffer struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (s *keyTestSyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
 }
 
 func keyTestDo(t *testing.T, c *goredis.Client, args ...any) {
@@ -702,38 +692,35 @@ func TestKeyModuleTypeChange(t *testing.T) {
 	}
 }
 
-// TestKeyRun exercises Run with short intervals while snapshots are read concurrently.
+// TestKeyRun exercises Run on its clock while snapshots are read concurrently: each look at
+// the sampler moves the clock a second on, and q (every second) and the pattern's key (every
+// two seconds, scanned every three) are sampled again as they fall due.
 func TestKeyRun(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client()
 	keyTestDo(t, c, "rpush", "q", 1)
 	keyTestDo(t, c, "rpush", "job:1", 1, 2)
+	clock := newTestClock()
 	k, w, _ := newKeyTestSampler(t, c, []config.Key{
-		keyTestExact("q", 20*time.Millisecond),
-		{Pattern: "job:*", Interval: config.Duration(30 * time.Millisecond), MaxKeys: 5, ScanInterval: config.Duration(50 * time.Millisecond)},
-	}, func(o *keyOptions) { o.Now = nil })
+		keyTestExact("q", time.Second),
+		{Pattern: "job:*", Interval: config.Duration(2 * time.Second), MaxKeys: 5, ScanInterval: config.Duration(3 * time.Second)},
+	}, func(o *keyOptions) { o.Clock = clock })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		k.Run(ctx)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, 10*time.Second, "q sampled 3 times and job:1 twice", func() (bool, string) {
 		_ = k.Keys()
 		_ = k.Patterns()
 		w.mu.Lock()
 		n := len(keyTestFind(w.samples, "redis_key_length", "key", "q"))
 		m := len(keyTestFind(w.samples, "redis_key_length", "key", "job:1"))
 		w.mu.Unlock()
-		if n >= 3 && m >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Run sampled q %d times and job:1 %d times in 10s", n, m)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		clock.Advance(time.Second)
+		return n >= 3 && m >= 2, fmt.Sprintf("q %d times, job:1 %d times by %s", n, m, clock.Now().Sub(keyTestT0))
+	})
 	cancel()
 	select {
 	case <-done:

@@ -21,6 +21,7 @@ type ManagerOptions struct {
 	Writer      Writer
 	Logger      *slog.Logger // logger="sampler.redis"; nil: discard
 	SlowLogger  *slog.Logger // logger="slow"
+	Clock       Clock        // every Sampler's; nil: the real clock
 }
 
 // Manager owns one Sampler per watched instance. Set replaces the instance list at any time
@@ -79,7 +80,7 @@ func (m *Manager) Set(instances []config.Redis) error {
 			continue
 		}
 		s, err := New(Options{Config: r, DataDir: m.opts.DataDir, SlowCommand: m.opts.SlowCommand,
-			Writer: m.opts.Writer, Logger: m.opts.Logger, SlowLogger: m.opts.SlowLogger})
+			Writer: m.opts.Writer, Logger: m.opts.Logger, SlowLogger: m.opts.SlowLogger, Clock: m.opts.Clock})
 		if err != nil {
 			for _, f := range fresh {
 				_ = f.Close()

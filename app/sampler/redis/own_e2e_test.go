@@ -14,6 +14,7 @@ import (
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -51,26 +52,27 @@ func ownTestRounds(samples []tsdb.Sample) []map[string]float64 {
 	return out
 }
 
-// ownTestRun runs s until it has written n instance rounds and returns their series.
-func ownTestRun(t *testing.T, s *Sampler, w *keyTestWriter, n int) []map[string]float64 {
+// ownTestRun runs s until it has written n instance rounds and returns their series. With
+// clock (s's clock), it moves the clock one interval on after each round, so rounds come as
+// fast as the server answers; with nil, s runs on the real clock.
+func ownTestRun(t *testing.T, s *Sampler, w *keyTestWriter, n int, clock *testClock) []map[string]float64 {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Run(ctx) })
 	defer func() { cancel(); wg.Wait() }()
 	var all []tsdb.Sample
-	deadline := time.Now().Add(time.Duration(n)*time.Second + 30*time.Second)
-	for {
+	var rounds []map[string]float64
+	testutil.Eventually(t, time.Duration(n)*time.Second+30*time.Second, fmt.Sprintf("%d instance rounds", n), func() (bool, string) {
 		all = append(all, w.take()...)
-		rounds := ownTestRounds(all)
-		if len(rounds) >= n {
-			return rounds[:n]
+		got := ownTestRounds(all)
+		if clock != nil && len(got) > len(rounds) {
+			clock.Advance(s.cfg.Interval.Std())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d instance rounds written, want %d", len(rounds), n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		rounds = got
+		return len(rounds) >= n, fmt.Sprintf("%d rounds written", len(rounds))
+	})
+	return rounds[:n]
 }
 
 // ownTestFill creates n exact keys of every kind (strings, empty strings, strings with a TTL,
@@ -127,12 +129,13 @@ func TestOwnIdleServerCountsNothing(t *testing.T) {
 	setup := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), Protocol: 2, DisableIdentity: true})
 	keys := ownTestFill(t, setup, 1000)
 	setup.Close()
+	clock := newTestClock()
 	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Keys = keys
 		r.KeyMemoryInterval = config.Duration(time.Second)
 		r.Timeout = config.Duration(time.Second)
-	}, nil)
-	rounds := ownTestRun(t, s, w, 12)
+	}, func(o *Options) { o.Clock = clock })
+	rounds := ownTestRun(t, s, w, 12, clock)
 	for i := 2; i < len(rounds); i++ { // round 0 has no rates; round 1 may still see the setup client's close
 		r, prev := rounds[i], rounds[i-1]
 		if v, ok := r["redis_ops_per_second"]; !ok || v != 0 {
@@ -225,7 +228,7 @@ func TestOwnLoadIsCountedExactly(t *testing.T) {
 		r.KeyMemoryInterval = config.Duration(time.Second)
 		r.Timeout = config.Duration(time.Second)
 	}, nil)
-	rounds := ownTestRun(t, s, w, 9)
+	rounds := ownTestRun(t, s, w, 9, nil) // real time: the load is 500 GETs per real second
 	for i := 2; i < len(rounds); i++ {
 		r := rounds[i]
 		ops, ratio := r["redis_ops_per_second"], r["redis_keyspace_hit_ratio"]

@@ -43,6 +43,7 @@ type Options struct {
 	Writer      Writer
 	Logger      *slog.Logger // nil: discard
 	SlowLogger  *slog.Logger // logger="slow"; nil: Logger
+	Clock       Clock        // nil: the real clock
 }
 
 // Sampler watches one Redis instance: one long-lived go-redis client, an instance round every
@@ -57,6 +58,7 @@ type Sampler struct {
 	slowlog *slowlogStore
 	w       Writer
 	log     *slog.Logger
+	clock   Clock
 
 	up atomic.Bool
 
@@ -100,7 +102,7 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
-	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clockOrReal(opts.Clock)}
 	copts.OnConnect = s.onConnect
 	copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
 	client := goredis.NewClient(copts)
@@ -124,6 +126,7 @@ func New(opts Options) (*Sampler, error) {
 		Writer:         opts.Writer,
 		Logger:         base, // its lines carry instance themselves
 		Up:             s.up.Load,
+		Clock:          s.clock,
 	})
 	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
 		IntervalSeconds: cfg.Interval.Std().Seconds(), Slowlog: sl.entries()}
@@ -212,7 +215,8 @@ func (s *Sampler) Name() string { return s.cfg.Name }
 func (s *Sampler) Config() config.Redis { return s.cfg }
 
 // Run samples until ctx is done: the instance round every interval (retrying a down instance
-// with capped exponential backoff in between), and the keys on their own schedules.
+// with capped exponential backoff in between), and the keys on their own schedules, all on the
+// Sampler's clock.
 func (s *Sampler) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -222,20 +226,18 @@ func (s *Sampler) Run(ctx context.Context) {
 	startKeys := sync.OnceFunc(func() { wg.Go(func() { s.keys.Run(ctx) }) })
 
 	interval := s.cfg.Interval.Std()
-	next := time.Now()
+	next := s.clock.Now()
 	for {
 		wake := next
 		if !s.up.Load() && !s.retryAt.IsZero() && s.retryAt.Before(wake) {
 			wake = s.retryAt
 		}
-		t := time.NewTimer(time.Until(wake))
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return
-		case <-t.C:
+		case <-s.clock.After(wake.Sub(s.clock.Now())):
 		}
-		now := time.Now()
+		now := s.clock.Now()
 		if !now.Before(next) {
 			s.Round(ctx, now)
 			startKeys()
@@ -260,7 +262,7 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 		s.mu.Unlock()
 		return
 	}
-	t0 := time.Now()
+	t0 := time.Now() // a stopwatch: real time, whatever the clock (see Clock)
 	samples, snap, err := s.collect(ctx, now)
 	d := time.Since(t0)
 	if err != nil && ctx.Err() != nil {
@@ -314,7 +316,7 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 			slowCmd = pipe.SlowLogGet(ctx, slowlogFetch)
 			slowLenCmd = pipe.Do(ctx, "slowlog", "len")
 		}
-		infoAt = time.Now()
+		infoAt = s.clock.Now()
 		_, _ = pipe.Exec(ctx) // errors are per command, below
 	})
 	info, err := infoCmd.Result()

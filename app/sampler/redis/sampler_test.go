@@ -1,10 +1,10 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,12 +17,13 @@ import (
 
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
 // newTestInstance returns a Sampler for addr (defaults applied) writing to a recorder, with
 // its logs in a buffer; mod adjusts the configuration before defaults.
-func newTestInstance(t *testing.T, addr string, mod func(*config.Redis), opts func(*Options)) (*Sampler, *keyTestWriter, *bytes.Buffer) {
+func newTestInstance(t *testing.T, addr string, mod func(*config.Redis), opts func(*Options)) (*Sampler, *keyTestWriter, *testutil.SyncBuffer) {
 	t.Helper()
 	cfg := config.Redis{Name: "main", Addr: addr, Interval: config.Duration(time.Second), Timeout: config.Duration(500 * time.Millisecond)}
 	if mod != nil {
@@ -33,9 +34,8 @@ func newTestInstance(t *testing.T, addr string, mod func(*config.Redis), opts fu
 		t.Fatal(err)
 	}
 	w := &keyTestWriter{}
-	logs := &bytes.Buffer{}
-	o := Options{Config: cfg, DataDir: t.TempDir(), Writer: w,
-		Logger: slog.New(slog.NewJSONHandler(&keyTestSyncBuffer{b: logs}, nil))}
+	logs := &testutil.SyncBuffer{}
+	o := Options{Config: cfg, DataDir: t.TempDir(), Writer: w, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
 	if opts != nil {
 		opts(&o)
 	}
@@ -48,7 +48,7 @@ func newTestInstance(t *testing.T, addr string, mod func(*config.Redis), opts fu
 }
 
 // logCount counts JSON log lines with this msg.
-func logCount(logs *bytes.Buffer, msg string) int {
+func logCount(logs *testutil.SyncBuffer, msg string) int {
 	n := 0
 	for _, line := range strings.Split(logs.String(), "\n") {
 		var l struct{ Msg string }
@@ -146,10 +146,11 @@ func TestInstanceDownBackoffAndRecovery(t *testing.T) {
 	// go-redis probes a refused address once a second before dialing again, so the first
 	// retries after the restart may still fail.
 	srv.Restart()
-	for deadline := time.Now().Add(5 * time.Second); !s.Up() && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	testutil.WaitFor(t, "a retry to reach the restarted server", func() bool {
 		s.Round(ctx, s.retryAt)
-	}
-	if !s.Up() || s.Snapshot().Error != "" {
+		return s.Up()
+	})
+	if s.Snapshot().Error != "" {
 		t.Fatalf("not up again: %+v", s.Snapshot())
 	}
 	if n := logCount(logs, "redis down"); n != 1 {
@@ -258,10 +259,10 @@ func TestInstanceManagedRedisRefusals(t *testing.T) {
 
 func TestInstanceSlowCommandLogged(t *testing.T) {
 	srv := redistest.Start(t)
-	slow := &bytes.Buffer{}
+	slow := &testutil.SyncBuffer{}
 	s, _, _ := newTestInstance(t, srv.Addr(), nil, func(o *Options) {
 		o.SlowCommand = time.Nanosecond
-		o.SlowLogger = slog.New(slog.NewJSONHandler(&keyTestSyncBuffer{b: slow}, nil)).With("logger", "slow")
+		o.SlowLogger = slog.New(slog.NewJSONHandler(slow, nil)).With("logger", "slow")
 	})
 	s.Round(context.Background(), time.Now())
 	if !strings.Contains(slow.String(), `"msg":"slow redis command","logger":"slow","instance":"main","cmd":"ping"`) ||
@@ -308,13 +309,9 @@ func TestManagerSetAddsRemovesAndKeeps(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitUp := func(name string) InstanceSnapshot {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if s, ok := m.Instance(name); ok && s.Up {
-				return s
-			}
-		}
-		t.Fatalf("%s not up", name)
-		return InstanceSnapshot{}
+		testutil.WaitFor(t, name+" up", func() bool { s, ok := m.Instance(name); return ok && s.Up })
+		s, _ := m.Instance(name)
+		return s
 	}
 	first := waitUp("a").LastSeen
 	if err := m.Set([]config.Redis{cfg("a", a.Addr()), cfg("b", b.Addr())}); err != nil {
@@ -336,31 +333,31 @@ func TestManagerSetAddsRemovesAndKeeps(t *testing.T) {
 }
 
 // TestInstanceKeysSampledAtStart: keys and patterns get their first sample at start-up, not
-// one key interval later (the key sampler skips rounds until the instance is known up).
+// one key interval later (the key sampler skips rounds until the instance is known up): they
+// are sampled while the clock still stands at the start.
 func TestInstanceKeysSampledAtStart(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Do("rpush", "q", 1, 2)
 	srv.Do("rpush", "job:1", 1)
+	clock := newTestClock()
 	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Interval = config.Duration(time.Second)
 		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Minute)},
 			{Pattern: "job:*", Interval: config.Duration(time.Minute)}}
-	}, nil)
+	}, func(o *Options) { o.Clock = clock })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	testutil.Eventually(t, 5*time.Second, "key q and pattern job:* sampled at start", func() (bool, string) {
 		w.mu.Lock()
+		defer w.mu.Unlock()
 		n := len(keyTestFind(w.samples, "redis_key_length", "key", "q"))
 		m := len(keyTestFind(w.samples, "redis_pattern_keys", "pattern", "job:*"))
-		w.mu.Unlock()
-		if n > 0 && m > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("3 s after start: %d samples of key q, %d of pattern job:*; want both at start", n, m)
-		}
+		return n > 0 && m > 0, fmt.Sprintf("%d samples of key q, %d of pattern job:*", n, m)
+	})
+	if d := clock.Now().Sub(keyTestT0); d != 0 {
+		t.Fatalf("the clock moved %s", d)
 	}
 }
 
@@ -476,38 +473,39 @@ func TestInstanceLogAttrsOnce(t *testing.T) {
 }
 
 // TestInstancePausedServer: a server that accepts connections but never answers (SIGSTOP) is
-// down within one interval, every round and key round is bounded by the timeout, LastRunAt
+// down after one interval, every round and key round is bounded by the timeout, LastRunAt
 // keeps advancing (readiness relies on it), and Run returns within the timeout once cancelled.
 func TestInstancePausedServer(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Do("rpush", "q", 1)
 	const timeout = 300 * time.Millisecond
+	clock := newTestClock()
 	s, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Timeout = config.Duration(timeout)
 		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Second)},
 			{Pattern: "q*", Interval: config.Duration(time.Second), ScanInterval: config.Duration(time.Second)}}
-	}, nil)
+	}, func(o *Options) { o.Clock = clock })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	for deadline := time.Now().Add(3 * time.Second); !s.Up(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not up")
-		}
-	}
+	testutil.WaitFor(t, "up", s.Up)
 	srv.Pause()
 	defer srv.Resume()
-	paused := time.Now()
-	for deadline := paused.Add(time.Second + timeout + 200*time.Millisecond); s.Up(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("a paused server is still up after one interval plus the timeout")
-		}
+	// One interval later the round times out.
+	clock.Advance(time.Second)
+	testutil.WaitFor(t, "a paused server down after one interval", func() bool {
+		snap := s.Snapshot()
+		return !snap.Up && snap.LastRunAt.Equal(clock.Now())
+	})
+	if snap := s.Snapshot(); !snap.LastRunAt.Equal(clock.Now()) || !strings.Contains(snap.Error, "timeout") {
+		t.Fatalf("down: last run %v (clock %v), error %q", snap.LastRunAt, clock.Now(), snap.Error)
 	}
-	last := s.Snapshot().LastRunAt
-	time.Sleep(1200 * time.Millisecond)
-	if snap := s.Snapshot(); !snap.LastRunAt.After(last) || !strings.Contains(snap.Error, "timeout") {
-		t.Fatalf("while paused: last run %v (before %v), error %q", snap.LastRunAt, last, snap.Error)
+	// The next round (the first retry) is at the next interval, and times out again.
+	clock.Advance(time.Second)
+	testutil.WaitFor(t, "the next round while paused", func() bool { return s.Snapshot().LastRunAt.Equal(clock.Now()) })
+	if snap := s.Snapshot(); !strings.Contains(snap.Error, "timeout") {
+		t.Fatalf("while paused: error %q", snap.Error)
 	}
 	if d := s.LastDuration(); d > timeout+100*time.Millisecond {
 		t.Fatalf("a round took %v, timeout %v", d, timeout)
@@ -529,25 +527,24 @@ func TestManagerStopsPromptlyOnSilentServer(t *testing.T) {
 	srv := redistest.Start(t)
 	r := config.Redis{Name: "slow", Addr: srv.Addr(), Interval: config.Duration(5 * time.Second), Timeout: config.Duration(4 * time.Second)}
 	r.ApplyDefaults()
-	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}}, []config.Redis{r})
+	clock := newTestClock()
+	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}, Clock: clock}, []config.Redis{r})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if s, _ := m.Instance("slow"); s.Up {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("not up within 5s")
-		}
-	}
+	testutil.WaitFor(t, "up", func() bool { s, _ := m.Instance("slow"); return s.Up })
 	srv.Pause()
 	defer srv.Resume()
-	// Let the next round start and hang on the paused server.
-	time.Sleep(5200 * time.Millisecond)
+	// The next round starts: it hangs on the paused server once its PING is sent.
+	m.mu.Lock()
+	own := m.running["slow"].s.own
+	m.mu.Unlock()
+	sent := own.written.Load()
+	clock.Advance(5 * time.Second)
+	testutil.WaitFor(t, "the next round's PING", func() bool { return own.written.Load() > sent })
 	t0 := time.Now()
 	if err := m.Set(nil); err != nil {
 		t.Fatal(err)
