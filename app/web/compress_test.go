@@ -16,15 +16,13 @@ import (
 // accepts gzip, and decompress to exactly what a client without gzip gets; precompressed
 // assets are not compressed twice, and small answers are sent as they are.
 func TestResponsesGzipCompressed(t *testing.T) {
-	e := newEnv(t)
-	e.fill()
-	var samples []tsdb.Sample
+	t.Parallel()
+	var keys latestTable
 	for i := range 100 {
-		samples = append(samples, tsdb.Sample{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)})
+		keys.values = append(keys.values, tsdb.LatestValue{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)})
 	}
-	if err := e.db.Write(samples); err != nil {
-		t.Fatal(err)
-	}
+	e := newAccessEnv(t, envOptions{store: keys})
+	e.fill()
 	c := e.login("viewer", viewerPass)
 	for _, path := range []string{
 		"/", "/redis/cache", "/redis/cache?fragment=redis-clients", "/keys", "/alerts", "/status",
@@ -80,6 +78,18 @@ func TestResponsesGzipCompressed(t *testing.T) {
 	res, _ = e.do(nil, "GET", "/health/", nil, "Accept-Encoding: gzip")
 	if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "" {
 		t.Errorf("GET /health/: %d, Content-Encoding %q; want a plain small answer", res.StatusCode, res.Header.Get("Content-Encoding"))
+	}
+}
+
+// latestTable is a noDataStore whose latest table holds values (what /metrics shows).
+type latestTable struct {
+	noDataStore
+	values []tsdb.LatestValue
+}
+
+func (l latestTable) LatestAll(fn func(lv *tsdb.LatestValue)) {
+	for i := range l.values {
+		fn(&l.values[i])
 	}
 }
 

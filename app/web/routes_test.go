@@ -30,16 +30,22 @@ var publicRoutes = []string{
 // tokenRoutes are the write endpoints, which check an ingest token instead of a login.
 var tokenRoutes = []string{"POST /api/v1/write", "POST /write", "POST /api/v2/write"}
 
-// newAccessEnv is newEnv on a noDataStore, with the write endpoints (their writes dropped):
-// for the tests of who may call what, in which storage is not what is tested.
-func newAccessEnv(t *testing.T, mod func(*Options)) *env {
+// newAccessEnv is newEnvWith on a noDataStore (o.store, if set, replaces it), with the write
+// endpoints (their writes dropped): for the tests of login and of who may call what, in
+// which storage is not what is tested.
+func newAccessEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := newEnvWith(t, envOptions{store: noDataStore{}, mod: func(o *Options) {
-		o.Ingest = ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: noDataStore{}, Logger: slog.New(slog.DiscardHandler)})
+	if o.store == nil {
+		o.store = noDataStore{}
+	}
+	mod := o.mod
+	o.mod = func(opts *Options) {
+		opts.Ingest = ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: noDataStore{}, Logger: slog.New(slog.DiscardHandler)})
 		if mod != nil {
-			mod(o)
+			mod(opts)
 		}
-	}})
+	}
+	e := newEnvWith(t, o)
 	e.checker.Storage = noDataStore{}
 	return e
 }
@@ -78,7 +84,7 @@ func (noDataStore) Stats() (tsdb.Stats, error)                  { return tsdb.St
 // public routes answer, and the write endpoints want their token.
 func TestEveryNonPublicRouteRequiresLogin(t *testing.T) {
 	t.Parallel()
-	e := newAccessEnv(t, nil)
+	e := newAccessEnv(t, envOptions{})
 	routes := e.srv.Echo().Routes()
 	if len(routes) < 10 {
 		t.Fatalf("route table looks empty: %d routes", len(routes))
@@ -156,7 +162,7 @@ func TestEveryNonPublicRouteRequiresLogin(t *testing.T) {
 // public ones, and the write endpoints asked with another method.
 func TestUnknownAndUncleanPathsNeedLogin(t *testing.T) {
 	t.Parallel()
-	e := newAccessEnv(t, nil)
+	e := newAccessEnv(t, envOptions{})
 	viewer := e.login("viewer", viewerPass)
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/assets/../settings"},
@@ -188,7 +194,7 @@ func TestUnknownAndUncleanPathsNeedLogin(t *testing.T) {
 // that as a failed login, so the user whose name it carries keeps logging in from there.
 func TestTokenWritesAreNoFailedLogins(t *testing.T) {
 	t.Parallel()
-	e := newAccessEnv(t, nil)
+	e := newAccessEnv(t, envOptions{})
 	for i := range auth.LoginFailuresPerUserIP + 1 {
 		res, body := e.do(nil, "POST", "/write", strings.NewReader(fmt.Sprintf("m v=%d\n", i)), "Authorization: Basic "+basic("admin", ingestToken))
 		if res.StatusCode != http.StatusNoContent {

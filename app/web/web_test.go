@@ -244,7 +244,8 @@ func (e *env) login(user, pass string) *http.Client {
 }
 
 func TestLoginSessionLogout(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/", nil, "Accept: text/html")
 	if res.StatusCode != 200 || !strings.Contains(body, `data-testid="host-panel"`) {
@@ -273,7 +274,8 @@ func TestLoginSessionLogout(t *testing.T) {
 }
 
 func TestLoginRejectsWrongPasswordAndMissingCSRF(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	jar, _ := cookiejar.New(nil)
 	c := noRedirect(jar)
 	_, body := e.do(c, "GET", "/login", nil)
@@ -372,7 +374,8 @@ func TestSilentAgentDoesNotFailReadiness(t *testing.T) {
 // A browser asking for a page that does not exist gets the error page inside the layout; API
 // clients get JSON.
 func TestNotFoundPage(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/no-such-page", nil, "Accept: text/html")
 	if res.StatusCode != 404 || !strings.Contains(body, `data-testid="error-page" data-code="404"`) || !strings.Contains(body, `data-testid="nav"`) || !strings.Contains(body, "There is no page at /no-such-page.") {
