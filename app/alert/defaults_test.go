@@ -166,7 +166,7 @@ func TestConcurrentUse(t *testing.T) {
 		if err := e.SetRules(rules); err != nil {
 			t.Fatal(err)
 		}
-		s, err := e.AddSilence(Silence{Matchers: []Matcher{{Name: "instance", Value: "a"}}, EndsAt: now.Add(time.Hour)})
+		s, err := e.AddSilence(Silence{Matchers: []Matcher{{Name: "instance", Value: "a"}}, EndsAt: now.Add(time.Hour), Comment: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

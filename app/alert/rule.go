@@ -40,6 +40,14 @@ func CheckRules(rules []config.Rule) error {
 	return err
 }
 
+// CheckSeries reports whether series, a rule's series, is a selector the engine can evaluate
+// (name{label="value",...}, no functions or operators). Compiling a rule checks it (config's
+// Validate does not); the settings form checks it with this.
+func CheckSeries(series string) error {
+	_, err := tsdb.ParseSelector(series)
+	return err
+}
+
 // compileRules validates and compiles rules. Every error names its rule; names must be unique.
 func compileRules(rules []config.Rule) ([]*rule, error) {
 	var errs []error

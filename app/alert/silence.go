@@ -107,7 +107,8 @@ func (s *Silence) Matches(labels map[string]string) bool {
 	return len(s.Matchers) > 0
 }
 
-// validate compiles s's matchers and checks its fields.
+// validate compiles s's matchers and checks that it can be applied: what loadSilences needs of
+// a stored silence (the policy, ValidateSilence, applies to new ones).
 func (s *Silence) validate() error {
 	if len(s.Matchers) == 0 {
 		return errors.New("a silence needs at least one matcher")
@@ -124,28 +125,28 @@ func (s *Silence) validate() error {
 	return nil
 }
 
-// AddSilence validates s and stores it. An empty ID creates a new silence (its ID is
-// returned); the ID of a known silence replaces that silence. A zero StartsAt means now;
-// EndsAt must be after StartsAt and in the future. It is persisted before it is returned, and
-// applies to Alerts at once and to the Notifier from the next evaluation. Safe for concurrent
-// use.
+// AddSilence checks s against the silence policy (ValidateSilence: an invalid silence gives
+// a *SilenceError) and stores it. An empty ID creates a new silence (its ID is returned); the
+// ID of a known silence replaces that silence. A zero StartsAt means now. Beyond MaxSilences
+// the error wraps ErrTooManySilences. It is persisted before it is returned, and applies to
+// Alerts at once and to the Notifier from the next evaluation. Safe for concurrent use.
 func (e *Engine) AddSilence(s Silence) (Silence, error) {
 	now := e.now()
+	if err := ValidateSilence(s, now); err != nil {
+		return Silence{}, err
+	}
 	if s.StartsAt.IsZero() {
 		s.StartsAt = now
 	}
 	if err := s.validate(); err != nil {
-		return Silence{}, fmt.Errorf("invalid silence: %w", err)
-	}
-	if !s.EndsAt.After(now) {
-		return Silence{}, fmt.Errorf("invalid silence: ends_at (%s) is in the past", s.EndsAt.Format(time.RFC3339))
+		return Silence{}, fmt.Errorf("BUG: a silence that passed ValidateSilence does not compile: %w", err)
 	}
 	e.smu.Lock()
 	defer e.smu.Unlock()
 	next := keepSilences(e.silences, now)
 	if s.ID == "" {
 		if len(next) >= MaxSilences {
-			return Silence{}, fmt.Errorf("cannot add a silence: there are already %d", len(next))
+			return Silence{}, fmt.Errorf("cannot add a silence: there are already %d: %w", len(next), ErrTooManySilences)
 		}
 		s.ID = newID()
 		next = append(next, s)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/redwatch/redwatch/app"
 	"github.com/redwatch/redwatch/app/agent"
+	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/app/buildinfo"
 	"github.com/redwatch/redwatch/app/config"
@@ -108,6 +109,9 @@ func parse(args []string, sio IO) (*pflag.FlagSet, int, bool) {
 
 func load(fs *pflag.FlagSet, sio IO) (config.Config, bool) {
 	cfg, err := config.Load(config.LoadOptions{Env: sio.Env, Flags: fs})
+	if err == nil {
+		err = checkRuleSeries(cfg.Alerts.Rules)
+	}
 	if err != nil {
 		for _, line := range config.Errors(err) {
 			fmt.Fprintln(sio.Stderr, line)
@@ -115,6 +119,19 @@ func load(fs *pflag.FlagSet, sio IO) (config.Config, bool) {
 		return config.Config{}, false
 	}
 	return cfg, true
+}
+
+// checkRuleSeries reports, as config errors, the alert rules whose series is not a selector
+// the alert engine can evaluate: config does not parse selectors (that would link the query
+// parser into everything that reads configuration), so this is checked before anything starts.
+func checkRuleSeries(rules []config.Rule) error {
+	var errs []error
+	for i, r := range rules {
+		if err := alert.CheckSeries(r.Series); err != nil {
+			errs = append(errs, fmt.Errorf("alerts.rules[%d].series: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func checkConfig(args []string, sio IO) int {

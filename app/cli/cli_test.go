@@ -223,6 +223,16 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
+			name: "check-config alert rule series not a selector",
+			args: []string{"check-config", "--config", writeFile(t, "series.toml",
+				"[[alerts.rules]]\nname = \"ok\"\nseries = \"up\"\n[[alerts.rules]]\nname = \"r\"\nseries = \"rate(up[5m])\"\n")},
+			code: 2,
+			checks: []check{
+				stderrLines(`alerts.rules[1].series: "rate(up[5m])" is not a series selector`),
+				stdoutLacks("configuration OK"),
+			},
+		},
+		{
 			name:   "check-config missing file",
 			args:   []string{"check-config", "--config", filepath.Join(t.TempDir(), "nope.toml")},
 			code:   2,

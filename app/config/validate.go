@@ -19,8 +19,6 @@ import (
 	// Embedded time zones: notify.*.timezone must resolve on a VM without tzdata installed,
 	// since redwatch is one file with nothing else to install.
 	_ "time/tzdata"
-
-	"github.com/redwatch/redwatch/tsdb"
 )
 
 // Lower bounds.
@@ -108,7 +106,8 @@ func (r *Redis) Validate() error {
 
 // Validate checks one alert rule, as Config.Validate does for each alerts.rules[] entry, with
 // key paths relative to the rule ("series"). Use it for rules created outside the config file,
-// after ApplyDefaults. It does not check that the name is unique.
+// after ApplyDefaults. It does not check that the name is unique, nor that series parses as a
+// selector (alert.CheckSeries, which compiling the rule runs).
 func (r *Rule) Validate() error {
 	var l errorList
 	r.validate(&l, "")
@@ -357,15 +356,15 @@ func (k *Key) validate(l *errorList, p string) {
 	}
 }
 
-// validate checks r; p is the path prefix of its keys ("alerts.rules[0]." or "").
+// validate checks r; p is the path prefix of its keys ("alerts.rules[0]." or ""). That
+// series is a selector is checked where rules are compiled (alert.CheckSeries), so that
+// config needs no query parser.
 func (r *Rule) validate(l *errorList, p string) {
 	if r.Name == "" {
 		l.add(p+"name", ErrRequired, "required")
 	}
 	if r.Series == "" {
 		l.add(p+"series", ErrRequired, `required: a series selector such as redis_up{instance="local"}`)
-	} else if _, err := tsdb.ParseSelector(r.Series); err != nil {
-		l.addCause(p+"series", ErrInvalid, err.Error(), err)
 	}
 	oneOf(l, p+"aggregate", r.Aggregate, "last", "avg", "min", "max", "rate")
 	if r.Window <= 0 {

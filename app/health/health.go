@@ -1,6 +1,6 @@
 // Package health decides what redwatch's health endpoints report: liveness, readiness of
 // redwatch itself, the embedded storage, and the state of every watched target. It holds no
-// HTTP code: app/web turns a Report into JSON and its status code.
+// HTTP code: app/web writes a Report's Body as JSON with its Code (report.go: the bodies).
 package health
 
 import (
@@ -59,10 +59,16 @@ type Checker struct {
 	RemoteWrite func() remotewrite.Stats
 }
 
-// Report is a health answer: Code is the HTTP status, Body the JSON document.
-type Report struct {
-	Code int
-	Body map[string]any
+// StartedAt is when redwatch started (Started), for callers that hold the Checker through an
+// interface.
+func (c *Checker) StartedAt() time.Time { return c.Started }
+
+// RemoteWriteStats is the [remote_write] forwarder's state; false when none is configured.
+func (c *Checker) RemoteWriteStats() (remotewrite.Stats, bool) {
+	if c.RemoteWrite == nil {
+		return remotewrite.Stats{}, false
+	}
+	return c.RemoteWrite(), true
 }
 
 func (c *Checker) now() time.Time {
@@ -75,27 +81,29 @@ func (c *Checker) now() time.Time {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Live is the liveness answer: the process runs and serves HTTP.
-func (c *Checker) Live(verbose bool) Report {
+func (c *Checker) Live(verbose bool) Report[LiveBody] {
 	now := c.now()
 	bi := buildinfo.Get()
-	body := map[string]any{
-		"status":         "ok",
-		"timestamp":      now.UTC().Format(time.RFC3339Nano),
-		"service":        "redwatch",
-		"version":        bi.Version,
-		"uptime_seconds": int64(now.Sub(c.Started).Seconds()),
+	body := LiveBody{
+		Service:       "redwatch",
+		Status:        "ok",
+		Timestamp:     stamp(now),
+		UptimeSeconds: int64(now.Sub(c.Started).Seconds()),
+		Version:       bi.Version,
 	}
 	if verbose {
-		body["commit"] = bi.Commit
-		body["go_version"] = bi.GoVersion
-		body["started_at"] = c.Started.UTC().Format(time.RFC3339)
+		body.Commit, body.GoVersion = bi.Commit, bi.GoVersion
+		body.StartedAt = c.Started.UTC().Format(time.RFC3339)
 	}
-	return Report{Code: http.StatusOK, Body: body}
+	return Report[LiveBody]{Code: http.StatusOK, Body: body}
 }
+
+// stamp formats t as the reports' timestamps: RFC 3339 in UTC, with its fraction of a second.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Ready reports whether redwatch itself can do its job: storage answers and is writable, the
 // data directory has free space, and every sampler has run recently.
-func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
+func (c *Checker) Ready(ctx context.Context, verbose bool) Report[ReadyBody] {
 	now := c.now()
 	timeout := c.ReadyTimeout
 	if timeout <= 0 {
@@ -103,51 +111,52 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ready := true
-	checks := map[string]any{}
 
 	lat, err := c.Storage.Ping(ctx)
-	st := map[string]any{"status": "ok", "latency_ms": ms(lat)}
+	st := StorageCheck{Status: "ok", LatencyMs: ms(lat)}
 	ds := c.Storage.DiskState()
 	switch {
 	case ds.ReadOnly:
-		ready = false
-		st["status"] = "read_only"
-		st["error"] = readOnlyReason(ds)
-		st["read_only"] = true
-		st["free_bytes"] = ds.FreeBytes
-		st["min_free_bytes"] = ds.MinFreeBytes
-		st["since"] = ds.Since.UTC().Format(time.RFC3339Nano)
+		st.Status, st.Error, st.ReadOnly = "read_only", readOnlyReason(ds), true
+		st.FreeBytes, st.MinFreeBytes = new(ds.FreeBytes), new(ds.MinFreeBytes)
+		st.Since = stamp(ds.Since)
 	case err != nil:
-		ready = false
-		st["status"] = "error"
-		st["error"] = err.Error()
+		st.Status, st.Error = "error", err.Error()
 	}
-	checks["storage"] = st
+	checks := ReadyChecks{Storage: st, Disk: c.diskCheck(ds, verbose), Samplers: c.samplersCheck(now, verbose)}
+	body := ReadyBody{Status: "ready", Timestamp: stamp(now), Checks: checks}
+	code := http.StatusOK
+	if checks.Storage.Status != "ok" || checks.Disk.Status != "ok" || checks.Samplers.Status != "ok" {
+		body.Status = "not_ready"
+		code = http.StatusServiceUnavailable
+	}
+	return Report[ReadyBody]{Code: code, Body: body}
+}
 
+// diskCheck is readiness' free space on the data directory, against MinFreeBytes or else the
+// storage's read-only limit.
+func (c *Checker) diskCheck(ds tsdb.DiskState, verbose bool) DiskCheck {
 	minFree := c.MinFreeBytes
 	if minFree == 0 {
 		minFree = ds.MinFreeBytes
 	}
-	disk := map[string]any{"status": "ok"}
-	if free, err := c.Storage.DiskFree(); err != nil {
-		ready = false
-		disk["status"] = "error"
-		disk["error"] = err.Error()
-	} else {
-		disk["free_bytes"] = free
-		if free < minFree {
-			ready = false
-			disk["status"] = "error"
-			disk["error"] = "free space below the minimum"
-		}
-		if verbose {
-			disk["min_free_bytes"] = minFree
-		}
+	free, err := c.Storage.DiskFree()
+	if err != nil {
+		return DiskCheck{Status: "error", Error: err.Error()}
 	}
-	checks["disk"] = disk
+	disk := DiskCheck{Status: "ok", FreeBytes: new(free)}
+	if free < minFree {
+		disk.Status, disk.Error = "error", "free space below the minimum"
+	}
+	if verbose {
+		disk.MinFreeBytes = new(minFree)
+	}
+	return disk
+}
 
-	samplers := map[string]any{"status": "ok"}
+// samplersCheck is readiness' samplers: every sampled (not pushed) target attempted a round
+// within StaleIntervals of its interval, once StartupGrace has passed.
+func (c *Checker) samplersCheck(now time.Time, verbose bool) SamplersCheck {
 	grace := c.StartupGrace
 	if grace <= 0 {
 		grace = 30 * time.Second
@@ -156,8 +165,10 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 	if stale <= 0 {
 		stale = 3
 	}
-	var stuck []string
-	detail := map[string]any{}
+	samplers := SamplersCheck{Status: "ok"}
+	if verbose {
+		samplers.Detail = map[string]SamplerRun{}
+	}
 	if c.Targets != nil {
 		for _, t := range c.Targets() {
 			if t.Pushed {
@@ -169,85 +180,61 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report {
 			limit := time.Duration(stale)*t.Interval + 5*time.Second
 			running := !t.LastRunAt.IsZero() && now.Sub(t.LastRunAt) <= limit
 			if !running && now.Sub(c.Started) > grace {
-				stuck = append(stuck, name)
+				samplers.Stuck = append(samplers.Stuck, name)
 			}
 			if verbose {
-				d := map[string]any{"running": running}
-				if !t.LastRunAt.IsZero() {
-					d["last_run"] = t.LastRunAt.UTC().Format(time.RFC3339Nano)
-				}
-				detail[name] = d
+				samplers.Detail[name] = SamplerRun{Running: running, LastRun: stampOrEmpty(t.LastRunAt)}
 			}
 		}
 	}
-	if len(stuck) > 0 {
-		ready = false
-		samplers["status"] = "error"
-		samplers["error"] = "samplers not running"
-		samplers["stuck"] = stuck
+	if len(samplers.Stuck) > 0 {
+		samplers.Status, samplers.Error = "error", "samplers not running"
 	}
-	if verbose {
-		samplers["detail"] = detail
-	}
-	checks["samplers"] = samplers
+	return samplers
+}
 
-	body := map[string]any{"status": "ready", "timestamp": now.UTC().Format(time.RFC3339Nano), "checks": checks}
-	code := http.StatusOK
-	if !ready {
-		body["status"] = "not_ready"
-		code = http.StatusServiceUnavailable
+// stampOrEmpty is stamp(t), or "" for the zero time (then an omitempty field is absent).
+func stampOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return Report{Code: code, Body: body}
+	return stamp(t)
 }
 
 // DB reports the embedded storage: engine, latency, series, rows, disk used and free.
-func (c *Checker) DB(ctx context.Context, verbose bool) Report {
+func (c *Checker) DB(ctx context.Context, verbose bool) Report[DBBody] {
 	now := c.now()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	body := map[string]any{
-		"status":    "ok",
-		"timestamp": now.UTC().Format(time.RFC3339Nano),
-		"engine":    "victoriametrics",
-		"version":   tsdb.Engine,
-	}
+	body := DBBody{Status: "ok", Timestamp: stamp(now), Engine: "victoriametrics", Version: tsdb.Engine}
 	code := http.StatusOK
 	lat, err := c.Storage.Ping(ctx)
-	body["latency_ms"] = ms(lat)
+	body.LatencyMs = ms(lat)
 	ds := c.Storage.DiskState()
-	body["min_free_bytes"] = ds.MinFreeBytes
+	body.MinFreeBytes = ds.MinFreeBytes
 	switch {
 	case ds.ReadOnly:
 		// Reads work; writes are refused until space returns.
-		body["status"] = "read_only"
-		body["error"] = readOnlyReason(ds)
-		body["read_only_since"] = ds.Since.UTC().Format(time.RFC3339Nano)
+		body.Status, body.Error, body.ReadOnlySince = "read_only", readOnlyReason(ds), stamp(ds.Since)
 		code = http.StatusServiceUnavailable
 	case err != nil:
-		body["status"] = "error"
-		body["error"] = err.Error()
+		body.Status, body.Error = "error", err.Error()
 		code = http.StatusServiceUnavailable
 	}
-	if st, err := c.Storage.Stats(); err == nil {
-		body["series"] = st.Series
-		body["rows"] = st.Rows
-		body["disk_used_bytes"] = st.DiskUsedBytes
-		body["disk_free_bytes"] = st.DiskFreeBytes
-		body["read_only"] = st.ReadOnly
-		if verbose {
-			body["pending_rows"] = st.PendingRows
-			body["samples_written"] = st.SamplesWritten
-			body["path"] = st.Path
-			if !st.RollupsUntil.IsZero() {
-				body["rollups_until"] = st.RollupsUntil.UTC().Format(time.RFC3339)
-			}
+	st, err := c.Storage.Stats()
+	if err != nil {
+		body.Status, body.Error = "error", err.Error()
+		return Report[DBBody]{Code: http.StatusServiceUnavailable, Body: body}
+	}
+	body.Series, body.Rows, body.ReadOnly = new(st.Series), new(st.Rows), new(st.ReadOnly)
+	body.DiskUsedBytes, body.DiskFreeBytes = new(st.DiskUsedBytes), new(st.DiskFreeBytes)
+	if verbose {
+		body.PendingRows, body.SamplesWritten, body.Path = new(st.PendingRows), new(st.SamplesWritten), new(st.Path)
+		if !st.RollupsUntil.IsZero() {
+			body.RollupsUntil = st.RollupsUntil.UTC().Format(time.RFC3339)
 		}
-	} else {
-		body["status"] = "error"
-		body["error"] = err.Error()
-		code = http.StatusServiceUnavailable
 	}
-	return Report{Code: code, Body: body}
+	return Report[DBBody]{Code: code, Body: body}
 }
 
 // readOnlyReason says why storage is read-only, with the figures.
@@ -257,95 +244,86 @@ func readOnlyReason(ds tsdb.DiskState) string {
 
 // TargetsReport lists every watched target; 503 when any is down. With RemoteWrite set it adds
 // the forwarder's state, which does not count as a target.
-func (c *Checker) TargetsReport(verbose bool) Report {
+func (c *Checker) TargetsReport(verbose bool) Report[TargetsBody] {
 	now := c.now()
 	var targets []Target
 	if c.Targets != nil {
 		targets = c.Targets()
 	}
-	list := make([]map[string]any, 0, len(targets))
-	down := 0
+	body := TargetsBody{Status: "ok", Timestamp: stamp(now), Targets: make([]TargetStatus, 0, len(targets)), Total: len(targets)}
 	for _, t := range targets {
-		list = append(list, targetJSON(t, verbose))
+		body.Targets = append(body.Targets, targetStatus(t, verbose))
 		if !t.Up {
-			down++
+			body.Down++
 		}
 	}
-	body := map[string]any{"status": "ok", "timestamp": now.UTC().Format(time.RFC3339Nano), "targets": list, "down": down, "total": len(targets)}
 	if c.RemoteWrite != nil {
-		body["remote_write"] = remoteWriteJSON(c.RemoteWrite())
+		body.RemoteWrite = remoteWriteStatus(c.RemoteWrite())
 	}
 	code := http.StatusOK
-	if down > 0 {
-		body["status"] = "degraded"
+	if body.Down > 0 {
+		body.Status = "degraded"
 		code = http.StatusServiceUnavailable
 	}
-	return Report{Code: code, Body: body}
+	return Report[TargetsBody]{Code: code, Body: body}
 }
 
-// Target reports one target of the given kind; 404 when unknown, 503 when down.
-func (c *Checker) Target(kind, name string, verbose bool) Report {
+// Target reports one target of the given kind, 503 when it is down; false when there is no
+// such target (then the answer is Unknown).
+func (c *Checker) Target(kind, name string, verbose bool) (Report[TargetStatus], bool) {
 	if c.Targets != nil {
 		for _, t := range c.Targets() {
 			if t.Kind == kind && t.Name == name {
-				body := targetJSON(t, verbose)
-				body["timestamp"] = c.now().UTC().Format(time.RFC3339Nano)
+				body := targetStatus(t, verbose)
+				body.Timestamp = stamp(c.now())
 				if !t.Up {
-					return Report{Code: http.StatusServiceUnavailable, Body: body}
+					return Report[TargetStatus]{Code: http.StatusServiceUnavailable, Body: body}, true
 				}
-				return Report{Code: http.StatusOK, Body: body}
+				return Report[TargetStatus]{Code: http.StatusOK, Body: body}, true
 			}
 		}
 	}
-	return Report{Code: http.StatusNotFound, Body: map[string]any{"status": "unknown", "error": "no " + kind + " target named " + name}}
+	return Report[TargetStatus]{}, false
 }
 
-func targetJSON(t Target, verbose bool) map[string]any {
-	m := map[string]any{"kind": t.Kind, "name": t.Name, "status": "down", "latency_ms": ms(t.Latency)}
+// Unknown is the 404 answer for a target of the given kind that is not watched.
+func Unknown(kind, name string) Report[UnknownTarget] {
+	return Report[UnknownTarget]{Code: http.StatusNotFound, Body: UnknownTarget{Status: "unknown", Error: "no " + kind + " target named " + name}}
+}
+
+func targetStatus(t Target, verbose bool) TargetStatus {
+	ts := TargetStatus{Kind: t.Kind, Name: t.Name, Status: "down", LatencyMs: ms(t.Latency), Error: t.Error, Pushed: t.Pushed}
 	if t.Up {
-		m["status"] = "up"
+		ts.Status = "up"
 	}
 	if !t.LastSeen.IsZero() {
-		m["last_seen"] = t.LastSeen.UTC().Format(time.RFC3339Nano)
-	} else {
-		m["last_seen"] = nil
-	}
-	if t.Error != "" {
-		m["error"] = t.Error
-	}
-	if t.Pushed {
-		m["pushed"] = true
+		ts.LastSeen = new(stamp(t.LastSeen))
 	}
 	if verbose {
-		m["interval_seconds"] = t.Interval.Seconds()
-		if !t.LastRunAt.IsZero() {
-			m["last_run"] = t.LastRunAt.UTC().Format(time.RFC3339Nano)
-		}
+		ts.IntervalSeconds = new(t.Interval.Seconds())
+		ts.LastRun = stampOrEmpty(t.LastRunAt)
 	}
-	return m
+	return ts
 }
 
-// remoteWriteJSON is the "remote_write" part of /health/targets.
-func remoteWriteJSON(st remotewrite.Stats) map[string]any {
-	m := map[string]any{
-		"url":           st.URL,
-		"status":        "down",
-		"state":         st.State,
-		"since":         st.Since.UTC().Format(time.RFC3339Nano),
-		"last_success":  nil,
-		"queue_samples": st.QueueSamples,
-		"sent_total":    st.Sent,
-		"failed_total":  st.Failed,
-		"dropped_total": st.Dropped,
+// remoteWriteStatus is the "remote_write" part of /health/targets.
+func remoteWriteStatus(st remotewrite.Stats) *RemoteWriteStatus {
+	rw := &RemoteWriteStatus{
+		URL:          st.URL,
+		Status:       "down",
+		State:        st.State,
+		Since:        stamp(st.Since),
+		QueueSamples: st.QueueSamples,
+		SentTotal:    st.Sent,
+		FailedTotal:  st.Failed,
+		DroppedTotal: st.Dropped,
+		Error:        st.LastError,
 	}
 	if st.Up {
-		m["status"] = "up"
+		rw.Status = "up"
 	}
 	if !st.LastSuccess.IsZero() {
-		m["last_success"] = st.LastSuccess.UTC().Format(time.RFC3339Nano)
+		rw.LastSuccess = new(stamp(st.LastSuccess))
 	}
-	if st.LastError != "" {
-		m["error"] = st.LastError
-	}
-	return m
+	return rw
 }

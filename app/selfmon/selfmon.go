@@ -1,6 +1,8 @@
 // Package selfmon measures redwatch itself — HTTP requests, sampler durations, samples
 // written, series, resident memory — and writes those as redwatch_* series into storage on an
 // interval, so they are charted, alerted on and exposed on /metrics like every other series.
+// It also reads its request series back: the request stats over a window (RequestStats,
+// RequestCache), as /status shows them.
 package selfmon
 
 import (

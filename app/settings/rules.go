@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/config"
 )
 
@@ -252,7 +253,8 @@ var ruleName = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 var reservedLabels = []string{"alertname", "severity"}
 
 // validateRule validates c (defaults applied) as a rule form, as the alert engine will: the
-// config package's checks (which include finite thresholds and the side of clear_threshold).
+// config package's checks (which include finite thresholds and the side of clear_threshold)
+// and that its series is a selector (alert.CheckSeries).
 // A UI rule's name is also restricted to A-Z, a-z, 0-9, _, -, . and : (it is
 // part of URLs and HTML ids). It does not check that the name is unique.
 func validateRule(c *config.Rule, ve *ValidationError) {
@@ -264,6 +266,11 @@ func validateRule(c *config.Rule, ve *ValidationError) {
 			ve.add(fe.Path, fe.Reason)
 		default:
 			ve.add("", fe.Error())
+		}
+	}
+	if c.Series != "" {
+		if err := alert.CheckSeries(c.Series); err != nil {
+			ve.add("series", err.Error())
 		}
 	}
 	switch {

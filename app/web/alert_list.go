@@ -2,10 +2,9 @@ package web
 
 import (
 	"cmp"
-	"math"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,18 +13,20 @@ import (
 
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/auth"
-	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/views/components"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
 	"github.com/redwatch/redwatch/views/partials"
 )
 
-// alertsHandler serves /alerts and the silence forms.
+// alertsHandler serves /alerts, the silence forms and /api/alerts.
 type alertsHandler struct {
 	*pageKit
-	opts       *Options
-	canSilence bool // there is an alert engine: silences can be made and expired
+	alerts     AlertSource
+	notifiers  NotifierHealth
+	log        *slog.Logger     // silence changes: the server's logger (logger=http)
+	now        func() time.Time // the clock: what is active, pending or expired, and a silence's end
+	canSilence bool             // there is an alert engine: silences can be made and expired
 }
 
 // alertHistoryRows is how many transitions /alerts and /api/alerts show, newest first.
@@ -49,7 +50,7 @@ const silenceNewParam = "new"
 // labels, ?silence=new opens it empty. ?silenced=ID and ?expired=ID (after a change) show a
 // notice.
 func (s *alertsHandler) showAlerts(c echo.Context) error {
-	now := time.Now()
+	now := s.now()
 	if c.QueryParam("fragment") == pages.FragmentAlerts {
 		return renderFragment(c, pages.AlertList(pages.AlertListProps{Live: s.alertsLive(c, now)}), pages.FragmentAlerts)
 	}
@@ -89,7 +90,7 @@ func (s *alertsHandler) mayChangeSilences(c echo.Context) bool {
 
 // alertsLive builds the live part of /alerts.
 func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.AlertsLiveProps {
-	src := s.opts.Alerts
+	src := s.alerts
 	rules := src.Rules()
 	units := make(map[string]valueUnit, len(rules))
 	for _, r := range rules {
@@ -99,7 +100,7 @@ func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.Alert
 	p := partials.AlertsLiveProps{
 		CSRFToken: auth.CSRFToken(c),
 		PollURL:   "/alerts?fragment=" + pages.FragmentAlerts,
-		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		RefreshMs: int(s.refresh.Milliseconds()),
 		Now:       now,
 	}
 
@@ -147,7 +148,7 @@ func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.Alert
 		p.Rules = append(p.Rules, row)
 	}
 
-	for _, h := range s.opts.Notifiers.Health() {
+	for _, h := range s.notifiers.Health() {
 		p.Notifiers = append(p.Notifiers, partials.NotifierRow{
 			Name: h.Name, Kind: h.Kind, LastSuccess: h.LastSuccess, LastAttempt: h.LastAttempt,
 			LastError: h.LastError, Failures: h.ConsecutiveFailures, Pending: h.Pending, Held: h.Held,
@@ -240,12 +241,12 @@ func (s *alertsHandler) alertsNotice(q url.Values, now time.Time) string {
 		return ""
 	}
 	msg := "Silence " + components.Clip(id, 40) + " created"
-	for _, sl := range s.opts.Alerts.Silences() {
+	for _, sl := range s.alerts.Silences() {
 		if sl.ID != id {
 			continue
 		}
 		n := 0
-		for _, a := range s.opts.Alerts.Alerts() {
+		for _, a := range s.alerts.Alerts() {
 			if a.Silenced && a.SilenceID == id {
 				n++
 			}
@@ -263,93 +264,4 @@ func alertPlural(n int, what string) string {
 		return "1 " + what
 	}
 	return components.Int(int64(n)) + " " + what + "s"
-}
-
-// valueUnit is how an alert's values are formatted, guessed from its rule's series name
-// (Prometheus naming: _percent, _ratio, _bytes, _seconds) and aggregate (rate: per second).
-type valueUnit struct {
-	suffix string // "percent", "ratio", "bytes", "seconds" or "" (a plain number)
-	rate   bool
-}
-
-var metricNameRE = regexp.MustCompile(`^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)|__name__\s*=\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"`)
-
-// ruleUnit guesses the unit of a rule's values.
-func ruleUnit(series, aggregate string) valueUnit {
-	u := valueUnit{rate: aggregate == "rate"}
-	m := metricNameRE.FindStringSubmatch(series)
-	if m == nil {
-		return u
-	}
-	name := strings.TrimSuffix(m[1]+m[2], "_total")
-	for _, sfx := range []string{"percent", "ratio", "bytes", "seconds"} {
-		if strings.HasSuffix(name, "_"+sfx) {
-			u.suffix = sfx
-		}
-	}
-	return u
-}
-
-// format formats v with the unit.
-func (u valueUnit) format(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return components.Dash
-	}
-	if u.rate {
-		if u.suffix == "bytes" {
-			return components.BytesPerSec(v)
-		}
-		return components.Number(v) + "/s"
-	}
-	switch u.suffix {
-	case "percent":
-		return components.Percent(v)
-	case "ratio":
-		return components.Ratio(v)
-	case "bytes":
-		return components.Bytes(v)
-	case "seconds":
-		return components.Duration(v)
-	}
-	return components.Number(v)
-}
-
-// ruleCondition words a rule's condition: "avg over 5m > 80.0%", "latest < 1".
-func ruleCondition(r config.Rule, u valueUnit) string {
-	what := "latest"
-	if r.Aggregate != "" && r.Aggregate != "last" {
-		what = r.Aggregate + " over " + alertDuration(time.Duration(r.Window))
-	}
-	return what + " " + r.Op + " " + u.format(r.Threshold)
-}
-
-// clearOp is the comparison at which a firing alert with a clear_threshold resolves: the
-// negation of "value op clear_threshold".
-func clearOp(op string) string {
-	switch op {
-	case ">":
-		return "≤"
-	case ">=":
-		return "<"
-	case "<":
-		return "≥"
-	case "<=":
-		return ">"
-	}
-	return "not " + op
-}
-
-// alertDuration formats d without zero units: 5m, 1h30m, 30s, 7d.
-func alertDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return components.Int(int64(d/(24*time.Hour))) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }

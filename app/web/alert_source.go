@@ -21,7 +21,8 @@ type AlertSource interface {
 	Rules() []alert.RuleStatus
 	// Silences returns the active, pending and recently expired silences.
 	Silences() []alert.Silence
-	// AddSilence validates, stores and returns a new silence (with its ID).
+	// AddSilence checks a new silence against the silence policy (alert.ValidateSilence: an
+	// invalid one gives an *alert.SilenceError), stores it and returns it (with its ID).
 	AddSilence(s alert.Silence) (alert.Silence, error)
 	// ExpireSilence ends a silence now; an unknown ID gives an error wrapping
 	// alert.ErrSilenceNotFound.

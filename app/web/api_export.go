@@ -66,7 +66,7 @@ func (s *queryHandler) exportSeries(c echo.Context) error {
 		w.begin(res, labelNames)
 		return nil
 	}
-	err = s.opts.Store.Export(c.Request().Context(), sel, start, end, begin, w.series)
+	err = s.store.Export(c.Request().Context(), sel, start, end, begin, w.series)
 	if err == nil {
 		err = w.end()
 	}
@@ -78,7 +78,7 @@ func (s *queryHandler) exportSeries(c echo.Context) error {
 	case errors.Is(err, errClientGone):
 		return nil
 	}
-	s.opts.Logger.Warn("export stopped after its answer began; aborting the connection",
+	s.log.Warn("export stopped after its answer began; aborting the connection",
 		"request_id", requestID(c), "err", err)
 	panic(http.ErrAbortHandler)
 }

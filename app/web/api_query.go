@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -16,10 +18,19 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
+// seriesStore is the part of Store the query API and the export read.
+type seriesStore interface {
+	QueryRange(ctx context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error)
+	SeriesMatching(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
+	Export(ctx context.Context, sel *tsdb.Selector, start, end time.Time, begin func(labelNames []string) error, fn func(s *tsdb.Series) error) error
+}
+
 // queryHandler serves the Prometheus query API and the export.
 type queryHandler struct {
-	opts    *Options
-	queries *queryGate // for the deadline its errors name
+	store     seriesStore
+	retention time.Duration // how far back /api/v1/series looks by default; 0: 30 days
+	queries   *queryGate    // for the deadline its errors name
+	log       *slog.Logger  // an export cut after its answer began
 }
 
 // promError answers in the Prometheus HTTP API's error shape.
@@ -101,11 +112,11 @@ func (s *queryHandler) listSeries(c echo.Context) error {
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
-	start, end, err := parseRange(params, s.retention())
+	start, end, err := parseRange(params, s.seriesSpan())
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
 	}
-	series, err := s.opts.Store.SeriesMatching(c.Request().Context(), sel, start, end)
+	series, err := s.store.SeriesMatching(c.Request().Context(), sel, start, end)
 	if err != nil {
 		return s.queryFailed(c, http.StatusUnprocessableEntity, "execution", err)
 	}
@@ -116,9 +127,10 @@ func (s *queryHandler) listSeries(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "success", "data": data})
 }
 
-func (s *queryHandler) retention() time.Duration {
-	if s.opts.Retention > 0 {
-		return s.opts.Retention
+// seriesSpan is how far back /api/v1/series looks without a start: the retention.
+func (s *queryHandler) seriesSpan() time.Duration {
+	if s.retention > 0 {
+		return s.retention
 	}
 	return 30 * 24 * time.Hour
 }
@@ -151,7 +163,7 @@ func (s *queryHandler) queryRange(c echo.Context) error {
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", "agg: "+err.Error())
 	}
-	series, err := s.opts.Store.QueryRange(c.Request().Context(), tsdb.RangeQuery{Selector: sel, Start: start, End: end, Step: step, Agg: agg})
+	series, err := s.store.QueryRange(c.Request().Context(), tsdb.RangeQuery{Selector: sel, Start: start, End: end, Step: step, Agg: agg})
 	if err != nil {
 		return s.queryFailed(c, http.StatusBadRequest, "bad_data", err)
 	}

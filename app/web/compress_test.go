@@ -17,9 +17,9 @@ import (
 // assets are not compressed twice, and small answers are sent as they are.
 func TestResponsesGzipCompressed(t *testing.T) {
 	t.Parallel()
-	var keys latestTable
+	keys := newLatestStore()
 	for i := range 100 {
-		keys.values = append(keys.values, tsdb.LatestValue{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)})
+		keys.write([]tsdb.Sample{{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)}})
 	}
 	e := newAccessEnv(t, envOptions{store: keys})
 	e.fill()
@@ -78,18 +78,6 @@ func TestResponsesGzipCompressed(t *testing.T) {
 	res, _ = e.do(nil, "GET", "/health/", nil, "Accept-Encoding: gzip")
 	if res.StatusCode != 200 || res.Header.Get("Content-Encoding") != "" {
 		t.Errorf("GET /health/: %d, Content-Encoding %q; want a plain small answer", res.StatusCode, res.Header.Get("Content-Encoding"))
-	}
-}
-
-// latestTable is a noDataStore whose latest table holds values (what /metrics shows).
-type latestTable struct {
-	noDataStore
-	values []tsdb.LatestValue
-}
-
-func (l latestTable) LatestAll(fn func(lv *tsdb.LatestValue)) {
-	for i := range l.values {
-		fn(&l.values[i])
 	}
 }
 

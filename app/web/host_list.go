@@ -6,14 +6,25 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
 )
 
-// hostsHandler serves /hosts and /hosts/{host}.
+// latestReader is what the host pages read: the latest-value table (*tsdb.DB's), never the
+// stored series.
+type latestReader interface {
+	LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool)
+	LatestByName(name string) []tsdb.LatestValue
+}
+
+// hostsHandler serves /hosts and /hosts/{host}, and builds the host panels of the overview.
 type hostsHandler struct {
 	*pageKit
-	opts *Options
+	latest         latestReader
+	localHost      string        // this host's name, listed before its first sample
+	systemInterval time.Duration // host sampling interval, for staleness
+	refresh        time.Duration // how often the panels poll
 }
 
 // showHostList renders /hosts: every known host (this host first, then pushing hosts by name)

@@ -14,12 +14,12 @@ import (
 func (s *hostsHandler) hostNames() []string {
 	seen := map[string]bool{}
 	var names []string
-	if s.opts.LocalHost != "" {
-		names = append(names, s.opts.LocalHost)
-		seen[s.opts.LocalHost] = true
+	if s.localHost != "" {
+		names = append(names, s.localHost)
+		seen[s.localHost] = true
 	}
 	var others []string
-	for _, lv := range s.opts.Store.LatestByName("host_up") {
+	for _, lv := range s.latest.LatestByName("host_up") {
 		if h := lv.Label("host"); !seen[h] {
 			seen[h] = true
 			others = append(others, h)
@@ -33,22 +33,22 @@ func (s *hostsHandler) hostNames() []string {
 func (s *hostsHandler) hostPanel(host string, now time.Time) partials.HostPanelProps {
 	hl := tsdb.Label{Name: "host", Value: host}
 	get := func(name string) float64 {
-		lv, _ := s.opts.Store.LatestOne(name, hl)
+		lv, _ := s.latest.LatestOne(name, hl)
 		return lv.Value
 	}
 	p := partials.HostPanelProps{
 		Host:      host,
 		PollURL:   "/?fragment=" + pages.FragmentHostPanel + "&host=" + url.QueryEscape(host),
-		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		RefreshMs: int(s.refresh.Milliseconds()),
 		Now:       now,
 	}
-	up, ok := s.opts.Store.LatestOne("host_up", hl)
+	up, ok := s.latest.LatestOne("host_up", hl)
 	if !ok {
 		p.Missing = true
 		return p
 	}
 	p.UpdatedAt = up.Time()
-	p.Stale = now.Sub(p.UpdatedAt) > staleAfter(s.opts.SystemInterval)
+	p.Stale = now.Sub(p.UpdatedAt) > staleAfter(s.systemInterval)
 	p.CPUPercent = get("host_cpu_usage_percent")
 	p.Load1, p.Load5, p.Load15 = get("host_load1"), get("host_load5"), get("host_load15")
 	p.MemUsedBytes, p.MemTotalBytes = get("host_memory_used_bytes"), get("host_memory_total_bytes")
@@ -58,7 +58,7 @@ func (s *hostsHandler) hostPanel(host string, now time.Time) partials.HostPanelP
 	byMount := map[string]*partials.DiskStat{}
 	var mounts []string
 	disk := func(name string, set func(d *partials.DiskStat, v float64)) {
-		for _, lv := range s.opts.Store.LatestByName(name) {
+		for _, lv := range s.latest.LatestByName(name) {
 			if lv.Label("host") != host {
 				continue
 			}
@@ -81,7 +81,7 @@ func (s *hostsHandler) hostPanel(host string, now time.Time) partials.HostPanelP
 	}
 	rate := func(name string) float64 {
 		sum := 0.0
-		for _, lv := range s.opts.Store.LatestByName(name) {
+		for _, lv := range s.latest.LatestByName(name) {
 			if lv.Label("host") == host {
 				if r, ok := lv.Rate(); ok {
 					sum += r

@@ -62,7 +62,7 @@ func (s *keysHandler) showKeyDetail(c echo.Context) error {
 		RangeSeconds: r.Seconds(),
 	}
 	p.Live.PollURL = partials.KeyURL(id) + "?fragment=" + pages.FragmentKeyLive
-	p.Live.RefreshMs = int(s.opts.Refresh.Milliseconds())
+	p.Live.RefreshMs = int(s.refresh.Milliseconds())
 	if c.QueryParam("fragment") == pages.FragmentKeyLive {
 		if !watched {
 			return s.notFound(c, "The key with id “"+id+"” is not watched any more.")
@@ -125,7 +125,7 @@ func truncateTitle(key string) string {
 
 // watchedKey finds a watched key by id in the samplers' snapshot.
 func (s *keysHandler) watchedKey(id string) (redis.KeySnapshot, bool) {
-	keys := s.opts.Redis.Keys()
+	keys := s.watched.Keys()
 	for i := range keys {
 		if keys[i].ID == id {
 			return keys[i], true
@@ -141,11 +141,11 @@ func (s *keysHandler) storedKey(ctx context.Context, id string, now time.Time) (
 	if err != nil {
 		return redis.KeySnapshot{}, false
 	}
-	retention := s.opts.Retention
+	retention := s.retention
 	if retention <= 0 {
 		retention = 30 * 24 * time.Hour
 	}
-	series, err := s.opts.Store.SeriesMatching(ctx, sel, now.Add(-retention), now)
+	series, err := s.history.SeriesMatching(ctx, sel, now.Add(-retention), now)
 	if err != nil {
 		return redis.KeySnapshot{}, false
 	}
@@ -200,7 +200,7 @@ func (s *keysHandler) keySnapshots(ctx context.Context, k *redis.KeySnapshot, r 
 	if err != nil {
 		return snapshotPage{}, 0, err
 	}
-	series, err := s.opts.Store.Raw(ctx, sel, r.Start, r.End)
+	series, err := s.history.Raw(ctx, sel, r.Start, r.End)
 	if err != nil {
 		return snapshotPage{}, 0, fmt.Errorf("cannot read the key's snapshots: %w", err)
 	}

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"cmp"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/redwatch/redwatch/app/keytrend"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/views/components"
@@ -19,13 +18,6 @@ import (
 	"github.com/redwatch/redwatch/views/pages"
 	"github.com/redwatch/redwatch/views/partials"
 )
-
-// keysHandler serves /keys and /keys/{id}, and the overview's top keys.
-type keysHandler struct {
-	*pageKit
-	opts    *Options
-	changes changeCache // key changes over a range, shared by /keys and the overview
-}
 
 // Paging of /keys.
 const (
@@ -99,7 +91,7 @@ func parseKeyListQuery(c echo.Context, now time.Time) (keyListQuery, error) {
 // range (default 1h). ?fragment=key-table answers with only the polled table.
 //
 // Filtering and sorting work on the in-memory snapshot; storage is read for the rows of the
-// page only, except that sort=change needs every key's change (allKeyChanges, cached).
+// page only, except that sort=change needs every key's change (keytrend's Changes, cached).
 func (s *keysHandler) showKeyList(c echo.Context) error {
 	now := time.Now()
 	kq, err := parseKeyListQuery(c, now)
@@ -107,11 +99,11 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	keys := filterKeys(s.opts.Redis.Keys(), newKeyFilter(kq.instance, kq.q))
+	keys := filterKeys(s.watched.Keys(), newKeyFilter(kq.instance, kq.q))
 
-	var changes map[keyIdent]keyTrend
+	var changes map[keytrend.Key]keytrend.Trend
 	if kq.sort == partials.KeySortChange {
-		if changes, err = s.allKeyChanges(ctx, kq.r); err != nil {
+		if changes, err = s.trends.Changes(ctx, trendRange(kq.r)); err != nil {
 			return err
 		}
 	}
@@ -121,7 +113,7 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	page := min(kq.page, pageCount)
 	lo := (page - 1) * kq.per
 	rows := sorted[lo:min(lo+kq.per, len(sorted))]
-	trends, err := s.pageTrends(ctx, rows, kq.r, changes == nil)
+	trends, err := s.trends.Trends(ctx, watchedTrends(rows), trendRange(kq.r), changes == nil)
 	if err != nil {
 		return err
 	}
@@ -136,7 +128,7 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 		SortURLs:  make(map[string]string, len(keySortColumns)),
 		RangeKey:  kq.r.Key,
 		PollURL:   "/keys?" + withParam(params, "fragment", pages.FragmentKeyTable).Encode(),
-		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		RefreshMs: int(s.refresh.Milliseconds()),
 		Now:       now,
 	}
 	for _, col := range keySortColumns {
@@ -170,7 +162,7 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	if page < pageCount {
 		t.NextURL = pageURL(page + 1)
 	}
-	for _, pat := range filterPatterns(s.opts.Redis.Patterns(), kq.instance) {
+	for _, pat := range filterPatterns(s.watched.Patterns(), kq.instance) {
 		t.Patterns = append(t.Patterns, partials.PatternRow{
 			Instance: pat.Instance, DB: pat.DB, Pattern: pat.Pattern, Matched: pat.Matched,
 			Tracked: pat.Tracked, MaxKeys: pat.MaxKeys, LengthSum: pat.LengthSum,
@@ -180,17 +172,17 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	t.Rows = make([]partials.KeyRow, len(rows))
 	for i, k := range rows {
 		row := keyRow(k, now)
-		id := snapshotIdent(k)
+		id := snapshotKey(k)
 		tr := trends[id]
 		if tr == nil {
-			tr = &rowTrend{}
+			tr = &keytrend.Row{}
 		}
-		change := tr.change
+		change := tr.Change
 		if changes != nil {
 			change = changes[id]
 		}
 		row.Change, row.HasChange = change.Change(), change.OK
-		row.Spark = keySparkline(k.Type, tr.spark, kq.r)
+		row.Spark = keySparkline(k.Type, tr.Spark, kq.r)
 		t.Rows[i] = row
 	}
 
@@ -247,98 +239,6 @@ func rangeText(r timeRange) string {
 		return "the range"
 	}
 	return r.Key
-}
-
-// sortKeys orders keys by col (a partials.KeySort* column). Keys without a value for col
-// (missing, never sampled, no change known) come last in either direction; ties go by name.
-// changes is needed for KeySortChange only.
-func sortKeys(keys []redis.KeySnapshot, col string, desc bool, changes map[keyIdent]keyTrend) []*redis.KeySnapshot {
-	out := make([]*redis.KeySnapshot, len(keys))
-	for i := range keys {
-		out[i] = &keys[i]
-	}
-	switch col {
-	case partials.KeySortName:
-		cmpName := compareKeyNames
-		if desc {
-			cmpName = func(a, b *redis.KeySnapshot) int { return compareKeyNames(b, a) }
-		}
-		if !slices.IsSortedFunc(out, cmpName) { // the source's order is by name already
-			slices.SortFunc(out, cmpName)
-		}
-		return out
-	case partials.KeySortType:
-		slices.SortFunc(out, func(a, b *redis.KeySnapshot) int {
-			if (a.Type == "") != (b.Type == "") {
-				return cmpMissing(a.Type == "")
-			}
-			c := strings.Compare(a.Type, b.Type)
-			if desc {
-				c = -c
-			}
-			return cmp.Or(c, compareKeyNames(a, b))
-		})
-		return out
-	}
-	type sortable struct {
-		k  *redis.KeySnapshot
-		v  float64
-		ok bool
-	}
-	rows := make([]sortable, len(out))
-	for i, k := range out {
-		rows[i].k = k
-		rows[i].v, rows[i].ok = sortValue(k, col, changes)
-	}
-	slices.SortFunc(rows, func(a, b sortable) int {
-		if a.ok != b.ok {
-			return cmpMissing(!a.ok)
-		}
-		if !a.ok {
-			return compareKeyNames(a.k, b.k)
-		}
-		c := cmp.Compare(a.v, b.v)
-		if desc {
-			c = -c
-		}
-		return cmp.Or(c, compareKeyNames(a.k, b.k))
-	})
-	for i := range rows {
-		out[i] = rows[i].k
-	}
-	return out
-}
-
-// cmpMissing orders a key without a value (aMissing) after one with.
-func cmpMissing(aMissing bool) int {
-	if aMissing {
-		return 1
-	}
-	return -1
-}
-
-// compareKeyNames orders by instance, then key, then db.
-func compareKeyNames(a, b *redis.KeySnapshot) int {
-	return cmp.Or(strings.Compare(a.Instance, b.Instance), strings.Compare(a.Key, b.Key), cmp.Compare(a.DB, b.DB))
-}
-
-// sortValue is k's value in a numeric column; ok is false when it has none.
-func sortValue(k *redis.KeySnapshot, col string, changes map[keyIdent]keyTrend) (v float64, ok bool) {
-	switch col {
-	case partials.KeySortLength:
-		return float64(k.Length), k.Exists && k.HasLength
-	case partials.KeySortMemory:
-		return float64(k.MemoryBytes), k.Exists && k.MemoryBytes > 0
-	case partials.KeySortTTL:
-		if k.TTLSeconds == -1 {
-			return 1e300, k.Exists // no expiry lives longest
-		}
-		return k.TTLSeconds, k.Exists && k.TTLSeconds >= 0
-	case partials.KeySortChange:
-		t := changes[snapshotIdent(k)]
-		return t.Change(), t.OK
-	}
-	panic(fmt.Sprintf("BUG: no sort value for column %q", col))
 }
 
 func keyRow(k *redis.KeySnapshot, now time.Time) partials.KeyRow {

@@ -6,25 +6,33 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"github.com/redwatch/redwatch/app/keytrend"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
-// ktBenchEnv is an env watching n keys, each with 1 h of redis_key_length sampled every 10 s
-// (rolled up as the compactor would), and a viewer's session cookie.
-func ktBenchEnv(b *testing.B, n int) (*env, []*http.Cookie) {
+// ktBenchOptions are the options of a keys handler watching n keys, each with 1 h of
+// redis_key_length sampled every 10 s in a real tsdb (rolled up as the compactor would), with
+// ui.refresh an hour: polling within it finds the all-keys change cached for the whole run.
+func ktBenchOptions(b *testing.B, n int) *Options {
 	b.Helper()
-	e := newEnv(b)
+	dir := b.TempDir()
+	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
 	keys := make([]redis.KeySnapshot, n)
 	for i := range keys {
 		keys[i] = key("cache", fmt.Sprintf("queue:%05d", i), "list", int64(i))
 		keys[i].MemoryBytes = int64(1000 + i%777)
 	}
-	e.redis.set(nil, keys, nil)
+	watched := &fakeRedis{}
+	watched.set(nil, keys, nil)
 	now := time.Now()
 	batch := make([]tsdb.Sample, 0, 50000)
 	for ts := now.Add(-time.Hour); !ts.After(now); ts = ts.Add(10 * time.Second) {
@@ -32,14 +40,14 @@ func ktBenchEnv(b *testing.B, n int) (*env, []*http.Cookie) {
 			v := float64(i) + float64(ts.Unix()%600)*float64(i%7)
 			batch = append(batch, tsdb.Sample{Name: "redis_key_length", Labels: ktLabels(&keys[i]), Timestamp: ts.UnixMilli(), Value: v})
 			if len(batch) == cap(batch) {
-				if err := e.db.Write(batch); err != nil {
+				if err := db.Write(batch); err != nil {
 					b.Fatal(err)
 				}
 				batch = batch[:0]
 			}
 		}
 	}
-	if err := e.db.Write(batch); err != nil {
+	if err := db.Write(batch); err != nil {
 		b.Fatal(err)
 	}
 	// Reopen the storage before rolling up, as a running redwatch would have it. Rolled up
@@ -47,27 +55,21 @@ func ktBenchEnv(b *testing.B, n int) (*env, []*http.Cookie) {
 	// seems RollupUntil's all-series search hits a result VictoriaMetrics cached before the
 	// series existed (its tag-filters cache is reset only when new index entries are flushed,
 	// in the background). Reopen again so that the rollups just written are searchable.
-	reopen := func() *tsdb.DB {
-		st, err := e.db.Stats()
-		if err != nil {
+	reopen := func() {
+		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
-		if err := e.db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		db, err := tsdb.Open(tsdb.Options{Path: st.Path, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
+		if db, err = tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)}); err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		e.db, e.srv.opts.Store = db, db
-		return db
 	}
-	if err := reopen().RollupUntil(context.Background(), now); err != nil {
+	reopen()
+	if err := db.RollupUntil(context.Background(), now); err != nil {
 		b.Fatal(err)
 	}
-	db := reopen()
-	sel, err := tsdb.ParseSelector(keyLengthMetric)
+	reopen()
+	sel, err := tsdb.ParseSelector(keytrend.Metric)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,29 +77,25 @@ func ktBenchEnv(b *testing.B, n int) (*env, []*http.Cookie) {
 	if ss, err := db.QueryRange(context.Background(), q); err != nil || len(ss) != n || len(ss[0].Points) < 10 {
 		b.Fatalf("rollups not searchable: %d series, %v", len(ss), err)
 	}
-	c := e.login("viewer", viewerPass)
-	u, _ := url.Parse(e.ts.URL)
-	return e, c.Jar.Cookies(u)
+	return &Options{Store: db, Redis: watched, Refresh: time.Hour, Logger: slog.New(slog.DiscardHandler)}
 }
 
-// BenchmarkKeysPage measures the server time to render the polled /keys table
+// BenchmarkKeysPage measures the handler's time to render the polled /keys table
 // (?fragment=key-table, 50 rows) at 1,000 and 10,000 watched keys: by name (the default), by
 // change while polling (the all-keys change cached for ui.refresh), and by change with that
-// cache cold (a new range or the first poll after ui.refresh).
+// cache cold (a new range or the first poll after ui.refresh). The handler is the one routes.go
+// builds, served without the login middleware.
 func BenchmarkKeysPage(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			e, cookies := ktBenchEnv(b, n)
-			// Polling within ui.refresh finds the all-keys change cached: keep it for the whole
-			// run, and clear it explicitly for the cold cases.
-			e.srv.opts.Refresh = time.Hour
-			h := e.srv.Handler()
+			o := ktBenchOptions(b, n)
+			page := &pageKit{refresh: o.Refresh, redis: o.Redis}
+			keys := newKeysHandler(page, o)
+			h := echo.New()
+			h.GET("/keys", keys.showKeyList)
 			get := func(b *testing.B, path string) int {
 				req := httptest.NewRequest(http.MethodGet, path, nil)
 				req.Header.Set("HX-Request", "true")
-				for _, c := range cookies {
-					req.AddCookie(c)
-				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
@@ -113,7 +111,7 @@ func BenchmarkKeysPage(b *testing.B) {
 					for range b.N {
 						if cold {
 							b.StopTimer()
-							e.srv.keys.changes.reset()
+							*keys = *newKeysHandler(page, o) // its change cache empty
 							b.StartTimer()
 						}
 						get(b, path)

@@ -15,7 +15,12 @@ import (
 
 // metricsHandler serves /metrics.
 type metricsHandler struct {
-	opts *Options
+	latest latestTable
+}
+
+// latestTable walks the latest value of every fresh series; Store is one.
+type latestTable interface {
+	LatestAll(fn func(lv *tsdb.LatestValue))
 }
 
 // showMetrics answers GET /metrics with the Prometheus text exposition (format 0.0.4) of the
@@ -25,7 +30,7 @@ type metricsHandler struct {
 // MaxWait gets 503 with Retry-After.
 func (s *metricsHandler) showMetrics(c echo.Context) error {
 	var lvs []tsdb.LatestValue
-	s.opts.Store.LatestAll(func(lv *tsdb.LatestValue) { lvs = append(lvs, *lv) })
+	s.latest.LatestAll(func(lv *tsdb.LatestValue) { lvs = append(lvs, *lv) })
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
 	res.WriteHeader(http.StatusOK)
@@ -207,76 +212,3 @@ var (
 // escapeLabelValue escapes v for the text format; the latest table holds values encoded with
 // tsdb.LabelValue (valid UTF-8), preloaded ones included.
 func escapeLabelValue(v string) string { return labelEscaper.Replace(v) }
-
-// metricHelp is the # HELP text of a family.
-func metricHelp(family string) string {
-	if h, ok := metricHelps[family]; ok {
-		return h
-	}
-	return "Latest value of " + family + " as written to redwatch."
-}
-
-var metricHelps = map[string]string{
-	"redis_up":                                         "1 when the last sample of the Redis instance succeeded, else 0.",
-	"redis_ping_latency_seconds":                       "Round-trip time of PING to the Redis instance.",
-	"redis_uptime_seconds":                             "Seconds since the Redis server started (INFO uptime_in_seconds).",
-	"redis_connected_clients":                          "Client connections other than redwatch's own (INFO connected_clients less redis_redwatch_connections).",
-	"redis_blocked_clients":                            "Clients blocked in a blocking call (INFO blocked_clients).",
-	"redis_memory_used_bytes":                          "Memory allocated by Redis (INFO used_memory).",
-	"redis_memory_max_bytes":                           "The maxmemory setting; 0 means no limit.",
-	"redis_memory_usage_percent":                       "used_memory as a percentage of maxmemory, when maxmemory is set.",
-	"redis_mem_fragmentation_ratio":                    "RSS over used memory (INFO mem_fragmentation_ratio).",
-	"redis_commands_processed_total":                   "Commands processed by the server, less those redwatch sent since its sampler started (INFO total_commands_processed).",
-	"redis_ops_per_second":                             "Commands per second of other clients between the last two samples (total_commands_processed delta, less redwatch's own).",
-	"redis_keyspace_hits_total":                        "Successful key lookups, less redwatch's own (INFO keyspace_hits).",
-	"redis_keyspace_misses_total":                      "Failed key lookups, less redwatch's own (INFO keyspace_misses).",
-	"redis_keyspace_hit_ratio":                         "Hits over lookups by other clients between the last two samples (0..1).",
-	"redis_evicted_keys_total":                         "Keys evicted because of maxmemory (INFO evicted_keys).",
-	"redis_expired_keys_total":                         "Keys expired (INFO expired_keys).",
-	"redis_net_input_bytes_total":                      "Bytes received from the network, less those redwatch sent (INFO total_net_input_bytes).",
-	"redis_net_output_bytes_total":                     "Bytes sent to the network, less those redwatch read (INFO total_net_output_bytes).",
-	"redis_rejected_connections_total":                 "Connections rejected because of maxclients (INFO rejected_connections).",
-	"redis_db_keys":                                    "Keys in the database (INFO keyspace).",
-	"redis_db_keys_expiring":                           "Keys with an expiry in the database (INFO keyspace).",
-	"redis_connected_replicas":                         "Connected replicas (INFO connected_slaves).",
-	"redis_replication_lag_bytes":                      "How far a replica is behind its master, in replication offset bytes.",
-	"redis_redwatch_connections":                       "Connections redwatch itself holds to the Redis instance (left out of redis_connected_clients).",
-	"redis_slowlog_length":                             "Entries in the slowlog (SLOWLOG LEN).",
-	"redis_command_calls_total":                        "Calls of the command, less redwatch's own (INFO commandstats).",
-	"redis_command_latency_seconds":                    "Latency percentiles of the command (INFO latencystats).",
-	"redis_key_length":                                 "Length of the watched key: elements of a list, set, sorted set, hash or stream, bytes of a string.",
-	"redis_key_memory_bytes":                           "Memory used by the watched key (MEMORY USAGE).",
-	"redis_key_ttl_seconds":                            "Time to live of the watched key; -1 means no expiry.",
-	"redis_key_exists":                                 "1 when the watched key exists, else 0.",
-	"redis_stream_group_lag":                           "Entries of the stream not yet delivered to the consumer group.",
-	"redis_stream_group_pending":                       "Entries delivered to the consumer group but not acknowledged.",
-	"redis_pattern_keys":                               "Keys matching the watched pattern at its last scan.",
-	"host_up":                                          "1 while the host is sampled (or its agent pushes); the series goes stale when it stops.",
-	"host_cpu_usage_percent":                           "CPU busy time over the last interval, percent of all cores.",
-	"host_load1":                                       "1-minute load average.",
-	"host_load5":                                       "5-minute load average.",
-	"host_load15":                                      "15-minute load average.",
-	"host_memory_used_bytes":                           "Memory in use (total minus available).",
-	"host_memory_total_bytes":                          "Physical memory.",
-	"host_memory_usage_percent":                        "Memory in use, percent of total.",
-	"host_swap_used_bytes":                             "Swap in use.",
-	"host_disk_used_bytes":                             "Bytes used on the mounted file system.",
-	"host_disk_total_bytes":                            "Size of the mounted file system.",
-	"host_disk_usage_percent":                          "Used space on the mounted file system, percent.",
-	"host_disk_read_bytes_total":                       "Bytes read from the block device.",
-	"host_disk_written_bytes_total":                    "Bytes written to the block device.",
-	"host_network_receive_bytes_total":                 "Bytes received on the network interface.",
-	"host_network_transmit_bytes_total":                "Bytes sent on the network interface.",
-	"redwatch_http_requests_total":                     "HTTP requests answered since redwatch started, by route and status code.",
-	"redwatch_http_request_duration_seconds":           "Duration of every HTTP request since redwatch started (all routes).",
-	"redwatch_http_request_duration_seconds_quantiles": "Quantiles of the last 1024 request durations of each route (stored as redwatch_http_request_duration_seconds{route,quantile}).",
-	"redwatch_http_error_ratio":                        "Share of requests answered 5xx over the last 5 minutes (0..1).",
-	"redwatch_sampler_duration_seconds":                "Duration of the sampler's last round.",
-	"redwatch_samples_written_total":                   "Samples written to storage since redwatch started.",
-	"redwatch_ingest_rejected_total":                   "Write requests (/api/v1/write, /write, /api/v2/write) refused in whole or in part since redwatch started, by reason.",
-	"redwatch_series":                                  "Fresh series in the latest-value table (updated within 5 minutes, or 3 of their intervals).",
-	"redwatch_series_dropped_total":                    "Samples dropped since redwatch started because their series was new and over storage.max_series (reason hourly_limit or daily_limit).",
-	"redwatch_process_resident_memory_bytes":           "Resident memory of the redwatch process.",
-	"redwatch_alerts_firing":                           "Firing alerts by severity.",
-	"ALERTS":                                           "Pending and firing alerts, one series per alert and state (1 while it lasts).",
-}

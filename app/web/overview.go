@@ -1,28 +1,48 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
 	"github.com/redwatch/redwatch/views/partials"
 )
 
+// instanceLister lists the watched instances' snapshots, sorted by name (RedisSource's
+// Instances).
+type instanceLister interface {
+	Instances() []redis.InstanceSnapshot
+}
+
+// hostPanels builds the live panels of the known hosts; *hostsHandler is one.
+type hostPanels interface {
+	hostNames() []string
+	hostPanel(host string, now time.Time) partials.HostPanelProps
+}
+
+// topKeysSource builds the overview's top-moving keys; *keysHandler is one.
+type topKeysSource interface {
+	topKeys(ctx context.Context, now time.Time) partials.TopKeysProps
+}
+
 // overviewHandler serves the overview (/): alerts, instance cards, host panels, top keys.
 type overviewHandler struct {
 	*pageKit
-	opts  *Options
-	hosts *hostsHandler
-	keys  *keysHandler
+	instances instanceLister
+	alerts    AlertSource // read through firingAlerts
+	hosts     hostPanels
+	keys      topKeysSource
+	refresh   time.Duration // how often the parts poll
 }
 
-// showOverview renders /, or with ?fragment=host-panel&host=H only that host's live panel, or
-// with ?fragment=instances only the Redis instance cards, with ?fragment=firing-alerts only the firing
-// alerts, or with ?fragment=top-keys only the
-// top-moving keys.
+// showOverview renders /, or with ?fragment=host-panel&host=H only that host's live panel, with
+// ?fragment=instances only the Redis instance cards, with ?fragment=firing-alerts only the
+// firing alerts, or with ?fragment=top-keys only the top-moving keys.
 func (s *overviewHandler) showOverview(c echo.Context) error {
 	now := time.Now()
 	p := pages.OverviewProps{Layout: s.layoutProps(c, "Overview", layouts.NavOverview), Instances: s.instanceCards(now)}
@@ -57,9 +77,9 @@ func (s *overviewHandler) showOverview(c echo.Context) error {
 func (s *overviewHandler) instanceCards(now time.Time) partials.InstanceCardsProps {
 	p := partials.InstanceCardsProps{
 		PollURL:   "/?fragment=" + pages.FragmentInstances,
-		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		RefreshMs: int(s.refresh.Milliseconds()),
 	}
-	ins := s.opts.Redis.Instances()
+	ins := s.instances.Instances()
 	for i := range ins {
 		p.Cards = append(p.Cards, instanceCard(&ins[i], now))
 	}
@@ -70,10 +90,10 @@ func (s *overviewHandler) instanceCards(now time.Time) partials.InstanceCardsPro
 func (s *overviewHandler) overviewAlerts(now time.Time) partials.OverviewAlertsProps {
 	p := partials.OverviewAlertsProps{
 		PollURL:   "/?fragment=" + pages.FragmentOverviewAlerts,
-		RefreshMs: int(s.opts.Refresh.Milliseconds()),
+		RefreshMs: int(s.refresh.Milliseconds()),
 		Now:       now,
 	}
-	for _, a := range firingAlerts(s.opts.Alerts) {
+	for _, a := range firingAlerts(s.alerts) {
 		p.Alerts = append(p.Alerts, partials.FiringAlert{Rule: a.Rule, Severity: a.Severity, Summary: a.Summary, FiredAt: a.FiredAt, Silenced: a.Silenced})
 	}
 	return p

@@ -18,10 +18,16 @@ import (
 	"github.com/redwatch/redwatch/views/partials"
 )
 
+// instanceReader finds one watched instance's snapshot by name (RedisSource's Instance).
+type instanceReader interface {
+	Instance(name string) (redis.InstanceSnapshot, bool)
+}
+
 // redisHandler serves /redis/{name}.
 type redisHandler struct {
 	*pageKit
-	opts *Options
+	instances instanceReader
+	refresh   time.Duration // how often the live parts poll
 }
 
 // Caps on the rows of the instance page's tables.
@@ -40,11 +46,11 @@ const maxClientFilter = 200
 // answers with only that polled part. An unknown name is a 404.
 func (s *redisHandler) showRedisInstance(c echo.Context) error {
 	name := c.Param("name")
-	in, ok := s.opts.Redis.Instance(name)
+	in, ok := s.instances.Instance(name)
 	if !ok {
 		if u, err := url.PathUnescape(name); err == nil && u != name {
 			name = u
-			in, ok = s.opts.Redis.Instance(name)
+			in, ok = s.instances.Instance(name)
 		}
 	}
 	if !ok {
@@ -95,7 +101,7 @@ func (s *redisHandler) showRedisInstance(c echo.Context) error {
 		}
 	}
 
-	refresh := int(s.opts.Refresh.Milliseconds())
+	refresh := int(s.refresh.Milliseconds())
 	card := instanceCard(&in, now)
 	p := pages.RedisInstanceProps{
 		Layout:       s.layoutProps(c, "Redis "+in.Name, layouts.NavRedis),

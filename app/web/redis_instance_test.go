@@ -1,270 +1,218 @@
 package web
 
 import (
-	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/html"
-
-	"github.com/redwatch/redwatch/app/sampler/redis"
 )
 
-// lookupAttr returns the value of n's attribute key and whether n has it.
-func lookupAttr(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-// findAttr returns the elements below n (n included) that have the attribute key.
-func findAttr(n *html.Node, key string) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if _, ok := lookupAttr(d, key); ok && d.Type == html.ElementNode {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// findTag returns the elements named tag below n.
-func findTag(n *html.Node, tag string) []*html.Node {
-	var out []*html.Node
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && d.Data == tag {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// hostileClients gives the "cache" instance of e's fake clients with hostile names and
-// addresses, next to plain ones.
-func hostileClients(e *env) {
-	ins := e.redis.Instances()
-	ins[0].Clients = []redis.Client{
-		{ID: 1, Addr: "10.0.0.1:5000", Name: hostileKey, User: "default", AgeSeconds: 100, IdleSeconds: 50, Cmd: "blpop"},
-		{ID: 2, Addr: `<b>10.0.0.2</b>:5000`, Name: "", User: "app", AgeSeconds: 900, IdleSeconds: 0, Cmd: "get"},
-		{ID: 3, Addr: "10.0.0.3:5000", Name: "API-writer", User: "svc", AgeSeconds: 10, IdleSeconds: 5, Cmd: "set"},
-		{ID: 4, Addr: "10.0.0.4:5000", Name: "reporter", User: "default", AgeSeconds: 20, IdleSeconds: 7, Cmd: "hgetall"},
-	}
-	e.redis.set(ins, e.redis.Keys(), e.redis.Patterns())
-}
-
-func TestRedisInstanceClientFilter(t *testing.T) {
-	e := newEnv(t)
+func TestRedisRoutesRegisteredAndProtected(t *testing.T) {
+	t.Parallel()
+	e, _ := newLatestEnv(t)
 	e.fill()
-	hostileClients(e)
-	c := e.login("viewer", viewerPass)
-	ids := func(doc *html.Node) []string {
-		var out []string
-		for _, r := range find(doc, "client-row") {
-			out = append(out, attr(r, "data-client-id"))
-		}
-		return out
+	have := map[string]bool{}
+	for _, r := range e.srv.Echo().Routes() {
+		have[r.Method+" "+r.Path] = true
 	}
+	for _, r := range []string{"GET /api/instances", "GET /api/keys", "GET /redis/:name", "GET /keys"} {
+		if !have[r] {
+			t.Errorf("route %s missing", r)
+		}
+	}
+	for _, p := range []string{"/api/instances", "/api/keys", "/redis/cache", "/keys", "/?fragment=instances", "/keys?fragment=key-table"} {
+		res, body := e.do(nil, "GET", p, nil)
+		if res.StatusCode != http.StatusUnauthorized || strings.Contains(body, "cache") {
+			t.Errorf("%s without login: %d %q", p, res.StatusCode, body)
+		}
+		res, _ = e.do(nil, "GET", p, nil, "Accept: text/html")
+		if res.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s from a browser without login: %d, want 303", p, res.StatusCode)
+		}
+	}
+}
 
-	// Hostile names and addresses render as text.
+// viewCache logs in as the viewer and opens /redis/cache of e's fake (filled) as a browser:
+// the client, the body and the parsed page. The page must answer 200.
+func viewCache(t *testing.T, e *env) (*http.Client, string, *html.Node) {
+	t.Helper()
+	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/redis/cache", nil, "Accept: text/html")
-	if res.StatusCode != 200 {
+	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET /redis/cache: %d", res.StatusCode)
 	}
-	doc := parse(t, body)
-	if strings.Contains(body, "<img src=x") || strings.Contains(body, "<b>10.0.0.2") {
-		t.Errorf("a client name or address is rendered as markup")
-	}
-	if got := texts(doc, "client-name"); !slices.Contains(got, hostileKey) {
-		t.Errorf("client names %q lack the hostile one as text", got)
-	}
-	if got := texts(doc, "client-addr"); !slices.Contains(got, `<b>10.0.0.2</b>:5000`) {
-		t.Errorf("client addrs %q lack the hostile one as text", got)
-	}
-	if len(findTag(doc, "img"))+len(findTag(doc, "b")) != 0 {
-		t.Errorf("hostile markup became elements")
-	}
-	if got := text(one(t, doc, "clients-count")); got != "4 connections" {
-		t.Errorf("count %q", got)
-	}
-
-	// The filter narrows the rows: a case-insensitive substring of address, name, user or
-	// command, on the page and on the polled fragment.
-	f := func(filter string, want ...string) {
-		t.Helper()
-		res, body := e.do(c, "GET", "/redis/cache?client="+url.QueryEscape(filter), nil, "Accept: text/html")
-		doc := parse(t, body)
-		if got := ids(doc); res.StatusCode != 200 || !slices.Equal(got, want) {
-			t.Errorf("?client=%q: %d rows %v, want %v", filter, res.StatusCode, got, want)
-		}
-		if got := attr(one(t, doc, "client-filter"), "value"); got != filter {
-			t.Errorf("?client=%q: filter input value %q", filter, got)
-		}
-		res, body = e.do(c, "GET", "/redis/cache?fragment=redis-clients&client="+url.QueryEscape(filter), nil, "HX-Request: true")
-		if got := ids(assertFragment(t, body, "clients-body")); res.StatusCode != 200 || !slices.Equal(got, want) {
-			t.Errorf("fragment ?client=%q: %d rows %v, want %v", filter, res.StatusCode, got, want)
-		}
-	}
-	f("", "2", "3", "4", "1")
-	f("api", "3")          // name, any case
-	f("10.0.0.4", "4")     // address
-	f("svc", "3")          // user
-	f("HGET", "4")         // command
-	f("default", "4", "1") // user, sorted by idle
-	f("<img", "1")         // the hostile name, as text
-	f("<b>", "2")          // the hostile address
-	f("no-such-client")    // nothing
-	res, body = e.do(c, "GET", "/redis/cache?client=default&sort=name", nil, "Accept: text/html")
-	doc = parse(t, body)
-	if got := ids(doc); res.StatusCode != 200 || !slices.Equal(got, []string{"1", "4"}) {
-		t.Errorf("filtered by name: %v", got)
-	}
-	if got := text(one(t, doc, "clients-count")); got != "2 of 4 connections match" {
-		t.Errorf("filtered count %q", got)
-	}
-	// The sort links keep the filter and the range; the filter form keeps sort and range.
-	res, body = e.do(c, "GET", "/redis/cache?client=default&sort=name&range=7d", nil, "Accept: text/html")
-	doc = parse(t, body)
-	if got := attr(one(t, doc, "sort-age"), "href"); got != "/redis/cache?client=default&range=7d&sort=age" {
-		t.Errorf("sort link %q", got)
-	}
-	if got := attr(one(t, doc, "sort-idle"), "href"); got != "/redis/cache?client=default&range=7d" {
-		t.Errorf("default sort link %q", got)
-	}
-	hidden := map[string]string{}
-	for _, in := range findTag(one(t, doc, "client-filter-form"), "input") {
-		if attr(in, "type") == "hidden" {
-			hidden[attr(in, "name")] = attr(in, "value")
-		}
-	}
-	if len(hidden) != 2 || hidden["sort"] != "name" || hidden["range"] != "7d" {
-		t.Errorf("filter form hidden fields %v", hidden)
-	}
-	if got := attr(one(t, doc, "clients-body"), "hx-get"); got != "/redis/cache?fragment=redis-clients&range=7d&sort=name" {
-		t.Errorf("clients poll %q (the filter comes from the input)", got)
-	}
-	// A huge filter is capped, not an error.
-	res, _ = e.do(c, "GET", "/redis/cache?client="+strings.Repeat("x", 10000), nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		t.Errorf("huge filter: %d", res.StatusCode)
-	}
+	return c, body, parse(t, body)
 }
 
-func TestRedisInstanceRange(t *testing.T) {
-	e := newEnv(t)
+func TestRedisInstancePage(t *testing.T) {
+	t.Parallel()
+	e, _ := newLatestEnv(t)
 	e.fill()
-	c := e.login("viewer", viewerPass)
-	charts := func(doc *html.Node) []*html.Node {
-		t.Helper()
-		cs := findAttr(doc, "data-chart")
-		if len(cs) < 5 {
-			t.Fatalf("%d charts, want at least 5", len(cs))
+	c, body, doc := viewCache(t, e)
+	for id, want := range map[string]string{
+		"redis-name":                 "cache",
+		"instance-status":            "up",
+		"redis-ops":                  "1500 ops/s",
+		"redis-memory":               "512 MiB",
+		"redis-memory-max":           "1.0 GiB",
+		"redis-clients":              "3",
+		"redis-blocked":              "1",
+		"redis-redwatch-connections": "2",
+		"redis-hit-ratio":            "98.8%",
+		"redis-uptime":               "3d 0h",
+		"redis-fragmentation":        "1.17",
+		"redis-net-in":               "2.0 KiB/s",
+		"redis-net-out":              "4.0 KiB/s",
+		"redis-replicas":             "0",
+		"redis-slowlog-length":       "2",
+		"redis-ping":                 "300µs",
+		"redis-replication-lag":      "0 B",
+	} {
+		if got := text(one(t, doc, id)); got != want {
+			t.Errorf("%s = %q, want %q", id, got, want)
 		}
-		return cs
+	}
+	// redwatch's own connection is marked in the client list.
+	if b := find(doc, "client-redwatch"); len(b) != 1 {
+		t.Errorf("%d connections marked redwatch, want 1", len(b))
+	}
+	if got := attr(one(t, doc, "range-picker"), "aria-label"); got == "" {
+		t.Errorf("range picker unlabelled")
+	}
+	summary, clients, tables := one(t, doc, "redis-summary"), one(t, doc, "clients-body"), one(t, doc, "redis-tables")
+	for n, want := range map[*html.Node]string{
+		summary: "/redis/cache?fragment=redis-summary",
+		clients: "/redis/cache?fragment=redis-clients",
+		tables:  "/redis/cache?fragment=redis-tables",
+	} {
+		if got := attr(n, "hx-get"); got != want {
+			t.Errorf("%s polls %q, want %q", attr(n, "data-testid"), got, want)
+		}
+	}
+	// The filter input lives outside the polled clients element (so it keeps focus) and is sent
+	// with every poll.
+	filter := one(t, doc, "client-filter")
+	if attr(clients, "hx-include") != "#client-filter" || attr(filter, "id") != "client-filter" || attr(filter, "name") != "client" {
+		t.Errorf("clients poll does not include the filter input")
+	}
+	if len(find(clients, "client-filter")) != 0 {
+		t.Errorf("the filter input is inside the swapped element")
+	}
+	if attr(filter, "hx-get") != "/redis/cache?fragment=redis-clients" || attr(filter, "hx-target") != "#redis-clients" {
+		t.Errorf("filter input: hx-get %q hx-target %q", attr(filter, "hx-get"), attr(filter, "hx-target"))
+	}
+	for _, n := range []*html.Node{summary, clients, tables} {
+		if len(find(n, "ops-chart")) != 0 || len(find(n, "range-picker")) != 0 {
+			t.Errorf("a chart or the range picker is inside polled fragment %s", attr(n, "data-testid"))
+		}
+	}
+	if got := attr(one(t, doc, "redis-keys-link"), "href"); got != "/keys?instance=cache" {
+		t.Errorf("keys link %q", got)
+	}
+	// The nav marks Redis and this instance as current.
+	cur := 0
+	for _, a := range find(doc, "nav-redis-instance") {
+		if attr(a, "aria-current") == "page" {
+			cur++
+			if attr(a, "data-instance") != "cache" {
+				t.Errorf("current nav instance %q", attr(a, "data-instance"))
+			}
+		}
+	}
+	if cur != 1 {
+		t.Errorf("%d current nav instances", cur)
 	}
 
-	// A preset: every chart shows it, live.
-	res, body := e.do(c, "GET", "/redis/cache?range=7d&client=api&sort=age", nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		t.Fatalf("?range=7d: %d", res.StatusCode)
+	// Clients, sorted by idle (default), age (oldest first) or name (named first).
+	if got := clientIDs(doc); !slices.Equal(got, []string{"2", "3", "1"}) {
+		t.Errorf("clients by idle: %v", got)
 	}
-	doc := parse(t, body)
-	for _, ch := range charts(doc) {
-		if got := attr(ch, "data-range"); got != "604800" {
-			t.Errorf("%s data-range %q, want 604800", attr(ch, "data-testid"), got)
-		}
-		if _, ok := lookupAttr(ch, "data-end"); ok {
-			t.Errorf("%s has data-end on a live range", attr(ch, "data-testid"))
-		}
-	}
-	// The picker marks 7d and its links keep the filter and the sort.
-	links := map[string]string{}
-	for _, a := range findAttr(one(t, doc, "range-picker"), "data-range-key") {
-		links[attr(a, "data-range-key")] = attr(a, "href")
-		if cur := attr(a, "aria-current") == "true"; cur != (attr(a, "data-range-key") == "7d") {
-			t.Errorf("range option %s current=%v", attr(a, "data-range-key"), cur)
-		}
-	}
-	for _, k := range []string{"15m", "1h", "6h", "24h", "7d", "30d"} {
-		u, err := url.Parse(links[k])
-		if err != nil || u.Path != "/redis/cache" || u.Query().Get("range") != k || u.Query().Get("client") != "api" || u.Query().Get("sort") != "age" {
-			t.Errorf("range link %s = %q: want the page with range, client and sort", k, links[k])
+	for sort, want := range map[string][]string{"age": {"2", "1", "3"}, "name": {"3", "1", "2"}, "idle": {"2", "3", "1"}, "bogus": {"2", "3", "1"}} {
+		res, body := e.do(c, "GET", "/redis/cache?sort="+sort, nil, "Accept: text/html")
+		if got := clientIDs(parse(t, body)); res.StatusCode != 200 || !slices.Equal(got, want) {
+			t.Errorf("clients by %s: %d %v, want %v", sort, res.StatusCode, got, want)
 		}
 	}
 
-	// A custom span: fixed charts with data-start/data-end; the picker shows it.
-	from, to := time.Now().Add(-3*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
-	res, body = e.do(c, "GET", fmt.Sprintf("/redis/cache?from=%d&to=%d&client=api", from, to), nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		t.Fatalf("custom range: %d", res.StatusCode)
+	// Slowlog, keyspace, top 20 commands.
+	if got := texts(doc, "slowlog-args"); len(got) != 2 || got[0] != "EVAL <script>alert(1)</script> 0" || got[1] != "KEYS *" {
+		t.Errorf("slowlog args %q", got)
 	}
+	if strings.Contains(body, "<script>alert") {
+		t.Errorf("slowlog args rendered unescaped")
+	}
+	if got := texts(doc, "slowlog-duration"); !slices.Equal(got, []string{"120ms", "25ms"}) {
+		t.Errorf("slowlog durations %q", got)
+	}
+	if got := texts(doc, "keyspace-keys"); !slices.Equal(got, []string{"12,345", "7"}) {
+		t.Errorf("keyspace %q", got)
+	}
+	if n := len(find(doc, "command-row")); n != 20 {
+		t.Errorf("%d command rows, want 20", n)
+	}
+
+	// Fragments.
+	res, body := e.do(c, "GET", "/redis/cache?fragment=redis-summary", nil, "HX-Request: true")
+	if res.StatusCode != 200 {
+		t.Fatalf("summary fragment: %d", res.StatusCode)
+	}
+	frag := assertFragment(t, body, "redis-summary")
+	if len(find(frag, "client-row")) != 0 || text(one(t, frag, "redis-ops")) != "1500 ops/s" {
+		t.Errorf("summary fragment content wrong")
+	}
+	res, body = e.do(c, "GET", "/redis/cache?fragment=redis-clients&sort=age&range=7d", nil, "HX-Request: true")
+	if res.StatusCode != 200 {
+		t.Fatalf("clients fragment: %d", res.StatusCode)
+	}
+	frag = assertFragment(t, body, "clients-body")
+	if got := clientIDs(frag); !slices.Equal(got, []string{"2", "1", "3"}) || len(find(frag, "redis-ops"))+len(find(frag, "slowlog-row")) != 0 {
+		t.Errorf("clients fragment: clients %v", got)
+	}
+	if got := attr(one(t, frag, "clients-body"), "hx-get"); got != "/redis/cache?fragment=redis-clients&range=7d&sort=age" {
+		t.Errorf("sorted clients poll %q", got)
+	}
+	res, body = e.do(c, "GET", "/redis/cache?fragment=redis-tables", nil, "HX-Request: true")
+	if res.StatusCode != 200 {
+		t.Fatalf("tables fragment: %d", res.StatusCode)
+	}
+	frag = assertFragment(t, body, "redis-tables")
+	if len(find(frag, "slowlog-row")) != 2 || len(find(frag, "client-row"))+len(find(frag, "redis-ops")) != 0 {
+		t.Errorf("tables fragment content wrong")
+	}
+
+	// A down instance renders too.
+	res, body = e.do(c, "GET", "/redis/down", nil, "Accept: text/html")
 	doc = parse(t, body)
-	for _, ch := range charts(doc) {
-		if attr(ch, "data-start") != fmt.Sprint(from) || attr(ch, "data-end") != fmt.Sprint(to) || attr(ch, "data-range") != "7200" {
-			t.Errorf("%s: start %q end %q range %q; want %d %d 7200", attr(ch, "data-testid"), attr(ch, "data-start"), attr(ch, "data-end"), attr(ch, "data-range"), from, to)
-		}
-	}
-	picker := one(t, doc, "range-picker")
-	var unix []string
-	for _, in := range findTag(picker, "input") {
-		if attr(in, "type") == "datetime-local" {
-			unix = append(unix, attr(in, "data-unix"))
-		}
-		if attr(in, "type") == "hidden" && attr(in, "name") == "client" && attr(in, "value") != "api" {
-			t.Errorf("custom form carries client=%q", attr(in, "value"))
-		}
-	}
-	if !slices.Equal(unix, []string{fmt.Sprint(from), fmt.Sprint(to)}) {
-		t.Errorf("custom inputs data-unix %v", unix)
-	}
-	// The clients poll keeps the span (the sort links built from it keep it too).
-	if got := attr(one(t, doc, "clients-body"), "hx-get"); got != fmt.Sprintf("/redis/cache?fragment=redis-clients&from=%d&to=%d", from, to) {
-		t.Errorf("clients poll %q", got)
+	if res.StatusCode != 200 || text(one(t, doc, "instance-status")) != "down" || len(find(doc, "no-clients")) != 1 {
+		t.Errorf("down instance page: %d", res.StatusCode)
 	}
 
-	// A custom start without an end is live up to now.
-	res, body = e.do(c, "GET", fmt.Sprintf("/redis/cache?from=%d", from), nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		t.Fatalf("open custom range: %d", res.StatusCode)
+	// Unknown instance: 404 page for browsers, JSON for API clients.
+	res, body = e.do(c, "GET", "/redis/nope", nil, "Accept: text/html")
+	doc = parse(t, body)
+	if res.StatusCode != 404 || attr(one(t, doc, "error-page"), "data-code") != "404" || !strings.Contains(text(one(t, doc, "error-message")), "nope") {
+		t.Errorf("unknown instance page: %d %.300s", res.StatusCode, body)
 	}
-	for _, ch := range charts(parse(t, body)) {
-		if _, ok := lookupAttr(ch, "data-start"); ok || attr(ch, "data-range") != "10800" {
-			t.Errorf("open custom range chart: start %q range %q", attr(ch, "data-start"), attr(ch, "data-range"))
-		}
+	res, body = e.do(c, "GET", "/redis/nope", nil)
+	if res.StatusCode != 404 || decode(t, body)["status"] != "error" {
+		t.Errorf("unknown instance JSON: %d %s", res.StatusCode, body)
 	}
-
-	// A bad range is a 400 naming the reason, for the page and its fragments.
-	for _, q := range []string{"range=2w", "from=yesterday", fmt.Sprintf("from=%d&to=%d", to, from), "from=&to=5"} {
-		res, body := e.do(c, "GET", "/redis/cache?"+q, nil, "Accept: text/html")
-		if res.StatusCode != 400 {
-			t.Errorf("?%s: %d, want 400", q, res.StatusCode)
-		}
-		if doc := parse(t, body); !strings.Contains(text(one(t, doc, "error-message")), "range") && !strings.Contains(text(one(t, doc, "error-message")), "from") {
-			t.Errorf("?%s: message %q does not name the parameter", q, text(one(t, doc, "error-message")))
-		}
-		res, _ = e.do(c, "GET", "/redis/cache?fragment=redis-clients&"+q, nil, "HX-Request: true")
-		if res.StatusCode != 400 {
-			t.Errorf("fragment ?%s: %d, want 400", q, res.StatusCode)
-		}
+	res, _ = e.do(c, "GET", "/redis/"+url.PathEscape(`<x>`)+"?fragment=redis-tables", nil, "HX-Request: true", "Accept: text/html")
+	if res.StatusCode != 404 {
+		t.Errorf("unknown instance fragment: %d", res.StatusCode)
 	}
 }
 
 // The dashboard loads only its own assets (no CDN, no external fonts), and browsers get them
 // gzip-compressed.
 func TestPageAssetsLocalAndGzipped(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e, _ := newLatestEnv(t)
 	e.fill()
-	c := e.login("viewer", viewerPass)
-	res, body := e.do(c, "GET", "/redis/cache", nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		t.Fatalf("GET /redis/cache: %d", res.StatusCode)
-	}
-	doc := parse(t, body)
+	_, body, doc := viewCache(t, e)
 	var refs []string
 	for _, s := range findTag(doc, "script") {
 		refs = append(refs, attr(s, "src"))

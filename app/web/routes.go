@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/assets"
 )
 
@@ -43,18 +44,21 @@ func (s *Server) routes(canSilence bool) {
 	session.notFound("/*")
 
 	page, o := s.page, &s.opts
-	hosts := &hostsHandler{pageKit: page, opts: o}
-	keys := &keysHandler{pageKit: page, opts: o}
-	overview := &overviewHandler{pageKit: page, opts: o, hosts: hosts, keys: keys}
-	redis := &redisHandler{pageKit: page, opts: o}
-	alerts := &alertsHandler{pageKit: page, opts: o, canSilence: canSilence}
+	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
+	keys := newKeysHandler(page, o)
+	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}
+	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
+	alerts := &alertsHandler{pageKit: page, alerts: o.Alerts, notifiers: o.Notifiers, log: o.Logger, now: time.Now, canSilence: canSilence}
 	settings := &settingsHandler{pageKit: page, opts: o}
-	status := &statusHandler{pageKit: page, opts: o, hosts: hosts}
-	health := &healthHandler{opts: o}
-	metrics := &metricsHandler{opts: o}
-	apis := &apiHandler{opts: o}
-	query := &queryHandler{opts: o, queries: s.queries}
-	s.keys, s.status = keys, status
+	status := &statusHandler{pageKit: page, redis: o.Redis, hosts: hosts, recentErrors: o.RecentErrors,
+		requests: selfmon.NewRequestCache(o.Store, statusRequestWindow, statusRequestsRefresh, isTargetReport)}
+	if o.Health != nil {
+		status.health = o.Health
+	}
+	health := &healthHandler{health: o.Health}
+	metrics := &metricsHandler{latest: o.Store}
+	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
+	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
 	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
 	// Health: JSON, with and without the trailing slash.
@@ -127,7 +131,7 @@ func (s *Server) routes(canSilence bool) {
 	}
 	api.GET("/api/instances", apis.listInstances)
 	api.GET("/api/keys", apis.listKeys)
-	api.GET("/api/alerts", apis.listAlerts)
+	api.GET("/api/alerts", alerts.listAlerts)
 
 	// Writes: ingest token, no login.
 	if in := s.opts.Ingest; in != nil {

@@ -10,6 +10,7 @@ import (
 // Selectors built for charts and export links select exactly the series they name, whatever
 // bytes the key holds (TestKeysHostileNames does it through storage).
 func TestSeriesSelectorRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, key := range []string{"queue:emails", "a\xffb", "nul\x00byte", `quote"back\slash`, "new\nline", "tab\tcr\r", hostileKey, "ключ"} {
 		sel, err := tsdb.ParseSelector(components.SeriesSelector("redis_key_length", "instance", "main", "key", key))
 		if err != nil {

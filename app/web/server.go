@@ -86,10 +86,6 @@ type Server struct {
 	page    *pageKit   // the error pages
 	queries *queryGate // the query and export endpoints' concurrency limit and deadline
 	metrics *queryGate // /metrics': metricsRunning at once
-
-	// Handlers whose state tests reach into.
-	keys   *keysHandler
-	status *statusHandler
 }
 
 // New builds the server and its route table.

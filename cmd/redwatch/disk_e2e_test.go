@@ -91,7 +91,7 @@ timeout = "500ms"
 	seen := func() time.Time {
 		var list []apiInstance
 		var raw []struct {
-			LastSeen time.Time `json:"last_seen"`
+			LastSeen time.Time `json:"last_seen_at"`
 		}
 		in.getJSON(t, "/api/instances", &raw)
 		in.getJSON(t, "/api/instances", &list)

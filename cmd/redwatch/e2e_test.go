@@ -402,7 +402,7 @@ func TestAgentPushesToHub(t *testing.T) {
 // kills it with SIGKILL after runs of 3 s (three in a row, on the same data directory, as a
 // crash-looping service would) and 10 s, restarts it once more and counts the redis_up samples
 // kept of each run: of the rounds from the first kept sample to the last one sampled before the
-// kill (/api/instances' last_seen), at most 2 (2 s of samples) may be missing, and no run may
+// kill (/api/instances' last_seen_at), at most 2 (2 s of samples) may be missing, and no run may
 // lose everything.
 func TestKill9LosesAtMostSeconds(t *testing.T) {
 	srv := redistest.Start(t)
@@ -425,7 +425,7 @@ func TestKill9LosesAtMostSeconds(t *testing.T) {
 		time.Sleep(time.Until(t0.Add(d)))
 		// The newest round the sampler finished: what was sampled, as opposed to what was due.
 		var snap []struct {
-			LastSeen time.Time `json:"last_seen"`
+			LastSeen time.Time `json:"last_seen_at"`
 		}
 		if code := in.getJSON(t, "/api/instances", &snap); code != 200 || len(snap) != 1 {
 			t.Fatalf("/api/instances before the kill: %d %+v", code, snap)

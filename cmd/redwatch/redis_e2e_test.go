@@ -74,9 +74,9 @@ type apiKeys struct {
 		MemoryBytes             int64 `json:"memory_bytes"`
 	} `json:"keys"`
 	Patterns []struct {
-		Pattern string
-		Matched int64
-		Tracked int
+		Pattern     string
+		MatchedKeys int64 `json:"matched_keys"`
+		TrackedKeys int   `json:"tracked_keys"`
 	} `json:"patterns"`
 }
 
@@ -170,7 +170,7 @@ timeout = "500ms"
 	}
 	eventually(t, 10*time.Second, "keys sampled", func() (bool, string) {
 		k := keys()
-		ok := length(k, "queue:emails") == 3 && length(k, hostile) == 1 && len(k.Patterns) == 1 && k.Patterns[0].Matched == 5 && k.Patterns[0].Tracked == 2
+		ok := length(k, "queue:emails") == 3 && length(k, hostile) == 1 && len(k.Patterns) == 1 && k.Patterns[0].MatchedKeys == 5 && k.Patterns[0].TrackedKeys == 2
 		return ok, fmt.Sprintf("%+v", k)
 	})
 	srv.Do("rpush", "queue:emails", "d")

@@ -26,96 +26,97 @@ type Writer interface {
 
 // InstanceSnapshot is the state of one watched Redis after its latest round.
 type InstanceSnapshot struct {
-	Name            string        `json:"name"`
-	Addr            string        `json:"addr"`
-	DB              int           `json:"db"`
-	Interval        time.Duration `json:"-"`
-	IntervalSeconds float64       `json:"interval_seconds"`
+	Name            string
+	Addr            string
+	DB              int
+	Interval        time.Duration
+	IntervalSeconds float64
 
-	Up                 bool          `json:"up"`
-	Error              string        `json:"error,omitempty"` // last error while down; never secrets
-	LastSeen           time.Time     `json:"last_seen"`       // last successful round; zero if never
-	LastRunAt          time.Time     `json:"last_run"`        // last round, successful or not
-	PingLatency        time.Duration `json:"-"`
-	PingLatencySeconds float64       `json:"ping_latency_seconds"`
+	Up                 bool
+	Error              string    // last error while down; never secrets
+	LastSeen           time.Time // last successful round; zero if never
+	LastRunAt          time.Time // last round, successful or not
+	PingLatency        time.Duration
+	PingLatencySeconds float64
 
-	Version       string `json:"version,omitempty"` // redis_version
-	Role          string `json:"role,omitempty"`    // master | slave
-	Mode          string `json:"mode,omitempty"`    // standalone | cluster | sentinel
-	UptimeSeconds int64  `json:"uptime_seconds"`
+	Version       string // redis_version
+	Role          string // master | slave
+	Mode          string // standalone | cluster | sentinel
+	UptimeSeconds int64
 
-	OpsPerSec          float64 `json:"ops_per_second"`
-	MemoryUsedBytes    int64   `json:"memory_used_bytes"`
-	MemoryMaxBytes     int64   `json:"memory_max_bytes"` // 0: no maxmemory
-	MemoryRSSBytes     int64   `json:"memory_rss_bytes"`
-	FragmentationRatio float64 `json:"mem_fragmentation_ratio"`
+	OpsPerSec          float64
+	MemoryUsedBytes    int64
+	MemoryMaxBytes     int64 // 0: no maxmemory
+	MemoryRSSBytes     int64
+	FragmentationRatio float64
 	// ConnectedClients excludes redwatch's own connections, which are RedwatchConnections.
-	ConnectedClients    int64 `json:"connected_clients"`
-	RedwatchConnections int64 `json:"redwatch_connections"`
-	BlockedClients      int64 `json:"blocked_clients"`
+	ConnectedClients    int64
+	RedwatchConnections int64
+	BlockedClients      int64
 	// OpsPerSec, HitRatio and the network rates are the others' traffic over the last
 	// interval: redwatch's own commands, lookups and bytes are subtracted. HitRatio is
 	// hits/(hits+misses); HitRatioKnown is false when the interval had no lookups by others
 	// (or on the first round).
-	HitRatio             float64 `json:"keyspace_hit_ratio"`
-	HitRatioKnown        bool    `json:"keyspace_hit_ratio_known"`
-	NetInputBytesPerSec  float64 `json:"net_input_bytes_per_second"`
-	NetOutputBytesPerSec float64 `json:"net_output_bytes_per_second"`
-	ConnectedReplicas    int64   `json:"connected_replicas"`
-	ReplicationLagBytes  int64   `json:"replication_lag_bytes"`
+	HitRatio             float64
+	HitRatioKnown        bool
+	NetInputBytesPerSec  float64
+	NetOutputBytesPerSec float64
+	ConnectedReplicas    int64
+	ReplicationLagBytes  int64
 
-	Keyspace []DBKeys      `json:"keyspace"`
-	Commands []CommandStat `json:"commands"` // by calls, most first
+	Keyspace []DBKeys
+	Commands []CommandStat // by calls, most first
 
-	Clients         []Client       `json:"clients"` // nil when CLIENT LIST is refused
-	ClientsError    string         `json:"clients_error,omitempty"`
-	Slowlog         []SlowlogEntry `json:"slowlog"` // newest first
-	SlowlogError    string         `json:"slowlog_error,omitempty"`
-	SlowlogLength   int64          `json:"slowlog_length"`
-	KeysWatched     int            `json:"keys_watched"`
-	PatternsWatched int            `json:"patterns_watched"`
+	Clients         []Client // nil when CLIENT LIST is refused
+	ClientsError    string
+	Slowlog         []SlowlogEntry // newest first
+	SlowlogError    string
+	SlowlogLength   int64
+	KeysWatched     int
+	PatternsWatched int
 }
 
 // DBKeys is one line of INFO keyspace.
 type DBKeys struct {
-	DB      int   `json:"db"`
-	Keys    int64 `json:"keys"`
-	Expires int64 `json:"expires"`
-	AvgTTL  int64 `json:"avg_ttl_ms"`
+	DB      int
+	Keys    int64
+	Expires int64
+	AvgTTL  int64 // milliseconds, INFO's avg_ttl; 0 when Redis has no estimate
 }
 
 // CommandStat is one command of INFO commandstats (and latencystats where the server has it).
 type CommandStat struct {
-	Name        string  `json:"name"` // lower case, subcommands as "config|get"
-	Calls       int64   `json:"calls"`
-	UsecPerCall float64 `json:"usec_per_call"`
-	FailedCalls int64   `json:"failed_calls"`
+	Name        string // lower case, subcommands as "config|get"
+	Calls       int64
+	UsecPerCall float64
+	FailedCalls int64
 	// Latency percentiles in seconds from INFO latencystats (Redis 7+); 0 when unknown.
-	P50  float64 `json:"p50_seconds"`
-	P99  float64 `json:"p99_seconds"`
-	P999 float64 `json:"p999_seconds"`
+	P50  float64
+	P99  float64
+	P999 float64
 }
 
 // Client is one line of CLIENT LIST.
 type Client struct {
-	ID          int64         `json:"id"`
-	Addr        string        `json:"addr"`
-	Name        string        `json:"name"`
-	User        string        `json:"user,omitempty"`
-	Age         time.Duration `json:"-"`
-	Idle        time.Duration `json:"-"`
-	AgeSeconds  int64         `json:"age_seconds"`
-	IdleSeconds int64         `json:"idle_seconds"`
-	DB          int           `json:"db"`
-	Cmd         string        `json:"cmd"` // last command
-	Flags       string        `json:"flags"`
-	MemoryBytes int64         `json:"memory_bytes"` // tot-mem
-	LastActive  time.Time     `json:"last_active"`  // when the round saw it, minus idle
+	ID          int64
+	Addr        string
+	Name        string
+	User        string
+	Age         time.Duration
+	Idle        time.Duration
+	AgeSeconds  int64
+	IdleSeconds int64
+	DB          int
+	Cmd         string // last command
+	Flags       string
+	MemoryBytes int64     // tot-mem
+	LastActive  time.Time // when the round saw it, minus idle
 	// Redwatch marks redwatch's own connections (by address; false behind NAT or a proxy).
-	Redwatch bool `json:"redwatch"`
+	Redwatch bool
 }
 
 // SlowlogEntry is one SLOWLOG entry. Args are truncated for display; they are never logged.
+// Its JSON is the layout of the slowlog file (slowlogFile).
 type SlowlogEntry struct {
 	ID         int64         `json:"id"`
 	Time       time.Time     `json:"time"`
@@ -128,50 +129,50 @@ type SlowlogEntry struct {
 
 // KeySnapshot is one watched key after its latest sample.
 type KeySnapshot struct {
-	ID       string `json:"id"` // KeyID(instance, db, key)
-	Instance string `json:"instance"`
-	DB       int    `json:"db"`
-	Key      string `json:"key"` // the full name, as Redis has it
+	ID       string // KeyID(instance, db, key)
+	Instance string
+	DB       int
+	Key      string // the full name, as Redis has it
 	// KeyLabel is the key label of its series when that differs from Key: a key longer than
 	// tsdb.MaxLabelValueBytes (stored shortened) or not valid UTF-8 (stored encoded).
-	KeyLabel string        `json:"key_label,omitempty"`
-	Pattern  string        `json:"pattern,omitempty"` // the pattern that found it; "" for exact keys
-	Type     string        `json:"type"`              // string list set zset hash stream hyperloglog, a module type, or "none"
-	Interval time.Duration `json:"-"`
+	KeyLabel string
+	Pattern  string // the pattern that found it; "" for exact keys
+	Type     string // string list set zset hash stream hyperloglog, a module type, or "none"
+	Interval time.Duration
 
-	Exists bool `json:"exists"`
+	Exists bool
 	// Length is LLEN/SCARD/ZCARD/HLEN/XLEN/STRLEN/PFCOUNT; HasLength is false for types
 	// without one (module types) and before the first sample.
-	Length    int64 `json:"length"`
-	HasLength bool  `json:"has_length"`
+	Length    int64
+	HasLength bool
 	// MemoryBytes is MEMORY USAGE (sampled on a slower cadence); 0 when unknown.
-	MemoryBytes int64 `json:"memory_bytes"`
+	MemoryBytes int64
 	// TTLSeconds is -1 for no expiry; meaningful only when Exists.
-	TTLSeconds  float64       `json:"ttl_seconds"`
-	Groups      []StreamGroup `json:"groups,omitempty"` // streams only
-	LastSampled time.Time     `json:"last_sampled"`
-	Error       string        `json:"error,omitempty"` // last reply error for this key
+	TTLSeconds  float64
+	Groups      []StreamGroup // streams only
+	LastSampled time.Time
+	Error       string // last reply error for this key
 }
 
 // StreamGroup is one consumer group of a stream (XINFO GROUPS).
 type StreamGroup struct {
-	Name      string `json:"name"`
-	Consumers int64  `json:"consumers"`
-	Pending   int64  `json:"pending"`
-	Lag       int64  `json:"lag"` // -1: unknown (Redis < 7 or not computable)
+	Name      string
+	Consumers int64
+	Pending   int64
+	Lag       int64 // -1: unknown (Redis < 7 or not computable)
 }
 
 // PatternSnapshot is one watched pattern after its latest SCAN expansion.
 type PatternSnapshot struct {
-	Instance  string    `json:"instance"`
-	DB        int       `json:"db"`
-	Pattern   string    `json:"pattern"`
-	Matched   int64     `json:"matched"` // keys matching at the last scan
-	Tracked   int       `json:"tracked"` // of which tracked one by one (<= max_keys)
-	MaxKeys   int       `json:"max_keys"`
-	LengthSum int64     `json:"length_sum"` // sum of the lengths of every matching key
-	LastScan  time.Time `json:"last_scan"`
-	Error     string    `json:"error,omitempty"`
+	Instance  string
+	DB        int
+	Pattern   string
+	Matched   int64 // keys matching at the last scan
+	Tracked   int   // of which tracked one by one (<= max_keys)
+	MaxKeys   int
+	LengthSum int64 // sum of the lengths of every matching key
+	LastScan  time.Time
+	Error     string
 }
 
 // KeyID is the stable identifier of a watched key in URLs (/keys/{id}): the first 16 hex digits

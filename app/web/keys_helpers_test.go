@@ -1,0 +1,190 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/redwatch/redwatch/app/sampler/redis"
+	"github.com/redwatch/redwatch/tsdb"
+)
+
+// Helpers of the keys tests (key_*_test.go).
+
+// ktLabels are the labels the key sampler writes for k.
+func ktLabels(k *redis.KeySnapshot) []tsdb.Label {
+	return []tsdb.Label{{Name: "instance", Value: k.Instance}, {Name: "db", Value: strconv.Itoa(k.DB)}, {Name: "key", Value: k.Key}, {Name: "type", Value: k.Type}}
+}
+
+// ktTrend is a key's length every step over the 75 minutes up to end: from until 45 minutes
+// before end, to from 15 minutes before end on, a straight line between. Over any range of
+// 1 h ending at or after end its change is to - from, whatever the query's grid.
+func ktTrend(end time.Time, step time.Duration, from, to float64) []tsdb.Point {
+	var out []tsdb.Point
+	for ts := end.Add(-75 * time.Minute); !ts.After(end); ts = ts.Add(step) {
+		v := from
+		switch age := end.Sub(ts); {
+		case age <= 15*time.Minute:
+			v = to
+		case age < 45*time.Minute:
+			v = from + (to-from)*float64(45*time.Minute-age)/float64(30*time.Minute)
+		}
+		out = append(out, tsdb.Point{Timestamp: ts.UnixMilli(), Value: v})
+	}
+	return out
+}
+
+// ktWriteTrend writes k's length every 10 s over the last 75 minutes up to now (ktTrend).
+func ktWriteTrend(t testing.TB, db *tsdb.DB, now time.Time, k *redis.KeySnapshot, from, to float64) {
+	t.Helper()
+	var ss []tsdb.Sample
+	for _, p := range ktTrend(now, 10*time.Second, from, to) {
+		ss = append(ss, tsdb.Sample{Name: "redis_key_length", Labels: ktLabels(k), Timestamp: p.Timestamp, Value: p.Value})
+	}
+	if err := db.Write(ss); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ktStore is a Store for the keys tests in which storage is not what is tested: every query
+// answers its series that match the selector, with their points within the query's bounds
+// (whatever the step), and the latest table holds each series' newest point. Fill it before
+// the server serves.
+type ktStore struct {
+	series  []tsdb.Series
+	allKeys atomic.Int32 // the all-keys change queries (a bare redis_key_length selector)
+}
+
+// ktSparkPoints is how many points of a ktStore trend lie within the last hour.
+const ktSparkPoints = 12
+
+// trend stores k's length (ktTrend) every 5 minutes up to 2.5 minutes ago: ktSparkPoints of
+// them within the last hour, 3 within the last 15 minutes, none on a range's edge.
+func (s *ktStore) trend(k *redis.KeySnapshot, from, to float64) {
+	pts := ktTrend(time.Now().Add(-150*time.Second), 5*time.Minute, from, to)
+	s.series = append(s.series, tsdb.Series{Name: "redis_key_length", Labels: ktLabels(k), Points: pts})
+}
+
+func (s *ktStore) matching(sel *tsdb.Selector, start, end time.Time) []tsdb.Series {
+	var out []tsdb.Series
+	for _, se := range s.series {
+		if !sel.Matches(se.Name, se.Labels) {
+			continue
+		}
+		var pts []tsdb.Point
+		for _, p := range se.Points {
+			if p.Timestamp >= start.UnixMilli() && p.Timestamp <= end.UnixMilli() {
+				pts = append(pts, p)
+			}
+		}
+		out = append(out, tsdb.Series{Name: se.Name, Labels: se.Labels, Points: pts})
+	}
+	return out
+}
+
+func (s *ktStore) QueryRange(_ context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error) {
+	if q.Selector.String() == "redis_key_length" {
+		s.allKeys.Add(1)
+	}
+	return s.matching(q.Selector, q.Start, q.End), nil
+}
+
+func (s *ktStore) SeriesMatching(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+	return s.matching(sel, start, end), nil
+}
+
+func (s *ktStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+	return s.matching(sel, start, end), nil
+}
+
+func (s *ktStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool) {
+	for _, se := range s.series {
+		if se.Name == name && ktSameLabels(se.Labels, labels) && len(se.Points) > 0 {
+			p := se.Points[len(se.Points)-1]
+			return tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: p.Timestamp, Value: p.Value}, true
+		}
+	}
+	return tsdb.LatestValue{}, false
+}
+
+// ktSameLabels reports whether a and b hold the same labels, in any order.
+func ktSameLabels(a, b []tsdb.Label) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(l tsdb.Label) bool { return !slices.Contains(b, l) })
+}
+
+func (s *ktStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
+	for _, se := range s.series {
+		if n := len(se.Points); n > 0 {
+			fn(&tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: se.Points[n-1].Timestamp, Value: se.Points[n-1].Value})
+		}
+	}
+}
+
+// The latest values of other metrics and exports are not read by the keys pages.
+func (s *ktStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
+func (s *ktStore) LatestByName(string) []tsdb.LatestValue   { return nil }
+func (s *ktStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
+	return nil
+}
+
+// ktKeys is the keys of the sort tests, each with a distinct value in every column.
+func ktKeys() []redis.KeySnapshot {
+	alpha := key("a", "alpha", "list", 30)
+	alpha.MemoryBytes, alpha.TTLSeconds = 300, -1
+	beta := key("a", "Beta", "hash", 10)
+	beta.MemoryBytes, beta.TTLSeconds = 100, 60
+	gamma := key("a", "gamma", "string", 20)
+	gamma.MemoryBytes, gamma.TTLSeconds = 0, 3600
+	missing := key("a", "zz-missing", "none", 0)
+	missing.Exists, missing.HasLength = false, false
+	balpha := key("b", "alpha", "zset", 40)
+	balpha.MemoryBytes, balpha.TTLSeconds = 200, 5
+	return []redis.KeySnapshot{beta, alpha, gamma, missing, balpha} // the source's order
+}
+
+// ktRows returns the rows of a /keys page as "instance/key", in order.
+func ktRows(t *testing.T, doc *html.Node) []string {
+	t.Helper()
+	var out []string
+	for _, r := range find(doc, "key-row") {
+		c := ktCells(r)
+		out = append(out, strings.TrimSuffix(c[0], "/db0")+"/"+c[1])
+	}
+	return out
+}
+
+// ktCells returns the text of a row's cells.
+func ktCells(row *html.Node) []string {
+	var out []string
+	for c := row.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
+			out = append(out, text(c))
+		}
+	}
+	return out
+}
+
+func ktHasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func ktGet(t *testing.T, e *env, c *http.Client, path string) *html.Node {
+	t.Helper()
+	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %.300s", path, res.StatusCode, body)
+	}
+	return parse(t, body)
+}
