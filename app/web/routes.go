@@ -49,7 +49,7 @@ func (s *Server) routes(canSilence bool) {
 	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}
 	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
 	alerts := &alertsHandler{pageKit: page, alerts: o.Alerts, notifiers: o.Notifiers, log: o.Logger, now: time.Now, canSilence: canSilence}
-	settings := &settingsHandler{pageKit: page, opts: o}
+	settings := &settingsHandler{pageKit: page, settings: o.Settings, redis: o.Redis, latest: o.Store}
 	status := &statusHandler{pageKit: page, redis: o.Redis, hosts: hosts, recentErrors: o.RecentErrors,
 		requests: selfmon.NewRequestCache(o.Store, statusRequestWindow, statusRequestsRefresh, isTargetReport)}
 	if o.Health != nil {
@@ -84,7 +84,7 @@ func (s *Server) routes(canSilence bool) {
 	admin.POST("/alerts/silences", alerts.createSilence)
 	admin.POST("/alerts/silences/:id/expire", alerts.expireSilence)
 
-	// /settings and its forms (settings.go): admin only, viewers get 403 on every route.
+	// /settings and its forms (settings*.go): admin only, viewers get 403 on every route.
 	//
 	//	/settings                                the page
 	//	/settings/instances                      add an instance

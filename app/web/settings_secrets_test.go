@@ -12,6 +12,7 @@ import (
 // password_file on /settings must be inside server.secrets_dir, and the form says so next to
 // the field.
 func TestSettingsPasswordFileConfined(t *testing.T) {
+	t.Parallel()
 	secrets := t.TempDir()
 	if err := os.WriteFile(filepath.Join(secrets, "ui1"), []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -30,6 +31,7 @@ func TestSettingsPasswordFileConfined(t *testing.T) {
 		{"inside", secrets, filepath.Join(secrets, "ui1"), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), secretsDir: tc.secretsDir})
 			admin := e.login("admin", adminPass)
 			form := settingsInstanceForm("ui1", "127.0.0.1:7000")

@@ -1,0 +1,223 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/app/settings"
+)
+
+// settingsEnv is an env whose server has a real settings service over dir.
+type settingsEnv struct {
+	*env
+	dir    string
+	svc    *settings.Service
+	apply  *recordApply
+	latest *latestStore // the server's Store; nil with settingsEnvOptions.db
+}
+
+// recordApply is the service's Apply hook: it records every set and fails with fail.
+type recordApply struct {
+	mu   sync.Mutex
+	sets [][]config.Redis
+	fail error
+	next func([]config.Redis) error // called when fail is nil; nil: accept
+}
+
+func (a *recordApply) apply(rs []config.Redis) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sets = append(a.sets, rs)
+	if a.fail != nil {
+		return a.fail
+	}
+	if a.next != nil {
+		return a.next(rs)
+	}
+	return nil
+}
+
+func (a *recordApply) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.sets)
+}
+
+func (a *recordApply) last() []config.Redis {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.sets) == 0 {
+		return nil
+	}
+	return a.sets[len(a.sets)-1]
+}
+
+// settingsConfig is the config file's one instance, "cache", with one key and one pattern.
+func settingsConfig(addr string) []config.Redis {
+	r := config.Redis{Name: "cache", Addr: addr, Password: "config-secret", Interval: config.Duration(time.Second),
+		Timeout: config.Duration(500 * time.Millisecond),
+		Keys:    []config.Key{{Key: "queue:emails"}, {Pattern: "session:*"}}}
+	r.ApplyDefaults()
+	return []config.Redis{r}
+}
+
+// newSettingsEnv builds what newEnv builds on a latestStore, plus a settings service over a
+// fresh data directory whose Apply is recorded (and passed on to next, when set). src replaces
+// the fake RedisSource when not nil.
+func newSettingsEnv(t *testing.T, fromConfig []config.Redis, src RedisSource, next func([]config.Redis) error, seed ...settings.Data) *settingsEnv {
+	t.Helper()
+	return newSettingsEnvWith(t, settingsEnvOptions{fromConfig: fromConfig, src: src, next: next, seed: seed})
+}
+
+// settingsEnvOptions configure newSettingsEnvWith.
+type settingsEnvOptions struct {
+	fromConfig []config.Redis
+	src        RedisSource
+	next       func([]config.Redis) error
+	seed       []settings.Data
+	rules      []config.Rule             // the config file's alert rules
+	defaults   []config.Rule             // seeded once
+	applyRules func([]config.Rule) error // the service's ApplyRules hook; nil: none
+	secretsDir string                    // server.secrets_dir
+	db         bool                      // a real tsdb (env.db) instead of a latestStore
+}
+
+func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range o.seed {
+		if err := settings.Save(dir, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &recordApply{next: o.next}
+	svc, err := settings.Open(settings.Options{Dir: dir, FromConfig: o.fromConfig, Apply: a.apply,
+		FromConfigRules: o.rules, DefaultRules: o.defaults, ApplyRules: o.applyRules, SecretsDir: o.secretsDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := &settingsEnv{dir: dir, svc: svc, apply: a}
+	eo := envOptions{mod: func(opts *Options) {
+		opts.Settings = svc
+		if o.src != nil {
+			opts.Redis = o.src
+		}
+	}}
+	if !o.db {
+		se.latest = newLatestStore()
+		eo.store = se.latest
+	}
+	se.env = newEnvWith(t, eo)
+	return se
+}
+
+// settingsToken returns a CSRF token for c's session.
+func (e *env) settingsToken(c *http.Client) string {
+	e.t.Helper()
+	_, body := e.do(c, "GET", "/", nil, "Accept: text/html")
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatal("no CSRF token on /")
+	}
+	return html.UnescapeString(m[1])
+}
+
+// settingsPost submits form (plus a CSRF token) to path as a browser would.
+func (e *env) settingsPost(c *http.Client, path string, form url.Values) (*http.Response, string) {
+	e.t.Helper()
+	form.Set("_csrf", e.settingsToken(c))
+	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
+}
+
+// settingsDoc GETs /settings (or path) as admin, expecting 200.
+func (e *env) settingsDoc(c *http.Client, path string) *html.Node {
+	e.t.Helper()
+	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
+	if res.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET %s: %d", path, res.StatusCode)
+	}
+	return parse(e.t.(*testing.T), body)
+}
+
+// settingsWithAttr returns the nodes with data-testid=testID whose attribute key is val.
+func settingsWithAttr(n *html.Node, testID, key, val string) []*html.Node {
+	var out []*html.Node
+	for _, d := range find(n, testID) {
+		if attr(d, key) == val {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func settingsOne(t *testing.T, n *html.Node, testID, key, val string) *html.Node {
+	t.Helper()
+	ns := settingsWithAttr(n, testID, key, val)
+	if len(ns) != 1 {
+		t.Fatalf("want one data-testid=%q with %s=%q, found %d", testID, key, val, len(ns))
+	}
+	return ns[0]
+}
+
+func settingsRedirected(t *testing.T, res *http.Response, body, wantPrefix string) {
+	t.Helper()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), wantPrefix) {
+		t.Fatalf("got %d %q, want 303 to %s...\n%.2000s", res.StatusCode, res.Header.Get("Location"), wantPrefix, body)
+	}
+}
+
+func settingsInstanceForm(name, addr string) url.Values {
+	return url.Values{"name": {name}, "addr": {addr}, "db": {"0"}, "interval": {"5s"}, "timeout": {"1s"}}
+}
+
+// settingsHTML renders a parsed document back to text.
+func settingsHTML(n *html.Node) string {
+	var b strings.Builder
+	_ = html.Render(&b, n)
+	return b.String()
+}
+
+// settingsInput is the element named name (input or select) inside n.
+func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
+	t.Helper()
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && (d.Data == "input" || d.Data == "select") && attr(d, "name") == name {
+			return d
+		}
+	}
+	t.Fatalf("no field named %q", name)
+	return nil
+}
+
+// settingsSelected is the value of the selected option of the select named name in n.
+func settingsSelected(n *html.Node, name string) string {
+	for _, sel := range findTag(n, "select") {
+		if attr(sel, "name") != name {
+			continue
+		}
+		for _, o := range findTag(sel, "option") {
+			for _, a := range o.Attr {
+				if a.Key == "selected" {
+					return attr(o, "value")
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func find2(rs []config.Redis, name string) config.Redis {
+	for _, r := range rs {
+		if r.Name == name {
+			return r
+		}
+	}
+	return config.Redis{}
+}
