@@ -11,16 +11,17 @@ import (
 )
 
 // newCSRFApp is newTestApp with CSRF after Middleware, as the web package wires it, and a
-// protected /form and a public /login/ that answer with the token they would render.
+// protected /form and a public /login/ (CSRF without Middleware) that answer with the token
+// they would render.
 func newCSRFApp(t *testing.T, secure bool) *testApp {
 	t.Helper()
-	a := newTestApp(t)
-	a.e.Use(CSRF(func(echo.Context) bool { return secure }))
+	csrf := CSRF(func(echo.Context) bool { return secure })
+	a := newTestApp(t, csrf)
 	token := func(c echo.Context) error { return c.String(http.StatusOK, CSRFToken(c)) }
-	a.e.GET("/form", token)
-	a.e.POST("/form", token)
-	a.e.GET("/login/", token)
-	a.e.POST("/login/", token)
+	a.private.GET("/form", token)
+	a.private.POST("/form", token)
+	a.e.GET("/login/", token, csrf)
+	a.e.POST("/login/", token, csrf)
 	return a
 }
 

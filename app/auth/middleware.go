@@ -4,7 +4,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -28,58 +27,17 @@ const LoginPath = "/login"
 type MiddlewareConfig struct {
 	Users    *Users    // required
 	Sessions *Sessions // required
-	// IsPublic reports whether a request path needs no login. nil means PublicPath.
-	IsPublic func(path string) bool
 	// Limiter, if set, also limits failed HTTP Basic logins per client and user (429 once
 	// exceeded).
 	Limiter *Limiter
 }
 
-// PublicPath reports whether p needs no login: "/health" and everything under "/health/",
-// "/login" (and "/login/"), everything under "/assets/", and the TokenAuthPath write endpoints,
-// whose handlers check an ingest token instead. Paths that are not clean (with "..", "." or
-// empty segments) are never public, so "/assets/../settings" needs a login.
-func PublicPath(p string) bool {
-	if TokenAuthPath(p) {
-		return true
-	}
-	clean := path.Clean(p)
-	if strings.HasSuffix(p, "/") && clean != "/" {
-		clean += "/"
-	}
-	if clean != p {
-		return false
-	}
-	switch {
-	case p == "/health", strings.HasPrefix(p, "/health/"):
-		return true
-	case p == LoginPath, p == LoginPath+"/":
-		return true
-	case p == "/ping": // InfluxDB's liveness check, answered without a token (app/ingest)
-		return true
-	case strings.HasPrefix(p, "/assets/"):
-		return true
-	}
-	return false
-}
-
-// TokenAuthPath reports whether p is one of the write endpoints that authenticate with an
-// ingest token of their own instead of a login: exactly "/api/v1/write" (Prometheus remote
-// write), "/write" and "/api/v2/write" (InfluxDB line protocol). PublicPath includes them; their
-// handlers must refuse requests without a valid token, and CSRF does not apply to them (they
-// never use cookies).
-func TokenAuthPath(p string) bool {
-	switch p {
-	case "/api/v1/write", "/write", "/api/v2/write":
-		return true
-	}
-	return false
-}
-
-// Middleware returns the one middleware that enforces login; apply it to the whole echo
-// instance (e.Use) so every route, including unknown ones, goes through it.
+// Middleware returns the middleware that enforces login. Apply it to every route that needs
+// one, and to the answer for unknown routes (echo's RouteNotFound), so that a login is asked
+// for before a 404; routes without it (health, assets, the login form, the write endpoints
+// with their own token) are public. The web package does this with its route groups.
 //
-// For a public path it calls next. Otherwise it identifies the user, in this order:
+// It identifies the user, in this order:
 //   - an "Authorization: Basic" header: the credentials must be right, else 401 JSON
 //     {"error":"invalid credentials"} (429 with Retry-After when cfg.Limiter says this client
 //     failed too often, for this user or overall); a valid session cookie does not rescue
@@ -101,22 +59,14 @@ func TokenAuthPath(p string) bool {
 //     {"error":"authentication required"}.
 //
 // Other Authorization schemes (Bearer) are ignored here: routes that take bearer tokens must
-// be made public through IsPublic and check the token themselves.
+// not be behind Middleware, and check the token themselves.
 func Middleware(cfg MiddlewareConfig) echo.MiddlewareFunc {
 	if cfg.Users == nil || cfg.Sessions == nil {
 		panic("BUG: auth.Middleware needs Users and Sessions")
 	}
-	isPublic := cfg.IsPublic
-	if isPublic == nil {
-		isPublic = PublicPath
-	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if isPublic(req.URL.Path) {
-				return next(c)
-			}
-
 			if h := req.Header.Get(echo.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(h[:6], "basic ") {
 				u, ok, err := basicUser(c, cfg)
 				if !ok {
@@ -213,7 +163,7 @@ func UserFrom(c echo.Context) (User, bool) {
 
 // RequireAdmin returns a middleware for routes that change settings: it must run after
 // Middleware. Admins pass; viewers get 403 JSON {"error":"admin role required"}; a request
-// without a user (a public path, or Middleware missing) gets 401 JSON.
+// without a user (Middleware missing in front) gets 401 JSON.
 func RequireAdmin() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

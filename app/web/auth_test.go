@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,29 +10,11 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // postLogin posts the login form with a fresh pre-session CSRF token, from X-Forwarded-For
 // xff when not empty, and returns the status.
@@ -58,7 +39,8 @@ func (e *env) postLogin(user, pass, xff string) int {
 // Without trusted proxies X-Forwarded-For is never believed: rotating it does not buy more
 // password checks (before: 200 in a row were checked).
 func TestLoginLimiterIgnoresForgedXFF(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	checked, refused := 0, 0
 	for i := range 30 {
 		switch code := e.postLogin("admin", fmt.Sprint("guess", i), fmt.Sprintf("203.0.113.%d", i+1)); code {
@@ -84,8 +66,9 @@ func TestLoginLimiterIgnoresForgedXFF(t *testing.T) {
 // address: the attacker is stopped, the admin elsewhere logs in, and the request log names
 // the client, not the proxy.
 func TestLoginLimiterTrustedProxy(t *testing.T) {
-	var logs syncBuffer
-	e := newEnvWith(t, envOptions{mod: func(o *Options) {
+	t.Parallel()
+	var logs testutil.SyncBuffer
+	e := newAccessEnv(t, envOptions{mod: func(o *Options) {
 		o.TrustedProxies = []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)}}
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	}})
@@ -126,7 +109,8 @@ func TestLoginLimiterTrustedProxy(t *testing.T) {
 // password is guessed at over Basic from there, its remembered credentials get 429 like the
 // guesses (a 200 would tell the guesser which guess was right).
 func TestBasicScraperSurvivesGuessing(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	scrape := func() int {
 		res, _ := e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", adminPass))
 		return res.StatusCode
@@ -155,7 +139,8 @@ func TestBasicScraperSurvivesGuessing(t *testing.T) {
 // An attacker who plants _csrf=x and posts _csrf=x is refused (before: accepted); the token
 // rendered into the page works, and only for its own session.
 func TestCSRFTokenIsTheSessions(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	admin, viewer := e.login("admin", adminPass), e.login("viewer", viewerPass)
 	base, _ := url.Parse(e.ts.URL)
 	admin.Jar.SetCookies(base, []*http.Cookie{{Name: "_csrf", Value: "x", Path: "/"}})
@@ -185,7 +170,8 @@ func TestCSRFTokenIsTheSessions(t *testing.T) {
 // Logging in replaces the session the browser had (fixation): the old id is dead on the
 // server.
 func TestLoginRotatesSession(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	c := e.login("admin", adminPass)
 	base, _ := url.Parse(e.ts.URL)
 	old := sessionCookie(c, base)
@@ -216,11 +202,12 @@ func sessionCookie(c *http.Client, base *url.URL) string {
 
 // HSTS only under TLS; cookies Secure there.
 func TestHSTS(t *testing.T) {
-	plain := newEnv(t)
+	t.Parallel()
+	plain := newAccessEnv(t, envOptions{})
 	if res, _ := plain.do(nil, "GET", "/health/", nil); res.Header.Get("Strict-Transport-Security") != "" {
 		t.Fatalf("HSTS over plain HTTP: %q", res.Header.Get("Strict-Transport-Security"))
 	}
-	e := newEnvWith(t, envOptions{tls: true})
+	e := newAccessEnv(t, envOptions{tls: true})
 	jar, _ := cookiejar.New(nil)
 	c := e.ts.Client()
 	c.Jar = jar
@@ -256,8 +243,9 @@ func TestHSTS(t *testing.T) {
 // Behind a TLS-terminating proxy: HSTS and Secure cookies when a trusted proxy says https,
 // never when anyone else does.
 func TestForwardedProtoFromTrustedProxyOnly(t *testing.T) {
+	t.Parallel()
 	for _, trusted := range []bool{false, true} {
-		e := newEnvWith(t, envOptions{mod: func(o *Options) {
+		e := newAccessEnv(t, envOptions{mod: func(o *Options) {
 			if trusted {
 				o.TrustedProxies = []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)}}
 			}
@@ -274,7 +262,8 @@ func TestForwardedProtoFromTrustedProxyOnly(t *testing.T) {
 // Anyone may POST /login: a body over 64 KiB gets 413 before anything parses it, with or
 // without a Content-Length (a chunked one is cut while being read); a real login still works.
 func TestLoginBodyBounded(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	big := url.Values{"username": {"admin"}, "password": {strings.Repeat("p", 100<<10)}}.Encode()
 	form := "Content-Type: application/x-www-form-urlencoded"
 	if res, _ := e.do(nil, "POST", "/login", strings.NewReader(big), form); res.StatusCode != http.StatusRequestEntityTooLarge {

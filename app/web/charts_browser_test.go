@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,43 +13,6 @@ import (
 
 	"github.com/redwatch/redwatch/tsdb"
 )
-
-// chromium is where the Debian package installs the browser the browser tests drive.
-const chromium = "/usr/bin/chromium"
-
-// browserTZ is the time zone the test browser runs in: not UTC, so that a datetime-local input
-// read as UTC instead of local time shows.
-const browserTZ = "America/New_York"
-
-// newTestBrowser starts a headless chromium (like cmd/redwatch's end-to-end tests) in browserTZ.
-func newTestBrowser(t *testing.T, timeout time.Duration) context.Context {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not found (install it: apt-get install -y chromium): %s", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Env("TZ="+browserTZ),
-	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, timeout)
-	t.Cleanup(cancel3)
-	return ctx
-}
 
 // writeRedisSeries stores an hour of samples every 10 s for e's "cache" instance: every series
 // the instance page charts. The expired/evicted counters stop 10 minutes ago, so that chart
@@ -93,67 +53,18 @@ func writeRedisSeries(t *testing.T, e *env, now time.Time) {
 // the client filter keeps focus across polls, polling pauses while the tab is hidden, and the
 // page fits a phone.
 func TestChartsInBrowser(t *testing.T) {
-	ctx := newTestBrowser(t, 60*time.Second)
-	e := newEnv(t)
+	t.Parallel()
+	tab := newBrowserTab(t, 60*time.Second)
+	e := newEnvWith(t, envOptions{mod: func(o *Options) { o.Refresh = browserRefresh }})
 	e.fill()
 	now := time.Now()
 	writeRedisSeries(t, e, now)
 	base := e.ts.URL
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %s", what, err)
-		}
-	}
-	eval := func(what, js string, out any) {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
-		if err != nil {
-			t.Fatalf("%s: %s", what, err)
-		}
-		// Round-trip through fmt for the simple types the checks use.
-		switch o := out.(type) {
-		case *string:
-			*o = fmt.Sprint(v)
-		case *float64:
-			f, _ := v.(float64)
-			*o = f
-		case *bool:
-			b, _ := v.(bool)
-			*o = b
-		}
-	}
-	// waitJS waits until js is truthy; it survives a navigation (a poll task does not, so it
-	// tries again on the new page).
+	eval, location := tab.eval, tab.location
 	waitJS := func(what, js string, timeout time.Duration) {
 		t.Helper()
-		var err error
-		for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
-			_, err = chromedp.Run(ctx, chromedp.Poll[any](js, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(50*time.Millisecond)))
-			// A navigation under way destroys the polling context ("context", "navigated"): retry.
-			if err == nil || !(strings.Contains(err.Error(), "context") || strings.Contains(err.Error(), "navigated")) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if err != nil {
-			var state string
-			eval("state", `JSON.stringify({url: location.href, charts: [...document.querySelectorAll('[data-chart]')].map(c => [c.dataset.testid, c.dataset.chartReady, c.dataset.points, c.dataset.step, c.dataset.chartError, c.dataset.stale])})`, &state)
-			t.Fatalf("%s: %s\npage state: %s", what, err, state)
-		}
-	}
-	location := func() *url.URL {
-		t.Helper()
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := url.Parse(loc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u
+		tab.waitJS(what, js, timeout, `JSON.stringify({url: location.href, charts: [...document.querySelectorAll('[data-chart]')].map(c => [c.dataset.testid, c.dataset.chartReady, c.dataset.points, c.dataset.step, c.dataset.chartError, c.dataset.stale])})`)
 	}
 	allReady := `[...document.querySelectorAll('[data-chart]')].length >= 5 && [...document.querySelectorAll('[data-chart]')].every(c => c.dataset.chartReady === 'true' && c.dataset.step)`
 	// checkSteps asserts every chart's request step covers its span in at most one point per
@@ -188,34 +99,8 @@ func TestChartsInBrowser(t *testing.T) {
 		}
 	}
 
-	// screenshot saves a PNG into $E2E_ARTIFACTS, when set.
-	screenshot := func(name string) {
-		t.Helper()
-		dir := os.Getenv("E2E_ARTIFACTS")
-		if dir == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %s", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// Log in through the form.
-	run("login",
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`[data-testid="login-username"]`), "viewer"),
-		chromedp.SendKeys(css(`[data-testid="login-password"]`), viewerPass),
-		chromedp.Click(css(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="host-panel"]`)),
-	)
-
 	// The instance page: every chart loads its hour with points.
-	run("instance page", chromedp.Navigate(base+"/redis/cache"), chromedp.WaitVisible(css(`[data-testid="ops-chart"] canvas`)))
+	tab.login(base+"/login?next=/redis/cache", "viewer", viewerPass, `[data-testid="ops-chart"] canvas`)
 	waitJS("charts ready", allReady, 10*time.Second)
 	var points float64
 	eval("points", `+document.querySelector('[data-testid="ops-chart"]').dataset.points`, &points)
@@ -262,20 +147,20 @@ func TestChartsInBrowser(t *testing.T) {
 	for i, f := range strings.Split(box, ",") {
 		bx[i], _ = strconv.ParseFloat(f, 64)
 	}
-	run("hover", chromedp.MouseEvent("mouseMoved", bx[0]+bx[2]*0.6, bx[1]+bx[3]/2))
+	tab.run("hover", chromedp.MouseEvent("mouseMoved", bx[0]+bx[2]*0.6, bx[1]+bx[3]/2))
 	waitJS("tooltip", `(() => { const t = document.querySelector('[data-testid="network-chart"] .chart-tip'); return t && !t.hidden && /B\/s/.test(t.textContent) && /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(t.textContent) })()`, 3*time.Second)
 	var tip string
 	eval("tooltip text", `document.querySelector('[data-testid="network-chart"] .chart-tip').textContent`, &tip)
 	if !strings.Contains(tip, "in") || !strings.Contains(tip, "out") {
 		t.Errorf("tooltip %q lacks a series", tip)
 	}
-	screenshot("redis-instance")
+	tab.screenshot("redis-instance")
 	eval("dark", `document.querySelector('[data-theme-toggle]').click(); 1`, nil)
-	screenshot("redis-instance-toggled-theme")
+	tab.screenshot("redis-instance-toggled-theme")
 
 	// Drag to zoom: every chart shows the span, fetched again at a step that fits, and the
 	// address bar says ?from=&to= (other parameters kept) without reloading the page.
-	run("marker", chromedp.Navigate(base+"/redis/cache?sort=age"))
+	tab.run("marker", chromedp.Navigate(base+"/redis/cache?sort=age"))
 	waitJS("charts ready", allReady, 10*time.Second)
 	eval("marker", `window.__noReload = 1; window.__urls = []; const f = window.fetch; window.fetch = function (u) { window.__urls.push(String(u)); return f.apply(this, arguments) }; 1`, nil)
 	eval("plot box", `(() => { const o = document.querySelector('[data-testid="ops-chart"] .u-over'); o.scrollIntoView({block: 'center'}); const r = o.getBoundingClientRect(); return [r.left, r.top, r.width, r.height].join(',') })()`, &box)
@@ -283,7 +168,7 @@ func TestChartsInBrowser(t *testing.T) {
 		bx[i], _ = strconv.ParseFloat(f, 64)
 	}
 	y := bx[1] + bx[3]/2
-	run("drag", chromedp.DragAndDropXY(bx[0]+bx[2]*0.25, y, bx[0]+bx[2]*0.75, y, 8))
+	tab.run("drag", chromedp.DragAndDropXY(bx[0]+bx[2]*0.25, y, bx[0]+bx[2]*0.75, y, 8))
 	waitJS("zoomed", `document.querySelectorAll('[data-chart][data-zoomed="true"]').length >= 5 && new URLSearchParams(location.search).has('from')`, 5*time.Second)
 	u := location()
 	from, _ := strconv.ParseInt(u.Query().Get("from"), 10, 64)
@@ -308,7 +193,7 @@ func TestChartsInBrowser(t *testing.T) {
 		}
 	}
 	// Double-click: back to the page's range and URL.
-	run("double-click", chromedp.MouseClickXY(bx[0]+bx[2]/2, y), chromedp.MouseClickXY(bx[0]+bx[2]/2, y, chromedp.ClickCount(2)))
+	tab.run("double-click", chromedp.MouseClickXY(bx[0]+bx[2]/2, y), chromedp.MouseClickXY(bx[0]+bx[2]/2, y, chromedp.ClickCount(2)))
 	waitJS("reset", `document.querySelectorAll('[data-chart][data-zoomed]').length === 0 && location.search === '?sort=age'`, 5*time.Second)
 	var marker float64
 	eval("no reload", `window.__noReload || 0`, &marker)
@@ -317,14 +202,14 @@ func TestChartsInBrowser(t *testing.T) {
 	}
 
 	// The range picker: 7d navigates, the URL says so and every chart shows 7 days.
-	run("7d", chromedp.Click(css(`[data-testid="range-opt"][data-range-key="7d"]`)))
+	tab.run("7d", chromedp.Click(css(`[data-testid="range-opt"][data-range-key="7d"]`)))
 	waitJS("7d page", `new URLSearchParams(location.search).get('range') === '7d' && document.querySelector('[data-chart]') && document.querySelector('[data-chart]').dataset.range === '604800'`, 5*time.Second)
 	if u := location(); u.Query().Get("sort") != "age" {
 		t.Errorf("7d link dropped sort: %s", u.RawQuery)
 	}
 	waitJS("7d charts ready", allReady, 10*time.Second)
 	checkSteps("7d")
-	run("30d", chromedp.Click(css(`[data-testid="range-opt"][data-range-key="30d"]`)))
+	tab.run("30d", chromedp.Click(css(`[data-testid="range-opt"][data-range-key="30d"]`)))
 	waitJS("30d page", `new URLSearchParams(location.search).get('range') === '30d' && document.querySelector('[data-chart]') && document.querySelector('[data-chart]').dataset.range === '2592000'`, 5*time.Second)
 	waitJS("30d charts ready", allReady, 10*time.Second)
 	checkSteps("30d")
@@ -336,7 +221,7 @@ func TestChartsInBrowser(t *testing.T) {
 	}
 	f0 := now.In(ny).Add(-5 * time.Hour).Truncate(time.Minute)
 	t0 := f0.Add(2 * time.Hour)
-	run("custom form",
+	tab.run("custom form",
 		chromedp.Click(css(`[data-testid="range-custom-toggle"]`)),
 		chromedp.WaitVisible(css(`[data-testid="range-from"]`)),
 		chromedp.SetValue(css(`[data-testid="range-from"]`), f0.Format("2006-01-02T15:04")),
@@ -361,10 +246,12 @@ func TestChartsInBrowser(t *testing.T) {
 		t.Errorf("custom page: from input|data-start|data-end = %q, want %q (local time)", shown, want)
 	}
 	checkSteps("custom")
-	screenshot("redis-instance-custom-range")
-	// A fixed span is loaded once: no requests after that, though the refresh period passes.
-	eval("count requests", `window.__fixedUrls = 0; const g = window.fetch; window.fetch = function () { window.__fixedUrls++; return g.apply(this, arguments) }; 1`, nil)
-	run("wait a refresh", chromedp.Sleep(2200*time.Millisecond))
+	tab.screenshot("redis-instance-custom-range")
+	// A fixed span is loaded once: no requests after that, though every chart's refresh timer
+	// fires.
+	eval("count requests", `window.__fixedUrls = 0; const g = window.fetch; window.fetch = function () { window.__fixedUrls++; return g.apply(this, arguments) };
+		window.__ticked = new Set(); redwatch.charts().forEach(c => { const tick = c.tick; c.tick = function () { window.__ticked.add(c); return tick.apply(this, arguments) } }); 1`, nil)
+	waitJS("a refresh of every chart", `redwatch.charts().every(c => window.__ticked.has(c))`, 5*time.Second)
 	var fixedReqs float64
 	eval("fixed requests", `window.__fixedUrls`, &fixedReqs)
 	if fixedReqs != 0 {
@@ -372,12 +259,12 @@ func TestChartsInBrowser(t *testing.T) {
 	}
 
 	// The client filter narrows the table as one types and keeps focus while polls refresh it.
-	run("filter",
+	tab.run("filter",
 		chromedp.Navigate(base+"/redis/cache"),
 		chromedp.WaitVisible(css(`[data-testid="client-row"]`)),
 	)
 	eval("count swaps", `window.__swaps = 0; document.addEventListener('htmx:afterSwap', e => { if (e.detail.target.id === 'redis-clients') window.__swaps++ }); 1`, nil)
-	run("type filter", chromedp.SendKeys(css(`[data-testid="client-filter"]`), "api"))
+	tab.run("type filter", chromedp.SendKeys(css(`[data-testid="client-filter"]`), "api"))
 	waitJS("filtered", `document.querySelectorAll('[data-testid="client-row"]').length === 1 && window.__swaps >= 1`, 5*time.Second)
 	waitJS("a poll after typing", `window.__swaps >= 2`, 5*time.Second)
 	var focus string
@@ -386,26 +273,31 @@ func TestChartsInBrowser(t *testing.T) {
 		t.Errorf("after a poll: active element|rows|value = %q, want client-filter|1|api", focus)
 	}
 
-	// Hidden tab: polls stop; shown again: every polled panel refreshes at once.
+	// Hidden tab: polls stop (each polled panel's timer fires, its request is not sent); shown
+	// again: every polled panel refreshes at once.
 	eval("hide", `window.__sent = 0; document.addEventListener('htmx:beforeSend', () => window.__sent++);
+		window.__polled = new Set(); document.addEventListener('htmx:beforeRequest', e => { if (document.hidden) window.__polled.add(e.detail.elt.id) });
 		Object.defineProperty(document, 'hidden', {configurable: true, get: () => window.__hidden});
 		window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); 1`, nil)
-	run("hidden", chromedp.Sleep(2500*time.Millisecond))
+	waitJS("a poll of every panel while hidden", `[...document.querySelectorAll('[hx-trigger*="every"]')].every(el => el.id && window.__polled.has(el.id))`, 5*time.Second)
 	var sent float64
 	eval("sent while hidden", `window.__sent`, &sent)
 	if sent != 0 {
 		t.Errorf("%v htmx requests while the tab was hidden", sent)
 	}
-	eval("show", `window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); 1`, nil)
-	waitJS("refresh on show", `window.__sent >= 3`, 400*time.Millisecond) // polls are 2 s apart: only the refresh on show is this quick
+	// The refresh is sent while the page handles the event, before any timer could fire.
+	eval("show", `window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); window.__sent`, &sent)
+	if sent < 3 {
+		t.Errorf("%v htmx requests when the tab showed again, want a refresh of the 3 polled panels at once", sent)
+	}
 
 	// A phone: no page-wide horizontal scroll; the nav wraps.
-	run("phone", chromedp.EmulateViewport(375, 800), chromedp.Navigate(base+"/redis/cache"), chromedp.WaitVisible(css(`[data-testid="client-row"]`)))
+	tab.run("phone", chromedp.EmulateViewport(375, 800), chromedp.Navigate(base+"/redis/cache"), chromedp.WaitVisible(css(`[data-testid="client-row"]`)))
 	waitJS("phone charts", allReady, 10*time.Second)
 	var overflow string
 	eval("overflow", `document.documentElement.scrollWidth + '/' + window.innerWidth`, &overflow)
 	if w, vw, _ := strings.Cut(overflow, "/"); w != vw {
 		t.Errorf("page is %s px wide on a 375 px phone", overflow)
 	}
-	screenshot("redis-instance-phone")
+	tab.screenshot("redis-instance-phone")
 }

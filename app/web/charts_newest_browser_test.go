@@ -1,8 +1,8 @@
 package web
 
 import (
-	"fmt"
 	"math"
+	"net/url"
 	"testing"
 	"time"
 
@@ -16,7 +16,8 @@ import (
 // newest samples instead of "No data", and a tail load replaces the newest, unfinished step
 // instead of adding a point per load.
 func TestLongRangeChartsShowNewestData(t *testing.T) {
-	ctx := newTestBrowser(t, 60*time.Second)
+	t.Parallel()
+	tab := newBrowserTab(t, 60*time.Second)
 	e := newEnv(t)
 	e.fill()
 	now := time.Now()
@@ -28,36 +29,21 @@ func TestLongRangeChartsShowNewestData(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.db.Flush()
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %s", what, err)
-		}
-	}
 	eval := func(what, js string) string {
 		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
-		if err != nil {
-			t.Fatalf("%s: %s", what, err)
-		}
-		return fmt.Sprint(v)
+		var s string
+		tab.eval(what, js, &s)
+		return s
 	}
 	wait := func(what, js string) {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[any](js, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-			t.Fatalf("%s: %s; chart: %s", what, err, eval("state", chartState))
-		}
+		tab.waitJS(what, js, 10*time.Second, chartState)
 	}
-	run("login",
-		chromedp.Navigate(e.ts.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="login-username"]`), "viewer"),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="login-password"]`), viewerPass),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="host-panel"]`)),
-	)
-	for _, r := range []string{"7d", "30d"} {
-		run(r, chromedp.Navigate(e.ts.URL+"/redis/cache?range="+r), chromedp.WaitVisible(chromedp.CSS(`[data-testid="ops-chart"]`)))
+	tab.login(e.ts.URL+"/login?next="+url.QueryEscape("/redis/cache?range=7d"), "viewer", viewerPass, `[data-testid="ops-chart"]`)
+	for i, r := range []string{"7d", "30d"} {
+		if i > 0 { // the login went on to the first
+			tab.run(r, chromedp.Navigate(e.ts.URL+"/redis/cache?range="+r), chromedp.WaitVisible(chromedp.CSS(`[data-testid="ops-chart"]`)))
+		}
 		wait(r+": ops chart ready", opsChart+`.el.dataset.chartReady === 'true' && !`+opsChart+`.inflight`)
 		t.Logf("%s: step %s s", r, eval("step", opsChart+`.step`))
 		if got := eval("points", opsChart+`.el.dataset.points`); got == "0" {
@@ -67,8 +53,9 @@ func TestLongRangeChartsShowNewestData(t *testing.T) {
 			t.Fatalf("%s: newest point from %s, want the newest samples (10 s apart): %s", r, eval("newest", opsChart+`.lastTs`), eval("state", chartState))
 		}
 		first := eval("newest", opsChart+`.lastTs`)
-		// A tail load a second later: the newest step moves with the end of the range.
-		time.Sleep(1100 * time.Millisecond)
+		// A tail load once the browser's clock is past that second: the newest step moves with
+		// the end of the range.
+		wait(r+": a second later", `Date.now() / 1000 >= `+first+` + 1`)
 		eval("tail load", `(() => { const c = `+opsChart+`; c.loadedAt = 0; c.tick(); return true })()`)
 		wait(r+": tail loaded", `!`+opsChart+`.inflight && `+opsChart+`.lastTs > `+first)
 		if off := eval("off-grid points", `(() => { const c = `+opsChart+`; let n = 0; c.series.forEach(s => s.points.forEach((_, ts) => { if (ts % c.step !== 0) n++; })); return n })()`); off != "1" {

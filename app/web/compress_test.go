@@ -16,15 +16,13 @@ import (
 // accepts gzip, and decompress to exactly what a client without gzip gets; precompressed
 // assets are not compressed twice, and small answers are sent as they are.
 func TestResponsesGzipCompressed(t *testing.T) {
-	e := newEnv(t)
-	e.fill()
-	var samples []tsdb.Sample
+	t.Parallel()
+	keys := newLatestStore()
 	for i := range 100 {
-		samples = append(samples, tsdb.Sample{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)})
+		keys.write([]tsdb.Sample{{Name: "redis_key_length", Labels: []tsdb.Label{{Name: "instance", Value: "cache"}, {Name: "key", Value: "queue:" + strconv.Itoa(i)}}, Timestamp: time.Now().UnixMilli(), Value: float64(i)}})
 	}
-	if err := e.db.Write(samples); err != nil {
-		t.Fatal(err)
-	}
+	e := newAccessEnv(t, envOptions{store: keys})
+	e.fill()
 	c := e.login("viewer", viewerPass)
 	for _, path := range []string{
 		"/", "/redis/cache", "/redis/cache?fragment=redis-clients", "/keys", "/alerts", "/status",

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,9 +15,39 @@ import (
 // loginHandler serves /login and /logout.
 type loginHandler struct {
 	*pageKit
-	opts    *Options
-	limiter *auth.Limiter
-	tls     tlsPolicy
+	users    credentialChecker
+	sessions sessionStore
+	limiter  loginLimiter
+	isTLS    func(c echo.Context) bool // the session cookie is Secure (tlsPolicy.isTLS)
+	log      *slog.Logger
+}
+
+// credentialChecker checks a login form's user name and password; *auth.Users satisfies it.
+type credentialChecker interface {
+	Authenticate(name, password string) (auth.User, bool)
+}
+
+// sessionStore starts, finds and ends the sessions behind the session cookie (liveSessions).
+type sessionStore interface {
+	Create(u auth.User) (id string, expires time.Time, err error)
+	Lookup(id string) (auth.User, bool)
+	Delete(id string) error
+}
+
+// liveSessions is a sessionStore: *auth.Sessions whose Lookup finds a session only while its
+// user exists as it logged in (auth.Sessions.Lookup), as auth.Middleware does.
+type liveSessions struct {
+	*auth.Sessions
+	users *auth.Users
+}
+
+func (s liveSessions) Lookup(id string) (auth.User, bool) { return s.Sessions.Lookup(id, s.users) }
+
+// loginLimiter bounds the password checks per client and user name; *auth.Limiter satisfies
+// it, the one auth.Middleware counts HTTP Basic failures in.
+type loginLimiter interface {
+	Attempt(user, ip string) (retryAfter time.Duration)
+	Success(user, ip string)
 }
 
 // maxLoginBodyBytes bounds the body of POST /login and /logout, which anyone may send: a user
@@ -50,7 +82,7 @@ func limitLoginBody(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *loginHandler) showLogin(c echo.Context) error {
 	next := auth.SafeNext(c.QueryParam("next"))
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
-		if _, ok := s.opts.Sessions.Lookup(ck.Value, s.opts.Users); ok {
+		if _, ok := s.sessions.Lookup(ck.Value); ok {
 			return c.Redirect(http.StatusSeeOther, next)
 		}
 	}
@@ -70,36 +102,36 @@ func (s *loginHandler) submitLogin(c echo.Context) error {
 	}
 	if wait := s.limiter.Attempt(name, ip); wait > 0 {
 		auth.SetRetryAfter(c, wait)
-		s.opts.Logger.Debug("login refused: too many failures", "request_id", requestID(c), "user", name, "ip", ip)
+		s.log.Debug("login refused: too many failures", "request_id", requestID(c), "user", name, "ip", ip)
 		return fail(http.StatusTooManyRequests, "Too many failed attempts. Try again in a few minutes.")
 	}
-	u, ok := s.opts.Users.Authenticate(name, password)
+	u, ok := s.users.Authenticate(name, password)
 	if !ok {
-		s.opts.Logger.Warn("login failed", "request_id", requestID(c), "user", name, "ip", ip)
+		s.log.Warn("login failed", "request_id", requestID(c), "user", name, "ip", ip)
 		return fail(http.StatusUnauthorized, "Wrong user name or password.")
 	}
 	s.limiter.Success(name, ip)
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
-		if err := s.opts.Sessions.Delete(ck.Value); err != nil {
+		if err := s.sessions.Delete(ck.Value); err != nil {
 			return err
 		}
 	}
-	id, expires, err := s.opts.Sessions.Create(u)
+	id, expires, err := s.sessions.Create(u)
 	if err != nil {
 		return err
 	}
-	auth.SetSessionCookie(c, id, expires, s.tls.isTLS(c))
-	s.opts.Logger.Info("login", "request_id", requestID(c), "user", u.Name, "ip", ip)
+	auth.SetSessionCookie(c, id, expires, s.isTLS(c))
+	s.log.Info("login", "request_id", requestID(c), "user", u.Name, "ip", ip)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
 // submitLogout ends the session on the server and clears its cookie.
 func (s *loginHandler) submitLogout(c echo.Context) error {
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil {
-		if err := s.opts.Sessions.Delete(ck.Value); err != nil {
+		if err := s.sessions.Delete(ck.Value); err != nil {
 			return err
 		}
 	}
-	auth.ClearSessionCookie(c, s.tls.isTLS(c))
+	auth.ClearSessionCookie(c, s.isTLS(c))
 	return c.Redirect(http.StatusSeeOther, auth.LoginPath)
 }

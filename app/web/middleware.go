@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -111,19 +112,28 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf applies CSRF protection to everything but the machine endpoints, which never set cookies.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	protect := auth.CSRF(s.tls.isTLS)
+// loginIfNotClean (routes.go puts it on the public routes) sends a request whose path is not
+// clean, with "..", "." or empty segments as in /assets/../settings, through login before the
+// handler: a public route answers no path that could name another route without a login.
+func loginIfNotClean(login echo.MiddlewareFunc) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		protected := protect(next)
+		guarded := login(next)
 		return func(c echo.Context) error {
-			p := c.Request().URL.Path
-			if quiet(p) || p == "/metrics" || strings.HasPrefix(p, "/api/") && c.Request().Method == http.MethodGet {
-				return next(c)
+			if !isCleanPath(c.Request().URL.Path) {
+				return guarded(c)
 			}
-			return protected(c)
+			return next(c)
 		}
 	}
+}
+
+// isCleanPath reports whether p is what path.Clean makes of it, but for a trailing slash.
+func isCleanPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 // hstsValue is the Strict-Transport-Security header sent over TLS: one year, this host only.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,9 +10,11 @@ import (
 	"time"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/auth/authtest"
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/app/selfmon"
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -22,13 +23,14 @@ import (
 // counted in redwatch_http_requests_total{code="503"} but not in redwatch_http_error_ratio,
 // are logged at debug (not ERROR), and do not enter the recent problems /status shows.
 func TestTargetReportsAreNotErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	users, err := auth.NewUsers(nil, dir, adminPass, slog.New(slog.DiscardHandler))
+	users, err := auth.NewUsers([]auth.User{{Name: "admin", PasswordHash: authtest.Hash(t, adminPass), Role: auth.RoleAdmin}}, dir, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +38,7 @@ func TestTargetReportsAreNotErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs testutil.SyncBuffer
 	lg, err := logging.New(logging.Options{Level: "info", Stderr: &logs})
 	if err != nil {
 		t.Fatal(err)

@@ -12,26 +12,34 @@ import (
 )
 
 // routes is the one route table. It builds the feature handlers and registers every route in
-// one of four groups, which decide who may call it:
-//   - public: no login (health, assets, the login form, InfluxDB's /ping);
+// one access group, which decides who may call it:
+//   - public: no login (health, the login form, InfluxDB's /ping, and the assets, which
+//     assets.Handler serves precompressed);
 //   - token: no login and no CSRF; the handler checks an ingest token itself (the writes);
 //   - session: a logged-in user (session cookie or HTTP Basic) and CSRF on unsafe methods;
+//   - api: session for machines, with CSRF on unsafe methods only;
 //   - admin: session, and the user must be an admin.
 //
 // Unknown paths answer as the session group does (a login is asked for before a 404), and
-// under /settings/ as the admin group does.
+// under /settings/ as the admin group does; so does a public route asked for with a path that
+// is not clean (loginIfNotClean). Answers are gzip-compressed (compressResponses) but for the
+// assets and the token group's, which are a status and at most one short error line.
 func (s *Server) routes(canSilence bool) {
 	e := s.e
 	e.Pre(s.recoverPanics, requestIDMiddleware, s.accessLog)
-	e.Use(compressResponses(), s.securityHeaders)
+	e.Use(s.securityHeaders)
 
-	login := auth.Middleware(auth.MiddlewareConfig{Users: s.opts.Users, Sessions: s.opts.Sessions, Limiter: s.limiter})
+	limiter := auth.NewLimiter(time.Now)
+	login := auth.Middleware(auth.MiddlewareConfig{Users: s.opts.Users, Sessions: s.opts.Sessions, Limiter: limiter})
 	csrf := auth.CSRF(s.tls.isTLS)
-	public := routeGroup{e: e}
+	compressed := routeGroup{e: e}.with(compressResponses())
+	assetFiles := routeGroup{e: e}.with(loginIfNotClean(login))
+	public := compressed.with(loginIfNotClean(login))
 	publicPage := public.with(limitLoginBody, csrf) // the login form: CSRF before any session
 	token := routeGroup{e: e}
-	session := routeGroup{e: e}.with(login, csrf)
-	api := routeGroup{e: e}.with(login, unsafeOnly(csrf)) // machines: no CSRF cookie on reads
+	session := compressed.with(login, csrf)
+	logout := compressed.with(limitLoginBody, login, csrf) // bounded before CSRF reads the form
+	api := compressed.with(login, unsafeOnly(csrf))        // machines: no CSRF cookie on reads
 	admin := session.with(adminOnlyPage, auth.RequireAdmin())
 	session.notFound("/*")
 
@@ -51,7 +59,7 @@ func (s *Server) routes(canSilence bool) {
 	metrics := &metricsHandler{latest: o.Store}
 	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
 	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
-	lh := &loginHandler{pageKit: page, opts: o, limiter: s.limiter, tls: s.tls}
+	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
 	// Health: JSON, with and without the trailing slash.
 	public.both("/health", health.showLive)
@@ -59,11 +67,11 @@ func (s *Server) routes(canSilence bool) {
 	public.both("/health/db", health.showDB)
 	public.both("/health/targets", health.showTargets)
 	public.both("/health/redis/:name", health.showRedisHealth)
-	public.GET("/assets/*", echo.WrapHandler(assets.Handler()))
+	assetFiles.GET("/assets/*", echo.WrapHandler(assets.Handler()))
 
 	publicPage.GET("/login", lh.showLogin)
 	publicPage.POST("/login", lh.submitLogin)
-	routeGroup{e: e}.with(limitLoginBody, login, csrf).POST("/logout", lh.submitLogout) // bounded before CSRF reads the form
+	logout.POST("/logout", lh.submitLogout)
 
 	session.GET("/", overview.showOverview)
 	session.GET("/redis/:name", redis.showRedisInstance)

@@ -33,8 +33,8 @@ type Store interface {
 	Export(ctx context.Context, sel *tsdb.Selector, start, end time.Time, begin func(labelNames []string) error, fn func(s *tsdb.Series) error) error
 }
 
-// Ingester serves the write endpoints, which check their own ingest token (auth.TokenAuthPath);
-// *ingest.Ingest satisfies it.
+// Ingester serves the write endpoints, which check their own ingest token (routes.go registers
+// them in the token group, without login or CSRF); *ingest.Ingest satisfies it.
 type Ingester interface {
 	RemoteWrite(c echo.Context) error // POST /api/v1/write
 	InfluxWrite(c echo.Context) error // POST /write and POST /api/v2/write
@@ -82,7 +82,6 @@ type Options struct {
 type Server struct {
 	opts    Options
 	e       *echo.Echo
-	limiter *auth.Limiter
 	tls     tlsPolicy
 	page    *pageKit   // the error pages
 	queries *queryGate // the query and export endpoints' concurrency limit and deadline
@@ -102,7 +101,7 @@ func New(opts Options) *Server {
 	}
 	_, none := opts.Alerts.(noAlerts)
 	canSilence := !none
-	s := &Server{opts: opts, limiter: auth.NewLimiter(time.Now), tls: tlsPolicy{secure: opts.TLSCert != "", trusted: opts.TrustedProxies},
+	s := &Server{opts: opts, tls: tlsPolicy{secure: opts.TLSCert != "", trusted: opts.TrustedProxies},
 		page:    &pageKit{refresh: opts.Refresh, redis: opts.Redis},
 		queries: newQueryGate(opts.Queries, "the query and export endpoints"),
 		metrics: newQueryGate(QueryLimits{MaxRunning: metricsRunning, MaxWait: opts.Queries.MaxWait, Timeout: opts.Queries.Timeout}, "/metrics")}

@@ -8,6 +8,7 @@ import (
 )
 
 func TestPageRange(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1700000000, 0)
 	ok := func(query, key string, start, end int64, live bool) {
 		t.Helper()
@@ -50,6 +51,7 @@ func TestPageRange(t *testing.T) {
 }
 
 func TestRangePickerKeepsParams(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1700000000, 0)
 	q := url.Values{"client": {"a&b"}, "sort": {"age"}, "range": {"6h"}, "fragment": {"x"}, "page": {"3"}}
 	r, _ := pageRange(q, now)

@@ -133,79 +133,6 @@ func noRedirect(jar http.CookieJar) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func TestEveryNonPublicRouteRequiresLogin(t *testing.T) {
-	e := newEnv(t)
-	routes := e.srv.Echo().Routes()
-	if len(routes) < 10 {
-		t.Fatalf("route table looks empty: %d routes", len(routes))
-	}
-	checked, ownAuth := 0, 0
-	var session *http.Client
-	for _, r := range routes {
-		path := regexp.MustCompile(`:[a-z]+`).ReplaceAllString(r.Path, "x")
-		path = strings.ReplaceAll(path, "*", "x")
-		if auth.TokenAuthPath(path) {
-			// Write endpoints skip login but check an ingest token: 401 JSON without one, with a
-			// wrong one, with login credentials, or with only a session cookie; never a CSRF 403.
-			ownAuth++
-			if r.Method != http.MethodPost {
-				t.Errorf("%s %s: write endpoints take POST only", r.Method, r.Path)
-			}
-			if session == nil {
-				session = e.login("admin", adminPass)
-			}
-			for _, c := range []struct {
-				client *http.Client
-				header []string
-			}{
-				{nil, nil},
-				{nil, []string{"Authorization: Bearer wrong-token"}},
-				{nil, []string{"Authorization: Basic " + basic("admin", adminPass)}},
-				{session, nil},
-			} {
-				res, body := e.do(c.client, r.Method, path, strings.NewReader("m v=1\n"), c.header...)
-				if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"error"`) {
-					t.Errorf("%s %s with %v (session %v): got %d %s, want 401 JSON", r.Method, r.Path, c.header, c.client != nil, res.StatusCode, body)
-				}
-			}
-			continue
-		}
-		if auth.PublicPath(path) {
-			if !strings.HasPrefix(path, "/health") && path != "/login" && !strings.HasPrefix(path, "/assets/") && path != "/ping" {
-				t.Errorf("%s %s is public but not a health, login, asset or InfluxDB ping path", r.Method, r.Path)
-			}
-			continue
-		}
-		checked++
-		// API client: 401 with a Basic challenge.
-		res, _ := e.do(nil, r.Method, path, nil)
-		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") == "" {
-			t.Errorf("%s %s without login: got %d, want 401 with WWW-Authenticate", r.Method, r.Path, res.StatusCode)
-		}
-		// Browser page load: redirect to the login page.
-		if r.Method == http.MethodGet {
-			res, _ = e.do(nil, r.Method, path, nil, "Accept: text/html")
-			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
-				t.Errorf("%s %s from a browser without login: got %d %q, want 303 to /login", r.Method, r.Path, res.StatusCode, res.Header.Get("Location"))
-			}
-		}
-		// Wrong password (a few routes only: the login limiter answers 429 after 10 failures).
-		if checked > 3 {
-			continue
-		}
-		res, _ = e.do(nil, r.Method, path, nil, "Authorization: Basic "+basic("admin", "wrong"))
-		if res.StatusCode != http.StatusUnauthorized {
-			t.Errorf("%s %s with a wrong password: got %d, want 401", r.Method, r.Path, res.StatusCode)
-		}
-	}
-	if checked < 6 {
-		t.Fatalf("only %d protected routes checked", checked)
-	}
-	if ownAuth != 3 {
-		t.Fatalf("%d token-authenticated write routes, want 3 (/api/v1/write, /write, /api/v2/write)", ownAuth)
-	}
-}
-
 func basic(u, p string) string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(u, p)
@@ -245,7 +172,8 @@ func (e *env) login(user, pass string) *http.Client {
 }
 
 func TestLoginSessionLogout(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/", nil, "Accept: text/html")
 	if res.StatusCode != 200 || !strings.Contains(body, `data-testid="host-panel"`) {
@@ -274,7 +202,8 @@ func TestLoginSessionLogout(t *testing.T) {
 }
 
 func TestLoginRejectsWrongPasswordAndMissingCSRF(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	jar, _ := cookiejar.New(nil)
 	c := noRedirect(jar)
 	_, body := e.do(c, "GET", "/login", nil)
@@ -298,7 +227,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // A browser asking for a page that does not exist gets the error page inside the layout; API
 // clients get JSON.
 func TestNotFoundPage(t *testing.T) {
-	e := newEnv(t)
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
 	c := e.login("viewer", viewerPass)
 	res, body := e.do(c, "GET", "/no-such-page", nil, "Accept: text/html")
 	if res.StatusCode != 404 || !strings.Contains(body, `data-testid="error-page" data-code="404"`) || !strings.Contains(body, `data-testid="nav"`) || !strings.Contains(body, "There is no page at /no-such-page.") {

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,50 +14,26 @@ import (
 // without a reload, the hostile label stays text, and an admin silences an alert through the
 // Silence link and the form. Screenshots go to $E2E_ARTIFACTS when set.
 func TestAlertsBrowser(t *testing.T) {
+	t.Parallel()
+	tab := newBrowserTab(t, 60*time.Second)
+	ctx := tab.ctx
 	e := newAlertsEnv(t, failingNotifiers(time.Now()))
-	ctx := newTestBrowser(t, 60*time.Second)
-	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %s", what, err)
-		}
-	}
-	screenshot := func(name string) {
-		t.Helper()
-		dir := os.Getenv("E2E_ARTIFACTS")
-		if dir == "" {
-			return
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %s", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.restart(func(o *Options) { o.Refresh = browserRefresh })
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	hostileRow := `[data-testid="alert-row"][data-rule="QueueLong"]:has([data-label="q"][title*="img"])`
 
-	run("login",
-		chromedp.Navigate(e.ts.URL+"/login?next=/alerts"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`[data-testid="login-username"]`), "admin"),
-		chromedp.SendKeys(css(`[data-testid="login-password"]`), adminPass),
-		chromedp.Click(css(`[data-testid="login-submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="alerts-live"]`)),
-	)
+	tab.login(e.ts.URL+"/login?next=/alerts", "admin", adminPass, `[data-testid="alerts-live"]`)
 	// A script run by the hostile label would call alert(); count the calls.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.__alerts = 0; window.alert = function () { window.__alerts++ }; 1`)); err != nil {
 		t.Fatal(err)
 	}
-	screenshot("alerts")
+	tab.screenshot("alerts")
 
 	// QueueLong's two alerts are one card, closed; opened, it lists them.
 	qlGroup := `[data-testid="alert-group"][data-rule="QueueLong"]`
-	run("open group",
+	tab.run("open group",
 		chromedp.WaitVisible(css(qlGroup+`[data-firing="2"] details:not([open])`)),
-		chromedp.Click(css(qlGroup+` summary`)),
+		clickPolled(qlGroup+` summary`),
 		chromedp.WaitVisible(css(hostileRow)),
 	)
 
@@ -71,7 +45,7 @@ func TestAlertsBrowser(t *testing.T) {
 	if err := e.engine.Evaluate(context.Background(), e.t0.Add(20*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	run("poll",
+	tab.run("poll",
 		chromedp.WaitVisible(css(qlGroup+`[data-firing="3"] details[open] [data-testid="alert-row"]:has([data-label="q"][title='q="c"'])`)),
 		chromedp.WaitVisible(css(`[data-testid="alert-group"][data-rule="QueueBadSummary"][data-firing="3"] details:not([open])`)),
 	)
@@ -85,19 +59,19 @@ func TestAlertsBrowser(t *testing.T) {
 	if open, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="alert-group"][data-rule="QueueLong"] details').open`)); err != nil || !open {
 		t.Fatalf("the opened group closed after polls (%v)", err)
 	}
-	screenshot("alerts-group-open")
+	tab.screenshot("alerts-group-open")
 	calls, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.__alerts`))
 	if err != nil || calls != 0 {
 		t.Fatalf("the hostile label ran a script (%v alert calls, %v)", calls, err)
 	}
 
 	// Silence the hostile alert through its link and the form.
-	run("silence",
-		chromedp.Click(css(hostileRow+` [data-testid="silence-alert"]`)),
+	tab.run("silence",
+		clickPolled(hostileRow+` [data-testid="silence-alert"]`),
 		chromedp.WaitVisible(css(`#silence-form[open] [data-testid="silence-form"]`)),
 	)
-	screenshot("alerts-silence-form")
-	run("submit",
+	tab.screenshot("alerts-silence-form")
+	tab.run("submit",
 		chromedp.SendKeys(css(`#silence-comment`), "deploying the fix"),
 		chromedp.Click(css(`[data-testid="silence-submit"]`)),
 		chromedp.WaitVisible(css(`[data-testid="alerts-notice"]`)),
@@ -107,16 +81,16 @@ func TestAlertsBrowser(t *testing.T) {
 	if ss := e.engine.Silences(); len(ss) != 1 || ss[0].CreatedBy != "admin" || len(ss[0].Matchers) != 3 {
 		t.Fatalf("silences: %+v", ss)
 	}
-	screenshot("alerts-silenced")
+	tab.screenshot("alerts-silenced")
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelector('[data-theme-toggle]').click(); 1`)); err != nil {
 		t.Fatal(err)
 	}
-	screenshot("alerts-dark")
-	run("phone", chromedp.EmulateViewport(375, 800), chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="alerts-live"]`)))
+	tab.screenshot("alerts-dark")
+	tab.run("phone", chromedp.EmulateViewport(375, 800), chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="alerts-live"]`)))
 	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
 	if err != nil || overflow {
 		wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && true).slice(0, 12).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right)).join('; ')`))
 		t.Errorf("the page is wider than a phone (%v): %s", err, wide)
 	}
-	screenshot("alerts-phone")
+	tab.screenshot("alerts-phone")
 }
