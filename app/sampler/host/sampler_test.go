@@ -352,7 +352,8 @@ func TestRunOnClock(t *testing.T) {
 	for n := 1; n < 3; n++ {
 		clock.Advance(interval / 2)
 		if got, waits := w.count(), clock.Waits(); got != n || len(waits) != 1 {
-			t.Fatalf("%d rounds and waits %v after %d.5 intervals, want %d rounds and the wait for the next", got, waits, n-1, n)
+			t.Fatalf("%d rounds and waits %v after %d.5 intervals, want %d rounds and the wait for the next",
+				got, waits, n-1, n)
 		}
 		clock.Advance(interval / 2)
 		testutil.WaitFor(t, fmt.Sprintf("round %d", n+1), waiting(n+1))

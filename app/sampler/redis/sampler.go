@@ -128,7 +128,8 @@ func New(opts Options) (*Sampler, error) {
 		Up:             s.up.Load,
 		Clock:          s.clock,
 	})
-	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(), Slowlog: sl.entries()}
+	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
+		Slowlog: sl.entries()}
 	return s, nil
 }
 
