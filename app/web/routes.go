@@ -41,7 +41,7 @@ func (s *Server) routes(canSilence bool) {
 	logout := compressed.with(limitLoginBody, login, csrf) // bounded before CSRF reads the form
 	api := compressed.with(login, unsafeOnly(csrf))        // machines: no CSRF cookie on reads
 	admin := session.with(adminOnlyPage, auth.RequireAdmin())
-	session.notFound("/*")
+	session.unrouted("/*", notAllowed(e))
 
 	page, o := s.page, &s.opts
 	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
@@ -173,7 +173,42 @@ func (g routeGroup) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareF
 // notFound answers 404 to unknown paths under path after g's middleware (which may ask for a
 // login or refuse a viewer first).
 func (g routeGroup) notFound(path string) {
-	g.e.RouteNotFound(path, func(echo.Context) error { return echo.ErrNotFound }, g.mw...)
+	g.unrouted(path, func(echo.Context) error { return echo.ErrNotFound })
+}
+
+// unrouted has h answer the requests under path that no route takes, after g's middleware.
+func (g routeGroup) unrouted(path string, h echo.HandlerFunc) {
+	g.e.RouteNotFound(path, h, g.mw...)
+}
+
+// notAllowed answers a request no route takes as echo does without a RouteNotFound handler
+// (which echo prefers to its own 405): 405 with an Allow header when the path has routes for
+// other methods (OPTIONS: 204 with the header), else 404. A 405 is recorded under the route's
+// path, as echo's own was.
+func notAllowed(e *echo.Echo) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		routes := map[string]bool{} // "GET /keys/:id"; without the RouteNotFound handlers
+		for _, r := range e.Routes() {
+			routes[r.Method+" "+r.Path] = true
+		}
+		allow, route := http.MethodOptions, ""
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} { // echo's order
+			probe := e.NewContext(nil, nil)
+			e.Router().Find(m, echo.GetPath(c.Request()), probe)
+			if p := probe.Path(); m != c.Request().Method && routes[m+" "+p] {
+				allow, route = allow+", "+m, p
+			}
+		}
+		if route == "" {
+			return echo.ErrNotFound
+		}
+		c.SetPath(route)
+		c.Response().Header().Set(echo.HeaderAllow, allow)
+		if c.Request().Method == http.MethodOptions {
+			return c.NoContent(http.StatusNoContent)
+		}
+		return echo.ErrMethodNotAllowed
+	}
 }
 
 // both registers a GET route with and without a trailing slash.
