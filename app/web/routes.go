@@ -22,7 +22,8 @@ import (
 //
 // Unknown paths answer as the session group does (a login is asked for before a 404), and
 // under /settings/ as the admin group does; so does a public route asked for with a path that
-// is not clean (loginIfNotClean). Answers are gzip-compressed (compressResponses) but for the
+// is not clean (loginIfNotClean). A known path asked for with another method gets a login
+// first too, then 405 (session.unrouted). Answers are gzip-compressed (compressResponses) but for the
 // assets and the token group's, which are a status and at most one short error line.
 func (s *Server) routes(canSilence bool) {
 	e := s.e
