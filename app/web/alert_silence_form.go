@@ -42,6 +42,9 @@ type silenceForm struct {
 	// problems: some input could not be read as a value (an unknown operator or duration, an
 	// end that is not a date); silence lacks it.
 	problems bool
+	// unreadRows: some matcher row is among those problems. What the policy says of the
+	// matchers as a set (none, or all matching empty) then waits until every row is read.
+	unreadRows bool
 }
 
 // readSilenceForm reads the silence form: strings to values, nothing more (the policy is
@@ -82,7 +85,7 @@ func readSilenceForm(c echo.Context, now time.Time) (silenceForm, error) {
 		m, problem := silenceMatcher(in)
 		if problem != "" {
 			in.Error = problem
-			f.problems = true
+			f.problems, f.unreadRows = true, true
 		} else {
 			f.silence.Matchers = append(f.silence.Matchers, m)
 			f.rows = append(f.rows, row)
@@ -162,6 +165,8 @@ func (f *silenceForm) showPolicy(err error) bool {
 			if i < len(f.rows) && f.rows[i] >= 0 && p.Matchers[f.rows[i]].Error == "" {
 				p.Matchers[f.rows[i]].Error = reason
 			}
+		case field == "matchers" && f.unreadRows && len(f.silence.Matchers) <= alert.MaxSilenceMatchers:
+			// Not "too many": a verdict on a set that lacks the unread rows.
 		case field == "matchers" || field == "comment":
 			set(field, reason)
 		case field == "ends_at" && p.Duration == pages.SilenceDurationCustom:

@@ -8,7 +8,7 @@ import (
 )
 
 // alertsJSON is the body of /api/alerts: what /alerts shows. Timestamps are RFC 3339 in UTC,
-// to the second, named ..._at (left out when there is none); durations are in seconds, named
+// with any fraction of a second, named ..._at (left out when there is none); durations are in seconds, named
 // ..._seconds. Nothing in it is secret (notifier errors name hosts only).
 type alertsJSON struct {
 	// Alerts are the pending and firing alerts: unsilenced firing, unsilenced pending, then
@@ -156,11 +156,12 @@ func (s *alertsHandler) alertsJSON(now time.Time) alertsJSON {
 	return out
 }
 
-// jsonTimeUTC is t as /api/alerts writes timestamps: RFC 3339 in UTC, to the second; "" for
-// the zero time (left out with omitempty).
+// jsonTimeUTC is t as /api/alerts writes timestamps: RFC 3339 in UTC, with the fraction of a
+// second (as the old time.Time fields had, and as webhooks send startsAt, so that an alert's
+// times can be matched); "" for the zero time (left out with omitempty).
 func jsonTimeUTC(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t.UTC().Format(time.RFC3339Nano)
 }

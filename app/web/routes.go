@@ -22,7 +22,8 @@ import (
 //
 // Unknown paths answer as the session group does (a login is asked for before a 404), and
 // under /settings/ as the admin group does; so does a public route asked for with a path that
-// is not clean (loginIfNotClean). Answers are gzip-compressed (compressResponses) but for the
+// is not clean (loginIfNotClean). A known path asked for with another method gets a login
+// first too, then 405 (session.unrouted). Answers are gzip-compressed (compressResponses) but for the
 // assets and the token group's, which are a status and at most one short error line.
 func (s *Server) routes(canSilence bool) {
 	e := s.e
@@ -38,10 +39,11 @@ func (s *Server) routes(canSilence bool) {
 	publicPage := public.with(limitLoginBody, csrf) // the login form: CSRF before any session
 	token := routeGroup{e: e}
 	session := compressed.with(login, csrf)
+	session.groups = map[string][]echo.MiddlewareFunc{}    // for session.unrouted
 	logout := compressed.with(limitLoginBody, login, csrf) // bounded before CSRF reads the form
 	api := compressed.with(login, unsafeOnly(csrf))        // machines: no CSRF cookie on reads
 	admin := session.with(adminOnlyPage, auth.RequireAdmin())
-	session.notFound("/*")
+	session.unrouted()
 
 	page, o := s.page, &s.opts
 	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
@@ -150,14 +152,21 @@ func (s *Server) routes(canSilence bool) {
 type routeGroup struct {
 	e  *echo.Echo
 	mw []echo.MiddlewareFunc
+	// groups, when set, holds the middleware of the routes of this group and of those made
+	// from it (with), by route path: for the requests with a method they have no route for
+	// (unrouted).
+	groups map[string][]echo.MiddlewareFunc
 }
 
 // with returns a group that runs g's middleware, then mw.
 func (g routeGroup) with(mw ...echo.MiddlewareFunc) routeGroup {
-	return routeGroup{e: g.e, mw: append(append([]echo.MiddlewareFunc(nil), g.mw...), mw...)}
+	return routeGroup{e: g.e, mw: append(append([]echo.MiddlewareFunc(nil), g.mw...), mw...), groups: g.groups}
 }
 
 func (g routeGroup) add(method, path string, h echo.HandlerFunc, mw []echo.MiddlewareFunc) {
+	if g.groups != nil {
+		g.groups[path] = g.mw
+	}
 	g.e.Add(method, path, h, append(append([]echo.MiddlewareFunc(nil), g.mw...), mw...)...)
 }
 
@@ -176,7 +185,62 @@ func (g routeGroup) POST(path string, h echo.HandlerFunc, mw ...echo.MiddlewareF
 // notFound answers 404 to unknown paths under path after g's middleware (which may ask for a
 // login or refuse a viewer first).
 func (g routeGroup) notFound(path string) {
-	g.e.RouteNotFound(path, func(echo.Context) error { return echo.ErrNotFound }, g.mw...)
+	g.e.RouteNotFound(path, notFound, g.mw...)
+}
+
+func notFound(echo.Context) error { return echo.ErrNotFound }
+
+// unrouted answers, after g's middleware (a login first), the requests no more specific
+// route or notFound takes, which echo gives to a RouteNotFound handler on /* rather than answer
+// 405 itself: a path that has routes for other methods gets 405 with an Allow header (OPTIONS:
+// 204 with it), recorded under their path, as echo answers without that handler, and after
+// the middleware of those routes' group too when it is g or one made from it (admin: a viewer
+// gets 403); any other path 404.
+func (g routeGroup) unrouted() {
+	g.e.RouteNotFound("/*", func(c echo.Context) error {
+		allow, route := allowedMethods(g.e, c.Request())
+		if route == "" {
+			return applyMiddleware(notFound, g.mw)(c)
+		}
+		c.SetPath(route)
+		mw, ok := g.groups[route]
+		if !ok {
+			mw = g.mw
+		}
+		return applyMiddleware(func(c echo.Context) error {
+			c.Response().Header().Set(echo.HeaderAllow, allow)
+			if c.Request().Method == http.MethodOptions {
+				return c.NoContent(http.StatusNoContent)
+			}
+			return echo.ErrMethodNotAllowed
+		}, mw)(c)
+	})
+}
+
+// allowedMethods returns the Allow header for req's path, as echo words it, and the path of
+// the route found for the other methods ("": none).
+func allowedMethods(e *echo.Echo, req *http.Request) (allow, route string) {
+	routes := map[string]bool{} // "GET /keys/:id"; without the RouteNotFound handlers
+	for _, r := range e.Routes() {
+		routes[r.Method+" "+r.Path] = true
+	}
+	allow = http.MethodOptions
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} { // echo's order
+		probe := e.NewContext(nil, nil)
+		e.Router().Find(m, echo.GetPath(req), probe)
+		if p := probe.Path(); m != req.Method && routes[m+" "+p] {
+			allow, route = allow+", "+m, p
+		}
+	}
+	return allow, route
+}
+
+// applyMiddleware wraps h in mw, the first outermost.
+func applyMiddleware(h echo.HandlerFunc, mw []echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
 }
 
 // both registers a GET route with and without a trailing slash.
