@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,7 +62,7 @@ func queueRules() []config.Rule {
 	}
 }
 
-// alertsStorage is what the engine reads and writes (*tsdb.DB, *memAlertStore).
+// alertsStorage is what the engine reads and writes (*tsdb.DB, *latestStore).
 type alertsStorage interface {
 	alert.Store
 	alert.Writer
@@ -117,7 +116,7 @@ func newAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
 // memory, and no tsdb: for the silence tests, in which the engine applies the silences made.
 func newEngineAlertsEnv(t *testing.T) *alertsEnv {
 	t.Helper()
-	engine, t0 := newQueueEngine(t, &memAlertStore{})
+	engine, t0 := newQueueEngine(t, newLatestStore())
 	return newAlertsEnvWith(t, engine, nil, t0)
 }
 
@@ -125,73 +124,12 @@ func newEngineAlertsEnv(t *testing.T) *alertsEnv {
 func newAlertsEnvWith(t *testing.T, src AlertSource, notifiers NotifierHealth, t0 time.Time) *alertsEnv {
 	t.Helper()
 	log := &testutil.SyncBuffer{}
-	e := newEnvWith(t, envOptions{store: alertsEmptyStore{}, mod: func(o *Options) {
+	e := newEnvWith(t, envOptions{store: emptyStore{}, mod: func(o *Options) {
 		o.Alerts, o.Notifiers = src, notifiers
 		o.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	}})
 	engine, _ := src.(*alert.Engine)
 	return &alertsEnv{env: e, engine: engine, t0: t0, log: log}
-}
-
-// memAlertStore keeps the newest sample of each series in memory: an alert.Store (Raw finds
-// nothing: the tests' rules read the latest values) and an alert.Writer.
-type memAlertStore struct {
-	mu     sync.Mutex
-	latest map[string]tsdb.LatestValue
-}
-
-func (s *memAlertStore) Write(samples []tsdb.Sample) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.latest == nil {
-		s.latest = map[string]tsdb.LatestValue{}
-	}
-	for _, sm := range samples {
-		key := sm.Name
-		for _, l := range sm.Labels {
-			key += "\xff" + l.Name + "\xff" + l.Value
-		}
-		s.latest[key] = tsdb.LatestValue{Name: sm.Name, Labels: sm.Labels, Timestamp: sm.Timestamp, Value: sm.Value}
-	}
-	return nil
-}
-
-func (s *memAlertStore) Latest(sel *tsdb.Selector) []tsdb.LatestValue {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []tsdb.LatestValue
-	for _, lv := range s.latest {
-		if sel.Matches(lv.Name, lv.Labels) {
-			out = append(out, lv)
-		}
-	}
-	return out
-}
-
-func (s *memAlertStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-
-// alertsEmptyStore is a web Store without samples: the alert pages read none.
-type alertsEmptyStore struct{}
-
-func (alertsEmptyStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
-func (alertsEmptyStore) LatestByName(string) []tsdb.LatestValue   { return nil }
-func (alertsEmptyStore) LatestOne(string, ...tsdb.Label) (tsdb.LatestValue, bool) {
-	return tsdb.LatestValue{}, false
-}
-func (alertsEmptyStore) LatestAll(func(lv *tsdb.LatestValue)) {}
-func (alertsEmptyStore) QueryRange(context.Context, tsdb.RangeQuery) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) SeriesMatching(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
-	return nil
 }
 
 // page GETs path as a browser and parses it, asserting the status.

@@ -39,7 +39,7 @@ func TestOverviewFiringAlerts(t *testing.T) {
 		}
 	}
 	// Without alerts the panel says so.
-	plain := newEnvWith(t, envOptions{store: alertsEmptyStore{}})
+	plain := newEnvWith(t, envOptions{store: emptyStore{}})
 	doc, _ := (&alertsEnv{env: plain}).page(t, plain.login("viewer", viewerPass), "/", http.StatusOK)
 	if len(find(doc, "no-firing-alerts")) != 1 {
 		t.Fatal("no 'No alerts firing' without an engine")

@@ -130,7 +130,7 @@ func TestAlertsPageLists(t *testing.T) {
 // be made.
 func TestAlertsWithoutEngine(t *testing.T) {
 	t.Parallel()
-	e := &alertsEnv{env: newEnvWith(t, envOptions{store: alertsEmptyStore{}})}
+	e := &alertsEnv{env: newEnvWith(t, envOptions{store: emptyStore{}})}
 	admin := e.login("admin", adminPass)
 	doc, _ := e.page(t, admin, "/alerts", http.StatusOK)
 	if got := text(one(t, doc, "alerts-empty")); !strings.Contains(got, "No alerts firing") || !strings.Contains(got, "No alert rules yet") {

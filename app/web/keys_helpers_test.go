@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,15 +50,6 @@ func ktWriteTrend(t testing.TB, db *tsdb.DB, now time.Time, k *redis.KeySnapshot
 	}
 }
 
-// ktStore is a Store for the keys tests in which storage is not what is tested: every query
-// answers its series that match the selector, with their points within the query's bounds
-// (whatever the step), and the latest table holds each series' newest point. Fill it before
-// the server serves.
-type ktStore struct {
-	series  []tsdb.Series
-	allKeys atomic.Int32 // the all-keys change queries (a bare redis_key_length selector)
-}
-
 // ktSparkPoints is how many points of a ktStore trend lie within the last hour.
 const ktSparkPoints = 12
 
@@ -70,68 +58,6 @@ const ktSparkPoints = 12
 func (s *ktStore) trend(k *redis.KeySnapshot, from, to float64) {
 	pts := ktTrend(time.Now().Add(-150*time.Second), 5*time.Minute, from, to)
 	s.series = append(s.series, tsdb.Series{Name: "redis_key_length", Labels: ktLabels(k), Points: pts})
-}
-
-func (s *ktStore) matching(sel *tsdb.Selector, start, end time.Time) []tsdb.Series {
-	var out []tsdb.Series
-	for _, se := range s.series {
-		if !sel.Matches(se.Name, se.Labels) {
-			continue
-		}
-		var pts []tsdb.Point
-		for _, p := range se.Points {
-			if p.Timestamp >= start.UnixMilli() && p.Timestamp <= end.UnixMilli() {
-				pts = append(pts, p)
-			}
-		}
-		out = append(out, tsdb.Series{Name: se.Name, Labels: se.Labels, Points: pts})
-	}
-	return out
-}
-
-func (s *ktStore) QueryRange(_ context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error) {
-	if q.Selector.String() == "redis_key_length" {
-		s.allKeys.Add(1)
-	}
-	return s.matching(q.Selector, q.Start, q.End), nil
-}
-
-func (s *ktStore) SeriesMatching(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
-	return s.matching(sel, start, end), nil
-}
-
-func (s *ktStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
-	return s.matching(sel, start, end), nil
-}
-
-func (s *ktStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool) {
-	for _, se := range s.series {
-		if se.Name == name && ktSameLabels(se.Labels, labels) && len(se.Points) > 0 {
-			p := se.Points[len(se.Points)-1]
-			return tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: p.Timestamp, Value: p.Value}, true
-		}
-	}
-	return tsdb.LatestValue{}, false
-}
-
-// ktSameLabels reports whether a and b hold the same labels, in any order.
-func ktSameLabels(a, b []tsdb.Label) bool {
-	return len(a) == len(b) && !slices.ContainsFunc(a, func(l tsdb.Label) bool { return !slices.Contains(b, l) })
-}
-
-func (s *ktStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
-	for _, se := range s.series {
-		if n := len(se.Points); n > 0 {
-			fn(&tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: se.Points[n-1].Timestamp, Value: se.Points[n-1].Value})
-		}
-	}
-}
-
-// The latest values of other metrics and exports are not read by the keys pages.
-func (s *ktStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
-func (s *ktStore) LatestByName(string) []tsdb.LatestValue   { return nil }
-func (s *ktStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
-	return nil
 }
 
 // ktKeys is the keys of the sort tests, each with a distinct value in every column.

@@ -13,7 +13,6 @@ import (
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/settings"
 	"github.com/redwatch/redwatch/internal/testutil"
-	"github.com/redwatch/redwatch/tsdb"
 )
 
 // The whole path with a real redis-server and a real redis.Manager: a key added through the
@@ -31,7 +30,7 @@ func TestSettingsRealRedis(t *testing.T) {
 	fromConfig := settingsConfig(srv.Addr())
 	fromConfig[0].Password = "" // the test server has none
 	fromConfig[0].Keys = nil
-	m, err := redis.NewManager(redis.ManagerOptions{Writer: settingsNoWrites{}}, fromConfig)
+	m, err := redis.NewManager(redis.ManagerOptions{Writer: emptyStore{}}, fromConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,9 +86,3 @@ func TestSettingsRealRedis(t *testing.T) {
 		t.Fatalf("effective after reopening: %+v", eff)
 	}
 }
-
-// settingsNoWrites is the samplers' Writer in TestSettingsRealRedis, which looks at their
-// snapshots, not at what they store.
-type settingsNoWrites struct{}
-
-func (settingsNoWrites) Write([]tsdb.Sample) error { return nil }
