@@ -3,9 +3,6 @@ package web
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -103,12 +100,10 @@ func newAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
 	e := newEnv(t)
 	engine, t0 := newQueueEngine(t, e.db)
 	log := &testutil.SyncBuffer{}
-	opts := e.srv.opts
-	opts.Alerts, opts.Notifiers = engine, notifiers
-	opts.Logger = slog.New(slog.NewJSONHandler(log, nil))
-	e.srv = New(opts)
-	e.ts.Close()
-	e.ts = httptest.NewServer(e.srv.Handler()) // closed by newEnv's cleanup
+	e.restart(func(o *Options) {
+		o.Alerts, o.Notifiers = engine, notifiers
+		o.Logger = slog.New(slog.NewJSONHandler(log, nil))
+	})
 	return &alertsEnv{env: e, engine: engine, t0: t0, log: log}
 }
 
@@ -132,28 +127,6 @@ func newAlertsEnvWith(t *testing.T, src AlertSource, notifiers NotifierHealth, t
 	return &alertsEnv{env: e, engine: engine, t0: t0, log: log}
 }
 
-// page GETs path as a browser and parses it, asserting the status.
-func (e *alertsEnv) page(t *testing.T, c *http.Client, path string, want int) (*html.Node, string) {
-	t.Helper()
-	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
-	if res.StatusCode != want {
-		t.Fatalf("GET %s: %d, want %d\n%.500s", path, res.StatusCode, want, body)
-	}
-	return parse(t, body), body
-}
-
-// post sends a form with the CSRF token of the client's last page.
-func (e *alertsEnv) post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	_, body := e.do(c, "GET", "/alerts", nil, "Accept: text/html")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on /alerts")
-	}
-	form.Set("_csrf", m[1])
-	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
-}
-
 // alertRows returns the alert rows by the value of their q label.
 func alertRows(t *testing.T, doc *html.Node) map[string]*html.Node {
 	t.Helper()
@@ -170,24 +143,4 @@ func alertRows(t *testing.T, doc *html.Node) map[string]*html.Node {
 		out[attr(r, "data-rule")+"/"+q] = r
 	}
 	return out
-}
-
-func alertsHas(n *html.Node, id string) bool { return len(find(n, id)) > 0 }
-
-func alertsAttrOK(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-func alertsByID(n *html.Node, id string) *html.Node {
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && attr(d, "id") == id {
-			return d
-		}
-	}
-	return &html.Node{}
 }

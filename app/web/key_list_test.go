@@ -89,15 +89,15 @@ func TestKeyListPage(t *testing.T) {
 	// Search and filter.
 	f := func(query string, want ...string) {
 		t.Helper()
-		res, body := e.do(c, "GET", "/keys?"+query, nil, "Accept: text/html")
-		if res.StatusCode != 200 {
-			t.Fatalf("%s: %d", query, res.StatusCode)
+		values, err := url.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
 		}
-		doc := parse(t, body)
+		doc := e.page(t, c, "/keys?"+query)
 		if got := texts(doc, "key-name"); !slices.Equal(got, want) {
 			t.Errorf("%s: keys %q, want %q", query, got, want)
 		}
-		if q := attr(one(t, doc, "key-q"), "value"); q != must(url.ParseQuery(query)).Get("q") {
+		if q := attr(one(t, doc, "key-q"), "value"); q != values.Get("q") {
 			t.Errorf("%s: search box %q", query, q)
 		}
 	}
@@ -182,6 +182,6 @@ func TestKeysViewerAndNoSource(t *testing.T) {
 	if res, _ := e.do(c, "GET", "/keys/"+id, nil, "Accept: text/html"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("key page without a source or history: %d", res.StatusCode)
 	}
-	doc := ktGet(t, e, c, "/keys?sort=change")
+	doc := e.page(t, c, "/keys?sort=change")
 	one(t, doc, "no-keys")
 }

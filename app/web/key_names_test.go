@@ -36,7 +36,7 @@ func TestKeysHostileNames(t *testing.T) {
 
 	noImg := func(path string) *html.Node {
 		t.Helper()
-		doc := ktGet(t, e, c, path)
+		doc := e.page(t, c, path)
 		for n := range doc.Descendants() {
 			if n.Type == html.ElementNode && n.Data == "img" {
 				t.Fatalf("%s: a key rendered as an <img>", path)
@@ -93,14 +93,14 @@ func TestKeysLongName(t *testing.T) {
 	e.db.Flush()
 	c := e.login("viewer", viewerPass)
 
-	doc := ktGet(t, e, c, "/keys")
+	doc := e.page(t, c, "/keys")
 	if got := text(one(t, doc, "key-name")); got != "x:"+strings.Repeat("a", 198)+"… (70,002 bytes)" {
 		t.Errorf("long key shown as %.30q...%q", got, got[len(got)-20:])
 	}
 	if got := texts(doc, "key-change"); !slices.Equal(got, []string{"+7"}) {
 		t.Errorf("change of the long key %q", got)
 	}
-	doc = ktGet(t, e, c, "/keys/"+k.ID)
+	doc = e.page(t, c, "/keys/"+k.ID)
 	name := one(t, doc, "key-detail-name")
 	if attr(name, "title") != long || !strings.HasSuffix(text(name), "… (70,002 bytes)") {
 		t.Errorf("detail name: %d bytes shown, title %d bytes", len(text(name)), len(attr(name, "title")))
@@ -110,7 +110,7 @@ func TestKeysLongName(t *testing.T) {
 	}
 	var query string
 	for n := range one(t, doc, "key-charts").Descendants() {
-		if ktHasAttr(n, "data-chart") && query == "" {
+		if hasAttr(n, "data-chart") && query == "" {
 			query = attr(n, "data-query")
 		}
 	}

@@ -25,7 +25,7 @@ func TestKeysSortSearchChange(t *testing.T) {
 
 	f := func(query string, want ...string) *html.Node {
 		t.Helper()
-		doc := ktGet(t, e, c, "/keys?"+query)
+		doc := e.page(t, c, "/keys?"+query)
 		if got := ktRows(t, doc); !slices.Equal(got, want) {
 			t.Errorf("%s: rows %q, want %q", query, got, want)
 		}
@@ -105,14 +105,14 @@ func TestKeysChangeSortIsCached(t *testing.T) {
 	e.fill()
 	c := e.login("viewer", viewerPass)
 	for range 3 {
-		ktGet(t, e, c, "/keys?sort=change&fragment=key-table")
+		e.page(t, c, "/keys?sort=change&fragment=key-table")
 	}
-	ktGet(t, e, c, "/")
+	e.page(t, c, "/")
 	if n := cs.allKeys.Load(); n != 1 {
 		t.Errorf("%d all-keys queries for one range, want 1", n)
 	}
-	ktGet(t, e, c, "/keys?sort=change&range=6h")
-	ktGet(t, e, c, "/keys")
+	e.page(t, c, "/keys?sort=change&range=6h")
+	e.page(t, c, "/keys")
 	if n := cs.allKeys.Load(); n != 2 {
 		t.Errorf("%d all-keys queries for two ranges, want 2", n)
 	}

@@ -27,7 +27,7 @@ func TestOverviewTopKeys(t *testing.T) {
 	st.trend(&keys[13], 9, 9)     // no move: never listed
 	e := newEnvWith(t, envOptions{store: st})
 	c := e.login("viewer", viewerPass)
-	doc := ktGet(t, e, c, "/")
+	doc := e.page(t, c, "/")
 	if got := text(one(t, doc, "no-top-keys")); got != "No keys are watched." {
 		t.Errorf("no keys: %q", got)
 	}
@@ -37,7 +37,7 @@ func TestOverviewTopKeys(t *testing.T) {
 
 	e.redis.set(nil, keys, nil)
 
-	doc = ktGet(t, e, c, "/")
+	doc = e.page(t, c, "/")
 	rows := find(one(t, doc, "top-keys"), "top-key-row")
 	if len(rows) != 10 {
 		t.Fatalf("%d top keys, want 10", len(rows))

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,37 +79,8 @@ func ktRows(t *testing.T, doc *html.Node) []string {
 	t.Helper()
 	var out []string
 	for _, r := range find(doc, "key-row") {
-		c := ktCells(r)
+		c := cells(r)
 		out = append(out, strings.TrimSuffix(c[0], "/db0")+"/"+c[1])
 	}
 	return out
-}
-
-// ktCells returns the text of a row's cells.
-func ktCells(row *html.Node) []string {
-	var out []string
-	for c := row.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
-			out = append(out, text(c))
-		}
-	}
-	return out
-}
-
-func ktHasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-func ktGet(t *testing.T, e *env, c *http.Client, path string) *html.Node {
-	t.Helper()
-	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %.300s", path, res.StatusCode, body)
-	}
-	return parse(t, body)
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/settings"
 )
@@ -118,54 +116,6 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 	return se
 }
 
-// settingsToken returns a CSRF token for c's session.
-func (e *env) settingsToken(c *http.Client) string {
-	e.t.Helper()
-	_, body := e.do(c, "GET", "/", nil, "Accept: text/html")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		e.t.Fatal("no CSRF token on /")
-	}
-	return html.UnescapeString(m[1])
-}
-
-// settingsPost submits form (plus a CSRF token) to path as a browser would.
-func (e *env) settingsPost(c *http.Client, path string, form url.Values) (*http.Response, string) {
-	e.t.Helper()
-	form.Set("_csrf", e.settingsToken(c))
-	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
-}
-
-// settingsDoc GETs /settings (or path) as admin, expecting 200.
-func (e *env) settingsDoc(c *http.Client, path string) *html.Node {
-	e.t.Helper()
-	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
-	if res.StatusCode != http.StatusOK {
-		e.t.Fatalf("GET %s: %d", path, res.StatusCode)
-	}
-	return parse(e.t.(*testing.T), body)
-}
-
-// settingsWithAttr returns the nodes with data-testid=testID whose attribute key is val.
-func settingsWithAttr(n *html.Node, testID, key, val string) []*html.Node {
-	var out []*html.Node
-	for _, d := range find(n, testID) {
-		if attr(d, key) == val {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func settingsOne(t *testing.T, n *html.Node, testID, key, val string) *html.Node {
-	t.Helper()
-	ns := settingsWithAttr(n, testID, key, val)
-	if len(ns) != 1 {
-		t.Fatalf("want one data-testid=%q with %s=%q, found %d", testID, key, val, len(ns))
-	}
-	return ns[0]
-}
-
 func settingsRedirected(t *testing.T, res *http.Response, body, wantPrefix string) {
 	t.Helper()
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), wantPrefix) {
@@ -175,42 +125,6 @@ func settingsRedirected(t *testing.T, res *http.Response, body, wantPrefix strin
 
 func settingsInstanceForm(name, addr string) url.Values {
 	return url.Values{"name": {name}, "addr": {addr}, "db": {"0"}, "interval": {"5s"}, "timeout": {"1s"}}
-}
-
-// settingsHTML renders a parsed document back to text.
-func settingsHTML(n *html.Node) string {
-	var b strings.Builder
-	_ = html.Render(&b, n)
-	return b.String()
-}
-
-// settingsInput is the element named name (input or select) inside n.
-func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
-	t.Helper()
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && (d.Data == "input" || d.Data == "select") && attr(d, "name") == name {
-			return d
-		}
-	}
-	t.Fatalf("no field named %q", name)
-	return nil
-}
-
-// settingsSelected is the value of the selected option of the select named name in n.
-func settingsSelected(n *html.Node, name string) string {
-	for _, sel := range findTag(n, "select") {
-		if attr(sel, "name") != name {
-			continue
-		}
-		for _, o := range findTag(sel, "option") {
-			for _, a := range o.Attr {
-				if a.Key == "selected" {
-					return attr(o, "value")
-				}
-			}
-		}
-	}
-	return ""
 }
 
 func find2(rs []config.Redis, name string) config.Redis {

@@ -41,7 +41,7 @@ func TestSettingsRealRedis(t *testing.T) {
 
 	e := newSettingsEnv(t, fromConfig, m, m.Set)
 	admin := e.login("admin", adminPass)
-	res, body := e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"queue:ui"}, "interval": {"1s"}})
+	res, body := e.postForm(t, admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"queue:ui"}, "interval": {"1s"}})
 	settingsRedirected(t, res, body, "/settings?added=")
 
 	sampled := func(want bool) {
@@ -61,16 +61,16 @@ func TestSettingsRealRedis(t *testing.T) {
 	}
 	sampled(true)
 	// The page shows the instance up.
-	doc := e.settingsDoc(admin, "/settings")
-	if st := attr(one(t, settingsOne(t, doc, "settings-instance", "data-instance", "cache"), "settings-status"), "data-status"); st != "up" {
+	doc := e.page(t, admin, "/settings")
+	if st := attr(one(t, oneWith(t, doc, "settings-instance", "data-instance", "cache"), "settings-status"), "data-status"); st != "up" {
 		t.Fatalf("status %q", st)
 	}
 
 	id := e.svc.View().Instances[0].Keys[0].ID
-	res, _ = e.settingsPost(admin, "/settings/keys/"+id+"/pause", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/keys/"+id+"/pause", url.Values{})
 	settingsRedirected(t, res, "", "/settings?paused=")
 	sampled(false)
-	res, _ = e.settingsPost(admin, "/settings/keys/"+id+"/resume", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/keys/"+id+"/resume", url.Values{})
 	settingsRedirected(t, res, "", "/settings?resumed=")
 	sampled(true)
 
