@@ -27,7 +27,7 @@ func TestKeyDetail(t *testing.T) {
 	var ss []tsdb.Sample
 	for i := range 120 {
 		ts := now.Add(-time.Duration(119-i) * 10 * time.Second).UnixMilli()
-		l := ktLabels(&k)
+		l := keyLabels(&k)
 		ss = append(ss,
 			tsdb.Sample{Name: "redis_key_length", Labels: l, Timestamp: ts, Value: float64(1000 + i)},
 			tsdb.Sample{Name: "redis_key_ttl_seconds", Labels: l, Timestamp: ts, Value: -1},

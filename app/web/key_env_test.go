@@ -12,17 +12,18 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
-// Helpers of the keys tests (key_*_test.go).
+// Helpers of the keys tests (key_*_test.go); trendStore, their fake store, is in
+// store_fake_test.go.
 
-// ktLabels are the labels the key sampler writes for k.
-func ktLabels(k *redis.KeySnapshot) []tsdb.Label {
+// keyLabels are the labels the key sampler writes for k.
+func keyLabels(k *redis.KeySnapshot) []tsdb.Label {
 	return []tsdb.Label{{Name: "instance", Value: k.Instance}, {Name: "db", Value: strconv.Itoa(k.DB)}, {Name: "key", Value: k.Key}, {Name: "type", Value: k.Type}}
 }
 
-// ktTrend is a key's length every step over the 75 minutes up to end: from until 45 minutes
+// keyTrend is a key's length every step over the 75 minutes up to end: from until 45 minutes
 // before end, to from 15 minutes before end on, a straight line between. Over any range of
 // 1 h ending at or after end its change is to - from, whatever the query's grid.
-func ktTrend(end time.Time, step time.Duration, from, to float64) []tsdb.Point {
+func keyTrend(end time.Time, step time.Duration, from, to float64) []tsdb.Point {
 	var out []tsdb.Point
 	for ts := end.Add(-75 * time.Minute); !ts.After(end); ts = ts.Add(step) {
 		v := from
@@ -37,30 +38,30 @@ func ktTrend(end time.Time, step time.Duration, from, to float64) []tsdb.Point {
 	return out
 }
 
-// ktWriteTrend writes k's length every 10 s over the last 75 minutes up to now (ktTrend).
-func ktWriteTrend(t testing.TB, db *tsdb.DB, now time.Time, k *redis.KeySnapshot, from, to float64) {
+// writeKeyTrend writes k's length every 10 s over the last 75 minutes up to now (keyTrend).
+func writeKeyTrend(t testing.TB, db *tsdb.DB, now time.Time, k *redis.KeySnapshot, from, to float64) {
 	t.Helper()
 	var ss []tsdb.Sample
-	for _, p := range ktTrend(now, 10*time.Second, from, to) {
-		ss = append(ss, tsdb.Sample{Name: "redis_key_length", Labels: ktLabels(k), Timestamp: p.Timestamp, Value: p.Value})
+	for _, p := range keyTrend(now, 10*time.Second, from, to) {
+		ss = append(ss, tsdb.Sample{Name: "redis_key_length", Labels: keyLabels(k), Timestamp: p.Timestamp, Value: p.Value})
 	}
 	if err := db.Write(ss); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// ktSparkPoints is how many points of a ktStore trend lie within the last hour.
-const ktSparkPoints = 12
+// trendSparkPoints is how many points of a trendStore trend lie within the last hour.
+const trendSparkPoints = 12
 
-// trend stores k's length (ktTrend) every 5 minutes up to 2.5 minutes ago: ktSparkPoints of
+// trend stores k's length (keyTrend) every 5 minutes up to 2.5 minutes ago: trendSparkPoints of
 // them within the last hour, 3 within the last 15 minutes, none on a range's edge.
-func (s *ktStore) trend(k *redis.KeySnapshot, from, to float64) {
-	pts := ktTrend(time.Now().Add(-150*time.Second), 5*time.Minute, from, to)
-	s.series = append(s.series, tsdb.Series{Name: "redis_key_length", Labels: ktLabels(k), Points: pts})
+func (s *trendStore) trend(k *redis.KeySnapshot, from, to float64) {
+	pts := keyTrend(time.Now().Add(-150*time.Second), 5*time.Minute, from, to)
+	s.series = append(s.series, tsdb.Series{Name: "redis_key_length", Labels: keyLabels(k), Points: pts})
 }
 
-// ktKeys is the keys of the sort tests, each with a distinct value in every column.
-func ktKeys() []redis.KeySnapshot {
+// keysByColumn is the keys of the sort tests, each with a distinct value in every column.
+func keysByColumn() []redis.KeySnapshot {
 	alpha := key("a", "alpha", "list", 30)
 	alpha.MemoryBytes, alpha.TTLSeconds = 300, -1
 	beta := key("a", "Beta", "hash", 10)
@@ -74,8 +75,8 @@ func ktKeys() []redis.KeySnapshot {
 	return []redis.KeySnapshot{beta, alpha, gamma, missing, balpha} // the source's order
 }
 
-// ktRows returns the rows of a /keys page as "instance/key", in order.
-func ktRows(t *testing.T, doc *html.Node) []string {
+// keyRows returns the rows of a /keys page as "instance/key", in order.
+func keyRows(t *testing.T, doc *html.Node) []string {
 	t.Helper()
 	var out []string
 	for _, r := range find(doc, "key-row") {

@@ -17,10 +17,10 @@ import (
 	"github.com/redwatch/redwatch/views/components"
 )
 
-// ktBenchOptions are the options of a keys handler watching n keys, each with 1 h of
+// keysBenchOptions are the options of a keys handler watching n keys, each with 1 h of
 // redis_key_length sampled every 10 s in a real tsdb (rolled up as the compactor would), with
 // ui.refresh an hour: polling within it finds the all-keys change cached for the whole run.
-func ktBenchOptions(b *testing.B, n int) *Options {
+func keysBenchOptions(b *testing.B, n int) *Options {
 	b.Helper()
 	dir := b.TempDir()
 	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
@@ -39,7 +39,7 @@ func ktBenchOptions(b *testing.B, n int) *Options {
 	for ts := now.Add(-time.Hour); !ts.After(now); ts = ts.Add(10 * time.Second) {
 		for i := range keys {
 			v := float64(i) + float64(ts.Unix()%600)*float64(i%7)
-			batch = append(batch, tsdb.Sample{Name: "redis_key_length", Labels: ktLabels(&keys[i]), Timestamp: ts.UnixMilli(), Value: v})
+			batch = append(batch, tsdb.Sample{Name: "redis_key_length", Labels: keyLabels(&keys[i]), Timestamp: ts.UnixMilli(), Value: v})
 			if len(batch) == cap(batch) {
 				if err := db.Write(batch); err != nil {
 					b.Fatal(err)
@@ -94,7 +94,7 @@ func newBenchTrends(o *Options) *keytrend.Source {
 func BenchmarkKeysPage(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			o := ktBenchOptions(b, n)
+			o := keysBenchOptions(b, n)
 			page := &pageKit{refresh: o.Refresh, redis: o.Redis}
 			keys := &keysHandler{pageKit: page, watched: o.Redis, history: o.Store, retention: o.Retention, log: o.Logger}
 			keys.trends = newBenchTrends(o)

@@ -29,7 +29,7 @@ func TestKeysHostileNames(t *testing.T) {
 	e.redis.set(nil, keys, nil)
 	now := time.Now()
 	for i := range keys {
-		ktWriteTrend(t, e.db, now, &keys[i], 1, 8)
+		writeKeyTrend(t, e.db, now, &keys[i], 1, 8)
 	}
 	e.db.Flush()
 	c := e.login("viewer", viewerPass)
@@ -48,7 +48,7 @@ func TestKeysHostileNames(t *testing.T) {
 	if got := texts(doc, "key-change"); len(got) != len(names) || slices.ContainsFunc(got, func(s string) bool { return s != "+7" }) {
 		t.Errorf("changes of odd keys %q", got)
 	}
-	if got := text(find(doc, "key-name")[slices.IndexFunc(ktRows(t, doc), func(s string) bool { return strings.Contains(s, "img") })]); got != hostileKey {
+	if got := text(find(doc, "key-name")[slices.IndexFunc(keyRows(t, doc), func(s string) bool { return strings.Contains(s, "img") })]); got != hostileKey {
 		t.Errorf("hostile key shown as %q", got)
 	}
 	// The page's own query (not the all-keys one) finds them too.
@@ -89,7 +89,7 @@ func TestKeysLongName(t *testing.T) {
 	k.KeyLabel = tsdb.LabelValue(long)
 	e.redis.set(nil, []redis.KeySnapshot{k}, nil)
 	now := time.Now()
-	ktWriteTrend(t, e.db, now, &k, 1, 8)
+	writeKeyTrend(t, e.db, now, &k, 1, 8)
 	e.db.Flush()
 	c := e.login("viewer", viewerPass)
 

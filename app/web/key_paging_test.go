@@ -15,7 +15,7 @@ import (
 // not read here: a fake store.
 func TestKeysPagingAndLinks(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &ktStore{}})
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
 	many := make([]redis.KeySnapshot, 600)
 	for i := range many {
 		many[i] = key("cache", fmt.Sprintf("p%03d", i), "list", int64(i))

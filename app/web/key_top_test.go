@@ -19,7 +19,7 @@ func TestOverviewTopKeys(t *testing.T) {
 	for i := range 14 {
 		keys = append(keys, key("cache", fmt.Sprintf("k%02d", i), "list", 1))
 	}
-	st := &ktStore{}
+	st := &trendStore{}
 	for i := range 12 {
 		st.trend(&keys[i], 100, float64(100+i+1)) // +1 … +12
 	}
@@ -58,7 +58,7 @@ func TestOverviewTopKeys(t *testing.T) {
 		if href != "/keys/"+attr(r, "data-key-id") {
 			t.Errorf("top key links to %q", href)
 		}
-		if s := one(t, r, "sparkline"); attr(s, "data-points") != strconv.Itoa(ktSparkPoints) {
+		if s := one(t, r, "sparkline"); attr(s, "data-points") != strconv.Itoa(trendSparkPoints) {
 			t.Errorf("top key with %s sparkline points", attr(s, "data-points"))
 		}
 	}

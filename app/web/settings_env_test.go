@@ -17,38 +17,42 @@ type settingsEnv struct {
 	*env
 	dir    string
 	svc    *settings.Service
-	apply  *recordApply
+	apply  *applyRecorder[config.Redis]
 	latest *latestStore // the server's Store; nil with settingsEnvOptions.db
 }
 
-// recordApply is the service's Apply hook: it records every set and fails with fail.
-type recordApply struct {
+// applyRecorder is a settings.Service hook that applies sets of T (Apply: instances,
+// ApplyRules: alert rules): it records every set and fails with fail, else answers what next
+// does (nil: accepts).
+type applyRecorder[T any] struct {
 	mu   sync.Mutex
-	sets [][]config.Redis
+	sets [][]T
 	fail error
-	next func([]config.Redis) error // called when fail is nil; nil: accept
+	next func([]T) error
 }
 
-func (a *recordApply) apply(rs []config.Redis) error {
+func (a *applyRecorder[T]) apply(set []T) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sets = append(a.sets, rs)
+	a.sets = append(a.sets, set)
 	if a.fail != nil {
 		return a.fail
 	}
 	if a.next != nil {
-		return a.next(rs)
+		return a.next(set)
 	}
 	return nil
 }
 
-func (a *recordApply) count() int {
+// count is how many sets were applied, failed ones included.
+func (a *applyRecorder[T]) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.sets)
 }
 
-func (a *recordApply) last() []config.Redis {
+// last is the last set applied; nil: none.
+func (a *applyRecorder[T]) last() []T {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.sets) == 0 {
@@ -95,7 +99,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 			t.Fatal(err)
 		}
 	}
-	a := &recordApply{next: o.next}
+	a := &applyRecorder[config.Redis]{next: o.next}
 	svc, err := settings.Open(settings.Options{Dir: dir, FromConfig: o.fromConfig, Apply: a.apply,
 		FromConfigRules: o.rules, DefaultRules: o.defaults, ApplyRules: o.applyRules, SecretsDir: o.secretsDir})
 	if err != nil {
@@ -127,7 +131,8 @@ func settingsInstanceForm(name, addr string) url.Values {
 	return url.Values{"name": {name}, "addr": {addr}, "db": {"0"}, "interval": {"5s"}, "timeout": {"1s"}}
 }
 
-func find2(rs []config.Redis, name string) config.Redis {
+// instanceNamed is the instance called name in rs, or a zero one.
+func instanceNamed(rs []config.Redis, name string) config.Redis {
 	for _, r := range rs {
 		if r.Name == name {
 			return r

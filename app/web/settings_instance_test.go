@@ -181,7 +181,7 @@ func TestSettingsShortIntervalTimeout(t *testing.T) {
 	form := url.Values{"name": {"fast"}, "addr": {"127.0.0.1:7000"}, "db": {"0"}, "interval": {"1s"}, "timeout": {attr(timeout, "value")}}
 	res, body := e.postForm(t, admin, "/settings/instances", form)
 	settingsRedirected(t, res, body, "/settings?added=instance%3Afast")
-	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) || got.Interval != config.Duration(time.Second) {
+	if got := instanceNamed(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) || got.Interval != config.Duration(time.Second) {
 		t.Fatalf("applied: interval %s timeout %s, want 1s and 1s", got.Interval, got.Timeout)
 	}
 	doc := e.page(t, admin, "/settings")
@@ -193,7 +193,7 @@ func TestSettingsShortIntervalTimeout(t *testing.T) {
 	form.Set("interval", "30s")
 	res, body = e.postForm(t, admin, "/settings/instances/fast", form)
 	settingsRedirected(t, res, body, "/settings?saved=instance%3Afast")
-	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(2*time.Second) {
+	if got := instanceNamed(e.apply.last(), "fast"); got.Timeout != config.Duration(2*time.Second) {
 		t.Fatalf("interval 30s: timeout %s, want 2s", got.Timeout)
 	}
 	edit := one(t, e.page(t, admin, "/settings?edit=instance%3Afast"), "edit-instance-form")
@@ -204,7 +204,7 @@ func TestSettingsShortIntervalTimeout(t *testing.T) {
 	form.Set("timeout", attr(formField(t, edit, "timeout"), "value"))
 	res, body = e.postForm(t, admin, "/settings/instances/fast", form)
 	settingsRedirected(t, res, body, "/settings?saved=instance%3Afast")
-	if got := find2(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) {
+	if got := instanceNamed(e.apply.last(), "fast"); got.Timeout != config.Duration(time.Second) {
 		t.Fatalf("interval 1s: timeout %s, want 1s", got.Timeout)
 	}
 

@@ -91,7 +91,7 @@ func TestSettingsKeyExpectExists(t *testing.T) {
 	}
 	res, body := e.postForm(t, admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"config:flags"}, "expect_exists": {"true"}})
 	settingsRedirected(t, res, body, "/settings?added=key%3Aconfig%3Aflags")
-	ks := find2(e.apply.last(), "cache").Keys
+	ks := instanceNamed(e.apply.last(), "cache").Keys
 	if k := ks[len(ks)-1]; k.Key != "config:flags" || k.ExpectExists == nil || !*k.ExpectExists {
 		t.Fatalf("applied key: %+v", k)
 	}

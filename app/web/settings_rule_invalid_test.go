@@ -19,7 +19,7 @@ import (
 
 func TestSettingsRuleInvalidInput(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 
@@ -161,7 +161,7 @@ func TestSettingsConfigRulesAreReadOnly(t *testing.T) {
 func TestSettingsRuleNotApplied(t *testing.T) {
 	t.Parallel()
 	bad := settings.Rule{Name: "Broken", Series: "redis_up", Aggregate: "last", Window: config.Duration(time.Minute), Op: "~", Threshold: 1, Severity: "warning"}
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), applyRules: rec.apply,
 		seed: []settings.Data{{Version: settings.Version, Rules: []settings.Rule{bad}, RulesSeeded: true}}})
 	if len(e.svc.EffectiveRules()) != 0 {

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,35 +32,6 @@ func settingsConfigRules() []config.Rule {
 	return rs
 }
 
-// recordRules is an ApplyRules hook that records every set and fails with fail.
-type recordRules struct {
-	mu   sync.Mutex
-	sets [][]config.Rule
-	fail error
-}
-
-func (a *recordRules) apply(rs []config.Rule) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sets = append(a.sets, rs)
-	return a.fail
-}
-
-func (a *recordRules) last() []config.Rule {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.sets) == 0 {
-		return nil
-	}
-	return a.sets[len(a.sets)-1]
-}
-
-func (a *recordRules) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.sets)
-}
-
 func ruleNamesOf(rs []config.Rule) []string {
 	var out []string
 	for _, r := range rs {
@@ -72,7 +42,7 @@ func ruleNamesOf(rs []config.Rule) []string {
 
 func TestSettingsRuleAdd(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 	now := time.Now()
@@ -152,7 +122,7 @@ func TestSettingsRuleAdd(t *testing.T) {
 
 func TestSettingsRuleEditPauseDelete(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 	form := settingsRuleForm("Backlog", `redis_key_length{key="q"}`)

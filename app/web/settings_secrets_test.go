@@ -41,7 +41,7 @@ func TestSettingsPasswordFileConfined(t *testing.T) {
 				if res.StatusCode != http.StatusSeeOther || e.apply.count() != 1 {
 					t.Fatalf("inside secrets_dir: %d, applied %d times", res.StatusCode, e.apply.count())
 				}
-				if got := find2(e.apply.last(), "ui1").Password; got != "s3cret" {
+				if got := instanceNamed(e.apply.last(), "ui1").Password; got != "s3cret" {
 					t.Fatalf("password from the file = %q", got)
 				}
 				return

@@ -20,7 +20,7 @@ import (
 //   - snapshotOnlyStore: panics when called, for servers that must read only snapshots;
 //   - latestStore: a latest-value table the test fills, no stored series;
 //   - statusStore: a latestStore with fixed stored series for Raw (the /status request stats);
-//   - ktStore: fixed stored series for every read, the latest table derived from them (keys).
+//   - trendStore: fixed stored series for every read, the latest table derived from them (keys).
 
 // emptyStore is a Store with nothing stored, a Writer (ingest's, the samplers') that drops
 // every write, and a health.Storage with room to spare.
@@ -220,33 +220,33 @@ func (s *statusStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time
 	return seriesWithin(s.series, sel, start, end), nil
 }
 
-// ktStore is a Store of fixed stored series, for the keys tests: every read of stored series
+// trendStore is a Store of fixed stored series, for the keys tests: every read of stored series
 // answers the series that match the selector, with their points within the read's bounds
-// (seriesWithin), and the latest table holds each series' newest point. Fill it (ktStore.trend)
+// (seriesWithin), and the latest table holds each series' newest point. Fill it (trendStore.trend)
 // before the server serves.
-type ktStore struct {
+type trendStore struct {
 	series  []tsdb.Series
 	allKeys atomic.Int32 // the all-keys change queries (a bare redis_key_length selector)
 }
 
-func (s *ktStore) QueryRange(_ context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error) {
+func (s *trendStore) QueryRange(_ context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error) {
 	if q.Selector.String() == "redis_key_length" {
 		s.allKeys.Add(1)
 	}
 	return seriesWithin(s.series, q.Selector, q.Start, q.End), nil
 }
 
-func (s *ktStore) SeriesMatching(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+func (s *trendStore) SeriesMatching(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
 	return seriesWithin(s.series, sel, start, end), nil
 }
 
-func (s *ktStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+func (s *trendStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
 	return seriesWithin(s.series, sel, start, end), nil
 }
 
-func (s *ktStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool) {
+func (s *trendStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool) {
 	for _, se := range s.series {
-		if se.Name == name && ktSameLabels(se.Labels, labels) && len(se.Points) > 0 {
+		if se.Name == name && sameLabels(se.Labels, labels) && len(se.Points) > 0 {
 			p := se.Points[len(se.Points)-1]
 			return tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: p.Timestamp, Value: p.Value}, true
 		}
@@ -254,12 +254,12 @@ func (s *ktStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue
 	return tsdb.LatestValue{}, false
 }
 
-// ktSameLabels reports whether a and b hold the same labels, in any order.
-func ktSameLabels(a, b []tsdb.Label) bool {
+// sameLabels reports whether a and b hold the same labels, in any order.
+func sameLabels(a, b []tsdb.Label) bool {
 	return len(a) == len(b) && !slices.ContainsFunc(a, func(l tsdb.Label) bool { return !slices.Contains(b, l) })
 }
 
-func (s *ktStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
+func (s *trendStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
 	for _, se := range s.series {
 		if n := len(se.Points); n > 0 {
 			fn(&tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: se.Points[n-1].Timestamp, Value: se.Points[n-1].Value})
@@ -268,8 +268,8 @@ func (s *ktStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
 }
 
 // The latest values of other metrics and exports are not read by the keys pages.
-func (s *ktStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
-func (s *ktStore) LatestByName(string) []tsdb.LatestValue   { return nil }
-func (s *ktStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
+func (s *trendStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
+func (s *trendStore) LatestByName(string) []tsdb.LatestValue   { return nil }
+func (s *trendStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
 	return nil
 }
