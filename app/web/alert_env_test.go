@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,25 +11,11 @@ import (
 
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/config"
-	"github.com/redwatch/redwatch/app/notify"
 	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
 const hostileQueue = `<img src=x onerror=alert(1)>`
-
-// fakeNotifiers is a NotifierHealth with fixed answers.
-type fakeNotifiers []notify.Health
-
-func (f fakeNotifiers) Health() []notify.Health { return slices.Clone(f) }
-
-func failingNotifiers(now time.Time) fakeNotifiers {
-	return fakeNotifiers{
-		{Name: "webhook[0]", Kind: "webhook", LastAttempt: now.Add(-5 * time.Second), ConsecutiveFailures: 3, Pending: 2,
-			LastError: `POST to hooks.example.com: unexpected status 500 Internal Server Error: "<b>boom</b>"`},
-		{Name: "slack[0]", Kind: "slack", LastSuccess: now.Add(-time.Minute), LastAttempt: now.Add(-time.Minute)},
-	}
-}
 
 // alertsEnv is a server with an alert source, notifier health and a log buffer.
 type alertsEnv struct {
@@ -143,4 +128,11 @@ func alertRows(t *testing.T, doc *html.Node) map[string]*html.Node {
 		out[attr(r, "data-rule")+"/"+q] = r
 	}
 	return out
+}
+
+// newFakeAlertsEnv is a server on no storage whose alert source is queueAlerts.
+func newFakeAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
+	t.Helper()
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	return newAlertsEnvWith(t, queueAlerts(t0), notifiers, t0)
 }

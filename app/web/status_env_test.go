@@ -44,15 +44,6 @@ func newStatusEnv(t testing.TB, st *statusStore, d statusDisk, mod func(o *Optio
 	}})
 }
 
-// lbls builds labels from name, value pairs.
-func lbls(kv ...string) []tsdb.Label {
-	var ls []tsdb.Label
-	for i := 0; i+1 < len(kv); i += 2 {
-		ls = append(ls, tsdb.Label{Name: kv[i], Value: kv[i+1]})
-	}
-	return ls
-}
-
 // statusRequestSeries is a day of request series before now: every counter has a baseline
 // point before the window (at 1000) and one within it. 200 requests on /keys (20 of them 5xx),
 // 30 on /status, 10 on /health/targets answered 503 (reports about a watched target, not

@@ -21,6 +21,9 @@ import (
 //   - latestStore: a latest-value table the test fills, no stored series;
 //   - statusStore: a latestStore with fixed stored series for Raw (the /status request stats);
 //   - trendStore: fixed stored series for every read, the latest table derived from them (keys).
+//
+// A fake made for one test's timing (heldLatest, readLog, endlessExport, stuckExport) stays
+// beside that test.
 
 // emptyStore is a Store with nothing stored, a Writer (ingest's, the samplers') that drops
 // every write, and a health.Storage with room to spare.
@@ -126,6 +129,15 @@ func (s *latestStore) write(samples []tsdb.Sample) {
 			lv.Timestamp, lv.Value = sm.Timestamp, sm.Value
 		}
 	}
+}
+
+// lbls builds labels from name, value pairs.
+func lbls(kv ...string) []tsdb.Label {
+	var ls []tsdb.Label
+	for i := 0; i+1 < len(kv); i += 2 {
+		ls = append(ls, tsdb.Label{Name: kv[i], Value: kv[i+1]})
+	}
+	return ls
 }
 
 // seriesLabels returns labels as the latest table keeps them: values encoded with
