@@ -10,12 +10,6 @@ import (
 	"github.com/redwatch/redwatch/app/sampler/redis"
 )
 
-// newSnapshotEnv is a server over e.redis's snapshots and no storage.
-func newSnapshotEnv(t *testing.T) *env {
-	t.Helper()
-	return newEnvWith(t, envOptions{store: snapshotOnlyStore{}})
-}
-
 func TestAPIInstances(t *testing.T) {
 	t.Parallel()
 	e := newSnapshotEnv(t)

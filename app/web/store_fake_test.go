@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/redwatch/redwatch/app/health"
@@ -97,13 +96,6 @@ var _ Store = (*latestStore)(nil)
 
 func newLatestStore() *latestStore {
 	return &latestStore{series: map[string]*tsdb.LatestValue{}}
-}
-
-// newLatestEnv is newEnv running on an empty latestStore instead of a real tsdb.
-func newLatestEnv(t *testing.T) (*env, *latestStore) {
-	t.Helper()
-	st := newLatestStore()
-	return newEnvWith(t, envOptions{store: st}), st
 }
 
 // Write is write, for the alert engine (an alert.Writer).

@@ -31,6 +31,8 @@ const (
 	ingestToken = "ingest-token-1"
 )
 
+// env is a whole server under test on an httptest server, with the users admin and viewer
+// (adminPass, viewerPass); build it with newEnv or newEnvWith.
 type env struct {
 	t       testing.TB
 	db      *tsdb.DB
@@ -41,6 +43,7 @@ type env struct {
 	redis   *fakeRedis // what Options.Redis returns; tests fill it
 }
 
+// newEnv is a server on a real tsdb in a temporary directory (env.db), closed when t ends.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, envOptions{})
@@ -55,6 +58,7 @@ type envOptions struct {
 	store Store
 }
 
+// newEnvWith is newEnv varied by o.
 func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
@@ -131,16 +135,19 @@ func (e *env) do(client *http.Client, method, path string, body io.Reader, heade
 	return res, string(b)
 }
 
+// noRedirect is a client with jar (nil: none) that returns redirects instead of following them.
 func noRedirect(jar http.CookieJar) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// basic is the credentials of an HTTP Basic Authorization header for u and p.
 func basic(u, p string) string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(u, p)
 	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
 }
 
+// decode parses body as a JSON object, failing the test if it is not one.
 func decode(t *testing.T, body string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -150,6 +157,7 @@ func decode(t *testing.T, body string) map[string]any {
 	return m
 }
 
+// csrfInput finds the CSRF token in a page's forms.
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // login logs in through the form and returns a client carrying the session cookie.
@@ -203,6 +211,7 @@ func (e *env) postForm(t *testing.T, c *http.Client, path string, form url.Value
 	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
 }
 
+// itoa is n in decimal.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // newAccessEnv is newEnvWith on an emptyStore (o.store, if set, replaces it), with the write
@@ -223,6 +232,19 @@ func newAccessEnv(t *testing.T, o envOptions) *env {
 	e := newEnvWith(t, o)
 	e.checker.Storage = emptyStore{}
 	return e
+}
+
+// newLatestEnv is newEnv running on an empty latestStore instead of a real tsdb.
+func newLatestEnv(t *testing.T) (*env, *latestStore) {
+	t.Helper()
+	st := newLatestStore()
+	return newEnvWith(t, envOptions{store: st}), st
+}
+
+// newSnapshotEnv is a server over e.redis's snapshots and no storage.
+func newSnapshotEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, envOptions{store: snapshotOnlyStore{}})
 }
 
 // restart serves e (plain HTTP) with a new server built from its options changed by mod, at
