@@ -55,6 +55,9 @@ type Options struct {
 	Client                 *http.Client
 	MinBackoff, MaxBackoff time.Duration
 	FinalFlushTimeout      time.Duration
+	// Clock schedules the rounds and the forwarder's waits (flushes, backoff, the final flush's
+	// bound) and stamps the samples; nil means the real clock. Tests inject a fake one.
+	Clock host.Clock
 }
 
 // Agent samples this host and pushes to a hub. Build it with New; call Run once.
@@ -85,6 +88,11 @@ func New(opts Options) (*Agent, error) {
 	if maxSamples <= 0 {
 		maxSamples = DefaultMaxBufferedSamples
 	}
+	var after func(time.Duration) <-chan time.Time
+	var now func() time.Time
+	if opts.Clock != nil {
+		after, now = opts.Clock.After, opts.Clock.Now
+	}
 	fwd, err := remotewrite.New(remotewrite.Options{
 		URL:             endpoint,
 		Logger:          log,
@@ -99,12 +107,15 @@ func New(opts Options) (*Agent, error) {
 		MinBackoff:        opts.MinBackoff,
 		MaxBackoff:        opts.MaxBackoff,
 		FinalFlushTimeout: opts.FinalFlushTimeout,
+		After:             after,
+		Now:               now,
 		Target:            "hub",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot create agent: %w", err)
 	}
-	s, err := host.New(host.Options{Interval: opts.Interval, Host: opts.Host, Writer: fwd, Logger: log})
+	s, err := host.New(host.Options{Interval: opts.Interval, Host: opts.Host, Writer: fwd, Logger: log,
+		Clock: opts.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("cannot create agent: %w", err)
 	}

@@ -163,19 +163,26 @@ func (l *logBuf) count(level, msg string) int {
 	return n
 }
 
-// newAgent builds an agent for h with short intervals and backoffs.
-func newAgent(t *testing.T, h *hub, lb *logBuf, edit func(*Options)) *Agent {
+// Test timings, on the agent's fake clock.
+const (
+	testInterval   = 10 * time.Second
+	testFinalFlush = 300 * time.Millisecond
+)
+
+// newAgent builds an agent for h on clock, with backoffs shorter than its interval.
+func newAgent(t *testing.T, h *hub, lb *logBuf, clock *testutil.Clock, edit func(*Options)) *Agent {
 	t.Helper()
 	opts := Options{
 		Hub:               h.srv.URL + "/prefix/",
 		Token:             testToken,
-		Interval:          20 * time.Millisecond,
+		Interval:          testInterval,
 		Host:              testHost,
 		Logger:            slog.New(slog.NewJSONHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Client:            &http.Client{Timeout: 2 * time.Second},
-		MinBackoff:        5 * time.Millisecond,
-		MaxBackoff:        20 * time.Millisecond,
-		FinalFlushTimeout: 300 * time.Millisecond,
+		MinBackoff:        time.Second,
+		MaxBackoff:        2 * time.Second,
+		FinalFlushTimeout: testFinalFlush,
+		Clock:             clock,
 	}
 	if edit != nil {
 		edit(&opts)
@@ -187,32 +194,59 @@ func newAgent(t *testing.T, h *hub, lb *logBuf, edit func(*Options)) *Agent {
 	return a
 }
 
-// run starts a.Run; stop cancels it and waits (at most 10 s), returning how long that took.
-func run(t *testing.T, a *Agent) (stop func() time.Duration) {
+func newClock() *testutil.Clock { return testutil.NewClock(time.UnixMilli(1_700_000_000_000)) }
+
+// advanceUntil moves clock on an interval at a time until cond holds: each step fires the next
+// round, the forwarder's flush and any backoff. It fails the test when cond does not hold
+// within testutil.WaitFor's time.
+func advanceUntil(t *testing.T, clock *testutil.Clock, what string, cond func() bool) {
+	t.Helper()
+	testutil.WaitFor(t, what, func() bool {
+		if cond() {
+			return true
+		}
+		clock.Advance(testInterval)
+		return false
+	})
+}
+
+// running is an Agent's Run in a goroutine.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// run starts a.Run; the test's cleanup stops it, moving clock on until it returns.
+func run(t *testing.T, a *Agent, clock *testutil.Clock) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	r := &running{cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(r.done)
 		a.Run(ctx)
 	}()
-	var once sync.Once
-	var took time.Duration
-	stop = func() time.Duration {
-		once.Do(func() {
-			t0 := time.Now()
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return within 10s of cancel")
-			}
-			took = time.Since(t0)
-		})
-		return took
+	t.Cleanup(func() {
+		cancel()
+		advanceUntil(t, clock, "Run to return", r.returned)
+	})
+	return r
+}
+
+func (r *running) returned() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
 	}
-	t.Cleanup(func() { stop() })
-	return stop
+}
+
+// stop cancels Run and waits for it to return, without moving the clock: whatever Run still
+// waits for on its clock (a backoff, the final flush's bound) makes the test fail.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	testutil.WaitFor(t, "Run to return without the clock moving", r.returned)
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -252,10 +286,11 @@ func TestEndpoint(t *testing.T) {
 func TestAgentPushesHostSamples(t *testing.T) {
 	h := newHub(t, http.StatusNoContent)
 	var lb logBuf
-	a := newAgent(t, h, &lb, nil)
-	stop := run(t, a)
-	testutil.WaitFor(t, "three rounds", func() bool { return h.count() >= 3 })
-	stop()
+	clock := newClock()
+	a := newAgent(t, h, &lb, clock, nil)
+	r := run(t, a, clock)
+	advanceUntil(t, clock, "three rounds", func() bool { return h.count() >= 3 })
+	r.stop(t)
 
 	got := h.samples()
 	rounds := checkOrderAndOnce(t, got)
@@ -296,17 +331,19 @@ func TestAgentBuffersWhileHubIsDown(t *testing.T) {
 		t.Run(fmt.Sprint(down), func(t *testing.T) {
 			h := newHub(t, down)
 			var lb logBuf
-			a := newAgent(t, h, &lb, nil)
-			stop := run(t, a)
-			testutil.WaitFor(t, "failed attempts", func() bool { return h.count() >= 5 })
-			testutil.WaitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
-			downUntil := time.Now().UnixMilli()
+			clock := newClock()
+			a := newAgent(t, h, &lb, clock, nil)
+			r := run(t, a, clock)
+			advanceUntil(t, clock, "failed attempts and rounds buffered", func() bool {
+				return h.count() >= 5 && a.fwd.Pending() > 0
+			})
+			downUntil := clock.Now().UnixMilli()
 			h.set(http.StatusNoContent)
-			testutil.WaitFor(t, "the buffer to drain", func() bool {
+			advanceUntil(t, clock, "the buffer to drain", func() bool {
 				got := h.samples()
 				return len(got) > 0 && got[len(got)-1].Timestamp > downUntil
 			})
-			stop()
+			r.stop(t)
 
 			got := h.samples()
 			rounds := checkOrderAndOnce(t, got)
@@ -338,13 +375,14 @@ func TestAgentBuffersWhileHubIsDown(t *testing.T) {
 func TestAgentBufferIsBounded(t *testing.T) {
 	h := newHub(t, http.StatusServiceUnavailable)
 	var lb logBuf
-	a := newAgent(t, h, &lb, nil)
-	round, _ := a.sampler.Collect(context.Background(), time.Now())
+	clock := newClock()
+	a := newAgent(t, h, &lb, clock, nil)
+	round, _ := a.sampler.Collect(context.Background(), clock.Now())
 	limit := 3 * len(round)
-	a = newAgent(t, h, &lb, func(o *Options) { o.MaxBufferedSamples = limit })
+	a = newAgent(t, h, &lb, clock, func(o *Options) { o.MaxBufferedSamples = limit })
 
-	stop := run(t, a)
-	testutil.WaitFor(t, "drops", func() bool {
+	r := run(t, a, clock)
+	advanceUntil(t, clock, "drops", func() bool {
 		if p := a.fwd.Pending(); p > limit {
 			t.Fatalf("%d samples buffered, limit %d", p, limit)
 		}
@@ -353,13 +391,13 @@ func TestAgentBufferIsBounded(t *testing.T) {
 	if n := lb.count("WARN", "queue full"); n != 1 {
 		t.Errorf("%d 'queue full' lines, want 1:\n%s", n, lb.String())
 	}
-	upAt := time.Now().UnixMilli()
+	upAt := clock.Now().UnixMilli()
 	h.set(http.StatusNoContent)
-	testutil.WaitFor(t, "delivery", func() bool {
+	advanceUntil(t, clock, "delivery", func() bool {
 		got := h.samples()
 		return len(got) > 0 && got[len(got)-1].Timestamp > upAt
 	})
-	stop()
+	r.stop(t)
 	got := h.samples()
 	checkOrderAndOnce(t, got)
 	old := 0
@@ -377,9 +415,10 @@ func TestAgentBufferIsBounded(t *testing.T) {
 func TestAgentUnauthorized(t *testing.T) {
 	h := newHub(t, http.StatusUnauthorized)
 	var lb logBuf
-	a := newAgent(t, h, &lb, nil)
-	stop := run(t, a)
-	testutil.WaitFor(t, "several rejected rounds", func() bool { return h.count() >= 4 })
+	clock := newClock()
+	a := newAgent(t, h, &lb, clock, nil)
+	r := run(t, a, clock)
+	advanceUntil(t, clock, "several rejected rounds", func() bool { return h.count() >= 4 })
 	if a.Failed() == 0 {
 		t.Fatal("no sample counted as rejected")
 	}
@@ -388,8 +427,8 @@ func TestAgentUnauthorized(t *testing.T) {
 	}
 	// A fixed token: later rounds go through.
 	h.set(http.StatusNoContent)
-	testutil.WaitFor(t, "delivery", func() bool { return len(h.samples()) > 0 })
-	stop()
+	advanceUntil(t, clock, "delivery", func() bool { return len(h.samples()) > 0 })
+	r.stop(t)
 	checkOrderAndOnce(t, h.samples())
 	if a.Dropped() != 0 {
 		t.Fatalf("dropped %d, want 0", a.Dropped())
@@ -412,14 +451,17 @@ func TestAgentStopFlushesBuffer(t *testing.T) {
 	h := newHub(t, http.StatusServiceUnavailable)
 	var lb logBuf
 	// One attempt, then a long backoff: rounds pile up until the final flush.
-	a := newAgent(t, h, &lb, func(o *Options) { o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour })
-	stop := run(t, a)
-	testutil.WaitFor(t, "a failed attempt", func() bool { return h.count() >= 1 })
-	testutil.WaitFor(t, "rounds buffered", func() bool { return a.fwd.Pending() > 0 })
-	h.set(http.StatusNoContent)
-	if took := stop(); took > 2*time.Second {
-		t.Fatalf("Run took %s to return", took)
+	clock := newClock()
+	a := newAgent(t, h, &lb, clock, func(o *Options) { o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour })
+	r := run(t, a, clock)
+	advanceUntil(t, clock, "a failed attempt and rounds buffered", func() bool {
+		return h.count() >= 1 && a.fwd.Pending() > 0
+	})
+	if n := h.count(); n != 1 {
+		t.Fatalf("%d attempts before the hour of backoff passed, want 1", n)
 	}
+	h.set(http.StatusNoContent)
+	r.stop(t) // the final flush does not wait for the backoff
 	got := h.samples()
 	rounds := checkOrderAndOnce(t, got)
 	if len(rounds) < 2 {
@@ -433,13 +475,22 @@ func TestAgentStopFlushesBuffer(t *testing.T) {
 func TestAgentStopIsBoundedWhenHubHangs(t *testing.T) {
 	h := newHub(t, hang)
 	var lb logBuf
-	a := newAgent(t, h, &lb, func(o *Options) { o.Client = &http.Client{} }) // no per-request timeout
-	stop := run(t, a)
-	testutil.WaitFor(t, "a request", func() bool { return h.count() >= 1 })
-	testutil.WaitFor(t, "rounds queued behind the hung request", func() bool { return a.fwd.Pending() > 0 })
-	if took := stop(); took > 2*time.Second {
-		t.Fatalf("Run took %s to return; the final flush is bounded to 300ms", took)
+	clock := newClock()
+	a := newAgent(t, h, &lb, clock, func(o *Options) { o.Client = &http.Client{} }) // no per-request timeout
+	r := run(t, a, clock)
+	advanceUntil(t, clock, "a request and rounds queued behind it", func() bool {
+		return h.count() >= 1 && a.fwd.Pending() > 0
+	})
+	// Stopping waits FinalFlushTimeout on the clock for the hung request, no longer.
+	r.cancel()
+	testutil.WaitFor(t, "the final flush's wait", func() bool {
+		return slices.Contains(clock.Waits(), testFinalFlush)
+	})
+	if r.returned() {
+		t.Fatal("Run returned before FinalFlushTimeout passed, with a request in flight")
 	}
+	clock.Advance(testFinalFlush)
+	testutil.WaitFor(t, "Run to return once FinalFlushTimeout passed", r.returned)
 	if a.Dropped() == 0 {
 		t.Fatal("undelivered samples not counted as dropped")
 	}

@@ -104,6 +104,9 @@ func (s *Server) routes(canSilence bool) {
 	// resumed, deleted), or re-render the page: 422 with the problems next to their fields,
 	// 500 when the change could not be saved.
 	admin.GET("/settings", settings.showSettings)
+	// POST /settings is no form: without this route echo would answer it from the session
+	// group's 404 and a viewer would not learn that /settings is for admins.
+	admin.POST("/settings", func(echo.Context) error { return echo.ErrNotFound })
 	admin.notFound("/settings/*")
 	form := admin.with(settings.needSettings)
 	form.POST("/settings/instances", settings.addInstance)

@@ -58,8 +58,8 @@ func TestSettingsViewerForbidden(t *testing.T) {
 			t.Errorf("viewer POST %s: %d %.300s", path, res.StatusCode, body)
 		}
 	}
-	if posts != 15 {
-		t.Fatalf("%d POST routes under /settings, want 15", posts)
+	if posts != 16 { // the 15 forms and POST /settings itself
+		t.Fatalf("%d POST routes under /settings, want 16", posts)
 	}
 	if !reflect.DeepEqual(e.svc.View(), before) || e.apply.count() != applied {
 		t.Fatal("a viewer changed the settings")

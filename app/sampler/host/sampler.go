@@ -36,6 +36,8 @@ type Options struct {
 	// Logger receives warnings about failing metric sources (once per state change) and
 	// failing writes. nil discards logs.
 	Logger *slog.Logger
+	// Clock schedules Run's rounds and stamps them; nil means the real clock.
+	Clock Clock
 }
 
 // Sampler collects this host's metrics. Its methods may be called concurrently: rounds
@@ -46,6 +48,7 @@ type Sampler struct {
 	host     string
 	w        Writer
 	log      *slog.Logger
+	clock    Clock
 
 	roundMu sync.Mutex // serialises rounds and guards the fields below
 	cpu     cpuSnapshot
@@ -85,7 +88,11 @@ func New(opts Options) (*Sampler, error) {
 		host:     host,
 		w:        opts.Writer,
 		log:      log,
+		clock:    opts.Clock,
 		failing:  map[string]struct{}{},
+	}
+	if s.clock == nil {
+		s.clock = realClock{}
 	}
 	// A failure here is reported by the first round.
 	s.cpu.baseline(context.Background())
@@ -115,15 +122,15 @@ func (s *Sampler) LastDuration() time.Duration {
 
 // Run collects and writes one round immediately, then one every Interval, until ctx is done;
 // it returns then, without starting another round. A round that takes longer than Interval
-// delays the next one (ticks are dropped, never queued). Write errors are logged once per state
-// change and reported by LastRun.
+// delays the next one (rounds that were due meanwhile are dropped, never queued). Write errors
+// are logged once per state change and reported by LastRun. Rounds are scheduled and stamped on
+// the Sampler's clock.
 func (s *Sampler) Run(ctx context.Context) {
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
 	writeFailing := false
+	next := s.clock.Now()
 	for {
-		start := time.Now()
-		samples, err := s.Collect(ctx, start)
+		now, started := s.clock.Now(), time.Now()
+		samples, err := s.Collect(ctx, now)
 		if ctx.Err() != nil {
 			return
 		}
@@ -140,15 +147,17 @@ func (s *Sampler) Run(ctx context.Context) {
 			s.log.Info("writing host samples works again", "host", s.host)
 			writeFailing = false
 		}
-		end := time.Now()
 		s.stateMu.Lock()
-		s.lastAt, s.lastErr, s.lastDuration = end, err, end.Sub(start)
+		s.lastAt, s.lastErr, s.lastDuration = s.clock.Now(), err, time.Since(started)
 		s.stateMu.Unlock()
 
+		for !next.After(now) {
+			next = next.Add(s.interval)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-s.clock.After(next.Sub(s.clock.Now())):
 		}
 	}
 }

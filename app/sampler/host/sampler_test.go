@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -87,6 +90,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 func TestCollect(t *testing.T) {
+	t.Parallel()
 	s := newTestSampler(t, nil, nil)
 	ctx := context.Background()
 	now1 := time.UnixMilli(1_700_000_000_123)
@@ -193,6 +197,7 @@ func keys(samples []tsdb.Sample) []string {
 }
 
 func TestCollectCPUNeedsAWindow(t *testing.T) {
+	t.Parallel()
 	s := newTestSampler(t, nil, nil)
 	ctx := context.Background()
 	has := func(samples []tsdb.Sample) bool {
@@ -320,10 +325,15 @@ func TestRunReportsWriteErrors(t *testing.T) {
 	})
 }
 
-func TestRunRealTime(t *testing.T) {
-	// The same as TestRun, with the real clock and LastDuration, which is 0 inside a bubble.
+// TestRunOnClock: an injected clock schedules and stamps the rounds, while LastDuration (0 in
+// a synctest bubble) measures the real time a round took.
+func TestRunOnClock(t *testing.T) {
+	t.Parallel()
 	w := &memWriter{}
-	s, err := New(Options{Interval: 50 * time.Millisecond, Host: "testhost", Writer: w})
+	t0 := time.UnixMilli(1_700_000_000_000)
+	clock := testutil.NewClock(t0)
+	const interval = 10 * time.Second
+	s, err := New(Options{Interval: interval, Host: "testhost", Writer: w, Clock: clock})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -333,21 +343,51 @@ func TestRunRealTime(t *testing.T) {
 		defer close(done)
 		s.Run(ctx)
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for w.count() < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	// waiting is whether Run, after n rounds, waits one interval (a round takes no time on the
+	// clock).
+	waiting := func(n int) func() bool {
+		return func() bool { return w.count() == n && slices.Equal(clock.Waits(), []time.Duration{interval}) }
 	}
-	if n := w.count(); n < 3 {
-		t.Fatalf("%d rounds written in 5s at a 50ms interval, want >= 3", n)
+	testutil.WaitFor(t, "the first round", waiting(1))
+	for n := 1; n < 3; n++ {
+		clock.Advance(interval / 2)
+		if got, waits := w.count(), clock.Waits(); got != n || len(waits) != 1 {
+			t.Fatalf("%d rounds and waits %v after %d.5 intervals, want %d rounds and the wait for the next",
+				got, waits, n-1, n)
+		}
+		clock.Advance(interval / 2)
+		testutil.WaitFor(t, fmt.Sprintf("round %d", n+1), waiting(n+1))
 	}
+	at, err := s.LastRun()
+	if err != nil {
+		t.Errorf("LastRun error: %v", err)
+	}
+	if want := t0.Add(2 * interval); !at.Equal(want) {
+		t.Errorf("LastRun at %v, want %v", at, want)
+	}
+	w.mu.Lock()
+	for i, round := range w.rounds {
+		for _, smp := range round {
+			if want := t0.Add(time.Duration(i) * interval).UnixMilli(); smp.Timestamp != want {
+				t.Fatalf("round %d: %s at %d, want %d", i, smp.Name, smp.Timestamp, want)
+			}
+		}
+	}
+	w.mu.Unlock()
 	if d := s.LastDuration(); d <= 0 || d > 5*time.Second {
 		t.Errorf("LastDuration = %v, want a small positive duration", d)
 	}
 	cancel()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatalf("Run did not return within 2s of cancel")
+	testutil.WaitFor(t, "Run to return after cancel", func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if n := w.count(); n != 3 {
+		t.Errorf("%d rounds written after cancel, want 3", n)
 	}
 }
 

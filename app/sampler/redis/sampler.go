@@ -129,7 +129,7 @@ func New(opts Options) (*Sampler, error) {
 		Clock:          s.clock,
 	})
 	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
-		IntervalSeconds: cfg.Interval.Std().Seconds(), Slowlog: sl.entries()}
+		Slowlog: sl.entries()}
 	return s, nil
 }
 
@@ -326,7 +326,7 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 
 	snap := s.Snapshot()
 	snap.Up, snap.Error, snap.LastSeen, snap.LastRunAt = true, "", now, now
-	snap.PingLatency, snap.PingLatencySeconds = ping, ping.Seconds()
+	snap.PingLatency = ping
 	samples := make([]tsdb.Sample, 0, 128)
 	samples = append(samples, s.sample("redis_up", ts, 1), s.sample("redis_ping_latency_seconds", ts, ping.Seconds()))
 	cur := &infoRound{at: infoAt, info: parseInfo(info), own: own}

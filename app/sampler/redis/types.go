@@ -26,18 +26,16 @@ type Writer interface {
 
 // InstanceSnapshot is the state of one watched Redis after its latest round.
 type InstanceSnapshot struct {
-	Name            string
-	Addr            string
-	DB              int
-	Interval        time.Duration
-	IntervalSeconds float64
+	Name     string
+	Addr     string
+	DB       int
+	Interval time.Duration
 
-	Up                 bool
-	Error              string    // last error while down; never secrets
-	LastSeen           time.Time // last successful round; zero if never
-	LastRunAt          time.Time // last round, successful or not
-	PingLatency        time.Duration
-	PingLatencySeconds float64
+	Up          bool
+	Error       string    // last error while down; never secrets
+	LastSeen    time.Time // last successful round; zero if never
+	LastRunAt   time.Time // last round, successful or not
+	PingLatency time.Duration
 
 	Version       string // redis_version
 	Role          string // master | slave
