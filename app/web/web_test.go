@@ -165,20 +165,55 @@ func (e *env) login(user, pass string) *http.Client {
 	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := noRedirect(jar)
-	res, body := e.do(c, "GET", "/login?next=/metrics", nil, "Accept: text/html")
-	if res.StatusCode != 200 {
-		e.t.Fatalf("GET /login: %d", res.StatusCode)
+	res := e.submitLogin(c, user, pass, "/metrics", "")
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/metrics" {
+		e.t.Fatalf("POST /login: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	return c
+}
+
+// postLogin posts the login form from a new client, from X-Forwarded-For xff when not empty,
+// and returns the status.
+func (e *env) postLogin(user, pass, xff string) int {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return e.submitLogin(noRedirect(jar), user, pass, "", xff).StatusCode
+}
+
+// submitLogin GETs the login form with c for its pre-session CSRF token and posts it, with
+// next when not empty and from X-Forwarded-For xff when not empty.
+func (e *env) submitLogin(c *http.Client, user, pass, next, xff string) *http.Response {
+	e.t.Helper()
+	path, form := "/login", url.Values{"username": {user}, "password": {pass}}
+	if next != "" {
+		path += "?next=" + url.QueryEscape(next)
+		form.Set("next", next)
+	}
+	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
+	if res.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET %s: %d", path, res.StatusCode)
 	}
 	m := csrfInput.FindStringSubmatch(body)
 	if m == nil {
 		e.t.Fatalf("login form has no CSRF token: %s", body)
 	}
-	form := url.Values{"username": {user}, "password": {pass}, "next": {"/metrics"}, "_csrf": {m[1]}}
-	res, _ = e.do(c, "POST", "/login", strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded")
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/metrics" {
-		e.t.Fatalf("POST /login: %d %q", res.StatusCode, res.Header.Get("Location"))
+	form.Set("_csrf", m[1])
+	headers := []string{"Content-Type: application/x-www-form-urlencoded"}
+	if xff != "" {
+		headers = append(headers, "X-Forwarded-For: "+xff)
 	}
-	return c
+	res, _ = e.do(c, "POST", "/login", strings.NewReader(form.Encode()), headers...)
+	return res
+}
+
+// sessionCookie is the session cookie c carries for base; empty: none.
+func sessionCookie(c *http.Client, base *url.URL) string {
+	for _, ck := range c.Jar.Cookies(base) {
+		if ck.Name == auth.SessionCookie {
+			return ck.Value
+		}
+	}
+	return ""
 }
 
 // page GETs path as a browser with c (nil: no session), asserting 200, and parses it.
