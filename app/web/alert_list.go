@@ -184,7 +184,7 @@ func orderAlerts(alerts []alert.Alert) []alert.Alert {
 
 // firingAlerts returns the firing alerts (pending ones left out): unsilenced first, then
 // silenced, each by severity then age. For the overview.
-func firingAlerts(src AlertSource) []alert.Alert {
+func firingAlerts(src alertLister) []alert.Alert {
 	var firing []alert.Alert
 	for _, a := range orderAlerts(src.Alerts()) {
 		if a.State == alert.StateFiring {

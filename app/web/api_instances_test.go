@@ -10,16 +10,6 @@ import (
 	"github.com/redwatch/redwatch/app/sampler/redis"
 )
 
-// snapshotOnlyStore is the Store of a server whose tests read only the samplers' snapshots
-// (the JSON API): any call to it panics.
-type snapshotOnlyStore struct{ Store }
-
-// newSnapshotEnv is a server over e.redis's snapshots and no storage.
-func newSnapshotEnv(t *testing.T) *env {
-	t.Helper()
-	return newEnvWith(t, envOptions{store: snapshotOnlyStore{}})
-}
-
 func TestAPIInstances(t *testing.T) {
 	t.Parallel()
 	e := newSnapshotEnv(t)

@@ -16,26 +16,6 @@ import (
 	"github.com/redwatch/redwatch/internal/testutil"
 )
 
-// postLogin posts the login form with a fresh pre-session CSRF token, from X-Forwarded-For
-// xff when not empty, and returns the status.
-func (e *env) postLogin(user, pass, xff string) int {
-	e.t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := noRedirect(jar)
-	_, body := e.do(c, "GET", "/login", nil, "Accept: text/html")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		e.t.Fatalf("login form has no CSRF token: %s", body)
-	}
-	form := url.Values{"username": {user}, "password": {pass}, "_csrf": {m[1]}}
-	headers := []string{"Content-Type: application/x-www-form-urlencoded"}
-	if xff != "" {
-		headers = append(headers, "X-Forwarded-For: "+xff)
-	}
-	res, _ := e.do(c, "POST", "/login", strings.NewReader(form.Encode()), headers...)
-	return res.StatusCode
-}
-
 // Without trusted proxies X-Forwarded-For is never believed: rotating it does not buy more
 // password checks (before: 200 in a row were checked).
 func TestLoginLimiterIgnoresForgedXFF(t *testing.T) {
@@ -189,15 +169,6 @@ func TestLoginRotatesSession(t *testing.T) {
 	if res, _ := e.do(noRedirect(jar), "GET", "/", nil, "Accept: text/html"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the previous session id = %d, want 303 (ended)", res.StatusCode)
 	}
-}
-
-func sessionCookie(c *http.Client, base *url.URL) string {
-	for _, ck := range c.Jar.Cookies(base) {
-		if ck.Name == auth.SessionCookie {
-			return ck.Value
-		}
-	}
-	return ""
 }
 
 // HSTS only under TLS; cookies Secure there.

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -209,14 +208,4 @@ func (b browserTab) screenshot(name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-}
-
-// restart serves e (plain HTTP) with a new server built from its options changed by mod, at
-// a new address.
-func (e *env) restart(mod func(*Options)) {
-	opts := e.srv.opts
-	mod(&opts)
-	e.srv = New(opts)
-	e.ts.Close()
-	e.ts = httptest.NewServer(e.srv.Handler()) // closed by newEnv's cleanup
 }

@@ -121,3 +121,89 @@ func assertFragment(t *testing.T, body, rootTestID string) *html.Node {
 	}
 	return doc
 }
+
+// hasTestID reports whether an element with data-testid=testID is below n (n included).
+func hasTestID(n *html.Node, testID string) bool { return len(find(n, testID)) > 0 }
+
+// hasAttr reports whether n has the attribute key, whatever its value.
+func hasAttr(n *html.Node, key string) bool {
+	_, ok := lookupAttr(n, key)
+	return ok
+}
+
+// findWith returns the elements with data-testid=testID whose attribute key is val.
+func findWith(n *html.Node, testID, key, val string) []*html.Node {
+	var out []*html.Node
+	for _, d := range find(n, testID) {
+		if attr(d, key) == val {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// oneWith returns the one element with data-testid=testID whose attribute key is val, failing
+// the test if there is not exactly one.
+func oneWith(t *testing.T, n *html.Node, testID, key, val string) *html.Node {
+	t.Helper()
+	ns := findWith(n, testID, key, val)
+	if len(ns) != 1 {
+		t.Fatalf("want one data-testid=%q with %s=%q, found %d", testID, key, val, len(ns))
+	}
+	return ns[0]
+}
+
+// byID returns the element below n with the HTML id, or an empty node if there is none.
+func byID(n *html.Node, id string) *html.Node {
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && attr(d, "id") == id {
+			return d
+		}
+	}
+	return &html.Node{}
+}
+
+// formField returns the input or select named name below n, failing the test if there is none.
+func formField(t *testing.T, n *html.Node, name string) *html.Node {
+	t.Helper()
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && (d.Data == "input" || d.Data == "select") && attr(d, "name") == name {
+			return d
+		}
+	}
+	t.Fatalf("no field named %q", name)
+	return nil
+}
+
+// selectedValue is the value of the selected option of the select named name below n.
+func selectedValue(n *html.Node, name string) string {
+	for _, sel := range findTag(n, "select") {
+		if attr(sel, "name") != name {
+			continue
+		}
+		for _, o := range findTag(sel, "option") {
+			if hasAttr(o, "selected") {
+				return attr(o, "value")
+			}
+		}
+	}
+	return ""
+}
+
+// cells returns the text of each cell of a table row.
+func cells(row *html.Node) []string {
+	var out []string
+	for c := row.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
+			out = append(out, text(c))
+		}
+	}
+	return out
+}
+
+// outerHTML renders n back to HTML text.
+func outerHTML(n *html.Node) string {
+	var b strings.Builder
+	_ = html.Render(&b, n)
+	return b.String()
+}

@@ -27,7 +27,7 @@ func TestKeyDetail(t *testing.T) {
 	var ss []tsdb.Sample
 	for i := range 120 {
 		ts := now.Add(-time.Duration(119-i) * 10 * time.Second).UnixMilli()
-		l := ktLabels(&k)
+		l := keyLabels(&k)
 		ss = append(ss,
 			tsdb.Sample{Name: "redis_key_length", Labels: l, Timestamp: ts, Value: float64(1000 + i)},
 			tsdb.Sample{Name: "redis_key_ttl_seconds", Labels: l, Timestamp: ts, Value: -1},
@@ -44,7 +44,7 @@ func TestKeyDetail(t *testing.T) {
 	c := e.login("viewer", viewerPass)
 	path := "/keys/" + k.ID
 
-	doc := ktGet(t, e, c, path)
+	doc := e.page(t, c, path)
 	if got := text(one(t, doc, "key-detail-name")); got != "queue:Detail" {
 		t.Errorf("name %q", got)
 	}
@@ -81,7 +81,7 @@ func TestKeyDetail(t *testing.T) {
 	// Charts of the key over the page's range, built from its labels.
 	var charts []string
 	for n := range one(t, doc, "key-charts").Descendants() {
-		if ktHasAttr(n, "data-chart") {
+		if hasAttr(n, "data-chart") {
 			charts = append(charts, attr(n, "data-query"))
 		}
 	}
@@ -90,22 +90,22 @@ func TestKeyDetail(t *testing.T) {
 	}
 
 	// Paging: page 3 holds the oldest 20; past the end is the last page.
-	doc = ktGet(t, e, c, path+"?page=3")
+	doc = e.page(t, c, path+"?page=3")
 	if got := texts(doc, "snapshot-length"); len(got) != 20 || got[19] != "1,000" || text(one(t, doc, "pager-range")) != "101–120 of 120" {
 		t.Errorf("page 3: %d rows", len(got))
 	}
 	if got := attr(one(t, doc, "pager-prev"), "href"); got != path+"?page=2" {
 		t.Errorf("prev %q", got)
 	}
-	if got := texts(ktGet(t, e, c, path+"?page=40"), "snapshot-length"); len(got) != 20 {
+	if got := texts(e.page(t, c, path+"?page=40"), "snapshot-length"); len(got) != 20 {
 		t.Errorf("page past the end: %d rows", len(got))
 	}
 	// A range without samples.
-	doc = ktGet(t, e, c, path+"?from=1600000000&to=1600003600")
+	doc = e.page(t, c, path+"?from=1600000000&to=1600003600")
 	one(t, doc, "no-snapshots")
 
 	// Export links: well formed, and they answer the range's samples.
-	doc = ktGet(t, e, c, path)
+	doc = e.page(t, c, path)
 	exp := attr(one(t, doc, "export-csv"), "href")
 	u, err := url.Parse(exp)
 	if err != nil || u.Path != "/api/v1/export" || u.Query().Get("format") != "csv" || len(u.Query()["match[]"]) != 4 {
@@ -168,7 +168,7 @@ func TestKeyDetail(t *testing.T) {
 
 	// A key no longer watched but in storage: its history, without live values.
 	e.redis.set(e.redis.Instances(), nil, nil)
-	doc = ktGet(t, e, c, path)
+	doc = e.page(t, c, path)
 	one(t, doc, "key-not-watched")
 	if n := len(find(doc, "snapshot-row")); n != 50 {
 		t.Errorf("unwatched key: %d snapshot rows", n)

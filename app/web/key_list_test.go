@@ -16,7 +16,7 @@ import (
 // Storage is not read here: a fake store.
 func TestKeyListPage(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &ktStore{}})
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
 	c := e.login("viewer", viewerPass)
 
 	res, body := e.do(c, "GET", "/keys", nil, "Accept: text/html")
@@ -89,15 +89,15 @@ func TestKeyListPage(t *testing.T) {
 	// Search and filter.
 	f := func(query string, want ...string) {
 		t.Helper()
-		res, body := e.do(c, "GET", "/keys?"+query, nil, "Accept: text/html")
-		if res.StatusCode != 200 {
-			t.Fatalf("%s: %d", query, res.StatusCode)
+		values, err := url.ParseQuery(query)
+		if err != nil {
+			t.Fatal(err)
 		}
-		doc := parse(t, body)
+		doc := e.page(t, c, "/keys?"+query)
 		if got := texts(doc, "key-name"); !slices.Equal(got, want) {
 			t.Errorf("%s: keys %q, want %q", query, got, want)
 		}
-		if q := attr(one(t, doc, "key-q"), "value"); q != must(url.ParseQuery(query)).Get("q") {
+		if q := attr(one(t, doc, "key-q"), "value"); q != values.Get("q") {
 			t.Errorf("%s: search box %q", query, q)
 		}
 	}
@@ -141,7 +141,7 @@ func TestKeyListPage(t *testing.T) {
 
 func TestKeysBadParameters(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &ktStore{}})
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
 	e.fill()
 	c := e.login("viewer", viewerPass)
 	id := redis.KeyID("cache", 0, "queue:Emails")
@@ -164,7 +164,7 @@ func TestKeysBadParameters(t *testing.T) {
 
 func TestKeysViewerAndNoSource(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &ktStore{}})
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
 	e.fill()
 	c := e.login("viewer", viewerPass)
 	id := redis.KeyID("cache", 0, "queue:Emails")
@@ -177,11 +177,11 @@ func TestKeysViewerAndNoSource(t *testing.T) {
 		t.Errorf("key page without login: %d", res.StatusCode)
 	}
 	// No Redis configured (Options.Redis nil), nothing stored.
-	e = newEnvWith(t, envOptions{store: &ktStore{}, mod: func(o *Options) { o.Redis = nil }})
+	e = newEnvWith(t, envOptions{store: &trendStore{}, mod: func(o *Options) { o.Redis = nil }})
 	c = e.login("viewer", viewerPass)
 	if res, _ := e.do(c, "GET", "/keys/"+id, nil, "Accept: text/html"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("key page without a source or history: %d", res.StatusCode)
 	}
-	doc := ktGet(t, e, c, "/keys?sort=change")
+	doc := e.page(t, c, "/keys?sort=change")
 	one(t, doc, "no-keys")
 }

@@ -29,14 +29,14 @@ func TestKeysHostileNames(t *testing.T) {
 	e.redis.set(nil, keys, nil)
 	now := time.Now()
 	for i := range keys {
-		ktWriteTrend(t, e.db, now, &keys[i], 1, 8)
+		writeKeyTrend(t, e.db, now, &keys[i], 1, 8)
 	}
 	e.db.Flush()
 	c := e.login("viewer", viewerPass)
 
 	noImg := func(path string) *html.Node {
 		t.Helper()
-		doc := ktGet(t, e, c, path)
+		doc := e.page(t, c, path)
 		for n := range doc.Descendants() {
 			if n.Type == html.ElementNode && n.Data == "img" {
 				t.Fatalf("%s: a key rendered as an <img>", path)
@@ -48,7 +48,7 @@ func TestKeysHostileNames(t *testing.T) {
 	if got := texts(doc, "key-change"); len(got) != len(names) || slices.ContainsFunc(got, func(s string) bool { return s != "+7" }) {
 		t.Errorf("changes of odd keys %q", got)
 	}
-	if got := text(find(doc, "key-name")[slices.IndexFunc(ktRows(t, doc), func(s string) bool { return strings.Contains(s, "img") })]); got != hostileKey {
+	if got := text(find(doc, "key-name")[slices.IndexFunc(keyRows(t, doc), func(s string) bool { return strings.Contains(s, "img") })]); got != hostileKey {
 		t.Errorf("hostile key shown as %q", got)
 	}
 	// The page's own query (not the all-keys one) finds them too.
@@ -89,18 +89,18 @@ func TestKeysLongName(t *testing.T) {
 	k.KeyLabel = tsdb.LabelValue(long)
 	e.redis.set(nil, []redis.KeySnapshot{k}, nil)
 	now := time.Now()
-	ktWriteTrend(t, e.db, now, &k, 1, 8)
+	writeKeyTrend(t, e.db, now, &k, 1, 8)
 	e.db.Flush()
 	c := e.login("viewer", viewerPass)
 
-	doc := ktGet(t, e, c, "/keys")
+	doc := e.page(t, c, "/keys")
 	if got := text(one(t, doc, "key-name")); got != "x:"+strings.Repeat("a", 198)+"… (70,002 bytes)" {
 		t.Errorf("long key shown as %.30q...%q", got, got[len(got)-20:])
 	}
 	if got := texts(doc, "key-change"); !slices.Equal(got, []string{"+7"}) {
 		t.Errorf("change of the long key %q", got)
 	}
-	doc = ktGet(t, e, c, "/keys/"+k.ID)
+	doc = e.page(t, c, "/keys/"+k.ID)
 	name := one(t, doc, "key-detail-name")
 	if attr(name, "title") != long || !strings.HasSuffix(text(name), "… (70,002 bytes)") {
 		t.Errorf("detail name: %d bytes shown, title %d bytes", len(text(name)), len(attr(name, "title")))
@@ -110,7 +110,7 @@ func TestKeysLongName(t *testing.T) {
 	}
 	var query string
 	for n := range one(t, doc, "key-charts").Descendants() {
-		if ktHasAttr(n, "data-chart") && query == "" {
+		if hasAttr(n, "data-chart") && query == "" {
 			query = attr(n, "data-query")
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // not read here: a fake store.
 func TestKeysPagingAndLinks(t *testing.T) {
 	t.Parallel()
-	e := newEnvWith(t, envOptions{store: &ktStore{}})
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
 	many := make([]redis.KeySnapshot, 600)
 	for i := range many {
 		many[i] = key("cache", fmt.Sprintf("p%03d", i), "list", int64(i))
@@ -24,7 +24,7 @@ func TestKeysPagingAndLinks(t *testing.T) {
 	c := e.login("viewer", viewerPass)
 	names := func(doc *html.Node) []string { return texts(doc, "key-name") }
 
-	doc := ktGet(t, e, c, "/keys")
+	doc := e.page(t, c, "/keys")
 	got := names(doc)
 	if len(got) != 50 || got[0] != "p000" || got[49] != "p049" {
 		t.Errorf("page 1: %d rows %q…", len(got), got[:min(len(got), 2)])
@@ -39,7 +39,7 @@ func TestKeysPagingAndLinks(t *testing.T) {
 		t.Errorf("next %q", g)
 	}
 
-	doc = ktGet(t, e, c, "/keys?page=12")
+	doc = e.page(t, c, "/keys?page=12")
 	if got := names(doc); len(got) != 50 || got[0] != "p550" || got[49] != "p599" {
 		t.Errorf("page 12: %d rows", len(got))
 	}
@@ -50,23 +50,23 @@ func TestKeysPagingAndLinks(t *testing.T) {
 		t.Errorf("prev %q", g)
 	}
 	// Past the end: the last page. Zero: the first.
-	doc = ktGet(t, e, c, "/keys?page=999&per=100")
+	doc = e.page(t, c, "/keys?page=999&per=100")
 	if got := names(doc); len(got) != 100 || got[0] != "p500" || text(one(t, doc, "pager-range")) != "501–600 of 600" {
 		t.Errorf("page past the end: %d rows, %q", len(got), text(one(t, doc, "pager-range")))
 	}
-	if got := names(ktGet(t, e, c, "/keys?page=0")); len(got) != 50 || got[0] != "p000" {
+	if got := names(e.page(t, c, "/keys?page=0")); len(got) != 50 || got[0] != "p000" {
 		t.Errorf("page 0: %d rows", len(got))
 	}
 	// per is capped at 500; 0 is the default.
-	if got := names(ktGet(t, e, c, "/keys?per=100000")); len(got) != 500 {
+	if got := names(e.page(t, c, "/keys?per=100000")); len(got) != 500 {
 		t.Errorf("per=100000 gave %d rows", len(got))
 	}
-	if got := names(ktGet(t, e, c, "/keys?per=0")); len(got) != 50 {
+	if got := names(e.page(t, c, "/keys?per=0")); len(got) != 50 {
 		t.Errorf("per=0 gave %d rows", len(got))
 	}
 
 	// Sort headers keep the other parameters, drop the page, and toggle the sorted column.
-	doc = ktGet(t, e, c, "/keys?q=p&instance=cache&range=6h&per=20&page=2&sort=length")
+	doc = e.page(t, c, "/keys?q=p&instance=cache&range=6h&per=20&page=2&sort=length")
 	if got := names(doc); len(got) != 20 || got[0] != "p579" {
 		t.Errorf("sorted page 2: %q…", got[:min(len(got), 1)])
 	}

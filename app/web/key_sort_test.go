@@ -13,8 +13,8 @@ import (
 // come from a fake store (what storage answers is keytrend's TestTrendsFromStorage).
 func TestKeysSortSearchChange(t *testing.T) {
 	t.Parallel()
-	st := &ktStore{}
-	keys := ktKeys()
+	st := &trendStore{}
+	keys := keysByColumn()
 	st.trend(&keys[1], 100, 150) // a/alpha +50
 	st.trend(&keys[0], 80, 50)   // a/Beta -30
 	st.trend(&keys[2], 20, 20)   // a/gamma 0
@@ -25,8 +25,8 @@ func TestKeysSortSearchChange(t *testing.T) {
 
 	f := func(query string, want ...string) *html.Node {
 		t.Helper()
-		doc := ktGet(t, e, c, "/keys?"+query)
-		if got := ktRows(t, doc); !slices.Equal(got, want) {
+		doc := e.page(t, c, "/keys?"+query)
+		if got := keyRows(t, doc); !slices.Equal(got, want) {
 			t.Errorf("%s: rows %q, want %q", query, got, want)
 		}
 		return doc
@@ -61,7 +61,7 @@ func TestKeysSortSearchChange(t *testing.T) {
 			t.Errorf("sparkline %d: %q, want %q", i, got, want)
 		}
 		n, _ := strconv.Atoi(attr(sparks[i], "data-points"))
-		if i == 3 && n != 0 || i != 3 && n != ktSparkPoints {
+		if i == 3 && n != 0 || i != 3 && n != trendSparkPoints {
 			t.Errorf("sparkline %d has %d points", i, n)
 		}
 	}
@@ -100,19 +100,19 @@ func TestKeysSortSearchChange(t *testing.T) {
 // Polling a page sorted by change reuses the all-keys computation for ui.refresh.
 func TestKeysChangeSortIsCached(t *testing.T) {
 	t.Parallel()
-	cs := &ktStore{}
+	cs := &trendStore{}
 	e := newEnvWith(t, envOptions{store: cs, mod: func(o *Options) { o.Refresh = time.Hour }})
 	e.fill()
 	c := e.login("viewer", viewerPass)
 	for range 3 {
-		ktGet(t, e, c, "/keys?sort=change&fragment=key-table")
+		e.page(t, c, "/keys?sort=change&fragment=key-table")
 	}
-	ktGet(t, e, c, "/")
+	e.page(t, c, "/")
 	if n := cs.allKeys.Load(); n != 1 {
 		t.Errorf("%d all-keys queries for one range, want 1", n)
 	}
-	ktGet(t, e, c, "/keys?sort=change&range=6h")
-	ktGet(t, e, c, "/keys")
+	e.page(t, c, "/keys?sort=change&range=6h")
+	e.page(t, c, "/keys")
 	if n := cs.allKeys.Load(); n != 2 {
 		t.Errorf("%d all-keys queries for two ranges, want 2", n)
 	}

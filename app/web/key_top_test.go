@@ -19,7 +19,7 @@ func TestOverviewTopKeys(t *testing.T) {
 	for i := range 14 {
 		keys = append(keys, key("cache", fmt.Sprintf("k%02d", i), "list", 1))
 	}
-	st := &ktStore{}
+	st := &trendStore{}
 	for i := range 12 {
 		st.trend(&keys[i], 100, float64(100+i+1)) // +1 … +12
 	}
@@ -27,7 +27,7 @@ func TestOverviewTopKeys(t *testing.T) {
 	st.trend(&keys[13], 9, 9)     // no move: never listed
 	e := newEnvWith(t, envOptions{store: st})
 	c := e.login("viewer", viewerPass)
-	doc := ktGet(t, e, c, "/")
+	doc := e.page(t, c, "/")
 	if got := text(one(t, doc, "no-top-keys")); got != "No keys are watched." {
 		t.Errorf("no keys: %q", got)
 	}
@@ -37,7 +37,7 @@ func TestOverviewTopKeys(t *testing.T) {
 
 	e.redis.set(nil, keys, nil)
 
-	doc = ktGet(t, e, c, "/")
+	doc = e.page(t, c, "/")
 	rows := find(one(t, doc, "top-keys"), "top-key-row")
 	if len(rows) != 10 {
 		t.Fatalf("%d top keys, want 10", len(rows))
@@ -58,7 +58,7 @@ func TestOverviewTopKeys(t *testing.T) {
 		if href != "/keys/"+attr(r, "data-key-id") {
 			t.Errorf("top key links to %q", href)
 		}
-		if s := one(t, r, "sparkline"); attr(s, "data-points") != strconv.Itoa(ktSparkPoints) {
+		if s := one(t, r, "sparkline"); attr(s, "data-points") != strconv.Itoa(trendSparkPoints) {
 			t.Errorf("top key with %s sparkline points", attr(s, "data-points"))
 		}
 	}

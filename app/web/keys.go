@@ -9,7 +9,6 @@ import (
 	"github.com/redwatch/redwatch/app/keytrend"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/tsdb"
-	"github.com/redwatch/redwatch/views/components"
 )
 
 // keysHandler serves /keys (key_list.go) and /keys/{id} (key_detail.go), and the overview's
@@ -40,12 +39,6 @@ type keyTrends interface {
 type keyHistory interface {
 	SeriesMatching(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
 	Raw(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
-}
-
-// newKeysHandler builds the keys handler on the server's options.
-func newKeysHandler(page *pageKit, o *Options) *keysHandler {
-	trends := keytrend.New(o.Store, keytrend.Options{TTL: o.Refresh, SparkPoints: components.SparklineMaxPoints})
-	return &keysHandler{pageKit: page, watched: o.Redis, trends: trends, history: o.Store, retention: o.Retention, log: o.Logger}
 }
 
 // snapshotKey is the trend key of a watched key: its labels as stored.

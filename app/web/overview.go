@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
@@ -17,6 +18,11 @@ import (
 // Instances).
 type instanceLister interface {
 	Instances() []redis.InstanceSnapshot
+}
+
+// alertLister lists the pending and firing alerts (AlertSource's Alerts).
+type alertLister interface {
+	Alerts() []alert.Alert
 }
 
 // hostPanels builds the live panels of the known hosts; *hostsHandler is one.
@@ -34,7 +40,7 @@ type topKeysSource interface {
 type overviewHandler struct {
 	*pageKit
 	instances instanceLister
-	alerts    AlertSource // read through firingAlerts
+	alerts    alertLister // read through firingAlerts
 	hosts     hostPanels
 	keys      topKeysSource
 	refresh   time.Duration // how often the parts poll

@@ -7,8 +7,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
+	"github.com/redwatch/redwatch/app/keytrend"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/assets"
+	"github.com/redwatch/redwatch/views/components"
 )
 
 // routes is the one route table. It builds the feature handlers and registers every route in
@@ -47,7 +49,8 @@ func (s *Server) routes(canSilence bool) {
 
 	page, o := s.page, &s.opts
 	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
-	keys := newKeysHandler(page, o)
+	keys := &keysHandler{pageKit: page, watched: o.Redis, history: o.Store, retention: o.Retention, log: o.Logger,
+		trends: keytrend.New(o.Store, keytrend.Options{TTL: o.Refresh, SparkPoints: components.SparklineMaxPoints})}
 	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}
 	redis := &redisHandler{pageKit: page, instances: o.Redis, refresh: o.Refresh}
 	alerts := &alertsHandler{pageKit: page, alerts: o.Alerts, notifiers: o.Notifiers, log: o.Logger, now: time.Now, canSilence: canSilence}

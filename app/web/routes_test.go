@@ -1,21 +1,16 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
-	"github.com/redwatch/redwatch/app/ingest"
-	"github.com/redwatch/redwatch/tsdb"
 )
 
 // publicRoutes are the routes that answer without a login, exactly: the health endpoints,
@@ -29,55 +24,6 @@ var publicRoutes = []string{
 
 // tokenRoutes are the write endpoints, which check an ingest token instead of a login.
 var tokenRoutes = []string{"POST /api/v1/write", "POST /write", "POST /api/v2/write"}
-
-// newAccessEnv is newEnvWith on a noDataStore (o.store, if set, replaces it), with the write
-// endpoints (their writes dropped): for the tests of login and of who may call what, in
-// which storage is not what is tested.
-func newAccessEnv(t *testing.T, o envOptions) *env {
-	t.Helper()
-	if o.store == nil {
-		o.store = noDataStore{}
-	}
-	mod := o.mod
-	o.mod = func(opts *Options) {
-		opts.Ingest = ingest.New(ingest.Options{Tokens: []string{ingestToken}, Writer: noDataStore{}, Logger: slog.New(slog.DiscardHandler)})
-		if mod != nil {
-			mod(opts)
-		}
-	}
-	e := newEnvWith(t, o)
-	e.checker.Storage = noDataStore{}
-	return e
-}
-
-// noDataStore is a Store with nothing stored, an ingest.Writer that drops every write, and a
-// health.Storage with room to spare.
-type noDataStore struct{}
-
-func (noDataStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
-func (noDataStore) LatestByName(string) []tsdb.LatestValue   { return nil }
-func (noDataStore) LatestOne(string, ...tsdb.Label) (tsdb.LatestValue, bool) {
-	return tsdb.LatestValue{}, false
-}
-func (noDataStore) LatestAll(func(*tsdb.LatestValue)) {}
-func (noDataStore) QueryRange(context.Context, tsdb.RangeQuery) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (noDataStore) SeriesMatching(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (noDataStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (noDataStore) Export(_ context.Context, _ *tsdb.Selector, _, _ time.Time, begin func([]string) error, _ func(*tsdb.Series) error) error {
-	return begin(nil)
-}
-func (noDataStore) Write([]tsdb.Sample) error                   { return nil }
-func (noDataStore) CheckTimestamp(int64) error                  { return nil }
-func (noDataStore) Ping(context.Context) (time.Duration, error) { return time.Millisecond, nil }
-func (noDataStore) DiskFree() (uint64, error)                   { return 1 << 40, nil }
-func (noDataStore) DiskState() tsdb.DiskState                   { return tsdb.DiskState{FreeBytes: 1 << 40} }
-func (noDataStore) Stats() (tsdb.Stats, error)                  { return tsdb.Stats{}, nil }
 
 // Every route answers only after a login but the listed public and token routes: without
 // one, API clients get 401 with a Basic challenge and browsers a redirect to /login; the
@@ -203,5 +149,21 @@ func TestTokenWritesAreNoFailedLogins(t *testing.T) {
 	}
 	if res, _ := e.do(nil, "GET", "/metrics", nil, "Authorization: Basic "+basic("admin", adminPass)); res.StatusCode != http.StatusOK {
 		t.Fatalf("admin after the writes: %d, want 200 (not limited)", res.StatusCode)
+	}
+}
+
+// A browser asking for a page that does not exist gets the error page inside the layout; API
+// clients get JSON.
+func TestNotFoundPage(t *testing.T) {
+	t.Parallel()
+	e := newAccessEnv(t, envOptions{})
+	c := e.login("viewer", viewerPass)
+	res, body := e.do(c, "GET", "/no-such-page", nil, "Accept: text/html")
+	if res.StatusCode != 404 || !strings.Contains(body, `data-testid="error-page" data-code="404"`) || !strings.Contains(body, `data-testid="nav"`) || !strings.Contains(body, "There is no page at /no-such-page.") {
+		t.Fatalf("404 page: %d %s", res.StatusCode, body)
+	}
+	res, body = e.do(c, "GET", "/no-such-page", nil, "Accept: application/json")
+	if res.StatusCode != 404 || decode(t, body)["status"] != "error" {
+		t.Fatalf("404 JSON: %d %s", res.StatusCode, body)
 	}
 }

@@ -1,5 +1,29 @@
-// Package web is redwatch's HTTP server: the echo instance, its middleware, the one route table
-// (routes.go) and one file per handler.
+// Package web is redwatch's HTTP server. How it is laid out:
+//
+//   - server.go: Server, its Options and New (which fills nil Redis, Alerts and Notifiers with
+//     no-op sources), serving and shutdown; the interfaces Options are typed with live where
+//     they are read (Store, Ingester here, RedisSource in redis_source.go, AlertSource and
+//     NotifierHealth in alert_source.go, SettingsService in settings.go).
+//   - routes.go: the one route table. It builds every feature handler from Options and
+//     registers each route in one access group (routeGroup: public, token, session, api,
+//     admin); middleware.go and compress.go hold the middleware the groups use.
+//   - Feature handlers, one struct each, holding the small interfaces it reads, declared
+//     beside it: overviewHandler (overview.go), redisHandler (redis_instance.go),
+//     keysHandler (keys.go; key_list, key_detail, key_top, key_sort), hostsHandler
+//     (host_list.go; host_detail, host_panel), alertsHandler (alert_list.go; alert_silence*,
+//     alert_format, api_alerts), settingsHandler (settings.go; settings_page, _instance, _key, _rule,
+//     _form), statusHandler (status.go), loginHandler (login.go), healthHandler (health.go),
+//     metricsHandler (metrics.go), apiHandler (api_instances.go, api_keys.go) and queryHandler
+//     (api_query.go, api_export.go, query_limit.go). One file per action, named for it.
+//   - The page kit (render.go): pageKit, embedded by page handlers, renders the layout and the
+//     error pages; timerange.go parses the range picker.
+//   - The JSON API's own response types (*JSON, units in field names) live in the api_*.go
+//     file of their endpoint.
+//   - Tests: web_test.go builds a whole server (newEnv, newEnvWith, newAccessEnv) and holds
+//     the HTTP helpers (do, login, page, pageStatus, postForm); html_test.go the HTML helpers;
+//     store_fake_test.go the fake stores, redis_fake_test.go and alert_fake_test.go the fake
+//     sources; <feature>_env_test.go a feature's own environment and helpers; *_browser_test.go
+//     drive the one shared chromium of browser_test.go.
 package web
 
 import (

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/auth"
-	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/settings"
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/views/pages"
@@ -20,9 +19,9 @@ import (
 // own file (settings_instance.go, settings_key.go, settings_rule.go), which all end in change.
 type settingsHandler struct {
 	*pageKit
-	settings SettingsService // nil: the page lists the watched instances read-only
-	redis    settingsRedis   // the instances' status column
-	latest   settingsLatest  // how many series each rule's selector matches; nil: unknown
+	settings SettingsService   // nil: the page lists the watched instances read-only
+	redis    instanceSnapshots // the instances' status column
+	latest   latestMatcher     // how many series each rule's selector matches; nil: unknown
 }
 
 // SettingsService is what /settings reads and changes; *settings.Service satisfies it.
@@ -37,14 +36,8 @@ type SettingsService interface {
 
 var _ SettingsService = (*settings.Service)(nil)
 
-// settingsRedis is what the status column reads: the samplers' snapshots (RedisSource).
-type settingsRedis interface {
-	Instances() []redis.InstanceSnapshot // sorted by name
-	Instance(name string) (redis.InstanceSnapshot, bool)
-}
-
-// settingsLatest is what a rule's match count reads: the latest-value table (Store).
-type settingsLatest interface {
+// latestMatcher is what a rule's match count reads: the latest-value table (Store).
+type latestMatcher interface {
 	Latest(sel *tsdb.Selector) []tsdb.LatestValue
 }
 

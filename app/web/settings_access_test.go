@@ -12,11 +12,11 @@ func TestSettingsViewerForbidden(t *testing.T) {
 	t.Parallel()
 	e := newSettingsEnv(t, settingsConfig("127.0.0.1:6390"), nil, nil)
 	admin := e.login("admin", adminPass)
-	res, _ := e.settingsPost(admin, "/settings/instances", settingsInstanceForm("ui1", "127.0.0.1:7000"))
+	res, _ := e.postForm(t, admin, "/settings/instances", settingsInstanceForm("ui1", "127.0.0.1:7000"))
 	settingsRedirected(t, res, "", "/settings?added=instance%3Aui1")
-	res, _ = e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"k1"}})
+	res, _ = e.postForm(t, admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"k1"}})
 	settingsRedirected(t, res, "", "/settings?added=key%3Ak1")
-	res, _ = e.settingsPost(admin, "/settings/rules", settingsRuleForm("r1", "redis_up"))
+	res, _ = e.postForm(t, admin, "/settings/rules", settingsRuleForm("r1", "redis_up"))
 	settingsRedirected(t, res, "", "/settings?added=rule%3Ar1")
 	id := e.svc.View().Instances[0].Keys[2].ID
 	if id == "" {
@@ -53,7 +53,7 @@ func TestSettingsViewerForbidden(t *testing.T) {
 		for k, v := range settingsRuleForm("viewer-rule", "redis_up") {
 			form[k] = v
 		}
-		res, body := e.settingsPost(viewer, path, form)
+		res, body := e.postForm(t, viewer, path, form)
 		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "admin role required") {
 			t.Errorf("viewer POST %s: %d %.300s", path, res.StatusCode, body)
 		}
@@ -65,21 +65,21 @@ func TestSettingsViewerForbidden(t *testing.T) {
 		t.Fatal("a viewer changed the settings")
 	}
 	// The admin still sees the page.
-	doc := e.settingsDoc(admin, "/settings")
-	settingsOne(t, doc, "settings-instance", "data-instance", "ui1")
+	doc := e.page(t, admin, "/settings")
+	oneWith(t, doc, "settings-instance", "data-instance", "ui1")
 }
 
 func TestSettingsConfigObjectsAreReadOnly(t *testing.T) {
 	t.Parallel()
 	e := newSettingsEnv(t, settingsConfig("127.0.0.1:6390"), nil, nil)
 	admin := e.login("admin", adminPass)
-	res, _ := e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"mine"}})
+	res, _ := e.postForm(t, admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"mine"}})
 	settingsRedirected(t, res, "", "/settings?added=")
-	res, _ = e.settingsPost(admin, "/settings/instances", settingsInstanceForm("ui1", "127.0.0.1:7000"))
+	res, _ = e.postForm(t, admin, "/settings/instances", settingsInstanceForm("ui1", "127.0.0.1:7000"))
 	settingsRedirected(t, res, "", "/settings?added=")
 
-	doc := e.settingsDoc(admin, "/settings")
-	cache := settingsOne(t, doc, "settings-instance", "data-instance", "cache")
+	doc := e.page(t, admin, "/settings")
+	cache := oneWith(t, doc, "settings-instance", "data-instance", "cache")
 	for _, id := range []string{"edit-instance", "delete-instance", "pause-instance"} {
 		if len(find(cache, id)) != 0 {
 			t.Errorf("the config instance has %s", id)
@@ -92,18 +92,18 @@ func TestSettingsConfigObjectsAreReadOnly(t *testing.T) {
 	if !strings.Contains(text(cache), "127.0.0.1:6390") || text(one(t, cache, "settings-password")) != "set" {
 		t.Errorf("config fields: %s", text(cache))
 	}
-	for _, k := range settingsWithAttr(cache, "settings-key", "data-source", "config") {
+	for _, k := range findWith(cache, "settings-key", "data-source", "config") {
 		for _, id := range []string{"edit-key", "delete-key", "pause-key"} {
 			if len(find(k, id)) != 0 {
 				t.Errorf("config key %s has %s", attr(k, "data-key"), id)
 			}
 		}
 	}
-	mine := settingsOne(t, cache, "settings-key", "data-key", "mine")
+	mine := oneWith(t, cache, "settings-key", "data-key", "mine")
 	for _, id := range []string{"edit-key", "delete-key", "pause-key", "confirm-delete-key"} {
 		one(t, mine, id)
 	}
-	ui1 := settingsOne(t, doc, "settings-instance", "data-instance", "ui1")
+	ui1 := oneWith(t, doc, "settings-instance", "data-instance", "ui1")
 	for _, id := range []string{"edit-instance", "delete-instance", "pause-instance", "confirm-delete-instance"} {
 		one(t, ui1, id)
 	}
@@ -113,13 +113,13 @@ func TestSettingsConfigObjectsAreReadOnly(t *testing.T) {
 	}
 	// Posting changes to the config instance anyway: 409.
 	for _, p := range []string{"/settings/instances/cache", "/settings/instances/cache/pause", "/settings/instances/cache/delete"} {
-		res, _ := e.settingsPost(admin, p, settingsInstanceForm("cache", "127.0.0.1:1"))
+		res, _ := e.postForm(t, admin, p, settingsInstanceForm("cache", "127.0.0.1:1"))
 		if res.StatusCode != http.StatusConflict {
 			t.Errorf("POST %s: %d, want 409", p, res.StatusCode)
 		}
 	}
 	// ?edit= on a config object opens nothing.
-	doc = e.settingsDoc(admin, "/settings?edit=instance:cache")
+	doc = e.page(t, admin, "/settings?edit=instance:cache")
 	if len(find(doc, "edit-instance-form")) != 0 {
 		t.Fatal("edit form for a config instance")
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/settings"
 )
@@ -19,38 +17,42 @@ type settingsEnv struct {
 	*env
 	dir    string
 	svc    *settings.Service
-	apply  *recordApply
+	apply  *applyRecorder[config.Redis]
 	latest *latestStore // the server's Store; nil with settingsEnvOptions.db
 }
 
-// recordApply is the service's Apply hook: it records every set and fails with fail.
-type recordApply struct {
+// applyRecorder is a settings.Service hook that applies sets of T (Apply: instances,
+// ApplyRules: alert rules): it records every set and fails with fail, else answers what next
+// does (nil: accepts).
+type applyRecorder[T any] struct {
 	mu   sync.Mutex
-	sets [][]config.Redis
+	sets [][]T
 	fail error
-	next func([]config.Redis) error // called when fail is nil; nil: accept
+	next func([]T) error
 }
 
-func (a *recordApply) apply(rs []config.Redis) error {
+func (a *applyRecorder[T]) apply(set []T) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sets = append(a.sets, rs)
+	a.sets = append(a.sets, set)
 	if a.fail != nil {
 		return a.fail
 	}
 	if a.next != nil {
-		return a.next(rs)
+		return a.next(set)
 	}
 	return nil
 }
 
-func (a *recordApply) count() int {
+// count is how many sets were applied, failed ones included.
+func (a *applyRecorder[T]) count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.sets)
 }
 
-func (a *recordApply) last() []config.Redis {
+// last is the last set applied; nil: none.
+func (a *applyRecorder[T]) last() []T {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.sets) == 0 {
@@ -97,7 +99,7 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 			t.Fatal(err)
 		}
 	}
-	a := &recordApply{next: o.next}
+	a := &applyRecorder[config.Redis]{next: o.next}
 	svc, err := settings.Open(settings.Options{Dir: dir, FromConfig: o.fromConfig, Apply: a.apply,
 		FromConfigRules: o.rules, DefaultRules: o.defaults, ApplyRules: o.applyRules, SecretsDir: o.secretsDir})
 	if err != nil {
@@ -118,54 +120,6 @@ func newSettingsEnvWith(t *testing.T, o settingsEnvOptions) *settingsEnv {
 	return se
 }
 
-// settingsToken returns a CSRF token for c's session.
-func (e *env) settingsToken(c *http.Client) string {
-	e.t.Helper()
-	_, body := e.do(c, "GET", "/", nil, "Accept: text/html")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		e.t.Fatal("no CSRF token on /")
-	}
-	return html.UnescapeString(m[1])
-}
-
-// settingsPost submits form (plus a CSRF token) to path as a browser would.
-func (e *env) settingsPost(c *http.Client, path string, form url.Values) (*http.Response, string) {
-	e.t.Helper()
-	form.Set("_csrf", e.settingsToken(c))
-	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
-}
-
-// settingsDoc GETs /settings (or path) as admin, expecting 200.
-func (e *env) settingsDoc(c *http.Client, path string) *html.Node {
-	e.t.Helper()
-	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
-	if res.StatusCode != http.StatusOK {
-		e.t.Fatalf("GET %s: %d", path, res.StatusCode)
-	}
-	return parse(e.t.(*testing.T), body)
-}
-
-// settingsWithAttr returns the nodes with data-testid=testID whose attribute key is val.
-func settingsWithAttr(n *html.Node, testID, key, val string) []*html.Node {
-	var out []*html.Node
-	for _, d := range find(n, testID) {
-		if attr(d, key) == val {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func settingsOne(t *testing.T, n *html.Node, testID, key, val string) *html.Node {
-	t.Helper()
-	ns := settingsWithAttr(n, testID, key, val)
-	if len(ns) != 1 {
-		t.Fatalf("want one data-testid=%q with %s=%q, found %d", testID, key, val, len(ns))
-	}
-	return ns[0]
-}
-
 func settingsRedirected(t *testing.T, res *http.Response, body, wantPrefix string) {
 	t.Helper()
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), wantPrefix) {
@@ -177,43 +131,8 @@ func settingsInstanceForm(name, addr string) url.Values {
 	return url.Values{"name": {name}, "addr": {addr}, "db": {"0"}, "interval": {"5s"}, "timeout": {"1s"}}
 }
 
-// settingsHTML renders a parsed document back to text.
-func settingsHTML(n *html.Node) string {
-	var b strings.Builder
-	_ = html.Render(&b, n)
-	return b.String()
-}
-
-// settingsInput is the element named name (input or select) inside n.
-func settingsInput(t *testing.T, n *html.Node, name string) *html.Node {
-	t.Helper()
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && (d.Data == "input" || d.Data == "select") && attr(d, "name") == name {
-			return d
-		}
-	}
-	t.Fatalf("no field named %q", name)
-	return nil
-}
-
-// settingsSelected is the value of the selected option of the select named name in n.
-func settingsSelected(n *html.Node, name string) string {
-	for _, sel := range findTag(n, "select") {
-		if attr(sel, "name") != name {
-			continue
-		}
-		for _, o := range findTag(sel, "option") {
-			for _, a := range o.Attr {
-				if a.Key == "selected" {
-					return attr(o, "value")
-				}
-			}
-		}
-	}
-	return ""
-}
-
-func find2(rs []config.Redis, name string) config.Redis {
+// instanceNamed is the instance called name in rs, or a zero one.
+func instanceNamed(rs []config.Redis, name string) config.Redis {
 	for _, r := range rs {
 		if r.Name == name {
 			return r

@@ -14,6 +14,7 @@ import (
 // The instance handlers: add (POST /settings/instances), edit, pause, resume and delete a UI
 // instance (POST /settings/instances/:name[/pause|/resume|/delete]).
 
+// addInstance adds a UI instance (POST /settings/instances).
 func (s *settingsHandler) addInstance(c echo.Context) error {
 	in, form, _, errs := parseInstanceForm(c)
 	form.Action, form.HTMLID = "/settings/instances", "add-instance"
@@ -27,6 +28,7 @@ func (s *settingsHandler) addInstance(c echo.Context) error {
 	})
 }
 
+// editInstance changes a UI instance (POST /settings/instances/:name).
 func (s *settingsHandler) editInstance(c echo.Context) error {
 	name := c.Param("name")
 	in, form, clear, errs := parseInstanceForm(c)
@@ -45,6 +47,7 @@ func (s *settingsHandler) editInstance(c echo.Context) error {
 	})
 }
 
+// pauseInstance pauses or resumes an instance (POST /settings/instances/:name/pause, /resume).
 func (s *settingsHandler) pauseInstance(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := c.Param("name")
@@ -52,6 +55,7 @@ func (s *settingsHandler) pauseInstance(paused bool) echo.HandlerFunc {
 	}
 }
 
+// deleteInstance deletes a UI instance (POST /settings/instances/:name/delete).
 func (s *settingsHandler) deleteInstance(c echo.Context) error {
 	name := c.Param("name")
 	return s.change(c, settingsChange{m: settings.DeleteInstance(name), done: "deleted", kind: "instance", name: name})

@@ -14,6 +14,7 @@ import (
 // /settings/instances/:name/keys), edit, pause, resume and delete a UI key (POST
 // /settings/keys/:id[/pause|/resume|/delete]).
 
+// addKey adds a key or pattern to any instance (POST /settings/instances/:name/keys).
 func (s *settingsHandler) addKey(c echo.Context) error {
 	name := c.Param("name")
 	k, form, errs := parseKeyForm(c)
@@ -32,6 +33,7 @@ func (s *settingsHandler) addKey(c echo.Context) error {
 	})
 }
 
+// editKey changes a UI key or pattern (POST /settings/keys/:id).
 func (s *settingsHandler) editKey(c echo.Context) error {
 	id := c.Param("id")
 	k, form, errs := parseKeyForm(c)
@@ -51,6 +53,7 @@ func (s *settingsHandler) editKey(c echo.Context) error {
 	})
 }
 
+// pauseKey pauses or resumes a key or pattern (POST /settings/keys/:id/pause, /resume).
 func (s *settingsHandler) pauseKey(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Param("id")
@@ -58,6 +61,7 @@ func (s *settingsHandler) pauseKey(paused bool) echo.HandlerFunc {
 	}
 }
 
+// deleteKey deletes a UI key or pattern (POST /settings/keys/:id/delete).
 func (s *settingsHandler) deleteKey(c echo.Context) error {
 	id := c.Param("id")
 	return s.change(c, settingsChange{m: settings.DeleteKey(id), done: "deleted", kind: "key", name: s.keyName(id)})

@@ -13,7 +13,6 @@ import (
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/settings"
 	"github.com/redwatch/redwatch/internal/testutil"
-	"github.com/redwatch/redwatch/tsdb"
 )
 
 // The whole path with a real redis-server and a real redis.Manager: a key added through the
@@ -31,7 +30,7 @@ func TestSettingsRealRedis(t *testing.T) {
 	fromConfig := settingsConfig(srv.Addr())
 	fromConfig[0].Password = "" // the test server has none
 	fromConfig[0].Keys = nil
-	m, err := redis.NewManager(redis.ManagerOptions{Writer: settingsNoWrites{}}, fromConfig)
+	m, err := redis.NewManager(redis.ManagerOptions{Writer: emptyStore{}}, fromConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func TestSettingsRealRedis(t *testing.T) {
 
 	e := newSettingsEnv(t, fromConfig, m, m.Set)
 	admin := e.login("admin", adminPass)
-	res, body := e.settingsPost(admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"queue:ui"}, "interval": {"1s"}})
+	res, body := e.postForm(t, admin, "/settings/instances/cache/keys", url.Values{"kind": {"key"}, "key": {"queue:ui"}, "interval": {"1s"}})
 	settingsRedirected(t, res, body, "/settings?added=")
 
 	sampled := func(want bool) {
@@ -62,16 +61,16 @@ func TestSettingsRealRedis(t *testing.T) {
 	}
 	sampled(true)
 	// The page shows the instance up.
-	doc := e.settingsDoc(admin, "/settings")
-	if st := attr(one(t, settingsOne(t, doc, "settings-instance", "data-instance", "cache"), "settings-status"), "data-status"); st != "up" {
+	doc := e.page(t, admin, "/settings")
+	if st := attr(one(t, oneWith(t, doc, "settings-instance", "data-instance", "cache"), "settings-status"), "data-status"); st != "up" {
 		t.Fatalf("status %q", st)
 	}
 
 	id := e.svc.View().Instances[0].Keys[0].ID
-	res, _ = e.settingsPost(admin, "/settings/keys/"+id+"/pause", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/keys/"+id+"/pause", url.Values{})
 	settingsRedirected(t, res, "", "/settings?paused=")
 	sampled(false)
-	res, _ = e.settingsPost(admin, "/settings/keys/"+id+"/resume", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/keys/"+id+"/resume", url.Values{})
 	settingsRedirected(t, res, "", "/settings?resumed=")
 	sampled(true)
 
@@ -87,9 +86,3 @@ func TestSettingsRealRedis(t *testing.T) {
 		t.Fatalf("effective after reopening: %+v", eff)
 	}
 }
-
-// settingsNoWrites is the samplers' Writer in TestSettingsRealRedis, which looks at their
-// snapshots, not at what they store.
-type settingsNoWrites struct{}
-
-func (settingsNoWrites) Write([]tsdb.Sample) error { return nil }

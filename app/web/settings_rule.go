@@ -18,6 +18,7 @@ import (
 // The alert rule handlers: add (POST /settings/rules), edit, pause, resume and delete a UI
 // rule (POST /settings/rules/:name[/pause|/resume|/delete]).
 
+// addRule adds a UI alert rule (POST /settings/rules).
 func (s *settingsHandler) addRule(c echo.Context) error {
 	r, form, errs := parseRuleForm(c)
 	form.Action, form.HTMLID = "/settings/rules", "add-rule"
@@ -31,6 +32,7 @@ func (s *settingsHandler) addRule(c echo.Context) error {
 	})
 }
 
+// editRule changes a UI alert rule (POST /settings/rules/:name).
 func (s *settingsHandler) editRule(c echo.Context) error {
 	name := c.Param("name")
 	r, form, errs := parseRuleForm(c)
@@ -49,6 +51,7 @@ func (s *settingsHandler) editRule(c echo.Context) error {
 	})
 }
 
+// pauseRule pauses or resumes an alert rule (POST /settings/rules/:name/pause, /resume).
 func (s *settingsHandler) pauseRule(paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := c.Param("name")
@@ -56,6 +59,7 @@ func (s *settingsHandler) pauseRule(paused bool) echo.HandlerFunc {
 	}
 }
 
+// deleteRule deletes a UI alert rule (POST /settings/rules/:name/delete).
 func (s *settingsHandler) deleteRule(c echo.Context) error {
 	name := c.Param("name")
 	return s.change(c, settingsChange{m: settings.DeleteRule(name), done: "deleted", kind: "rule", name: name, anchor: "alert-rules"})

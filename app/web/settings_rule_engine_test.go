@@ -45,7 +45,7 @@ func TestSettingsRulesRealEngine(t *testing.T) {
 		t.Fatalf("engine rules %v, want RedisDown first and %d in all", got, len(want))
 	}
 	admin := e.login("admin", adminPass)
-	doc := e.settingsDoc(admin, "/settings")
+	doc := e.page(t, admin, "/settings")
 	for _, r := range find(doc, "settings-rule") {
 		name, src := attr(r, "data-rule"), attr(r, "data-source")
 		if (name == "RedisDown") != (src == "config") {
@@ -55,14 +55,14 @@ func TestSettingsRulesRealEngine(t *testing.T) {
 			one(t, r, "edit-rule")
 		}
 	}
-	if n := len(settingsWithAttr(doc, "settings-rule", "data-rule", "RedisDown")); n != 1 {
+	if n := len(findWith(doc, "settings-rule", "data-rule", "RedisDown")); n != 1 {
 		t.Fatalf("RedisDown listed %d times", n)
 	}
 
 	form := settingsRuleForm("QueueFull", `redis_key_length{key="queue:emails"}`)
 	form.Set("threshold", "100")
 	form.Set("summary", "{{ .Labels.key }} has {{ .Value }} items")
-	res, body := e.settingsPost(admin, "/settings/rules", form)
+	res, body := e.postForm(t, admin, "/settings/rules", form)
 	settingsRedirected(t, res, body, "/settings?added=rule%3AQueueFull")
 	if got := engineRules(); got[len(got)-1] != "QueueFull" || len(got) != len(want)+1 {
 		t.Fatalf("engine rules after adding: %v", got)
@@ -87,18 +87,18 @@ func TestSettingsRulesRealEngine(t *testing.T) {
 	}
 	// Edit keeps its state; pausing takes it out of the engine and resolves its alert.
 	form.Set("summary", "backlog {{ .Value }}")
-	res, body = e.settingsPost(admin, "/settings/rules/QueueFull", form)
+	res, body = e.postForm(t, admin, "/settings/rules/QueueFull", form)
 	settingsRedirected(t, res, body, "/settings?saved=rule%3AQueueFull")
 	if st := engine.Rules()[len(want)]; st.Name != "QueueFull" || st.Rule.Summary != "backlog {{ .Value }}" || st.State != "firing" {
 		t.Fatalf("after edit: %+v", st)
 	}
-	res, _ = e.settingsPost(admin, "/settings/rules/QueueFull/pause", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/rules/QueueFull/pause", url.Values{})
 	settingsRedirected(t, res, "", "/settings?paused=")
 	if got := engineRules(); slices.Contains(got, "QueueFull") {
 		t.Fatalf("paused rule still in the engine: %v", got)
 	}
 	// A seeded default can be deleted like any UI rule.
-	res, _ = e.settingsPost(admin, "/settings/rules/HostDiskHigh/delete", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/rules/HostDiskHigh/delete", url.Values{})
 	settingsRedirected(t, res, "", "/settings?deleted=rule%3AHostDiskHigh")
 	if got := engineRules(); slices.Contains(got, "HostDiskHigh") || len(got) != len(want)-1 {
 		t.Fatalf("engine rules after deleting a default: %v", got)
@@ -108,7 +108,7 @@ func TestSettingsRulesRealEngine(t *testing.T) {
 	bad := settingsRuleForm("Flappy", "redis_up")
 	bad.Set("op", "<")
 	bad.Set("clear_threshold", "0")
-	res, _ = e.settingsPost(admin, "/settings/rules", bad)
+	res, _ = e.postForm(t, admin, "/settings/rules", bad)
 	if res.StatusCode != http.StatusUnprocessableEntity || slices.Contains(engineRules(), "Flappy") {
 		t.Fatalf("a bad clear_threshold: %d, engine %v", res.StatusCode, engineRules())
 	}

@@ -19,19 +19,19 @@ import (
 
 func TestSettingsRuleInvalidInput(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 
 	post := func(form url.Values, want map[string]string) *html.Node {
 		t.Helper()
-		res, body := e.settingsPost(admin, "/settings/rules", form)
+		res, body := e.postForm(t, admin, "/settings/rules", form)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("%v: status %d, want 422", form, res.StatusCode)
 		}
 		f := one(t, parse(t, body), "add-rule-form")
 		for field, substr := range want {
-			if got := text(settingsOne(t, f, "field-error", "data-field", field)); !strings.Contains(got, substr) {
+			if got := text(oneWith(t, f, "field-error", "data-field", field)); !strings.Contains(got, substr) {
 				t.Errorf("%s error %q, want %q", field, got, substr)
 			}
 		}
@@ -43,10 +43,10 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 	form := settingsRuleForm("Bad", `redis_up{instance="a"`)
 	f := post(form, map[string]string{"series": "cannot parse selector"})
 	// The input is kept, next to its error.
-	fe := settingsOne(t, f, "field-error", "data-field", "series")
+	fe := oneWith(t, f, "field-error", "data-field", "series")
 	for _, in := range findTag(f, "input") {
 		if attr(in, "name") == "series" && (attr(in, "value") != `redis_up{instance="a"` || attr(in, "aria-describedby") != attr(fe, "id")) {
-			t.Fatalf("series input: %s", settingsHTML(in))
+			t.Fatalf("series input: %s", outerHTML(in))
 		}
 	}
 	// Values that do not parse, and what validating the rest finds, all at once.
@@ -57,7 +57,7 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 	form.Set("clear_threshold", "2")
 	form.Set("labels", "team")
 	f = post(form, map[string]string{"window": `"5x" is not a duration`, "op": "must be one of", "threshold": `"lots" is not a number`, "labels": `"team" is not key=value`})
-	if got := settingsSelected(f, "op"); got != "~" {
+	if got := selectedValue(f, "op"); got != "~" {
 		t.Fatalf("the posted op is not kept: %q", got)
 	}
 	form = settingsRuleForm("Bad", "redis_up")
@@ -82,7 +82,7 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 
 	// The engine refuses the set: its reason is shown in the form, nothing is saved.
 	rec.fail = errors.New(`alert rule "Ok": the engine says no`)
-	res, body := e.settingsPost(admin, "/settings/rules", settingsRuleForm("Ok", "redis_up"))
+	res, body := e.postForm(t, admin, "/settings/rules", settingsRuleForm("Ok", "redis_up"))
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("refused by the engine: %d", res.StatusCode)
 	}
@@ -90,7 +90,7 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 	if got := text(one(t, one(t, doc, "add-rule-form"), "form-error")); !strings.Contains(got, "the engine says no") {
 		t.Fatalf("form error %q", got)
 	}
-	if len(settingsWithAttr(doc, "settings-rule", "data-rule", "Ok")) != 0 || len(e.svc.View().Rules) != 2 {
+	if len(findWith(doc, "settings-rule", "data-rule", "Ok")) != 0 || len(e.svc.View().Rules) != 2 {
 		t.Fatal("the refused rule is listed")
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, settings.FileName)); !errors.Is(err, os.ErrNotExist) {
@@ -98,7 +98,7 @@ func TestSettingsRuleInvalidInput(t *testing.T) {
 	}
 	// Unknown rules: 404.
 	for _, p := range []string{"/settings/rules/nope", "/settings/rules/nope/pause", "/settings/rules/nope/delete"} {
-		if res, _ := e.settingsPost(admin, p, settingsRuleForm("nope", "redis_up")); res.StatusCode != http.StatusNotFound {
+		if res, _ := e.postForm(t, admin, p, settingsRuleForm("nope", "redis_up")); res.StatusCode != http.StatusNotFound {
 			t.Errorf("POST %s: %d, want 404", p, res.StatusCode)
 		}
 	}
@@ -112,7 +112,7 @@ func TestSettingsConfigRulesAreReadOnly(t *testing.T) {
 	form := settingsRuleForm("Mine", "redis_up")
 	form.Set("summary", hostileKey)
 	form.Set("labels", "note="+hostileKey)
-	res, body := e.settingsPost(admin, "/settings/rules", form)
+	res, body := e.postForm(t, admin, "/settings/rules", form)
 	settingsRedirected(t, res, body, "/settings?added=rule%3AMine")
 
 	res, body = e.do(admin, "GET", "/settings", nil, "Accept: text/html")
@@ -147,11 +147,11 @@ func TestSettingsConfigRulesAreReadOnly(t *testing.T) {
 		t.Fatalf("hostile label: %q", got)
 	}
 	for _, p := range []string{"/settings/rules/RedisDown", "/settings/rules/RedisDown/pause", "/settings/rules/RedisDown/delete"} {
-		if res, _ := e.settingsPost(admin, p, settingsRuleForm("RedisDown", "redis_up")); res.StatusCode != http.StatusConflict {
+		if res, _ := e.postForm(t, admin, p, settingsRuleForm("RedisDown", "redis_up")); res.StatusCode != http.StatusConflict {
 			t.Errorf("POST %s: %d, want 409", p, res.StatusCode)
 		}
 	}
-	if doc := e.settingsDoc(admin, "/settings?edit=rule:RedisDown"); len(find(doc, "edit-rule-form")) != 0 {
+	if doc := e.page(t, admin, "/settings?edit=rule:RedisDown"); len(find(doc, "edit-rule-form")) != 0 {
 		t.Fatal("edit form for a config rule")
 	}
 }
@@ -161,32 +161,32 @@ func TestSettingsConfigRulesAreReadOnly(t *testing.T) {
 func TestSettingsRuleNotApplied(t *testing.T) {
 	t.Parallel()
 	bad := settings.Rule{Name: "Broken", Series: "redis_up", Aggregate: "last", Window: config.Duration(time.Minute), Op: "~", Threshold: 1, Severity: "warning"}
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), applyRules: rec.apply,
 		seed: []settings.Data{{Version: settings.Version, Rules: []settings.Rule{bad}, RulesSeeded: true}}})
 	if len(e.svc.EffectiveRules()) != 0 {
 		t.Fatalf("the broken rule is evaluated: %+v", e.svc.EffectiveRules())
 	}
 	admin := e.login("admin", adminPass)
-	doc := e.settingsDoc(admin, "/settings")
-	row := settingsOne(t, doc, "settings-rule", "data-rule", "Broken")
+	doc := e.page(t, admin, "/settings")
+	row := oneWith(t, doc, "settings-rule", "data-rule", "Broken")
 	if st := attr(one(t, row, "rule-state"), "data-state"); st != "not-applied" || !strings.Contains(text(one(t, row, "rule-problem")), `op: must be one of`) {
 		t.Fatalf("broken row: state %q, %s", st, text(row))
 	}
-	doc = e.settingsDoc(admin, "/settings?edit=rule:Broken")
+	doc = e.page(t, admin, "/settings?edit=rule:Broken")
 	ef := one(t, doc, "edit-rule-form")
 	if got := text(one(t, ef, "form-error")); !strings.Contains(got, "Not evaluated: op: must be one of") {
 		t.Fatalf("edit form error %q", got)
 	}
 	form := settingsRuleForm("Broken", "redis_up")
 	form.Set("op", "<")
-	res, body := e.settingsPost(admin, "/settings/rules/Broken", form)
+	res, body := e.postForm(t, admin, "/settings/rules/Broken", form)
 	settingsRedirected(t, res, body, "/settings?saved=rule%3ABroken")
 	if got := ruleNamesOf(rec.last()); !reflect.DeepEqual(got, []string{"Broken"}) || rec.last()[0].Op != "<" {
 		t.Fatalf("applied after the fix: %+v", rec.last())
 	}
-	doc = e.settingsDoc(admin, "/settings")
-	if st := attr(one(t, settingsOne(t, doc, "settings-rule", "data-rule", "Broken"), "rule-state"), "data-state"); st != "active" {
+	doc = e.page(t, admin, "/settings")
+	if st := attr(one(t, oneWith(t, doc, "settings-rule", "data-rule", "Broken"), "rule-state"), "data-state"); st != "active" {
 		t.Fatalf("state after the fix: %q", st)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,35 +32,6 @@ func settingsConfigRules() []config.Rule {
 	return rs
 }
 
-// recordRules is an ApplyRules hook that records every set and fails with fail.
-type recordRules struct {
-	mu   sync.Mutex
-	sets [][]config.Rule
-	fail error
-}
-
-func (a *recordRules) apply(rs []config.Rule) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sets = append(a.sets, rs)
-	return a.fail
-}
-
-func (a *recordRules) last() []config.Rule {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.sets) == 0 {
-		return nil
-	}
-	return a.sets[len(a.sets)-1]
-}
-
-func (a *recordRules) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.sets)
-}
-
 func ruleNamesOf(rs []config.Rule) []string {
 	var out []string
 	for _, r := range rs {
@@ -72,7 +42,7 @@ func ruleNamesOf(rs []config.Rule) []string {
 
 func TestSettingsRuleAdd(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 	now := time.Now()
@@ -85,15 +55,15 @@ func TestSettingsRuleAdd(t *testing.T) {
 	form := url.Values{"name": {"QueueBacklog"}, "series": {`redis_key_length{key="queue:emails"}`}, "aggregate": {"avg"}, "window": {"5m"},
 		"op": {">="}, "threshold": {"1e4"}, "clear_threshold": {"9000.5"}, "for": {"2m"}, "severity": {"critical"},
 		"summary": {"{{ .Labels.key }} has {{ .Value }} items"}, "labels": {"team = db\r\nenv=\"prod, eu\"\r\n"}}
-	res, body := e.settingsPost(admin, "/settings/rules", form)
+	res, body := e.postForm(t, admin, "/settings/rules", form)
 	settingsRedirected(t, res, body, "/settings?added=rule%3AQueueBacklog#rule-QueueBacklog")
-	doc := e.settingsDoc(admin, res.Header.Get("Location"))
+	doc := e.page(t, admin, res.Header.Get("Location"))
 	if got := text(one(t, doc, "settings-notice")); got != "Rule “QueueBacklog” added." {
 		t.Fatalf("notice %q", got)
 	}
-	row := settingsOne(t, doc, "settings-rule", "data-rule", "QueueBacklog")
+	row := oneWith(t, doc, "settings-rule", "data-rule", "QueueBacklog")
 	if attr(row, "data-source") != "ui" || attr(row, "data-paused") != "false" || attr(row, "id") != "rule-QueueBacklog" {
-		t.Fatalf("row: %s", settingsHTML(row))
+		t.Fatalf("row: %s", outerHTML(row))
 	}
 	for id, want := range map[string]string{
 		"rule-series":    `redis_key_length{key="queue:emails"}`,
@@ -126,20 +96,20 @@ func TestSettingsRuleAdd(t *testing.T) {
 		t.Fatalf("applied rule: %+v", r)
 	}
 	// Blank window, for and clear threshold take the defaults; the form defaults are last, >, warning.
-	res, body = e.settingsPost(admin, "/settings/rules", settingsRuleForm("Plain", "redis_up"))
+	res, body = e.postForm(t, admin, "/settings/rules", settingsRuleForm("Plain", "redis_up"))
 	settingsRedirected(t, res, body, "/settings?added=rule%3APlain")
 	if r := rec.last()[3]; r.Window != config.DefaultRuleWindow || r.For != 0 || r.ClearThreshold != nil || r.Labels != nil {
 		t.Fatalf("defaults: %+v", r)
 	}
-	doc = e.settingsDoc(admin, "/settings")
-	plain := settingsOne(t, doc, "settings-rule", "data-rule", "Plain")
+	doc = e.page(t, admin, "/settings")
+	plain := oneWith(t, doc, "settings-rule", "data-rule", "Plain")
 	if got := text(one(t, plain, "rule-matches")); got != "matches no series" || attr(one(t, plain, "rule-matches"), "data-count") != "0" {
 		t.Fatalf("matches of a selector with no series: %q", got)
 	}
 	// The blank add form preselects the defaults.
 	af := one(t, doc, "add-rule-form")
 	for name, want := range map[string]string{"aggregate": "last", "op": ">", "severity": "warning"} {
-		if got := settingsSelected(af, name); got != want {
+		if got := selectedValue(af, name); got != want {
 			t.Errorf("add form %s preselects %q, want %q", name, got, want)
 		}
 	}
@@ -152,20 +122,20 @@ func TestSettingsRuleAdd(t *testing.T) {
 
 func TestSettingsRuleEditPauseDelete(t *testing.T) {
 	t.Parallel()
-	rec := &recordRules{}
+	rec := &applyRecorder[config.Rule]{}
 	e := newSettingsEnvWith(t, settingsEnvOptions{fromConfig: settingsConfig("127.0.0.1:6390"), rules: settingsConfigRules(), applyRules: rec.apply})
 	admin := e.login("admin", adminPass)
 	form := settingsRuleForm("Backlog", `redis_key_length{key="q"}`)
 	form.Set("window", "2m")
 	form.Set("labels", "team=db, env=prod")
-	res, body := e.settingsPost(admin, "/settings/rules", form)
+	res, body := e.postForm(t, admin, "/settings/rules", form)
 	settingsRedirected(t, res, body, "/settings?added=rule%3ABacklog")
 
 	// The edit form shows the values; labels one per line.
-	doc := e.settingsDoc(admin, "/settings?edit=rule:Backlog")
+	doc := e.page(t, admin, "/settings?edit=rule:Backlog")
 	ef := one(t, doc, "edit-rule-form")
 	if attr(ef, "data-rule") != "Backlog" || attr(ef, "action") != "/settings/rules/Backlog" {
-		t.Fatalf("edit form: %s", settingsHTML(ef))
+		t.Fatalf("edit form: %s", outerHTML(ef))
 	}
 	vals := map[string]string{}
 	for _, in := range findTag(ef, "input") {
@@ -174,61 +144,61 @@ func TestSettingsRuleEditPauseDelete(t *testing.T) {
 	if vals["name"] != "Backlog" || vals["series"] != `redis_key_length{key="q"}` || vals["window"] != "2m" || vals["threshold"] != "1" || vals["for"] != "0s" {
 		t.Fatalf("edit form values: %v", vals)
 	}
-	if ta := findTag(ef, "textarea"); len(ta) != 1 || text(ta[0]) != "env=prod team=db" || !strings.Contains(settingsHTML(ta[0]), "env=prod\nteam=db") {
-		t.Fatalf("labels textarea: %v", settingsHTML(ef))
+	if ta := findTag(ef, "textarea"); len(ta) != 1 || text(ta[0]) != "env=prod team=db" || !strings.Contains(outerHTML(ta[0]), "env=prod\nteam=db") {
+		t.Fatalf("labels textarea: %v", outerHTML(ef))
 	}
 	// An invalid edit: 422 in the edit form.
 	form.Set("for", "-1s")
-	res, body = e.settingsPost(admin, "/settings/rules/Backlog", form)
+	res, body = e.postForm(t, admin, "/settings/rules/Backlog", form)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid edit: %d", res.StatusCode)
 	}
 	ef = one(t, parse(t, body), "edit-rule-form")
-	if got := text(settingsOne(t, ef, "field-error", "data-field", "for")); !strings.Contains(got, "must be >= 0") {
+	if got := text(oneWith(t, ef, "field-error", "data-field", "for")); !strings.Contains(got, "must be >= 0") {
 		t.Fatalf("for error %q", got)
 	}
 	// Rename and raise the threshold.
 	form.Set("for", "1m")
 	form.Set("name", "QueueBacklog")
 	form.Set("threshold", "50")
-	res, body = e.settingsPost(admin, "/settings/rules/Backlog", form)
+	res, body = e.postForm(t, admin, "/settings/rules/Backlog", form)
 	settingsRedirected(t, res, body, "/settings?saved=rule%3AQueueBacklog#rule-QueueBacklog")
 	if r := rec.last()[2]; r.Name != "QueueBacklog" || r.Threshold != 50 || r.For != config.Duration(time.Minute) {
 		t.Fatalf("after edit: %+v", r)
 	}
 
 	// Pause: out of the evaluated set, shown paused with a Resume button.
-	res, _ = e.settingsPost(admin, "/settings/rules/QueueBacklog/pause", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/rules/QueueBacklog/pause", url.Values{})
 	settingsRedirected(t, res, "", "/settings?paused=rule%3AQueueBacklog")
 	if names := ruleNamesOf(rec.last()); len(names) != 2 {
 		t.Fatalf("paused rule applied: %v", names)
 	}
-	doc = e.settingsDoc(admin, "/settings")
-	row := settingsOne(t, doc, "settings-rule", "data-rule", "QueueBacklog")
+	doc = e.page(t, admin, "/settings")
+	row := oneWith(t, doc, "settings-rule", "data-rule", "QueueBacklog")
 	if attr(row, "data-paused") != "true" || attr(one(t, row, "rule-state"), "data-state") != "paused" || text(one(t, row, "pause-rule")) != "Resume" {
 		t.Fatalf("paused row: %s", text(row))
 	}
-	res, _ = e.settingsPost(admin, "/settings/rules/QueueBacklog/resume", url.Values{})
+	res, _ = e.postForm(t, admin, "/settings/rules/QueueBacklog/resume", url.Values{})
 	settingsRedirected(t, res, "", "/settings?resumed=rule%3AQueueBacklog")
 	if names := ruleNamesOf(rec.last()); len(names) != 3 {
 		t.Fatalf("resumed rule not applied: %v", names)
 	}
-	doc = e.settingsDoc(admin, "/settings")
-	if attr(settingsOne(t, doc, "settings-rule", "data-rule", "QueueBacklog"), "data-paused") != "false" {
+	doc = e.page(t, admin, "/settings")
+	if attr(oneWith(t, doc, "settings-rule", "data-rule", "QueueBacklog"), "data-paused") != "false" {
 		t.Fatal("resumed rule shown paused")
 	}
 
 	// Delete, through the confirmation's form.
-	row = settingsOne(t, doc, "settings-rule", "data-rule", "QueueBacklog")
+	row = oneWith(t, doc, "settings-rule", "data-rule", "QueueBacklog")
 	confirm := one(t, row, "confirm-delete-rule")
 	action := attr(confirm.Parent, "action")
 	if action != "/settings/rules/QueueBacklog/delete" {
 		t.Fatalf("delete form action %q", action)
 	}
-	res, _ = e.settingsPost(admin, action, url.Values{})
+	res, _ = e.postForm(t, admin, action, url.Values{})
 	settingsRedirected(t, res, "", "/settings?deleted=rule%3AQueueBacklog")
-	doc = e.settingsDoc(admin, res.Header.Get("Location"))
-	if len(settingsWithAttr(doc, "settings-rule", "data-rule", "QueueBacklog")) != 0 || len(rec.last()) != 2 {
+	doc = e.page(t, admin, res.Header.Get("Location"))
+	if len(findWith(doc, "settings-rule", "data-rule", "QueueBacklog")) != 0 || len(rec.last()) != 2 {
 		t.Fatal("deleted rule still there")
 	}
 	if got := text(one(t, doc, "settings-notice")); got != "Rule “QueueBacklog” deleted." {

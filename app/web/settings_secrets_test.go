@@ -36,12 +36,12 @@ func TestSettingsPasswordFileConfined(t *testing.T) {
 			admin := e.login("admin", adminPass)
 			form := settingsInstanceForm("ui1", "127.0.0.1:7000")
 			form.Set("password_file", tc.file)
-			res, body := e.settingsPost(admin, "/settings/instances", form)
+			res, body := e.postForm(t, admin, "/settings/instances", form)
 			if tc.want == "" {
 				if res.StatusCode != http.StatusSeeOther || e.apply.count() != 1 {
 					t.Fatalf("inside secrets_dir: %d, applied %d times", res.StatusCode, e.apply.count())
 				}
-				if got := find2(e.apply.last(), "ui1").Password; got != "s3cret" {
+				if got := instanceNamed(e.apply.last(), "ui1").Password; got != "s3cret" {
 					t.Fatalf("password from the file = %q", got)
 				}
 				return
@@ -50,7 +50,7 @@ func TestSettingsPasswordFileConfined(t *testing.T) {
 				t.Fatalf("= %d, want 422", res.StatusCode)
 			}
 			f := one(t, parse(t, body), "add-instance-form")
-			if got := text(settingsOne(t, f, "field-error", "data-field", "password_file")); !strings.Contains(got, tc.want) {
+			if got := text(oneWith(t, f, "field-error", "data-field", "password_file")); !strings.Contains(got, tc.want) {
 				t.Fatalf("password_file error %q, want %q", got, tc.want)
 			}
 			if strings.Contains(body, "private") || e.apply.count() != 0 {

@@ -12,7 +12,6 @@ import (
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/app/remotewrite"
-	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
@@ -21,8 +20,8 @@ import (
 // statusHandler serves /status.
 type statusHandler struct {
 	*pageKit
-	health   statusHealth  // nil: no storage report
-	redis    statusRedis   // what is watched, for the counts
+	health   healthSummary // nil: no storage report
+	redis    watchedRedis  // what is watched, for the counts
 	hosts    hostNamer     // the hosts with samples, for the counts
 	requests requestSource // the last-24h request stats, shared by every viewer
 	// recentErrors returns the last warnings and errors logged, newest first; nil: none are
@@ -30,18 +29,17 @@ type statusHandler struct {
 	recentErrors func() []logging.Entry
 }
 
-// statusHealth is what /status shows of the health reports; *health.Checker is one.
-type statusHealth interface {
+// healthSummary is what /status shows of the health reports; *health.Checker is one.
+type healthSummary interface {
 	StartedAt() time.Time
 	DB(ctx context.Context, verbose bool) health.Report[health.DBBody]
 	RemoteWriteStats() (remotewrite.Stats, bool)
 }
 
-// statusRedis is what /status counts of the watched Redis instances; RedisSource is one.
-type statusRedis interface {
-	Instances() []redis.InstanceSnapshot
-	Keys() []redis.KeySnapshot
-	Patterns() []redis.PatternSnapshot
+// watchedRedis is what /status counts of the watched Redis instances; RedisSource is one.
+type watchedRedis interface {
+	instanceLister
+	watchedKeys
 }
 
 // hostNamer lists the hosts with samples; *hostsHandler is one.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/redwatch/redwatch/app/buildinfo"
 	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/tsdb"
@@ -146,15 +144,4 @@ func TestStatusPage(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown fragment: %d, want 400", res.StatusCode)
 	}
-}
-
-// cells returns the text of each cell of a table row.
-func cells(row *html.Node) []string {
-	var out []string
-	for c := row.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && (c.Data == "td" || c.Data == "th") {
-			out = append(out, text(c))
-		}
-	}
-	return out
 }

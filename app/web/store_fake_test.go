@@ -5,11 +5,84 @@ import (
 	"context"
 	"slices"
 	"sync"
-	"testing"
+	"sync/atomic"
 	"time"
 
+	"github.com/redwatch/redwatch/app/health"
+	"github.com/redwatch/redwatch/app/ingest"
 	"github.com/redwatch/redwatch/tsdb"
 )
+
+// The fake stores of the web tests, for tests in which storage is not what is tested (a test of
+// storage runs on newEnv's real tsdb):
+//   - emptyStore: nothing stored, every write dropped, a disk with room to spare;
+//   - snapshotOnlyStore: panics when called, for servers that must read only snapshots;
+//   - latestStore: a latest-value table the test fills, no stored series;
+//   - statusStore: a latestStore with fixed stored series for Raw (the /status request stats);
+//   - trendStore: fixed stored series for every read, the latest table derived from them (keys).
+//
+// A fake made for one test's timing (heldLatest, readLog, endlessExport, stuckExport) stays
+// beside that test.
+
+// emptyStore is a Store with nothing stored, a Writer (ingest's, the samplers') that drops
+// every write, and a health.Storage with room to spare.
+type emptyStore struct{}
+
+var (
+	_ Store          = emptyStore{}
+	_ ingest.Writer  = emptyStore{}
+	_ health.Storage = emptyStore{}
+)
+
+func (emptyStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
+func (emptyStore) LatestByName(string) []tsdb.LatestValue   { return nil }
+func (emptyStore) LatestOne(string, ...tsdb.Label) (tsdb.LatestValue, bool) {
+	return tsdb.LatestValue{}, false
+}
+func (emptyStore) LatestAll(func(*tsdb.LatestValue)) {}
+func (emptyStore) QueryRange(context.Context, tsdb.RangeQuery) ([]tsdb.Series, error) {
+	return nil, nil
+}
+func (emptyStore) SeriesMatching(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
+	return nil, nil
+}
+func (emptyStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
+	return nil, nil
+}
+
+// Export exports no series: begin gets no label names.
+func (emptyStore) Export(_ context.Context, _ *tsdb.Selector, _, _ time.Time, begin func([]string) error, _ func(*tsdb.Series) error) error {
+	return begin(nil)
+}
+func (emptyStore) Write([]tsdb.Sample) error                   { return nil }
+func (emptyStore) CheckTimestamp(int64) error                  { return nil }
+func (emptyStore) Ping(context.Context) (time.Duration, error) { return time.Millisecond, nil }
+func (emptyStore) DiskFree() (uint64, error)                   { return 1 << 40, nil }
+func (emptyStore) DiskState() tsdb.DiskState                   { return tsdb.DiskState{FreeBytes: 1 << 40} }
+func (emptyStore) Stats() (tsdb.Stats, error)                  { return tsdb.Stats{}, nil }
+
+// snapshotOnlyStore is the Store of a server whose tests read only the samplers' snapshots
+// (the JSON API): any call to it panics.
+type snapshotOnlyStore struct{ Store }
+
+// seriesWithin returns the series of all that sel matches, with their points within
+// [start, end] (whatever a query's step): how the fakes answer reads of stored series.
+func seriesWithin(all []tsdb.Series, sel *tsdb.Selector, start, end time.Time) []tsdb.Series {
+	var out []tsdb.Series
+	for _, se := range all {
+		if !sel.Matches(se.Name, se.Labels) {
+			continue
+		}
+		c := tsdb.Series{Name: se.Name, Labels: se.Labels}
+		for _, p := range se.Points {
+			if p.Timestamp >= start.UnixMilli() && p.Timestamp <= end.UnixMilli() {
+				c.Points = append(c.Points, p)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
 
 // latestStore is a Store holding only a latest-value table, filled by the test with write:
 // for page tests in which storage is not what is tested. It keeps every series written (a real
@@ -25,11 +98,10 @@ func newLatestStore() *latestStore {
 	return &latestStore{series: map[string]*tsdb.LatestValue{}}
 }
 
-// newLatestEnv is newEnv running on an empty latestStore instead of a real tsdb.
-func newLatestEnv(t *testing.T) (*env, *latestStore) {
-	t.Helper()
-	st := newLatestStore()
-	return newEnvWith(t, envOptions{store: st}), st
+// Write is write, for the alert engine (an alert.Writer).
+func (s *latestStore) Write(samples []tsdb.Sample) error {
+	s.write(samples)
+	return nil
 }
 
 // write records samples as tsdb.DB.Write does in its latest table: a newer sample becomes the
@@ -49,6 +121,15 @@ func (s *latestStore) write(samples []tsdb.Sample) {
 			lv.Timestamp, lv.Value = sm.Timestamp, sm.Value
 		}
 	}
+}
+
+// lbls builds labels from name, value pairs.
+func lbls(kv ...string) []tsdb.Label {
+	var ls []tsdb.Label
+	for i := 0; i+1 < len(kv); i += 2 {
+		ls = append(ls, tsdb.Label{Name: kv[i], Value: kv[i+1]})
+	}
+	return ls
 }
 
 // seriesLabels returns labels as the latest table keeps them: values encoded with
@@ -122,4 +203,77 @@ func (s *latestStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time)
 // Export exports no series: begin gets no label names.
 func (s *latestStore) Export(_ context.Context, _ *tsdb.Selector, _, _ time.Time, begin func(labelNames []string) error, _ func(s *tsdb.Series) error) error {
 	return begin(nil)
+}
+
+// statusStore is a latestStore whose Raw answers the points of its series within [start, end]
+// that the selector matches: the stored series /status reads its request stats from. Its
+// series are fixed before the server runs.
+type statusStore struct {
+	*latestStore
+	series []tsdb.Series
+}
+
+// newStatusStore returns a statusStore holding series, with latest in its latest table.
+func newStatusStore(series []tsdb.Series, latest ...tsdb.Sample) *statusStore {
+	st := &statusStore{latestStore: newLatestStore(), series: series}
+	st.write(latest)
+	return st
+}
+
+func (s *statusStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+	return seriesWithin(s.series, sel, start, end), nil
+}
+
+// trendStore is a Store of fixed stored series, for the keys tests: every read of stored series
+// answers the series that match the selector, with their points within the read's bounds
+// (seriesWithin), and the latest table holds each series' newest point. Fill it (trendStore.trend)
+// before the server serves.
+type trendStore struct {
+	series  []tsdb.Series
+	allKeys atomic.Int32 // the all-keys change queries (a bare redis_key_length selector)
+}
+
+func (s *trendStore) QueryRange(_ context.Context, q tsdb.RangeQuery) ([]tsdb.Series, error) {
+	if q.Selector.String() == "redis_key_length" {
+		s.allKeys.Add(1)
+	}
+	return seriesWithin(s.series, q.Selector, q.Start, q.End), nil
+}
+
+func (s *trendStore) SeriesMatching(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+	return seriesWithin(s.series, sel, start, end), nil
+}
+
+func (s *trendStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
+	return seriesWithin(s.series, sel, start, end), nil
+}
+
+func (s *trendStore) LatestOne(name string, labels ...tsdb.Label) (tsdb.LatestValue, bool) {
+	for _, se := range s.series {
+		if se.Name == name && sameLabels(se.Labels, labels) && len(se.Points) > 0 {
+			p := se.Points[len(se.Points)-1]
+			return tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: p.Timestamp, Value: p.Value}, true
+		}
+	}
+	return tsdb.LatestValue{}, false
+}
+
+// sameLabels reports whether a and b hold the same labels, in any order.
+func sameLabels(a, b []tsdb.Label) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(l tsdb.Label) bool { return !slices.Contains(b, l) })
+}
+
+func (s *trendStore) LatestAll(fn func(lv *tsdb.LatestValue)) {
+	for _, se := range s.series {
+		if n := len(se.Points); n > 0 {
+			fn(&tsdb.LatestValue{Name: se.Name, Labels: se.Labels, Timestamp: se.Points[n-1].Timestamp, Value: se.Points[n-1].Value})
+		}
+	}
+}
+
+// The latest values of other metrics and exports are not read by the keys pages.
+func (s *trendStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
+func (s *trendStore) LatestByName(string) []tsdb.LatestValue   { return nil }
+func (s *trendStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
+	return nil
 }

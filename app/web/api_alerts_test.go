@@ -28,7 +28,7 @@ func TestAlertsFragmentAndAPI(t *testing.T) {
 	if len(find(doc, "alert-row")) != 6 || len(find(doc, "rule-row")) != 5 {
 		t.Fatalf("fragment rows: %d alerts %d rules", len(find(doc, "alert-row")), len(find(doc, "rule-row")))
 	}
-	if alertsHas(doc, "silence-alert") || alertsHas(doc, "expire-silence") {
+	if hasTestID(doc, "silence-alert") || hasTestID(doc, "expire-silence") {
 		t.Fatal("viewer fragment has silence controls")
 	}
 

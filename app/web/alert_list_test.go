@@ -17,7 +17,7 @@ func TestAlertsPageLists(t *testing.T) {
 	e := newFakeAlertsEnv(t, failingNotifiers(time.Now()))
 	for _, user := range []struct{ name, pass string }{{"viewer", viewerPass}, {"admin", adminPass}} {
 		c := e.login(user.name, user.pass)
-		doc, body := e.page(t, c, "/alerts", http.StatusOK)
+		doc, body := e.pageStatus(t, c, "/alerts", http.StatusOK)
 		if strings.Contains(body, "<img") || strings.Contains(body, "<b>boom") {
 			t.Fatalf("%s: hostile text rendered as HTML", user.name)
 		}
@@ -61,7 +61,7 @@ func TestAlertsPageLists(t *testing.T) {
 		if got := text(one(t, doc, "alert-counts")); got != "4 firing · 2 pending · 0 silenced" {
 			t.Errorf("%s: counts %q", user.name, got)
 		}
-		if alertsHas(doc, "alerts-empty") {
+		if hasTestID(doc, "alerts-empty") {
 			t.Errorf("%s: empty state shown with alerts", user.name)
 		}
 
@@ -120,8 +120,8 @@ func TestAlertsPageLists(t *testing.T) {
 
 		// Viewers get no controls; admins get the silence form and a Silence link per alert.
 		admin := user.name == "admin"
-		if alertsHas(doc, "silence-form") != admin || alertsHas(doc, "silence-alert") != admin {
-			t.Errorf("%s: silence-form %v silence-alert %v", user.name, alertsHas(doc, "silence-form"), alertsHas(doc, "silence-alert"))
+		if hasTestID(doc, "silence-form") != admin || hasTestID(doc, "silence-alert") != admin {
+			t.Errorf("%s: silence-form %v silence-alert %v", user.name, hasTestID(doc, "silence-form"), hasTestID(doc, "silence-alert"))
 		}
 	}
 }
@@ -130,9 +130,9 @@ func TestAlertsPageLists(t *testing.T) {
 // be made.
 func TestAlertsWithoutEngine(t *testing.T) {
 	t.Parallel()
-	e := &alertsEnv{env: newEnvWith(t, envOptions{store: alertsEmptyStore{}})}
+	e := &alertsEnv{env: newEnvWith(t, envOptions{store: emptyStore{}})}
 	admin := e.login("admin", adminPass)
-	doc, _ := e.page(t, admin, "/alerts", http.StatusOK)
+	doc, _ := e.pageStatus(t, admin, "/alerts", http.StatusOK)
 	if got := text(one(t, doc, "alerts-empty")); !strings.Contains(got, "No alerts firing") || !strings.Contains(got, "No alert rules yet") {
 		t.Errorf("empty state %q", got)
 	}
@@ -142,14 +142,14 @@ func TestAlertsWithoutEngine(t *testing.T) {
 	if navCurrent(doc) != "alerts" {
 		t.Errorf("current nav item %q, want alerts", navCurrent(doc))
 	}
-	if alertsHas(doc, "silence-form") {
+	if hasTestID(doc, "silence-form") {
 		t.Error("silence form without an engine")
 	}
 	res, body := e.do(nil, "GET", "/api/alerts", nil, "Authorization: Basic "+basic("viewer", viewerPass))
 	if res.StatusCode != http.StatusOK || strings.TrimSpace(body) != `{"alerts":[],"silences":[],"rules":[],"notifiers":[],"history":[]}` {
 		t.Errorf("/api/alerts: %d %s", res.StatusCode, body)
 	}
-	res, _ = e.post(t, admin, "/alerts/silences", url.Values{"matcher_name": {"a"}, "matcher_value": {"b"}, "duration": {"1h"}, "comment": {"x"}})
+	res, _ = e.postForm(t, admin, "/alerts/silences", url.Values{"matcher_name": {"a"}, "matcher_value": {"b"}, "duration": {"1h"}, "comment": {"x"}})
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("silence without an engine: %d, want 404", res.StatusCode)
 	}

@@ -3,12 +3,7 @@ package web
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +11,11 @@ import (
 
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/config"
-	"github.com/redwatch/redwatch/app/notify"
 	"github.com/redwatch/redwatch/internal/testutil"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
 const hostileQueue = `<img src=x onerror=alert(1)>`
-
-// fakeNotifiers is a NotifierHealth with fixed answers.
-type fakeNotifiers []notify.Health
-
-func (f fakeNotifiers) Health() []notify.Health { return slices.Clone(f) }
-
-func failingNotifiers(now time.Time) fakeNotifiers {
-	return fakeNotifiers{
-		{Name: "webhook[0]", Kind: "webhook", LastAttempt: now.Add(-5 * time.Second), ConsecutiveFailures: 3, Pending: 2,
-			LastError: `POST to hooks.example.com: unexpected status 500 Internal Server Error: "<b>boom</b>"`},
-		{Name: "slack[0]", Kind: "slack", LastSuccess: now.Add(-time.Minute), LastAttempt: now.Add(-time.Minute)},
-	}
-}
 
 // alertsEnv is a server with an alert source, notifier health and a log buffer.
 type alertsEnv struct {
@@ -63,7 +44,7 @@ func queueRules() []config.Rule {
 	}
 }
 
-// alertsStorage is what the engine reads and writes (*tsdb.DB, *memAlertStore).
+// alertsStorage is what the engine reads and writes (*tsdb.DB, *latestStore).
 type alertsStorage interface {
 	alert.Store
 	alert.Writer
@@ -104,12 +85,10 @@ func newAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
 	e := newEnv(t)
 	engine, t0 := newQueueEngine(t, e.db)
 	log := &testutil.SyncBuffer{}
-	opts := e.srv.opts
-	opts.Alerts, opts.Notifiers = engine, notifiers
-	opts.Logger = slog.New(slog.NewJSONHandler(log, nil))
-	e.srv = New(opts)
-	e.ts.Close()
-	e.ts = httptest.NewServer(e.srv.Handler()) // closed by newEnv's cleanup
+	e.restart(func(o *Options) {
+		o.Alerts, o.Notifiers = engine, notifiers
+		o.Logger = slog.New(slog.NewJSONHandler(log, nil))
+	})
 	return &alertsEnv{env: e, engine: engine, t0: t0, log: log}
 }
 
@@ -117,7 +96,7 @@ func newAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
 // memory, and no tsdb: for the silence tests, in which the engine applies the silences made.
 func newEngineAlertsEnv(t *testing.T) *alertsEnv {
 	t.Helper()
-	engine, t0 := newQueueEngine(t, &memAlertStore{})
+	engine, t0 := newQueueEngine(t, newLatestStore())
 	return newAlertsEnvWith(t, engine, nil, t0)
 }
 
@@ -125,95 +104,12 @@ func newEngineAlertsEnv(t *testing.T) *alertsEnv {
 func newAlertsEnvWith(t *testing.T, src AlertSource, notifiers NotifierHealth, t0 time.Time) *alertsEnv {
 	t.Helper()
 	log := &testutil.SyncBuffer{}
-	e := newEnvWith(t, envOptions{store: alertsEmptyStore{}, mod: func(o *Options) {
+	e := newEnvWith(t, envOptions{store: emptyStore{}, mod: func(o *Options) {
 		o.Alerts, o.Notifiers = src, notifiers
 		o.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	}})
 	engine, _ := src.(*alert.Engine)
 	return &alertsEnv{env: e, engine: engine, t0: t0, log: log}
-}
-
-// memAlertStore keeps the newest sample of each series in memory: an alert.Store (Raw finds
-// nothing: the tests' rules read the latest values) and an alert.Writer.
-type memAlertStore struct {
-	mu     sync.Mutex
-	latest map[string]tsdb.LatestValue
-}
-
-func (s *memAlertStore) Write(samples []tsdb.Sample) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.latest == nil {
-		s.latest = map[string]tsdb.LatestValue{}
-	}
-	for _, sm := range samples {
-		key := sm.Name
-		for _, l := range sm.Labels {
-			key += "\xff" + l.Name + "\xff" + l.Value
-		}
-		s.latest[key] = tsdb.LatestValue{Name: sm.Name, Labels: sm.Labels, Timestamp: sm.Timestamp, Value: sm.Value}
-	}
-	return nil
-}
-
-func (s *memAlertStore) Latest(sel *tsdb.Selector) []tsdb.LatestValue {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []tsdb.LatestValue
-	for _, lv := range s.latest {
-		if sel.Matches(lv.Name, lv.Labels) {
-			out = append(out, lv)
-		}
-	}
-	return out
-}
-
-func (s *memAlertStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-
-// alertsEmptyStore is a web Store without samples: the alert pages read none.
-type alertsEmptyStore struct{}
-
-func (alertsEmptyStore) Latest(*tsdb.Selector) []tsdb.LatestValue { return nil }
-func (alertsEmptyStore) LatestByName(string) []tsdb.LatestValue   { return nil }
-func (alertsEmptyStore) LatestOne(string, ...tsdb.Label) (tsdb.LatestValue, bool) {
-	return tsdb.LatestValue{}, false
-}
-func (alertsEmptyStore) LatestAll(func(lv *tsdb.LatestValue)) {}
-func (alertsEmptyStore) QueryRange(context.Context, tsdb.RangeQuery) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) SeriesMatching(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) Raw(context.Context, *tsdb.Selector, time.Time, time.Time) ([]tsdb.Series, error) {
-	return nil, nil
-}
-func (alertsEmptyStore) Export(context.Context, *tsdb.Selector, time.Time, time.Time, func([]string) error, func(*tsdb.Series) error) error {
-	return nil
-}
-
-// page GETs path as a browser and parses it, asserting the status.
-func (e *alertsEnv) page(t *testing.T, c *http.Client, path string, want int) (*html.Node, string) {
-	t.Helper()
-	res, body := e.do(c, "GET", path, nil, "Accept: text/html")
-	if res.StatusCode != want {
-		t.Fatalf("GET %s: %d, want %d\n%.500s", path, res.StatusCode, want, body)
-	}
-	return parse(t, body), body
-}
-
-// post sends a form with the CSRF token of the client's last page.
-func (e *alertsEnv) post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	_, body := e.do(c, "GET", "/alerts", nil, "Accept: text/html")
-	m := csrfInput.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no CSRF token on /alerts")
-	}
-	form.Set("_csrf", m[1])
-	return e.do(c, "POST", path, strings.NewReader(form.Encode()), "Content-Type: application/x-www-form-urlencoded", "Accept: text/html")
 }
 
 // alertRows returns the alert rows by the value of their q label.
@@ -234,22 +130,9 @@ func alertRows(t *testing.T, doc *html.Node) map[string]*html.Node {
 	return out
 }
 
-func alertsHas(n *html.Node, id string) bool { return len(find(n, id)) > 0 }
-
-func alertsAttrOK(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
-func alertsByID(n *html.Node, id string) *html.Node {
-	for d := range n.Descendants() {
-		if d.Type == html.ElementNode && attr(d, "id") == id {
-			return d
-		}
-	}
-	return &html.Node{}
+// newFakeAlertsEnv is a server on no storage whose alert source is queueAlerts.
+func newFakeAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
+	t.Helper()
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	return newAlertsEnvWith(t, queueAlerts(t0), notifiers, t0)
 }

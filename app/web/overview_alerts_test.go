@@ -12,7 +12,7 @@ func TestOverviewFiringAlerts(t *testing.T) {
 	e := newFakeAlertsEnv(t, nil)
 	c := e.login("viewer", viewerPass)
 	for _, path := range []string{"/", "/?fragment=firing-alerts"} {
-		doc, body := e.page(t, c, path, http.StatusOK)
+		doc, body := e.pageStatus(t, c, path, http.StatusOK)
 		if strings.Contains(body, "<img") {
 			t.Fatalf("%s: hostile label rendered as HTML", path)
 		}
@@ -39,8 +39,8 @@ func TestOverviewFiringAlerts(t *testing.T) {
 		}
 	}
 	// Without alerts the panel says so.
-	plain := newEnvWith(t, envOptions{store: alertsEmptyStore{}})
-	doc, _ := (&alertsEnv{env: plain}).page(t, plain.login("viewer", viewerPass), "/", http.StatusOK)
+	plain := newEnvWith(t, envOptions{store: emptyStore{}})
+	doc, _ := (&alertsEnv{env: plain}).pageStatus(t, plain.login("viewer", viewerPass), "/", http.StatusOK)
 	if len(find(doc, "no-firing-alerts")) != 1 {
 		t.Fatal("no 'No alerts firing' without an engine")
 	}

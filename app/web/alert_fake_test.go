@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"testing"
 	"time"
 
 	"github.com/redwatch/redwatch/app/alert"
+	"github.com/redwatch/redwatch/app/notify"
 )
 
 // fakeAlerts is an AlertSource with fixed answers; it cannot make silences.
@@ -78,9 +78,16 @@ func queueAlerts(t0 time.Time) *fakeAlerts {
 	return f
 }
 
-// newFakeAlertsEnv is a server on no storage whose alert source is queueAlerts.
-func newFakeAlertsEnv(t *testing.T, notifiers NotifierHealth) *alertsEnv {
-	t.Helper()
-	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
-	return newAlertsEnvWith(t, queueAlerts(t0), notifiers, t0)
+// fakeNotifiers is a NotifierHealth with fixed answers.
+type fakeNotifiers []notify.Health
+
+func (f fakeNotifiers) Health() []notify.Health { return slices.Clone(f) }
+
+// failingNotifiers is a webhook failing (its last error has HTML in it) and a healthy slack.
+func failingNotifiers(now time.Time) fakeNotifiers {
+	return fakeNotifiers{
+		{Name: "webhook[0]", Kind: "webhook", LastAttempt: now.Add(-5 * time.Second), ConsecutiveFailures: 3, Pending: 2,
+			LastError: `POST to hooks.example.com: unexpected status 500 Internal Server Error: "<b>boom</b>"`},
+		{Name: "slack[0]", Kind: "slack", LastSuccess: now.Add(-time.Minute), LastAttempt: now.Add(-time.Minute)},
+	}
 }

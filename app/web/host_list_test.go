@@ -14,13 +14,7 @@ import (
 // hostSamples are one round of host metrics for host at ts (ms), as the host sampler writes
 // them, with counters scaled by round so rates are positive.
 func hostSamples(host string, ts int64, round int) []tsdb.Sample {
-	l := func(kv ...string) []tsdb.Label {
-		ls := []tsdb.Label{{Name: "host", Value: host}}
-		for i := 0; i+1 < len(kv); i += 2 {
-			ls = append(ls, tsdb.Label{Name: kv[i], Value: kv[i+1]})
-		}
-		return ls
-	}
+	l := func(kv ...string) []tsdb.Label { return lbls(append([]string{"host", host}, kv...)...) }
 	r := float64(round)
 	return []tsdb.Sample{
 		{Name: "host_up", Labels: l(), Timestamp: ts, Value: 1},

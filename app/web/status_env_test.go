@@ -9,38 +9,6 @@ import (
 	"github.com/redwatch/redwatch/tsdb"
 )
 
-// statusStore is a latestStore whose Raw answers the points of its series within [start, end]
-// that the selector matches: the stored series /status reads its request stats from. Its
-// series are fixed before the server runs.
-type statusStore struct {
-	*latestStore
-	series []tsdb.Series
-}
-
-// newStatusStore returns a statusStore holding series, with latest in its latest table.
-func newStatusStore(series []tsdb.Series, latest ...tsdb.Sample) *statusStore {
-	st := &statusStore{latestStore: newLatestStore(), series: series}
-	st.write(latest)
-	return st
-}
-
-func (s *statusStore) Raw(_ context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error) {
-	var out []tsdb.Series
-	for _, sr := range s.series {
-		if !sel.Matches(sr.Name, sr.Labels) {
-			continue
-		}
-		c := tsdb.Series{Name: sr.Name, Labels: sr.Labels}
-		for _, p := range sr.Points {
-			if p.Timestamp >= start.UnixMilli() && p.Timestamp <= end.UnixMilli() {
-				c.Points = append(c.Points, p)
-			}
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
 // statusDisk is the storage health.Checker reports on /status and /health: fixed figures.
 type statusDisk struct {
 	pingErr  error
@@ -74,15 +42,6 @@ func newStatusEnv(t testing.TB, st *statusStore, d statusDisk, mod func(o *Optio
 			mod(o)
 		}
 	}})
-}
-
-// lbls builds labels from name, value pairs.
-func lbls(kv ...string) []tsdb.Label {
-	var ls []tsdb.Label
-	for i := 0; i+1 < len(kv); i += 2 {
-		ls = append(ls, tsdb.Label{Name: kv[i], Value: kv[i+1]})
-	}
-	return ls
 }
 
 // statusRequestSeries is a day of request series before now: every counter has a baseline

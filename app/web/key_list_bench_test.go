@@ -14,12 +14,13 @@ import (
 	"github.com/redwatch/redwatch/app/keytrend"
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/tsdb"
+	"github.com/redwatch/redwatch/views/components"
 )
 
-// ktBenchOptions are the options of a keys handler watching n keys, each with 1 h of
+// keysBenchOptions are the options of a keys handler watching n keys, each with 1 h of
 // redis_key_length sampled every 10 s in a real tsdb (rolled up as the compactor would), with
 // ui.refresh an hour: polling within it finds the all-keys change cached for the whole run.
-func ktBenchOptions(b *testing.B, n int) *Options {
+func keysBenchOptions(b *testing.B, n int) *Options {
 	b.Helper()
 	dir := b.TempDir()
 	db, err := tsdb.Open(tsdb.Options{Path: dir, Logger: slog.New(slog.DiscardHandler)})
@@ -38,7 +39,7 @@ func ktBenchOptions(b *testing.B, n int) *Options {
 	for ts := now.Add(-time.Hour); !ts.After(now); ts = ts.Add(10 * time.Second) {
 		for i := range keys {
 			v := float64(i) + float64(ts.Unix()%600)*float64(i%7)
-			batch = append(batch, tsdb.Sample{Name: "redis_key_length", Labels: ktLabels(&keys[i]), Timestamp: ts.UnixMilli(), Value: v})
+			batch = append(batch, tsdb.Sample{Name: "redis_key_length", Labels: keyLabels(&keys[i]), Timestamp: ts.UnixMilli(), Value: v})
 			if len(batch) == cap(batch) {
 				if err := db.Write(batch); err != nil {
 					b.Fatal(err)
@@ -80,17 +81,23 @@ func ktBenchOptions(b *testing.B, n int) *Options {
 	return &Options{Store: db, Redis: watched, Refresh: time.Hour, Logger: slog.New(slog.DiscardHandler)}
 }
 
+// newBenchTrends is the keys handler's trend source as routes.go builds it, its cache empty.
+func newBenchTrends(o *Options) *keytrend.Source {
+	return keytrend.New(o.Store, keytrend.Options{TTL: o.Refresh, SparkPoints: components.SparklineMaxPoints})
+}
+
 // BenchmarkKeysPage measures the handler's time to render the polled /keys table
 // (?fragment=key-table, 50 rows) at 1,000 and 10,000 watched keys: by name (the default), by
 // change while polling (the all-keys change cached for ui.refresh), and by change with that
-// cache cold (a new range or the first poll after ui.refresh). The handler is the one routes.go
-// builds, served without the login middleware.
+// cache cold (a new range or the first poll after ui.refresh). The handler is built as routes.go
+// builds it, served without the login middleware.
 func BenchmarkKeysPage(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
-			o := ktBenchOptions(b, n)
+			o := keysBenchOptions(b, n)
 			page := &pageKit{refresh: o.Refresh, redis: o.Redis}
-			keys := newKeysHandler(page, o)
+			keys := &keysHandler{pageKit: page, watched: o.Redis, history: o.Store, retention: o.Retention, log: o.Logger}
+			keys.trends = newBenchTrends(o)
 			h := echo.New()
 			h.GET("/keys", keys.showKeyList)
 			get := func(b *testing.B, path string) int {
@@ -111,7 +118,7 @@ func BenchmarkKeysPage(b *testing.B) {
 					for range b.N {
 						if cold {
 							b.StopTimer()
-							*keys = *newKeysHandler(page, o) // its change cache empty
+							keys.trends = newBenchTrends(o) // its change cache empty
 							b.StartTimer()
 						}
 						get(b, path)

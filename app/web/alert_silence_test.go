@@ -21,7 +21,7 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 	good := goodSilenceForm()
 
 	// An admin silences the alert: 303, then it is listed silenced, with the silence.
-	res, _ := e.post(t, admin, "/alerts/silences", good)
+	res, _ := e.postForm(t, admin, "/alerts/silences", good)
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/alerts?silenced=") {
 		t.Fatalf("silence: %d %q", res.StatusCode, loc)
@@ -41,9 +41,9 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 	}
 	var doc *html.Node // the last user's page
 	for _, u := range []*http.Client{admin, viewer} {
-		doc, _ = e.page(t, u, loc, http.StatusOK)
+		doc, _ = e.pageStatus(t, u, loc, http.StatusOK)
 		rows := alertRows(t, doc)
-		if r := rows["QueueLong/"+hostileQueue]; attr(r, "data-silenced") != "true" || attr(r, "data-state") != "firing" || alertsHas(r, "silence-alert") {
+		if r := rows["QueueLong/"+hostileQueue]; attr(r, "data-silenced") != "true" || attr(r, "data-state") != "firing" || hasTestID(r, "silence-alert") {
 			t.Errorf("silenced alert row: silenced=%q", attr(r, "data-silenced"))
 		}
 		if r := rows["QueueLong/b"]; attr(r, "data-silenced") != "false" {
@@ -58,7 +58,7 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 			text(one(t, row, "silence-comment")) != "deploying the <queue> fix" || !strings.Contains(text(one(t, row, "silence-matchers")), `q="<img src=x onerror=alert(1)>"`) {
 			t.Errorf("silence row: %q", text(row))
 		}
-		if alertsHas(doc, "expire-silence") != (u == admin) {
+		if hasTestID(doc, "expire-silence") != (u == admin) {
 			t.Errorf("expire button shown to the wrong user")
 		}
 		if got := text(one(t, doc, "alert-counts")); got != "3 firing · 2 pending · 1 silenced" {
@@ -75,25 +75,25 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 
 	// Expire: viewers 403, unknown 404, admins 303 and the alert notifies again.
 	expire := "/alerts/silences/" + id + "/expire"
-	if res, _ := e.post(t, viewer, expire, url.Values{}); res.StatusCode != http.StatusForbidden {
+	if res, _ := e.postForm(t, viewer, expire, url.Values{}); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("viewer expire: %d", res.StatusCode)
 	}
-	if res, _ := e.post(t, admin, "/alerts/silences/0000000000000000/expire", url.Values{}); res.StatusCode != http.StatusNotFound {
+	if res, _ := e.postForm(t, admin, "/alerts/silences/0000000000000000/expire", url.Values{}); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown expire: %d", res.StatusCode)
 	}
-	doc, _ = e.page(t, admin, "/alerts", http.StatusOK)
+	doc, _ = e.pageStatus(t, admin, "/alerts", http.StatusOK)
 	if got := attr(one(t, doc, "expire-silence").Parent, "action"); got != expire {
 		t.Fatalf("expire form posts to %q", got)
 	}
-	res, _ = e.post(t, admin, expire, url.Values{})
+	res, _ = e.postForm(t, admin, expire, url.Values{})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/alerts?expired="+id {
 		t.Fatalf("expire: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	doc, _ = e.page(t, admin, res.Header.Get("Location"), http.StatusOK)
-	if r := alertRows(t, doc)["QueueLong/"+hostileQueue]; attr(r, "data-silenced") != "false" || !alertsHas(r, "silence-alert") {
+	doc, _ = e.pageStatus(t, admin, res.Header.Get("Location"), http.StatusOK)
+	if r := alertRows(t, doc)["QueueLong/"+hostileQueue]; attr(r, "data-silenced") != "false" || !hasTestID(r, "silence-alert") {
 		t.Errorf("alert still silenced after expire")
 	}
-	if alertsHas(doc, "silence-row") || !alertsHas(doc, "silences-empty") {
+	if hasTestID(doc, "silence-row") || !hasTestID(doc, "silences-empty") {
 		t.Errorf("expired silence still listed as active")
 	}
 	if !strings.Contains(text(one(t, doc, "alerts-notice")), "expired") {
@@ -116,7 +116,7 @@ func TestAlertsSilenceLifecycle(t *testing.T) {
 	until := time.Now().UTC().Add(3 * time.Hour).Truncate(time.Minute)
 	v.Set("duration", "custom")
 	v.Set("until", until.Format("2006-01-02T15:04"))
-	if res, _ := e.post(t, admin, "/alerts/silences", v); res.StatusCode != http.StatusSeeOther {
+	if res, _ := e.postForm(t, admin, "/alerts/silences", v); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("custom silence: %d", res.StatusCode)
 	}
 	if ss := e.engine.Silences(); len(ss) != 2 || !ss[0].EndsAt.Equal(until) {

@@ -32,16 +32,16 @@ func TestAlertsSilenceForm(t *testing.T) {
 	viewer := e.login("viewer", viewerPass)
 
 	// The Silence link opens the form pre-filled with the alert's labels.
-	doc, _ := e.page(t, admin, "/alerts", http.StatusOK)
+	doc, _ := e.pageStatus(t, admin, "/alerts", http.StatusOK)
 	target := alertRows(t, doc)["QueueLong/"+hostileQueue]
 	link := attr(one(t, target, "silence-alert"), "href")
 	fp := attr(target, "data-fingerprint")
 	if link != "/alerts?silence="+fp+"#silence-form" {
 		t.Fatalf("silence link %q", link)
 	}
-	doc, _ = e.page(t, admin, strings.TrimSuffix(link, "#silence-form"), http.StatusOK)
+	doc, _ = e.pageStatus(t, admin, strings.TrimSuffix(link, "#silence-form"), http.StatusOK)
 	form := one(t, doc, "silence-form")
-	if _, open := alertsAttrOK(one(t, doc, "silence-panel"), "open"); !open {
+	if _, open := lookupAttr(one(t, doc, "silence-panel"), "open"); !open {
 		t.Error("silence form not opened")
 	}
 	var names, values []string
@@ -61,7 +61,7 @@ func TestAlertsSilenceForm(t *testing.T) {
 
 	// A viewer cannot silence.
 	good := goodSilenceForm()
-	res, _ := e.post(t, viewer, "/alerts/silences", good)
+	res, _ := e.postForm(t, viewer, "/alerts/silences", good)
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("viewer silence: %d, want 403", res.StatusCode)
 	}
@@ -112,7 +112,7 @@ func TestAlertsSilenceForm(t *testing.T) {
 			v[k] = slices.Clone(vs)
 		}
 		c.change(v)
-		res, body := e.post(t, admin, "/alerts/silences", v)
+		res, body := e.postForm(t, admin, "/alerts/silences", v)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("%s: %d, want 422", c.name, res.StatusCode)
 		}
@@ -129,7 +129,7 @@ func TestAlertsSilenceForm(t *testing.T) {
 			t.Fatalf("%s: hostile input rendered as HTML", c.name)
 		}
 		one(t, doc, "silence-form")
-		if _, open := alertsAttrOK(one(t, doc, "silence-panel"), "open"); !open {
+		if _, open := lookupAttr(one(t, doc, "silence-panel"), "open"); !open {
 			t.Errorf("%s: form closed", c.name)
 		}
 		if c.name == "no comment, bad regex" {
@@ -138,7 +138,7 @@ func TestAlertsSilenceForm(t *testing.T) {
 			for _, row := range find(doc, "silence-matcher") {
 				for d := range row.Descendants() {
 					if d.Type == html.ElementNode && attr(d, "name") == "matcher_value" && attr(d, "value") == "(" {
-						kept = alertsHas(row, "field-error") && attr(d, "aria-invalid") == "true"
+						kept = hasTestID(row, "field-error") && attr(d, "aria-invalid") == "true"
 					}
 				}
 			}
@@ -146,7 +146,7 @@ func TestAlertsSilenceForm(t *testing.T) {
 				t.Errorf("%s: the bad regex row lost its input or its error", c.name)
 			}
 		}
-		if c.name == "until in the past" && attr(alertsByID(doc, "silence-until"), "value") != v.Get("until") {
+		if c.name == "until in the past" && attr(byID(doc, "silence-until"), "value") != v.Get("until") {
 			t.Errorf("%s: until not kept", c.name)
 		}
 	}
