@@ -21,7 +21,7 @@ func TestSilenceFormRowProblemAlone(t *testing.T) {
 	} {
 		form := url.Values{"matcher_name": c.names, "matcher_op": c.ops, "matcher_value": c.values,
 			"duration": {"1h"}, "comment": {"deploying"}}
-		res, body := e.post(t, admin, "/alerts/silences", form)
+		res, body := e.postForm(t, admin, "/alerts/silences", form)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("%v: %d, want 422", c.ops, res.StatusCode)
 		}
