@@ -158,7 +158,8 @@ const (
 // ConnectedReplicas, ReplicationLagBytes, Keyspace, Commands), to zero values when unknown;
 // Keyspace and Commands are new slices. cur must not be nil; prev is ignored when the server
 // restarted (lower uptime_in_seconds or another run_id). It does not emit redis_up,
-// redis_ping_latency_seconds, redis_slowlog_length nor client series: the caller does.
+// redis_ping_latency_seconds, redis_slowlog_length nor client series: the caller does. The
+// node-health series (persistence, replication, errorstats) are healthSamples'.
 func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound, snap *InstanceSnapshot) []tsdb.Sample {
 	in := cur.info
 	add := func(metric string, v float64, labels ...tsdb.Label) {
@@ -290,13 +291,8 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 	if in["role"] == "master" {
 		if masterOffset, ok := in.int("master_repl_offset"); ok {
 			var lagBytes int64
-			for k, v := range in {
-				if !isNumberedField(k, "slave") {
-					continue
-				}
-				if off, ok := infoPairInt(splitInfoPairs(v), "offset"); ok {
-					lagBytes = max(lagBytes, masterOffset-off)
-				}
+			for _, r := range replicaOffsets(in) {
+				lagBytes = max(lagBytes, masterOffset-r.offset)
 			}
 			snap.ReplicationLagBytes = lagBytes
 			add("redis_replication_lag_bytes", float64(lagBytes))
@@ -330,6 +326,7 @@ func infoSamples(dst []tsdb.Sample, name string, ts int64, cur, prev *infoRound,
 	}
 
 	commandSamples(add, in, ownSince, snap)
+	healthSamples(add, in)
 	return dst
 }
 

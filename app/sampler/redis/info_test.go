@@ -421,6 +421,8 @@ func TestInfoSamplesRedis6(t *testing.T) {
 		"redis_cpu_sys_seconds_total":                                           1.5,
 		"redis_connected_replicas":                                              2,
 		"redis_replication_lag_bytes":                                           250, // 1000-750
+		`redis_replica_lag_bytes{replica="10.0.0.2:6379"}`:                      100,
+		`redis_replica_lag_bytes{replica="10.0.0.3:6379"}`:                      250,
 		`redis_db_keys{db="0"}`:                                                 10,
 		`redis_db_keys_expiring{db="0"}`:                                        1,
 		`redis_db_keys{db="3"}`:                                                 30,
