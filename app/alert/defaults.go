@@ -7,9 +7,12 @@ import (
 )
 
 // DefaultRules returns the rules redwatch ships (alerts.default_rules): host CPU, memory and
-// disk, any Redis down for 30 s, Redis memory near maxmemory, a watched key missing, and
-// redwatch's own 5xx ratio, p95 latency and dropped series (storage.max_series reached). Each passes config.Rule.Validate; each call
-// returns new values the caller may modify.
+// disk, any Redis down for 30 s, Redis memory near maxmemory, a failing BGSAVE or AOF write, a
+// replica's link to its master down for 30 s, a replica lagging, rejected connections, a
+// watched key missing, and redwatch's own 5xx ratio, p95 latency and dropped series
+// (storage.max_series reached). Each passes config.Rule.Validate; each call returns new values
+// the caller may modify. A rule added here reaches installs seeded before it once, through the
+// settings store's seeded-rules record (settings.Data.SeededRules).
 //
 // RedisKeyMissing selects redis_key_exists{expect_exists="true"}, the keys the Redis sampler
 // marks as alarming when absent (config.Key.ExpectExists). RedisMemoryHigh reads redis_memory_usage_percent, written by the Redis sampler only when
@@ -60,6 +63,47 @@ func DefaultRules() []config.Rule {
 			Aggregate: "last", Window: d(time.Minute), Op: ">", Threshold: 90, ClearThreshold: f(85),
 			For: d(5 * time.Minute), Severity: "warning",
 			Summary: `Redis {{ .Labels.instance }} uses {{ printf "%.0f" .Value }}% of maxmemory (warning above {{ .Threshold }}%)`,
+		},
+		{
+			// The last BGSAVE failed (disk full, unwritable dir): the RDB on disk is getting
+			// older and, with stop-writes-on-bgsave-error (the default), Redis refuses writes.
+			// At once: the status stays failed until a save succeeds.
+			Name: "RedisBgsaveFailing", Series: "redis_rdb_last_bgsave_ok",
+			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
+			Severity: "critical",
+			Summary:  `Redis {{ .Labels.instance }} cannot save its RDB snapshot: the last BGSAVE failed`,
+		},
+		{
+			// The last AOF write (or fsync) failed: writes acknowledged since may be lost.
+			Name: "RedisAOFWriteFailing", Series: "redis_aof_last_write_ok",
+			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
+			Severity: "critical",
+			Summary:  `Redis {{ .Labels.instance }} cannot write its append-only file: the last AOF write failed`,
+		},
+		{
+			// Written by replicas only (master_link_status).
+			Name: "RedisReplicaLinkDown", Series: "redis_master_link_up",
+			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
+			For: d(30 * time.Second), Severity: "critical",
+			Summary: `Redis replica {{ .Labels.instance }} lost its link to its master (down for 30s)`,
+		},
+		{
+			// 1 MiB is Redis's default repl-backlog-size: a replica further behind than the
+			// backlog holds cannot resume with a partial resync if its link drops, it needs a
+			// full one (a fork and the whole dataset over the network). min over the window:
+			// only a replica that stayed behind for the whole minute, not a burst of writes.
+			Name: "RedisReplicaLagHigh", Series: "redis_replica_lag_bytes",
+			Aggregate: "min", Window: d(time.Minute), Op: ">", Threshold: 1 << 20, ClearThreshold: f(1 << 19),
+			For: d(time.Minute), Severity: "warning",
+			Summary: `Redis {{ .Labels.instance }}: replica {{ .Labels.replica }} is {{ printf "%.0f" .Value }} bytes behind (warning above {{ printf "%.0f" .Threshold }})`,
+		},
+		{
+			// maxclients reached (or the file descriptor limit): clients are turned away.
+			// for = 0, as the 5-minute rate already needs rejections to be seen.
+			Name: "RedisRejectedConnections", Series: "redis_rejected_connections_total",
+			Aggregate: "rate", Window: d(5 * time.Minute), Op: ">", Threshold: 0,
+			Severity: "warning",
+			Summary:  `Redis {{ .Labels.instance }} rejects connections ({{ printf "%.2f" .Value }}/s over 5 minutes): maxclients reached`,
 		},
 		{
 			// Only keys whose absence is an alarm: an exact key with expect_exists = true, or

@@ -28,8 +28,8 @@ func TestDefaultRulesValid(t *testing.T) {
 		}
 		seen[r.Name] = true
 	}
-	if len(seen) != 11 {
-		t.Fatalf("%d default rules, want 11", len(seen))
+	if len(seen) != 16 {
+		t.Fatalf("%d default rules, want 16", len(seen))
 	}
 }
 
@@ -37,9 +37,11 @@ func TestDefaultRulesValid(t *testing.T) {
 // the summaries each renders.
 func TestDefaultRulesFire(t *testing.T) {
 	ev := newEnv(t, DefaultRules()...)
-	dropped := 0.0 // redwatch_series_dropped_total{reason="hourly_limit"}: 100 more every 10 s
+	dropped := 0.0  // redwatch_series_dropped_total{reason="hourly_limit"}: 100 more every 10 s
+	rejected := 0.0 // redis_rejected_connections_total{instance="cache"}: 5 more every 10 s
 	write := func() {
 		dropped += 100
+		rejected += 5
 		ev.write("redwatch_series_dropped_total", dropped, "reason", "hourly_limit")
 		ev.write("redwatch_series_dropped_total", 0, "reason", "daily_limit")
 		ev.write("host_cpu_usage_percent", 97.4, "host", "web1")
@@ -49,6 +51,16 @@ func TestDefaultRulesFire(t *testing.T) {
 		ev.write("redis_up", 0, "instance", "cache")
 		ev.write("redis_up", 1, "instance", "sessions")
 		ev.write("redis_memory_usage_percent", 93, "instance", "cache")
+		ev.write("redis_rdb_last_bgsave_ok", 0, "instance", "cache")
+		ev.write("redis_rdb_last_bgsave_ok", 1, "instance", "sessions")
+		ev.write("redis_aof_last_write_ok", 0, "instance", "cache")
+		ev.write("redis_aof_last_write_ok", 1, "instance", "sessions")
+		ev.write("redis_master_link_up", 0, "instance", "cache-replica")
+		ev.write("redis_master_link_up", 1, "instance", "sessions-replica")
+		ev.write("redis_replica_lag_bytes", 3<<20, "instance", "cache", "replica", "10.0.0.2:6379")
+		ev.write("redis_replica_lag_bytes", 1<<19, "instance", "cache", "replica", "10.0.0.3:6379")
+		ev.write("redis_rejected_connections_total", rejected, "instance", "cache")
+		ev.write("redis_rejected_connections_total", 7, "instance", "sessions")
 		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "config:flags", "expect_exists", "true")
 		ev.write("redis_key_exists", 1, "instance", "cache", "db", "0", "key", "config:limits", "expect_exists", "true")
 		ev.write("redis_key_exists", 0, "instance", "cache", "db", "0", "key", "queue:emails") // an emptied queue
@@ -63,17 +75,22 @@ func TestDefaultRulesFire(t *testing.T) {
 		ev.advance(10 * time.Second)
 	}
 	want := map[string]string{
-		"HostCPUHigh":           "web1 CPU at 97% (5-minute average, warning above 80%)",
-		"HostCPUCritical":       "web1 CPU at 97% (5-minute average, critical above 95%)",
-		"HostMemoryHigh":        "web1 memory 96% used (warning above 85%)",
-		"HostMemoryCritical":    "web1 memory 96% used (critical above 95%)",
-		"HostDiskHigh":          "web1 disk /var 91% full (warning above 80%)",
-		"RedisDown":             "Redis cache is down (not answering for 30s)",
-		"RedisMemoryHigh":       "Redis cache uses 93% of maxmemory (warning above 90%)",
-		"RedisKeyMissing":       `Key "config:flags" is missing on Redis cache (db 0)`,
-		"RedwatchErrorRate":     "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
-		"RedwatchSlow":          "redwatch p95 response time 1.50s on /keys (warning above 1s)",
-		"RedwatchSeriesDropped": "redwatch drops samples of new series (hourly_limit, 10.0/s over 5 minutes): storage.max_series is reached",
+		"HostCPUHigh":              "web1 CPU at 97% (5-minute average, warning above 80%)",
+		"HostCPUCritical":          "web1 CPU at 97% (5-minute average, critical above 95%)",
+		"HostMemoryHigh":           "web1 memory 96% used (warning above 85%)",
+		"HostMemoryCritical":       "web1 memory 96% used (critical above 95%)",
+		"HostDiskHigh":             "web1 disk /var 91% full (warning above 80%)",
+		"RedisDown":                "Redis cache is down (not answering for 30s)",
+		"RedisMemoryHigh":          "Redis cache uses 93% of maxmemory (warning above 90%)",
+		"RedisKeyMissing":          `Key "config:flags" is missing on Redis cache (db 0)`,
+		"RedisBgsaveFailing":       "Redis cache cannot save its RDB snapshot: the last BGSAVE failed",
+		"RedisAOFWriteFailing":     "Redis cache cannot write its append-only file: the last AOF write failed",
+		"RedisReplicaLinkDown":     "Redis replica cache-replica lost its link to its master (down for 30s)",
+		"RedisReplicaLagHigh":      "Redis cache: replica 10.0.0.2:6379 is 3145728 bytes behind (warning above 1048576)",
+		"RedisRejectedConnections": "Redis cache rejects connections (0.50/s over 5 minutes): maxclients reached",
+		"RedwatchErrorRate":        "redwatch answers 0.125 of requests with 5xx (5-minute average, warning above 0.05)",
+		"RedwatchSlow":             "redwatch p95 response time 1.50s on /keys (warning above 1s)",
+		"RedwatchSeriesDropped":    "redwatch drops samples of new series (hourly_limit, 10.0/s over 5 minutes): storage.max_series is reached",
 	}
 	got := map[string]string{}
 	for _, a := range ev.alerts(len(want)) {
