@@ -19,7 +19,7 @@ const otherClientsName = "(other)"
 // parseClientList parses a CLIENT LIST reply: one client per line, space-separated k=v fields
 // (values never contain spaces; Redis refuses client names with spaces). Unknown fields are
 // ignored. A line is skipped as malformed when a field has no "=", when id is missing or not an
-// integer, or when age, idle, db or tot-mem is present but not an integer. now is when the
+// integer, or when age, idle, db, tot-mem or omem is present but not an integer. now is when the
 // reply was read: LastActive = now - idle. The result is sorted by ID.
 func parseClientList(text string, now time.Time) []Client {
 	var clients []Client
@@ -67,6 +67,8 @@ func parseClientLine(line string, now time.Time) (Client, bool) {
 			c.Flags = v
 		case "tot-mem":
 			c.MemoryBytes, err = strconv.ParseInt(v, 10, 64)
+		case "omem":
+			c.OutputBufferBytes, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
 			return c, false
@@ -87,11 +89,14 @@ func parseClientLine(line string, now time.Time) (Client, bool) {
 //     count descending then name; the rest are summed under client_name="(other)".
 //   - redis_clients_idle{over="1m"} and {over="10m"}: clients idle for more than 60 s / 600 s
 //     (always written, 0 when none).
+//   - redis_client_output_buffer_max_bytes: the biggest output buffer (omem) of a client other
+//     than redwatch's own, the first sign of a consumer that cannot keep up (always written, 0
+//     when none).
 func clientSamples(dst []tsdb.Sample, name string, ts int64, clients []Client) []tsdb.Sample {
-	add := func(metric string, v float64, l tsdb.Label) {
+	add := func(metric string, v float64, labels ...tsdb.Label) {
 		dst = append(dst, tsdb.Sample{
 			Name:      metric,
-			Labels:    []tsdb.Label{{Name: "instance", Value: name}, l},
+			Labels:    append([]tsdb.Label{{Name: "instance", Value: name}}, labels...),
 			Timestamp: ts,
 			Value:     v,
 		})
@@ -99,8 +104,12 @@ func clientSamples(dst []tsdb.Sample, name string, ts int64, clients []Client) [
 
 	counts := make(map[string]int)
 	var idle1m, idle10m int
+	var maxOutput int64
 	for _, c := range clients {
 		counts[c.Name]++
+		if !c.Redwatch { // redwatch's own holds the replies of its pipelined round
+			maxOutput = max(maxOutput, c.OutputBufferBytes)
+		}
 		if c.IdleSeconds > 60 {
 			idle1m++
 		}
@@ -139,5 +148,6 @@ func clientSamples(dst []tsdb.Sample, name string, ts int64, clients []Client) [
 
 	add("redis_clients_idle", float64(idle1m), tsdb.Label{Name: "over", Value: "1m"})
 	add("redis_clients_idle", float64(idle10m), tsdb.Label{Name: "over", Value: "10m"})
+	add("redis_client_output_buffer_max_bytes", float64(maxOutput))
 	return dst
 }

@@ -88,6 +88,7 @@ func TestClientListRealRedis(t *testing.T) {
 		`redis_clients_by_name{client_name="web"}`:    1,
 		`redis_clients_idle{over="1m"}`:               0,
 		`redis_clients_idle{over="10m"}`:              0,
+		`redis_client_output_buffer_max_bytes`:        0, // every reply read
 	}
 	if fmt.Sprint(m) != fmt.Sprint(want) {
 		t.Fatalf("series = %v\nwant %v", m, want)
@@ -107,13 +108,14 @@ func TestParseClientList(t *testing.T) {
 	f("\r\n\n", nil)
 	// Redis 7 line, CRLF, unknown fields ignored; Redis 4 line without user/tot-mem.
 	f("id=9 addr=10.0.0.1:5000 laddr=10.0.0.9:6379 fd=8 name=api age=100 idle=30 flags=N db=2 sub=0 psub=0 "+
-		"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 obl=0 oll=0 omem=0 tot-mem=20512 events=r cmd=get user=app redir=-1 resp=3\r\n"+
+		"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 obl=0 oll=3 omem=4096 tot-mem=20512 events=r cmd=get user=app redir=-1 resp=3\r\n"+
 		"id=3 addr=[::1]:4000 fd=9 name= age=5 idle=5 flags=N db=0 cmd=NULL\n",
 		[]Client{
 			{ID: 3, Addr: "[::1]:4000", Age: 5 * time.Second, Idle: 5 * time.Second, AgeSeconds: 5, IdleSeconds: 5,
 				Cmd: "NULL", Flags: "N", LastActive: now.Add(-5 * time.Second)},
 			{ID: 9, Addr: "10.0.0.1:5000", Name: "api", User: "app", Age: 100 * time.Second, Idle: 30 * time.Second,
-				AgeSeconds: 100, IdleSeconds: 30, DB: 2, Cmd: "get", Flags: "N", MemoryBytes: 20512, LastActive: now.Add(-30 * time.Second)},
+				AgeSeconds: 100, IdleSeconds: 30, DB: 2, Cmd: "get", Flags: "N", MemoryBytes: 20512, OutputBufferBytes: 4096,
+				LastActive: now.Add(-30 * time.Second)},
 		})
 	// Malformed lines are skipped, the good one kept.
 	f("garbage\n"+
@@ -123,6 +125,7 @@ func TestParseClientList(t *testing.T) {
 		"id=6 idle=-\n"+
 		"id=7 stray name=x\n"+
 		"id=8 tot-mem=1.5\n"+
+		"id=9 omem=-\n"+
 		"id=10 name=ok future-field=1",
 		[]Client{{ID: 10, Name: "ok", LastActive: now}})
 }
@@ -132,7 +135,11 @@ func TestClientSamplesCapAndIdle(t *testing.T) {
 	var b strings.Builder
 	id := 1
 	line := func(name string, idle int) {
-		fmt.Fprintf(&b, "id=%d addr=10.0.0.1:%d name=%s age=1000 idle=%d flags=N db=0 cmd=get\n", id, 1000+id, name, idle)
+		omem := 10 * id
+		if id == 3 { // n01: the biggest
+			omem = 16384
+		}
+		fmt.Fprintf(&b, "id=%d addr=10.0.0.1:%d name=%s age=1000 idle=%d flags=N db=0 omem=%d cmd=get\n", id, 1000+id, name, idle, omem)
 		id++
 	}
 	for i := range 60 {
@@ -157,6 +164,7 @@ func TestClientSamplesCapAndIdle(t *testing.T) {
 		`redis_clients_by_name{client_name="(other)"}`: 11, // n49..n59: after n00..n09 (2 each), "" (3) and n10..n48
 		`redis_clients_idle{over="1m"}`:                2,
 		`redis_clients_idle{over="10m"}`:               1,
+		`redis_client_output_buffer_max_bytes`:         16384,
 	}
 	for i := range 49 {
 		want[fmt.Sprintf(`redis_clients_by_name{client_name="n%02d"}`, i)] = map[bool]float64{true: 2, false: 1}[i < 10]
@@ -176,11 +184,17 @@ func TestClientSamplesCapAndIdle(t *testing.T) {
 
 	// A client really named "(other)" is counted once, in the bucket; no clients: zeros only.
 	m = infoTestSeries(t, clientSamples(nil, "x", ts, []Client{{Name: "(other)"}, {Name: "a"}}), "x", ts)
-	if m[`redis_clients_by_name{client_name="(other)"}`] != 1 || m[`redis_clients_by_name{client_name="a"}`] != 1 || len(m) != 4 {
+	if m[`redis_clients_by_name{client_name="(other)"}`] != 1 || m[`redis_clients_by_name{client_name="a"}`] != 1 || len(m) != 5 {
 		t.Fatalf("series = %v", m)
 	}
+	// redwatch's own connection (holding its round's replies) is not the biggest buffer.
+	own := []Client{{Name: "redwatch", Redwatch: true, OutputBufferBytes: 1 << 20}, {OutputBufferBytes: 512}}
+	if v := infoTestSeries(t, clientSamples(nil, "x", ts, own), "x", ts)["redis_client_output_buffer_max_bytes"]; v != 512 {
+		t.Fatalf("redis_client_output_buffer_max_bytes = %v, want 512", v)
+	}
 	m = infoTestSeries(t, clientSamples(nil, "x", ts, nil), "x", ts)
-	if fmt.Sprint(m) != fmt.Sprint(map[string]float64{`redis_clients_idle{over="10m"}`: 0, `redis_clients_idle{over="1m"}`: 0}) {
+	if fmt.Sprint(m) != fmt.Sprint(map[string]float64{`redis_clients_idle{over="10m"}`: 0, `redis_clients_idle{over="1m"}`: 0,
+		`redis_client_output_buffer_max_bytes`: 0}) {
 		t.Fatalf("series = %v", m)
 	}
 }

@@ -107,8 +107,11 @@ type Client struct {
 	DB          int
 	Cmd         string // last command
 	Flags       string
-	MemoryBytes int64     // tot-mem
-	LastActive  time.Time // when the round saw it, minus idle
+	MemoryBytes int64 // tot-mem
+	// OutputBufferBytes is omem: the replies queued for the client and not yet sent (a slow
+	// consumer, a pub/sub subscriber falling behind).
+	OutputBufferBytes int64
+	LastActive        time.Time // when the round saw it, minus idle
 	// Redwatch marks redwatch's own connections (by address; false behind NAT or a proxy).
 	Redwatch bool
 }
