@@ -94,3 +94,39 @@ func TestHealthSamples(t *testing.T) {
 		})
 	}
 }
+
+func TestLatencySamples(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		reply any
+		want  map[string]float64
+	}{
+		{"monitor off: no events", []any{}, map[string]float64{}},
+		{"two events", []any{
+			[]any{"command", int64(1796190098), int64(20), int64(250)},
+			[]any{"fork", int64(1796190000), int64(3), int64(3)},
+		}, map[string]float64{
+			`redis_latency_spike_seconds{event="command"}`:           0.02, // the latest, not the max
+			`redis_latency_spike_timestamp_seconds{event="command"}`: 1796190098,
+			`redis_latency_spike_seconds{event="fork"}`:              0.003,
+			`redis_latency_spike_timestamp_seconds{event="fork"}`:    1796190000,
+		}},
+		{"malformed entries skipped", []any{
+			"command", []any{"short", int64(1)}, []any{"", int64(1), int64(2)}, []any{"aof-write", "x", int64(2)},
+			[]any{"expire-cycle", int64(5), int64(7), int64(7)},
+		}, map[string]float64{
+			`redis_latency_spike_seconds{event="expire-cycle"}`:           0.007,
+			`redis_latency_spike_timestamp_seconds{event="expire-cycle"}`: 5,
+		}},
+		{"not an array", "OK", map[string]float64{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := infoTestSeries(t, latencySamples(nil, "n", 1, tc.reply), "n", 1); !maps.Equal(got, tc.want) {
+				t.Fatalf("got  %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -103,7 +103,7 @@ func (c ownCounts) callsOf(name string) int64 {
 func statName(c goredis.Cmder) string {
 	name := c.Name()
 	switch name {
-	case "client", "slowlog", "memory", "xinfo":
+	case "client", "slowlog", "latency", "memory", "xinfo":
 		if args := c.Args(); len(args) > 1 {
 			if sub, ok := args[1].(string); ok {
 				return name + "|" + strings.ToLower(sub)

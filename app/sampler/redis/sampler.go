@@ -47,9 +47,10 @@ type Options struct {
 }
 
 // Sampler watches one Redis instance: one long-lived go-redis client, an instance round every
-// interval (PING, then INFO, CLIENT LIST and SLOWLOG in one pipelined round trip) and a key
-// sampler for its keys and patterns. Build it with New, drive it with Run (once), read it with
-// Snapshot, Keys and Patterns from any goroutine, and Close it after Run returns.
+// interval (PING, then INFO, CLIENT LIST, SLOWLOG and LATENCY LATEST in one pipelined round
+// trip) and a key sampler for its keys and patterns. Build it with New, drive it with Run
+// (once), read it with Snapshot, Keys and Patterns from any goroutine, and Close it after Run
+// returns.
 type Sampler struct {
 	cfg     config.Redis
 	client  *goredis.Client
@@ -70,6 +71,7 @@ type Sampler struct {
 	clientsRefused bool        // CLIENT LIST was refused once: not asked again
 	setnameRefused atomic.Bool // CLIENT SETNAME was refused: new connections stay unnamed
 	slowlogRefused bool        // SLOWLOG was refused once: not asked again
+	latencyRefused bool        // LATENCY LATEST was refused once: not asked again
 	writeFailing   bool        // the last Writer.Write failed (logged once per change)
 	slowlogFailing bool        // the last save of the kept slowlog failed (logged once per change)
 
@@ -286,8 +288,9 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 }
 
 // collect asks Redis for one round: PING (its round trip is redis_ping_latency_seconds), then
-// INFO all, CLIENT LIST, SLOWLOG GET and SLOWLOG LEN pipelined in one round trip. An error
-// means the instance is down; a refused CLIENT LIST or SLOWLOG (managed Redis) is not.
+// INFO all, CLIENT LIST, SLOWLOG GET, SLOWLOG LEN and LATENCY LATEST pipelined in one round
+// trip. An error means the instance is down; a refused CLIENT LIST, SLOWLOG or LATENCY
+// (managed Redis, a least-privilege ACL user) is not.
 func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, InstanceSnapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.Std())
 	defer cancel()
@@ -304,7 +307,7 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 	infoCmd := goredis.NewStringCmd(ctx, "info", "all")
 	var clientsCmd *goredis.StringCmd
 	var slowCmd *goredis.SlowLogCmd
-	var slowLenCmd *goredis.Cmd
+	var slowLenCmd, latencyCmd *goredis.Cmd
 	var infoAt time.Time
 	own := s.own.exclusive(ctx, infoCmd, func(ctx context.Context) {
 		pipe := s.client.Pipeline()
@@ -315,6 +318,9 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 		if !s.slowlogRefused {
 			slowCmd = pipe.SlowLogGet(ctx, slowlogFetch)
 			slowLenCmd = pipe.Do(ctx, "slowlog", "len")
+		}
+		if !s.latencyRefused {
+			latencyCmd = pipe.Do(ctx, "latency", "latest")
 		}
 		infoAt = s.clock.Now()
 		_, _ = pipe.Exec(ctx) // errors are per command, below
@@ -379,6 +385,18 @@ func (s *Sampler) collect(ctx context.Context, now time.Time) ([]tsdb.Sample, In
 			samples = append(samples, s.sample("redis_slowlog_length", ts, float64(n)))
 		}
 	}
+	if latencyCmd != nil {
+		reply, err := latencyCmd.Result()
+		switch {
+		case err == nil:
+			samples = latencySamples(samples, s.cfg.Name, ts, reply)
+		case isReplyError(err):
+			s.latencyRefused = true
+			s.log.Warn("LATENCY LATEST refused; no latency spike series", "error", err)
+		default:
+			return nil, InstanceSnapshot{}, describe(err)
+		}
+	}
 	snap.KeysWatched, snap.PatternsWatched = s.keys.Counts()
 	return samples, snap, nil
 }
@@ -400,7 +418,7 @@ func (s *Sampler) markUp(now time.Time) {
 		if !s.downSince.IsZero() {
 			s.log.Info("redis up again", "addr", s.cfg.Addr, "down_for", now.Sub(s.downSince).Round(time.Millisecond).String())
 			// The server may have been replaced or reconfigured: ask for what it refused again.
-			s.clientsRefused, s.slowlogRefused = false, false
+			s.clientsRefused, s.slowlogRefused, s.latencyRefused = false, false, false
 		} else {
 			s.log.Info("redis up", "addr", s.cfg.Addr)
 		}

@@ -255,6 +255,9 @@ func TestInstanceManagedRedisRefusals(t *testing.T) {
 	if n := logCount(logs, "SLOWLOG refused; the slowlog stays empty"); n != 1 {
 		t.Fatalf("slowlog refusal logged %d times", n)
 	}
+	if n := logCount(logs, "LATENCY LATEST refused; no latency spike series"); n != 1 {
+		t.Fatalf("LATENCY LATEST refusal logged %d times", n)
+	}
 }
 
 func TestInstanceSlowCommandLogged(t *testing.T) {
