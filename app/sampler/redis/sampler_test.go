@@ -588,7 +588,7 @@ func TestManagerSetFailureChangesNothing(t *testing.T) {
 // leastPrivilegeACL is the minimal ACL a monitoring user needs (README, "Watching Redis"):
 // every key readable (~*), the read commands (TYPE, PTTL, the lengths, PFCOUNT, SCAN, XINFO,
 // MEMORY USAGE are all in @read), INFO, PING, CLIENT LIST and SLOWLOG; no CLIENT SETNAME.
-var leastPrivilegeACL = []string{"on", ">pw", "~*", "+@read", "+info", "+ping", "+client|list", "+slowlog|get", "+slowlog|len"}
+var leastPrivilegeACL = []string{"on", ">pw", "~*", "+@read", "+info", "+ping", "+client|list", "+slowlog|get", "+slowlog|len", "+latency|latest"}
 
 // TestInstanceLeastPrivilegeUser: an ACL user without CLIENT SETNAME (refused by Redis 7 with
 // NOPERM) is watched: the instance is up, its INFO series, client list and slowlog are read,
@@ -657,5 +657,8 @@ func TestInstanceLeastPrivilegeUser(t *testing.T) {
 	}
 	if n := logCount(logs, "CLIENT SETNAME refused; redwatch's connections stay unnamed"); n != 1 {
 		t.Fatalf("SETNAME refusal logged %d times, want 1:\n%s", n, logs)
+	}
+	if s.latencyRefused {
+		t.Fatal("LATENCY LATEST refused to the documented least-privilege user")
 	}
 }
