@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -88,11 +89,8 @@ func New(opts Options) (*Sampler, error) {
 		host:     host,
 		w:        opts.Writer,
 		log:      log,
-		clock:    opts.Clock,
+		clock:    clock.OrReal(opts.Clock),
 		failing:  map[string]struct{}{},
-	}
-	if s.clock == nil {
-		s.clock = realClock{}
 	}
 	// A failure here is reported by the first round.
 	s.cpu.baseline(context.Background())

@@ -12,6 +12,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -162,7 +163,7 @@ func newKeySampler(o keyOptions) *keySampler {
 		writer:     o.Writer,
 		log:        o.Logger,
 		up:         o.Up,
-		clock:      clockOrReal(o.Clock),
+		clock:      clock.OrReal(o.Clock),
 		exact:      make(map[string]*trackedKey),
 		owners:     make(map[string]*trackedKey),
 		typeNames:  make(map[string]string),

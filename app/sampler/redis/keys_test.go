@@ -108,7 +108,7 @@ func newKeyTestSampler(t *testing.T, c *goredis.Client, keys []config.Key, mod f
 		Timeout:        2 * time.Second,
 		Writer:         w,
 		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
-		Clock:          newTestClock(), // never advanced: every round is at keyTestT0
+		Clock:          testutil.NewClock(keyTestT0), // never advanced: every round is at keyTestT0
 	}
 	if mod != nil {
 		mod(&o)
@@ -700,7 +700,7 @@ func TestKeyRun(t *testing.T) {
 	c := srv.Client()
 	keyTestDo(t, c, "rpush", "q", 1)
 	keyTestDo(t, c, "rpush", "job:1", 1, 2)
-	clock := newTestClock()
+	clock := testutil.NewClock(keyTestT0)
 	k, w, _ := newKeyTestSampler(t, c, []config.Key{
 		keyTestExact("q", time.Second),
 		{Pattern: "job:*", Interval: config.Duration(2 * time.Second), MaxKeys: 5, ScanInterval: config.Duration(3 * time.Second)},

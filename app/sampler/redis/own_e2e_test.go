@@ -55,7 +55,7 @@ func ownTestRounds(samples []tsdb.Sample) []map[string]float64 {
 // ownTestRun runs s until it has written n instance rounds and returns their series. With
 // clock (s's clock), it moves the clock one interval on after each round, so rounds come as
 // fast as the server answers; with nil, s runs on the real clock.
-func ownTestRun(t *testing.T, s *Sampler, w *keyTestWriter, n int, clock *testClock) []map[string]float64 {
+func ownTestRun(t *testing.T, s *Sampler, w *keyTestWriter, n int, clock *testutil.Clock) []map[string]float64 {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -129,7 +129,7 @@ func TestOwnIdleServerCountsNothing(t *testing.T) {
 	setup := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), Protocol: 2, DisableIdentity: true})
 	keys := ownTestFill(t, setup, 1000)
 	setup.Close()
-	clock := newTestClock()
+	clock := testutil.NewClock(keyTestT0)
 	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Keys = keys
 		r.KeyMemoryInterval = config.Duration(time.Second)

@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/internal/clock"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -104,7 +105,7 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
-	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clockOrReal(opts.Clock)}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clock.OrReal(opts.Clock)}
 	copts.OnConnect = s.onConnect
 	copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
 	client := goredis.NewClient(copts)

@@ -342,7 +342,7 @@ func TestInstanceKeysSampledAtStart(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Do("rpush", "q", 1, 2)
 	srv.Do("rpush", "job:1", 1)
-	clock := newTestClock()
+	clock := testutil.NewClock(keyTestT0)
 	s, w, _ := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Interval = config.Duration(time.Second)
 		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Minute)},
@@ -482,7 +482,7 @@ func TestInstancePausedServer(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Do("rpush", "q", 1)
 	const timeout = 300 * time.Millisecond
-	clock := newTestClock()
+	clock := testutil.NewClock(keyTestT0)
 	s, _, logs := newTestInstance(t, srv.Addr(), func(r *config.Redis) {
 		r.Timeout = config.Duration(timeout)
 		r.Keys = []config.Key{{Key: "q", Interval: config.Duration(time.Second)},
@@ -530,7 +530,7 @@ func TestManagerStopsPromptlyOnSilentServer(t *testing.T) {
 	srv := redistest.Start(t)
 	r := config.Redis{Name: "slow", Addr: srv.Addr(), Interval: config.Duration(5 * time.Second), Timeout: config.Duration(4 * time.Second)}
 	r.ApplyDefaults()
-	clock := newTestClock()
+	clock := testutil.NewClock(keyTestT0)
 	m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}, Clock: clock}, []config.Redis{r})
 	if err != nil {
 		t.Fatal(err)
