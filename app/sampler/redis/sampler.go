@@ -132,7 +132,8 @@ func New(opts Options) (*Sampler, error) {
 		Clock:          s.clock,
 	})
 	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
-		Slowlog: sl.entries()}
+		Topology: Topology{Kind: KindStandalone},
+		Slowlog:  sl.entries()}
 	return s, nil
 }
 

@@ -37,6 +37,11 @@ type InstanceSnapshot struct {
 	LastRunAt   time.Time // last round, successful or not
 	PingLatency time.Duration
 
+	// Topology is how the instance is deployed (standalone, Sentinel, Cluster) and, for the
+	// latter two, its nodes as last seen. For Sentinel and Cluster, Up means the instance can
+	// serve: a master reachable (Sentinel), cluster_state ok with every master up (Cluster).
+	Topology Topology
+
 	Version       string // redis_version
 	Role          string // master | slave
 	Mode          string // standalone | cluster | sentinel

@@ -1,0 +1,85 @@
+package redis
+
+import "time"
+
+// Topology kinds: how an instance is deployed.
+const (
+	KindStandalone = "standalone" // one node at addr (master or replica)
+	KindSentinel   = "sentinel"   // whatever node Sentinel names master for master_name
+	KindCluster    = "cluster"    // every node of a Redis Cluster, discovered from seed addrs
+)
+
+// Topology is how an instance is deployed, as its sampler last saw it. Standalone instances
+// have Kind KindStandalone and nothing else set. Like the rest of a snapshot it is a plain value,
+// never mutated after it is published: its slices are read-only.
+type Topology struct {
+	Kind string
+
+	// Sentinel (Kind == KindSentinel).
+	MasterName string // master_name
+	// MasterAddr is the node Sentinel names master now ("" when no sentinel answered).
+	MasterAddr string
+	// Failovers is how many master changes the sampler has seen since it started;
+	// LastFailover is when it saw the latest (zero: none).
+	Failovers    int64
+	LastFailover time.Time
+	Sentinels    []SentinelNode
+	// Quorum is the master's configured quorum; QuorumOK is SENTINEL CKQUORUM's answer, known
+	// only when QuorumKnown.
+	Quorum      int
+	QuorumOK    bool
+	QuorumKnown bool
+
+	// Cluster (Kind == KindCluster).
+	// ClusterState is CLUSTER INFO's cluster_state as the nodes report it: "ok", "fail", or ""
+	// when no node answered.
+	ClusterState  string
+	SlotsAssigned int
+	SlotsOK       int
+	KnownNodes    int
+
+	// Nodes are the data nodes: for Sentinel the master and the replicas it lists, for Cluster
+	// every node CLUSTER NODES lists, masters first (by address), then replicas.
+	Nodes []Node
+}
+
+// Masters counts the nodes whose role is master.
+func (t Topology) Masters() int {
+	n := 0
+	for _, nd := range t.Nodes {
+		if nd.Role == "master" {
+			n++
+		}
+	}
+	return n
+}
+
+// SentinelNode is one sentinel watching the master.
+type SentinelNode struct {
+	Addr  string
+	Up    bool   // it answered this round (or, for the ones listed by others, is not flagged down)
+	Error string // why not, when !Up
+}
+
+// Node is one data node of a Sentinel or Cluster instance.
+type Node struct {
+	ID   string // cluster node ID; "" for Sentinel
+	Addr string // host:port, also the value of the node label on its series
+	Role string // master | replica
+	// MasterID (cluster) or MasterAddr (sentinel) is what a replica replicates.
+	MasterID   string
+	MasterAddr string
+	Slots      string // cluster: the slot ranges it serves, "0-5460 10923"; "" for none
+	SlotCount  int
+	Flags      string // CLUSTER NODES flags or Sentinel's flags, as reported
+	Up         bool
+	Error      string    // why it is down; never secrets
+	LastSeen   time.Time // last successful round; zero if never
+
+	// From the node's own INFO, when it was sampled (zero when not).
+	MemoryUsedBytes  int64
+	OpsPerSec        float64
+	ConnectedClients int64
+	Keys             int64 // sum of its keyspace
+	MasterLinkUp     bool  // replicas: master_link_status:up
+}
