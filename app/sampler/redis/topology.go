@@ -38,6 +38,10 @@ type Topology struct {
 	SlotsOK       int
 	KnownNodes    int
 
+	// Events are the latest changes the sampler saw (failovers, nodes added, removed, down,
+	// back), newest first, at most MaxTopologyEvents.
+	Events []TopologyEvent
+
 	// Nodes are the data nodes: for Sentinel the master and the replicas it lists, for Cluster
 	// every node CLUSTER NODES lists, masters first (by address), then replicas.
 	Nodes []Node
@@ -82,4 +86,14 @@ type Node struct {
 	ConnectedClients int64
 	Keys             int64 // sum of its keyspace
 	MasterLinkUp     bool  // replicas: master_link_status:up
+}
+
+// MaxTopologyEvents is how many topology events an instance keeps.
+const MaxTopologyEvents = 50
+
+// TopologyEvent is one change of a Sentinel or Cluster topology.
+type TopologyEvent struct {
+	At   time.Time
+	Kind string // failover | node_added | node_removed | node_down | node_up | state
+	Text string // for people: "failover: master 10.0.0.1:6379 -> 10.0.0.2:6379"
 }
