@@ -79,6 +79,16 @@ func (db *DB) serve(r *http.Request, handler func(now time.Time) error) error {
 	} else if d > 0 {
 		timeout = min(timeout, d)
 	}
+	// The engine knows no context: its deadline is the timeout parameter, the request's own
+	// deadline when that is sooner.
+	ctx := r.Context()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("query stopped: %w", err)
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = time.Until(d)
+		r.Form.Set("timeout", strconv.FormatFloat(max(timeout.Seconds(), 0.001), 'f', 3, 64))
+	}
 	err := db.withEngine(func() error { return handler(time.Now()) })
 	if err != nil {
 		return db.engineError(err, timeout)
