@@ -28,8 +28,8 @@ type seriesStore interface {
 // queryHandler serves the Prometheus query API and the export.
 type queryHandler struct {
 	store     seriesStore
-	engine    metricsQL   // MetricsQL (api_metricsql.go); nil: those endpoints answer 503
-	latest    latestNames // the families /api/v1/metadata lists
+	engine    metricsQL     // MetricsQL (api_metricsql.go); nil: those endpoints answer 503
+	latest    latestNames   // the families /api/v1/metadata lists
 	retention time.Duration // how far back /api/v1/series looks by default; 0: 30 days
 	queries   *queryGate    // for the deadline its errors name
 	log       *slog.Logger  // an export cut after its answer began
