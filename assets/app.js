@@ -587,7 +587,9 @@
 
   Chart.prototype.url = function (start, end) {
     var q = "query=" + encodeURIComponent(this.query) + "&start=" + start + "&end=" + end + "&step=" + this.step;
-    if (this.agg) q += "&agg=" + encodeURIComponent(this.agg);
+    // agg (default last) asks for redwatch's own per-step evaluation of the selector, which
+    // reads the 5-minute rollups for long ranges; without it the query would be MetricsQL.
+    q += "&agg=" + encodeURIComponent(this.agg || "last");
     return "/api/v1/query_range?" + q;
   };
 

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/VictoriaMetrics/VictoriaMetrics/app/vmselect/promql"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/logger"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/prompb"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
@@ -54,6 +55,9 @@ type Options struct {
 	// MaxPointsPerQuery caps the points one QueryRange returns. Default
 	// DefaultMaxPointsPerQuery (5,000,000).
 	MaxPointsPerQuery int64
+	// MaxQueryDuration bounds the time one MetricsQL query (Query, QueryRangeExpr, the Serve*
+	// handlers) may take. Default DefaultMaxQueryDuration (30 s).
+	MaxQueryDuration time.Duration
 	// RollupCatchUp is how far back rollups are built when none exist yet or after a long stop
 	// (RollupUntil). Default 24h: older buckets are not rolled up, so queries with a step of
 	// 5 minutes or more find nothing there; a longer value costs a longer first rollup.
@@ -130,6 +134,9 @@ func initVM(opts Options) {
 		mustSet("loggerFormat", "json")
 		mustSet("loggerLevel", "INFO")
 		mustSet("loggerOutput", "stderr")
+		for name, value := range engineFlags() {
+			mustSet(name, value)
+		}
 		if !flag.Parsed() {
 			if err := flag.CommandLine.Parse(nil); err != nil {
 				panic(fmt.Sprintf("BUG: cannot parse empty VictoriaMetrics command line: %s", err))
@@ -169,6 +176,12 @@ func Open(opts Options) (*DB, error) {
 	}
 	if opts.MaxSeriesPerQuery <= 0 {
 		opts.MaxSeriesPerQuery = 30000
+	}
+	if opts.MaxSamplesPerQuery <= 0 {
+		opts.MaxSamplesPerQuery = DefaultMaxSamplesPerQuery
+	}
+	if opts.MaxQueryDuration <= 0 {
+		opts.MaxQueryDuration = DefaultMaxQueryDuration
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -225,6 +238,7 @@ func Open(opts Options) (*DB, error) {
 	db.startPreload()
 	db.stopPersist = make(chan struct{})
 	db.persistDone.Go(func() { db.persistLoop(db.stopPersist) })
+	engine.attach(db) // the MetricsQL engine (promql.go)
 	return db, nil
 }
 
@@ -293,7 +307,9 @@ func (db *DB) Close() error {
 	db.mu.Lock() // waits for running reads
 	defer db.mu.Unlock()
 	db.series.stop()
-	if !db.roomToClose() {
+	room := db.roomToClose()
+	engine.detach(db, room) // saves the rollup result cache only when there is room
+	if !room {
 		return nil // like a kill -9 after the last durability flush: nothing written is lost
 	}
 	t0 := time.Now()
@@ -361,7 +377,8 @@ func (db *DB) Write(samples []Sample) error {
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
-		db.noteLate(rb.mrs) // after AddRows: see noteLate
+		db.noteLate(rb.mrs)                           // after AddRows: see noteLate
+		promql.ResetRollupResultCacheIfNeeded(rb.mrs) // a sample older than 5 minutes: cached results may miss it
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
 		db.latest.update(kept, nowMs) // encodes labels
 	}

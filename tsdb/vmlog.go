@@ -32,8 +32,9 @@ func (vmLogWriter) Write(p []byte) (int, error) {
 		switch {
 		case rec.Level == "info" && strings.Contains(rec.Msg, "snapshot"):
 			continue
-		case strings.HasPrefix(rec.Msg, "switching the storage at "):
-			// level stays debug
+		case strings.HasPrefix(rec.Msg, "switching the storage at "),
+			strings.HasPrefix(rec.Msg, "resetting rollup result cache because"):
+			// level stays debug: backfilled samples reset the query cache, as they should
 		case rec.Level == "warn":
 			level = slog.LevelWarn
 		case rec.Level == "error" || rec.Level == "fatal" || rec.Level == "panic":

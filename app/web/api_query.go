@@ -28,6 +28,8 @@ type seriesStore interface {
 // queryHandler serves the Prometheus query API and the export.
 type queryHandler struct {
 	store     seriesStore
+	engine    metricsQL     // MetricsQL (api_metricsql.go); nil: those endpoints answer 503
+	latest    latestNames   // the families /api/v1/metadata lists
 	retention time.Duration // how far back /api/v1/series looks by default; 0: 30 days
 	queries   *queryGate    // for the deadline its errors name
 	log       *slog.Logger  // an export cut after its answer began
@@ -135,13 +137,19 @@ func (s *queryHandler) seriesSpan() time.Duration {
 	return 30 * 24 * time.Hour
 }
 
-// queryRange answers GET or POST /api/v1/query_range?query=SEL&start=&end=&step=&agg= with a
-// Prometheus matrix. Only series selectors are evaluated; agg picks the per-step aggregate
-// (default last). The answer is written as it is encoded, never held whole as JSON.
+// queryRange answers GET or POST /api/v1/query_range?query=EXPR&start=&end=&step= with a
+// Prometheus matrix. Without agg the query is MetricsQL (a superset of PromQL), evaluated by
+// the store's engine. With agg (even empty) it is redwatch's own evaluation, which the
+// dashboard's charts use: query must be a series selector and agg picks the per-step aggregate
+// (avg, min, max, last, rate; empty: last) over raw samples, or over the 5-minute rollups for
+// a step of 5 minutes or more. The answer is written as it is encoded, never held whole as JSON.
 func (s *queryHandler) queryRange(c echo.Context) error {
 	params, err := formParams(c)
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
+	}
+	if _, ok := params["agg"]; !ok {
+		return s.runMetricsQL(c, metricsQL.ServeQueryRange)
 	}
 	sel, err := tsdb.ParseSelector(params.Get("query"))
 	if err != nil {

@@ -189,7 +189,12 @@ func TestAPIBounds(t *testing.T) {
 		{"/api/v1/export", url.Values{"match[]": {`bb_many{i="0"}`, `bb_many{i!="0"}`}, "start": {start}}, []string{"more than 2 series (the series limit per query)"}},
 		{"/api/v1/query_range", url.Values{"query": {"bb_big"}, "start": {start}, "step": {"60"}}, []string{"reads more than 100 samples (the samples limit per query)", "fewer series, a shorter range or a larger step"}},
 		{"/api/v1/export", url.Values{"match[]": {"bb_big"}, "start": {start}, "format": {"csv"}}, []string{"reads more than 100 samples (the samples limit per query)", "fewer series or a shorter range"}},
-		{"/api/v1/query_range", url.Values{"query": {`bb_big{i="0"}`}, "start": {start}, "step": {"1"}}, []string{"returns more than 50 points (the points limit per query)", "larger step"}},
+		{"/api/v1/query_range", url.Values{"query": {"bb_many"}, "start": {start}, "step": {"60"}, "agg": {"last"}}, []string{"more than 2 series (the series limit per query)", "more specific selector"}},
+		{"/api/v1/query", url.Values{"query": {"count(bb_many)"}, "time": {itoa(t0.Add(time.Minute).Unix())}}, []string{"more than 2 series (the series limit per query)", "more specific selector"}},
+		{"/api/v1/query_range", url.Values{"query": {"bb_big"}, "start": {start}, "step": {"60"}, "agg": {"max"}}, []string{"reads more than 100 samples (the samples limit per query)", "fewer series, a shorter range or a larger step"}},
+		// The points bound is that of redwatch's own evaluation (agg): MetricsQL bounds the
+		// points per series (11,000) as Prometheus does.
+		{"/api/v1/query_range", url.Values{"query": {`bb_big{i="0"}`}, "start": {start}, "step": {"1"}, "agg": {"last"}}, []string{"returns more than 50 points (the points limit per query)", "larger step"}},
 	} {
 		res, body := e.get(t, false, c.path, c.params)
 		wantPromError(t, c.path+"?"+c.params.Encode(), res, body, http.StatusUnprocessableEntity, "execution", c.words...)
@@ -199,7 +204,8 @@ func TestAPIBounds(t *testing.T) {
 
 	// The time bound: a deadline that has passed by the time storage is read.
 	slow := newQueryEnvOver(t, e.db, e.db, QueryLimits{Timeout: time.Nanosecond})
-	for _, path := range []string{"/api/v1/query_range?query=bb_big&step=60", "/api/v1/export?match[]=bb_big", "/api/v1/series?match[]=bb_big"} {
+	for _, path := range []string{"/api/v1/query_range?query=bb_big&step=60", "/api/v1/query_range?query=bb_big&step=60&agg=", "/api/v1/query?query=bb_big",
+		"/api/v1/labels", "/api/v1/export?match[]=bb_big", "/api/v1/series?match[]=bb_big"} {
 		u, _ := url.Parse(path)
 		res, body := slow.get(t, false, u.Path, u.Query())
 		wantPromError(t, path+" past its deadline", res, body, http.StatusServiceUnavailable, "timeout", "ran longer than 1ns (the time limit per query)")

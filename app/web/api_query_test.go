@@ -50,7 +50,10 @@ func TestQueryAPI(t *testing.T) {
 	if len(vals) != 3 || vals[0][1] != "6" || vals[2][1] != "18" || vals[0][0].(float64) != float64(t0.Add(time.Minute).Unix()) {
 		t.Fatalf("values: %v", vals)
 	}
-	for _, bad := range []string{"query=rate(x[5m])", "query=x&step=-1", "query=x&agg=median", "query=x&start=yesterday", "query=x&start=0&end=1000000&step=1"} {
+	// Without agg the query is MetricsQL; with it, a series selector (api_metricsql_test.go
+	// tests MetricsQL itself).
+	for _, bad := range []string{"query=rate(x[5m])&agg=", "query=rate(x[5m]", "query=x&step=-1", "query=x&step=-1&agg=", "query=x&agg=median",
+		"query=x&start=yesterday", "query=x&start=0&end=1000000&step=1", "query=x&start=0&end=1000000&step=1&agg=last"} {
 		res, body := e.do(nil, "GET", "/api/v1/query_range?"+bad, nil, auth)
 		if res.StatusCode != 400 || decode(t, body)["status"] != "error" || decode(t, body)["error"] == "" {
 			t.Errorf("%s: %d %s, want 400 with a reason", bad, res.StatusCode, body)

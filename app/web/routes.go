@@ -63,7 +63,8 @@ func (s *Server) routes(canSilence bool) {
 	health := &healthHandler{health: o.Health}
 	metrics := &metricsHandler{latest: o.Store}
 	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
-	query := &queryHandler{store: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
+	query := &queryHandler{store: o.Store, latest: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
+	query.engine, _ = o.Store.(metricsQL) // a test's fake store has none
 	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
 	// Health: JSON, with and without the trailing slash.
@@ -125,15 +126,21 @@ func (s *Server) routes(canSilence bool) {
 	form.POST("/settings/rules/:name/delete", settings.deleteRule)
 
 	api.GET("/metrics", metrics.showMetrics, s.metrics.middleware) // one at a time: each copies the latest values
-	// The Prometheus API: GET or POST form, behind one concurrency limit and deadline.
+	// The Prometheus API (api_query.go, api_metricsql.go): GET or POST form, behind one
+	// concurrency limit and deadline.
 	for path, h := range map[string]echo.HandlerFunc{
-		"/api/v1/series":      query.listSeries,
-		"/api/v1/query_range": query.queryRange,
-		"/api/v1/export":      query.exportSeries,
+		"/api/v1/series":             query.listSeries,
+		"/api/v1/query":              query.instantQuery,
+		"/api/v1/query_range":        query.queryRange,
+		"/api/v1/labels":             query.listLabels,
+		"/api/v1/label/:name/values": query.listLabelValues,
+		"/api/v1/metadata":           query.listMetadata,
+		"/api/v1/export":             query.exportSeries,
 	} {
 		api.GET(path, h, s.queries.middleware)
 		api.POST(path, h, s.queries.middleware)
 	}
+	api.GET("/api/v1/status/buildinfo", query.buildInfo)
 	api.GET("/api/instances", apis.listInstances)
 	api.GET("/api/keys", apis.listKeys)
 	api.GET("/api/alerts", alerts.listAlerts)
