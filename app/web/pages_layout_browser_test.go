@@ -56,6 +56,9 @@ func TestPagesLayoutInBrowser(t *testing.T) {
 	keys = append(keys, missing)
 	e.fill()
 	e.redis.set(e.redis.Instances(), keys, []redis.PatternSnapshot{{Instance: "cache", Pattern: "session:*", Matched: 2, Tracked: 2, MaxKeys: 1000, LengthSum: 7, LastScan: now}})
+	for i := range keys[:6] {
+		writeKeyTrend(t, e.db, now, &keys[i], float64(keys[i].Length)/2, float64(keys[i].Length))
+	}
 	e.writeHost("testhost", now, 30)
 	e.writeHost("agent-1", now, 30)
 	if err := e.db.Write(telegrafRounds("tg-1", now, 30)); err != nil {
@@ -84,7 +87,7 @@ func TestPagesLayoutInBrowser(t *testing.T) {
 	evalJSON("list", `JSON.stringify({rows: [...document.querySelectorAll('[data-testid="key-name"]')].map(e => e.textContent.trim()),
 	  collapsed: document.querySelector('[data-testid="key-collapsed"]')?.textContent.trim(),
 	  patLink: document.querySelector('[data-testid="pattern-keys"]')?.getAttribute('href')})`, &list)
-	if len(list.Rows) != 7 || strings.Contains(strings.Join(list.Rows, " "), "session:") || list.Collapsed != ", 2 more under patterns" {
+	if len(list.Rows) != 7 || strings.Contains(strings.Join(list.Rows, " "), "session:") || list.Collapsed != "+ 2 under patterns" {
 		t.Errorf("list rows %q, collapsed %q: want the 7 exact keys and 2 collapsed", list.Rows, list.Collapsed)
 	}
 	tab.run("pattern keys", chromedp.Navigate(base+list.PatLink), chromedp.WaitVisible(css(`[data-testid="key-pattern-filter"]`)))
@@ -103,6 +106,7 @@ func TestPagesLayoutInBrowser(t *testing.T) {
 		t.Errorf("groups\n%q\nwant\n%q", groups, want)
 	}
 	tab.run("open app:", chromedp.Click(css(`[data-prefix="app:"] > details > summary`)), chromedp.WaitVisible(css(`[data-prefix="app:cache:"] > details > summary`)))
+	tab.screenshot("ui-keys-tree-open")
 
 	// Hosts: this host, an agent and a Telegraf pusher with their figures.
 	tab.run("hosts", chromedp.Navigate(base+"/hosts"), chromedp.WaitVisible(css(`[data-testid="host-row"][data-host="tg-1"]`)))
