@@ -26,6 +26,7 @@ func (s *hostsHandler) showHostDetail(c echo.Context) error {
 	p := pages.HostDetailProps{
 		Layout: s.layoutProps(c, "Host "+host, layouts.NavHosts),
 		Host:   host,
+		Source: panel.Source,
 		Panel:  panel,
 	}
 	if c.QueryParam("fragment") == pages.FragmentHostDetailPanel {

@@ -34,6 +34,8 @@ var keySortColumns = []string{
 // keyListQuery is what /keys is asked for.
 type keyListQuery struct {
 	instance, q string
+	pattern     string // ?pattern=: only the keys this pattern found
+	view        string // pages.KeyViewList or pages.KeyViewTree
 	sort        string // a partials.KeySort* column
 	desc        bool
 	page, per   int // page from 1
@@ -48,7 +50,14 @@ func defaultDesc(col string) bool {
 
 // parseKeyListQuery reads /keys' parameters; a bad one is a 400 naming it.
 func parseKeyListQuery(c echo.Context, now time.Time) (keyListQuery, error) {
-	q := keyListQuery{instance: c.QueryParam("instance"), q: c.QueryParam("q")}
+	q := keyListQuery{instance: c.QueryParam("instance"), q: c.QueryParam("q"), pattern: c.QueryParam("pattern")}
+	switch q.view = c.QueryParam("view"); q.view {
+	case "":
+		q.view = pages.KeyViewList
+	case pages.KeyViewList, pages.KeyViewTree:
+	default:
+		return q, echo.NewHTTPError(http.StatusBadRequest, "view: "+strconv.Quote(q.view)+" is not "+pages.KeyViewList+" or "+pages.KeyViewTree)
+	}
 	var err error
 	if q.r, err = pageRange(c.QueryParams(), now); err != nil {
 		return q, echo.NewHTTPError(http.StatusBadRequest, err.Error())
@@ -86,6 +95,9 @@ func parseKeyListQuery(c echo.Context, now time.Time) (keyListQuery, error) {
 // latest values, their change over the page's range and a sparkline of it.
 //
 // Parameters: ?q= (a case-insensitive substring of the key) and ?instance= filter;
+// ?pattern= lists only the keys that pattern found; without it or ?q=, keys a pattern found
+// are collapsed under their pattern (counted, not listed); ?view=tree groups the filtered
+// keys by namespace instead (showKeyTree);
 // ?sort=name|length|change|memory|ttl|type and ?dir=asc|desc order; ?page= (from 1; past the
 // end: the last page) and ?per= (default 50, at most 500) page; ?range= or ?from=&to= set the
 // range (default 1h). ?fragment=key-table answers with only the polled table.
@@ -100,6 +112,10 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	keys := filterKeys(s.watched.Keys(), newKeyFilter(kq.instance, kq.q))
+	if kq.view == pages.KeyViewTree {
+		return s.showKeyTree(c, kq, keys)
+	}
+	keys, collapsed := collapsePatternKeys(keys, kq)
 
 	var changes map[keytrend.Key]keytrend.Trend
 	if kq.sort == partials.KeySortChange {
@@ -122,7 +138,9 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	t := partials.KeyTableProps{
 		Total:     len(sorted),
 		Offset:    lo,
-		Filtered:  kq.instance != "" || kq.q != "",
+		Filtered:  kq.instance != "" || kq.q != "" || kq.pattern != "",
+		Collapsed: collapsed,
+		IsAdmin:   isAdmin(c),
 		Sort:      kq.sort,
 		Desc:      kq.desc,
 		SortURLs:  make(map[string]string, len(keySortColumns)),
@@ -167,6 +185,7 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 			Instance: pat.Instance, DB: pat.DB, Pattern: pat.Pattern, Matched: pat.Matched,
 			Tracked: pat.Tracked, MaxKeys: pat.MaxKeys, LengthSum: pat.LengthSum,
 			LastScan: pat.LastScan, Error: pat.Error,
+			KeysURL: patternKeysURL(pat.Instance, pat.Pattern),
 		})
 	}
 	t.Rows = make([]partials.KeyRow, len(rows))
@@ -189,20 +208,67 @@ func (s *keysHandler) showKeyList(c echo.Context) error {
 	if c.QueryParam("fragment") == pages.FragmentKeyTable {
 		return renderFragment(c, pages.KeyList(pages.KeyListProps{Table: t}), pages.FragmentKeyTable)
 	}
+	p := s.keyListPage(c, kq)
+	p.Table = t
+	return render(c, http.StatusOK, pages.KeyList(p))
+}
+
+// keyListPage is what both views of /keys share: layout, search form, range, view links.
+func (s *keysHandler) keyListPage(c echo.Context, kq keyListQuery) pages.KeyListProps {
+	params := c.QueryParams()
 	p := pages.KeyListProps{
 		Layout:   s.layoutProps(c, "Keys", layouts.NavKeys),
 		Instance: kq.instance,
 		Query:    kq.q,
+		Pattern:  kq.pattern,
+		View:     kq.view,
 		Range:    rangePicker("/keys", params, kq.r),
-		Table:    t,
 	}
-	for _, name := range []string{"sort", "dir", "per", "range", "from", "to"} {
+	for _, name := range []string{"view", "sort", "dir", "per", "range", "from", "to", "pattern"} {
 		for _, v := range params[name] {
 			p.Keep = append(p.Keep, components.HiddenField{Name: name, Value: v})
 		}
 	}
+	for _, view := range []string{pages.KeyViewList, pages.KeyViewTree} {
+		v := withParam(params, "view", view)
+		v.Del("page")
+		v.Del("fragment")
+		if view == pages.KeyViewList {
+			v.Del("view")
+		}
+		u := "/keys"
+		if len(v) > 0 {
+			u += "?" + v.Encode()
+		}
+		p.ViewURLs = append(p.ViewURLs, u)
+	}
 	p.Instances = p.Layout.RedisInstances
-	return render(c, http.StatusOK, pages.KeyList(p))
+	return p
+}
+
+// collapsePatternKeys keeps the keys the list shows: with ?pattern=, only that pattern's; with
+// a search, all; otherwise the exact keys only, and collapsed counts those a pattern found.
+func collapsePatternKeys(keys []redis.KeySnapshot, kq keyListQuery) (shown []redis.KeySnapshot, collapsed int) {
+	if kq.q != "" && kq.pattern == "" {
+		return keys, 0
+	}
+	shown = make([]redis.KeySnapshot, 0, len(keys))
+	for i := range keys {
+		switch {
+		case kq.pattern != "" && keys[i].Pattern == kq.pattern:
+			shown = append(shown, keys[i])
+		case kq.pattern == "" && keys[i].Pattern == "":
+			shown = append(shown, keys[i])
+		case kq.pattern == "":
+			collapsed++
+		}
+	}
+	return shown, collapsed
+}
+
+// patternKeysURL lists the keys pattern found on instance.
+func patternKeysURL(instance, pattern string) string {
+	return "/keys?" + url.Values{"instance": {instance}, "pattern": {pattern}}.Encode()
 }
 
 // withParam returns a copy of v with name set to value.

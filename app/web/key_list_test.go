@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/views/components"
 )
@@ -147,7 +149,7 @@ func TestKeysBadParameters(t *testing.T) {
 	id := redis.KeyID("cache", 0, "queue:Emails")
 	for _, path := range []string{
 		"/keys?range=2h", "/keys?from=yesterday", "/keys?from=1700000000&to=1600000000",
-		"/keys?sort=size", "/keys?dir=up", "/keys?per=-1", "/keys?page=x",
+		"/keys?sort=size", "/keys?dir=up", "/keys?per=-1", "/keys?page=x", "/keys?view=grid",
 		"/keys/" + id + "?range=1y", "/keys/" + id + "?page=-2",
 	} {
 		res, body := e.do(c, "GET", path, nil, "Accept: text/html")
@@ -184,4 +186,108 @@ func TestKeysViewerAndNoSource(t *testing.T) {
 	}
 	doc := e.page(t, c, "/keys?sort=change")
 	one(t, doc, "no-keys")
+}
+
+// TestKeysEmptyState: with no key watched, /keys says where keys are added, with a link to
+// /settings for an admin only.
+func TestKeysEmptyState(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
+	for _, u := range []struct {
+		name, pass string
+		link       bool
+	}{{"admin", adminPass, true}, {"viewer", viewerPass, false}} {
+		doc := e.page(t, e.login(u.name, u.pass), "/keys")
+		hint := text(one(t, doc, "no-keys"))
+		if !strings.Contains(hint, "Settings") || !strings.Contains(hint, "[[redis.keys]]") {
+			t.Errorf("%s: hint %q", u.name, hint)
+		}
+		links := find(doc, "no-keys-settings")
+		if (len(links) == 1) != u.link || (u.link && attr(links[0], "href") != "/settings#keys") {
+			t.Errorf("%s: %d settings links in the hint", u.name, len(links))
+		}
+	}
+}
+
+// TestKeysCollapsedAndTree: the list collapses pattern keys under their pattern (a search and
+// ?pattern= list them); ?view=tree groups every key, pattern keys included, with counts and
+// summed lengths, and does not poll.
+func TestKeysCollapsedAndTree(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
+	e.fill()
+	keys := e.redis.Keys()
+	for _, name := range []string{"session:a", "session:b", "session:c"} {
+		k := key("cache", name, "hash", 2)
+		k.Pattern = "session:*"
+		keys = append(keys, k)
+	}
+	e.redis.set(e.redis.Instances(), keys, e.redis.Patterns())
+	c := e.login("viewer", viewerPass)
+	names := func(doc *html.Node, id string) []string {
+		var out []string
+		for _, n := range find(doc, id) {
+			out = append(out, text(n))
+		}
+		return out
+	}
+
+	doc := e.page(t, c, "/keys")
+	if got := names(doc, "key-name"); len(got) != 5 || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "session:") }) {
+		t.Errorf("list rows %q, want the 5 exact keys", got)
+	}
+	if got := text(one(t, doc, "key-collapsed")); got != "+ 3 under patterns" {
+		t.Errorf("collapsed %q", got)
+	}
+	if got := attr(one(t, doc, "pattern-keys"), "href"); got != "/keys?instance=cache&pattern=session%3A%2A" {
+		t.Errorf("pattern link %q", got)
+	}
+	if got := names(e.page(t, c, "/keys?instance=cache&pattern=session%3A%2A"), "key-name"); !slices.Equal(got, []string{"session:a", "session:b", "session:c"}) {
+		t.Errorf("the pattern's keys %q", got)
+	}
+	if got := names(e.page(t, c, "/keys?q=session:b"), "key-name"); !slices.Equal(got, []string{"session:b"}) {
+		t.Errorf("a search finds pattern keys: %q", got)
+	}
+
+	doc = e.page(t, c, "/keys?view=tree")
+	one(t, doc, "key-tree")
+	if n := len(find(doc, "key-table")); n != 0 {
+		t.Errorf("the tree view has %d polled tables", n)
+	}
+	var groups []string
+	for _, g := range find(doc, "key-group") {
+		groups = append(groups, attr(g, "data-prefix")+" "+text(one(t, g, "group-keys"))+" "+text(one(t, g, "group-length")))
+	}
+	// session:* first (a pattern), then namespaces by name: the long key's, and "queue:"
+	// (queue:Emails of cache, queue:emails of down).
+	if want := []string{"session:* 3 6", "long: 1 3", "queue: 2 1,234,574"}; !slices.Equal(groups, want) {
+		t.Errorf("groups %q, want %q", groups, want)
+	}
+	if got := text(one(t, doc, "key-count")); got != "8 keys" {
+		t.Errorf("tree count %q", got)
+	}
+}
+
+// TestKeyTreeCaps: a group lists at most partials.KeyTreeMaxLeaves keys and links the rest in
+// the flat list.
+func TestKeyTreeCaps(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, envOptions{store: &trendStore{}})
+	var keys []redis.KeySnapshot
+	for i := range 150 {
+		keys = append(keys, key("cache", fmt.Sprintf("bulk:%03d", i), "list", 1))
+	}
+	e.redis.set(nil, keys, nil)
+	doc := e.page(t, e.login("viewer", viewerPass), "/keys?view=tree")
+	g := one(t, doc, "key-group")
+	if got := text(one(t, g, "group-keys")) + " " + text(one(t, g, "group-length")); got != "150 150" {
+		t.Errorf("bulk: group %q, want 150 keys of length 150", got)
+	}
+	if n := len(find(g, "tree-key")); n != 100 {
+		t.Errorf("%d keys listed, want 100", n)
+	}
+	more := one(t, g, "tree-more")
+	if text(more) != "50 more keys in the list" || attr(more, "href") != "/keys?q=bulk%3A" {
+		t.Errorf("more link %q %q", text(more), attr(more, "href"))
+	}
 }

@@ -48,7 +48,7 @@ func (s *Server) routes(canSilence bool) {
 	session.unrouted()
 
 	page, o := s.page, &s.opts
-	hosts := &hostsHandler{pageKit: page, latest: o.Store, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
+	hosts := &hostsHandler{pageKit: page, latest: o.Store, history: o.Store, log: o.Logger, localHost: o.LocalHost, systemInterval: o.SystemInterval, refresh: o.Refresh}
 	keys := &keysHandler{pageKit: page, watched: o.Redis, history: o.Store, retention: o.Retention, log: o.Logger,
 		trends: keytrend.New(o.Store, keytrend.Options{TTL: o.Refresh, SparkPoints: components.SparklineMaxPoints})}
 	overview := &overviewHandler{pageKit: page, instances: o.Redis, alerts: o.Alerts, hosts: hosts, keys: keys, refresh: o.Refresh}

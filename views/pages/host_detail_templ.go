@@ -22,6 +22,9 @@ const FragmentHostDetailPanel = "host-panel"
 type HostDetailProps struct {
 	Layout layouts.Props
 	Host   string
+	// Source is where the host's series come from (partials.HostSource*): it picks the charts'
+	// series, host_* or Telegraf's.
+	Source string
 	Panel  partials.HostPanelProps // PollURL: HostURL(Host) + "?fragment=host-panel"
 	Range  components.RangeProps   // the range picker
 	// RangeSeconds is the span the charts show; with End set (a custom, fixed span) they show
@@ -36,19 +39,36 @@ func HostChartSelector(host string, metrics ...string) string {
 	return components.NamesSelector(metrics, "host", host)
 }
 
-// HostCharts lists the charts of a host's page, in display order.
+// HostCharts lists the charts of a host's page, in display order: of the host_* series, or
+// of Telegraf's default inputs when p.Source is partials.HostSourceTelegraf.
 func HostCharts(p HostDetailProps) []components.ChartProps {
 	sel := func(metrics ...string) string { return HostChartSelector(p.Host, metrics...) }
-	charts := []components.ChartProps{
-		{Title: "CPU usage", Query: sel("host_cpu_usage_percent"), Unit: components.UnitPercent, Label: "CPU", TestID: "chart-cpu"},
-		{Title: "Load average (1, 5, 15 min)", Query: sel("host_load1", "host_load5", "host_load15"), Unit: components.UnitNumber, TestID: "chart-load"},
-		{Title: "Memory used and total", Query: sel("host_memory_used_bytes", "host_memory_total_bytes"), Unit: components.UnitBytes, TestID: "chart-memory"},
-		{Title: "Swap used", Query: sel("host_swap_used_bytes"), Unit: components.UnitBytes, Label: "swap", TestID: "chart-swap"},
-		{Title: "Disk usage per mount", Query: sel("host_disk_usage_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage"},
-		{Title: "Disk read per device", Query: sel("host_disk_read_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read"},
-		{Title: "Disk written per device", Query: sel("host_disk_written_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write"},
-		{Title: "Network received per interface", Query: sel("host_network_receive_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx"},
-		{Title: "Network transmitted per interface", Query: sel("host_network_transmit_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx"},
+	var charts []components.ChartProps
+	if p.Source == partials.HostSourceTelegraf {
+		cpu := components.NamesSelector([]string{"cpu_usage_user", "cpu_usage_system", "cpu_usage_iowait"}, "cpu", "cpu-total", "host", p.Host)
+		charts = []components.ChartProps{
+			{Title: "CPU user, system, iowait", Query: cpu, Unit: components.UnitPercent, TestID: "chart-cpu"},
+			{Title: "Load average (1, 5, 15 min)", Query: sel("system_load1", "system_load5", "system_load15"), Unit: components.UnitNumber, TestID: "chart-load"},
+			{Title: "Memory used and total", Query: sel("mem_used", "mem_total"), Unit: components.UnitBytes, TestID: "chart-memory"},
+			{Title: "Swap used", Query: sel("swap_used"), Unit: components.UnitBytes, Label: "swap", TestID: "chart-swap"},
+			{Title: "Disk usage per path", Query: sel("disk_used_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage"},
+			{Title: "Disk read per device", Query: sel("diskio_read_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read"},
+			{Title: "Disk written per device", Query: sel("diskio_write_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write"},
+			{Title: "Network received per interface", Query: sel("net_bytes_recv"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx"},
+			{Title: "Network transmitted per interface", Query: sel("net_bytes_sent"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx"},
+		}
+	} else {
+		charts = []components.ChartProps{
+			{Title: "CPU usage", Query: sel("host_cpu_usage_percent"), Unit: components.UnitPercent, Label: "CPU", TestID: "chart-cpu"},
+			{Title: "Load average (1, 5, 15 min)", Query: sel("host_load1", "host_load5", "host_load15"), Unit: components.UnitNumber, TestID: "chart-load"},
+			{Title: "Memory used and total", Query: sel("host_memory_used_bytes", "host_memory_total_bytes"), Unit: components.UnitBytes, TestID: "chart-memory"},
+			{Title: "Swap used", Query: sel("host_swap_used_bytes"), Unit: components.UnitBytes, Label: "swap", TestID: "chart-swap"},
+			{Title: "Disk usage per mount", Query: sel("host_disk_usage_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage"},
+			{Title: "Disk read per device", Query: sel("host_disk_read_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read"},
+			{Title: "Disk written per device", Query: sel("host_disk_written_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write"},
+			{Title: "Network received per interface", Query: sel("host_network_receive_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx"},
+			{Title: "Network transmitted per interface", Query: sel("host_network_transmit_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx"},
+		}
 	}
 	for i := range charts {
 		charts[i].RangeSeconds = p.RangeSeconds
@@ -103,26 +123,34 @@ func HostDetail(p HostDetailProps) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(p.Host)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 62, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 81, Col: 64}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</span></h1><a href=\"/hosts\" data-testid=\"hosts-link\">← All hosts</a></div><div class=\"host-detail\" data-testid=\"host-detail\" data-host=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</span></h1><a href=\"/hosts\" data-testid=\"hosts-link\">← All hosts</a>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = components.RangePicker(p.Range).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div><div class=\"host-detail\" data-testid=\"host-detail\" data-host=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.Host)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 65, Col: 71}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/host_detail.templ`, Line: 85, Col: 71}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "\"><div class=\"section\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"><div class=\"section\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -145,14 +173,6 @@ func HostDetail(p HostDetailProps) templ.Component {
 				return nil
 			})
 			templ_7745c5c3_Err = templ.Fragment(FragmentHostDetailPanel).Render(templ.WithChildren(ctx, templ_7745c5c3_Var5), templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div><div class=\"section host-range\">")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = components.RangePicker(p.Range).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
