@@ -1,53 +1,5 @@
-/* redwatch dashboard behaviour. Plain JS, no build step.
- *
- * Loaded synchronously in <head> (so the stored theme applies before first
- * paint); htmx and uPlot are loaded with `defer`, so they are available by
- * DOMContentLoaded, when the rest of this file starts working.
- *
- * Contract with the templates (see views/):
- *   <meta name="csrf-token" content="...">   sent as X-CSRF-Token on htmx requests
- *   <body data-refresh-ms="2000">            default chart refresh period
- *   [data-theme-toggle]                      button that flips light/dark
- *   details[data-nav-menu], [data-popover]   menu or popover; closed on an outside click or Escape
- *   [hx-trigger*="every"]                    polled htmx panels: paused while the tab is
- *                                            hidden, refreshed once when it shows again,
- *                                            dimmed and marked "offline" when a poll fails
- *   [data-keep-scroll][id]                   scroll box whose position survives htmx swaps
- *   details[data-keep-open][id]              disclosure whose open state survives htmx swaps
- *   form[data-range-form]                    the range picker's custom span form: its
- *     input[type=datetime-local][data-unix]  inputs show data-unix (unix seconds) in the
- *                                            browser's time zone and submit unix seconds
- *   [data-chart]                             a uPlot line chart, configured by
- *     data-query    series selector (required)
- *     data-range    seconds of history shown (default 3600)
- *     data-start, data-end  unix seconds: a fixed span, loaded once, not refreshed
- *     data-agg      avg|min|max|last|rate (optional)
- *     data-unit     percent|bytes|bytes_per_second|seconds|ops|per_second|number (default number)
- *     data-scale    factor applied to every value (100: a 0..1 ratio shown as percent)
- *     data-refresh  refresh period in ms (default: body data-refresh-ms, else 2000)
- *     data-label    legend name when the query returns a single series (optional)
- *     data-names    JSON object renaming legend names ({"redis_memory_max_bytes": "max"})
- *     data-legend   legend name template from labels ("{{mount}}"); wins over the above
- *     data-limit    metric name of a limit series (maxmemory, total): drawn dashed, not
- *                   used to scale the axis unless near the data; 0 is "no limit", not drawn
- *   and this file writes on it:
- *     data-chart-ready="true"  after each successful draw
- *     data-points="N"          number of timestamps currently drawn
- *     data-step="S"            step (seconds) of the last request: >= span / pixel width
- *     data-stale="true"        live, and the newest point is older than 3 refresh periods
- *                              (or 3 steps, when the step is longer)
- *     data-zoomed="true"       the user dragged a span; double-click goes back
- *     data-chart-error="msg"   after a failure (removed after the next success)
- *
- * Series are ordered by their labels, numbers by value (load1, load5, load15); a legend never
- * shows a raw metric name. Every chart of a page shares one crosshair (uPlot cursor.sync).
- * Times read "YYYY-MM-DD HH:MM:SS" in the viewer's zone, with UTC in the tooltip; elements
- * with an ISO-8601 UTC time in their title get that time in the same form (see localTitles).
- *
- * Dragging across a chart zooms every chart of the page with the same range to that span
- * (fetched again at the finer step) and writes ?from=&to= into the address bar, so the view
- * can be shared; double-click goes back to the page's range and URL.
- */
+/* redwatch dashboard behaviour. Plain JS, no build step. Its contract with the templates
+ * (data-* attributes it reads and writes) is in assets/README.md. */
 (function () {
   "use strict";
 
