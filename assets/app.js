@@ -798,7 +798,15 @@
       });
     }
     if (this.order.length === 1 && this.label) return [this.label];
-    return legendNames(metrics, this.renames);
+    // The limit's legend says its value: it may be above the axis ("maxmemory 1.0 GiB").
+    return legendNames(metrics, this.renames).map(function (n, i) {
+      var last = null, lt = -1;
+      if (self.isLimit(i)) self.series.get(self.order[i]).points.forEach(function (v, ts) {
+        if (v != null && ts > lt) (last = v), (lt = ts);
+      });
+      // (Only zeros, "no limit", are null.)
+      return !self.isLimit(i) ? n : last == null ? n + " none" : n + " " + self.fmt(last);
+    });
   };
 
   Chart.prototype.draw = function () {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -140,13 +141,14 @@ func TestDashboardCraftBrowser(t *testing.T) {
 	setWidth(1440)
 	tab.login(base+"/login?next=/hosts/testhost", "admin", adminPass, `[data-testid="chart-load"] canvas`)
 	tab.waitJS("host charts", chartsReady, 10*time.Second, `location.href`)
+	tab.screenshot("craft-host-light-1440")
 	if got := legend("chart-load"); got != "1m / 5m / 15m" {
 		t.Errorf("load legend %q; want 1m / 5m / 15m", got)
 	}
 	if got := legend("chart-disk-usage"); got != "/ / /var/lib/redis" {
 		t.Errorf("disk legend %q; want the mounts", got)
 	}
-	if got := legend("chart-memory"); got != "total / used" {
+	if got := legend("chart-memory"); got != "total 16.0 GiB / used" {
 		t.Errorf("host memory legend %q; want total / used", got)
 	}
 	var dash string
@@ -174,7 +176,7 @@ func TestDashboardCraftBrowser(t *testing.T) {
 			}
 		}
 		if p.name == "redis" {
-			if got := legend("memory-chart"); got != "maxmemory / used" {
+			if got := legend("memory-chart"); got != "maxmemory 1.0 GiB / used" {
 				t.Errorf("memory legend %q", got)
 			}
 			if got := legend("network-chart"); got != "in / out" {
@@ -184,6 +186,14 @@ func TestDashboardCraftBrowser(t *testing.T) {
 			tab.eval("sync", `redwatch.charts().map(c => c.plot.cursor.sync && c.plot.cursor.sync.key).join(",")`, &sync)
 			if sync == "" || strings.Count(sync, "redwatch") != len(strings.Split(sync, ",")) {
 				t.Errorf("charts do not share a crosshair: %q", sync)
+			}
+		}
+		if p.name == "status" {
+			// ISO UTC times in titles read as the local time, then UTC.
+			var title string
+			tab.eval("uptime title", `document.querySelector('[data-testid="status-uptime"]').title`, &title)
+			if !regexp.MustCompile(`^started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$`).MatchString(title) {
+				t.Errorf("uptime title %q; want the local time and UTC", title)
 			}
 		}
 		for _, theme := range []string{"light", "dark"} {
