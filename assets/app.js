@@ -1224,11 +1224,22 @@
     },
   };
 
+  // On a phone the nav scrolls sideways: keep the current page's item in view.
+  function showCurrentNav() {
+    var cur = document.querySelector('.nav > ul > li > [aria-current="page"], .nav .is-current');
+    var ul = cur && cur.closest(".nav > ul");
+    if (!ul) return;
+    var r = cur.getBoundingClientRect(), u = ul.getBoundingClientRect();
+    if (r.right > u.right - 24) ul.scrollLeft += r.right - u.right + 24;
+  }
+
   function start() {
     updateToggles();
     initRangeForms(document);
     initCharts(document);
     localTitles(document.body);
+    showCurrentNav();
+    window.addEventListener("resize", showCurrentNav);
     // htmx:load fires for every piece of content htmx adds to the page.
     document.addEventListener("htmx:load", function (e) {
       var t = e.target && e.target.querySelectorAll ? e.target : document;
