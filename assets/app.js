@@ -1,45 +1,5 @@
-/* redwatch dashboard behaviour. Plain JS, no build step.
- *
- * Loaded synchronously in <head> (so the stored theme applies before first
- * paint); htmx and uPlot are loaded with `defer`, so they are available by
- * DOMContentLoaded, when the rest of this file starts working.
- *
- * Contract with the templates (see views/):
- *   <meta name="csrf-token" content="...">   sent as X-CSRF-Token on htmx requests
- *   <body data-refresh-ms="2000">            default chart refresh period
- *   [data-theme-toggle]                      button that flips light/dark
- *   details[data-nav-menu], [data-popover]   menu or popover; closed on an outside click or Escape
- *   [hx-trigger*="every"]                    polled htmx panels: paused while the tab is
- *                                            hidden, refreshed once when it shows again,
- *                                            dimmed and marked "offline" when a poll fails
- *   [data-keep-scroll][id]                   scroll box whose position survives htmx swaps
- *   details[data-keep-open][id]              disclosure whose open state survives htmx swaps
- *   form[data-range-form]                    the range picker's custom span form: its
- *     input[type=datetime-local][data-unix]  inputs show data-unix (unix seconds) in the
- *                                            browser's time zone and submit unix seconds
- *   [data-chart]                             a uPlot line chart, configured by
- *     data-query    series selector (required)
- *     data-range    seconds of history shown (default 3600)
- *     data-start, data-end  unix seconds: a fixed span, loaded once, not refreshed
- *     data-agg      avg|min|max|last|rate (optional)
- *     data-unit     percent|bytes|bytes_per_second|seconds|ops|per_second|number (default number)
- *     data-scale    factor applied to every value (100: a 0..1 ratio shown as percent)
- *     data-refresh  refresh period in ms (default: body data-refresh-ms, else 2000)
- *     data-label    legend name when the query returns a single series (optional)
- *     data-names    JSON object renaming legend names ({"redis_memory_max_bytes": "max"})
- *   and this file writes on it:
- *     data-chart-ready="true"  after each successful draw
- *     data-points="N"          number of timestamps currently drawn
- *     data-step="S"            step (seconds) of the last request: >= span / pixel width
- *     data-stale="true"        live, and the newest point is older than 3 refresh periods
- *                              (or 3 steps, when the step is longer)
- *     data-zoomed="true"       the user dragged a span; double-click goes back
- *     data-chart-error="msg"   after a failure (removed after the next success)
- *
- * Dragging across a chart zooms every chart of the page with the same range to that span
- * (fetched again at the finer step) and writes ?from=&to= into the address bar, so the view
- * can be shared; double-click goes back to the page's range and URL.
- */
+/* redwatch dashboard behaviour. Plain JS, no build step. Its contract with the templates
+ * (data-* attributes it reads and writes) is in assets/README.md. */
 (function () {
   "use strict";
 
@@ -373,6 +333,38 @@
     );
   }
 
+  // formatUTC shows unix seconds as "YYYY-MM-DD HH:MM:SS UTC".
+  function formatUTC(sec) {
+    if (!isFinite(sec)) return DASH;
+    return new Date(sec * 1000).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+
+  // axisTimes labels time-axis ticks with the tail of formatTime that changes across the
+  // span: "HH:MM" within a day, "MM-DD HH:MM" within a week, else "YYYY-MM-DD".
+  function axisTimes(u, splits) {
+    var span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+    return splits.map(function (ts) {
+      var t = formatTime(ts);
+      return span <= 86400 ? t.slice(11, 16) : span <= 7 * 86400 ? t.slice(5, 16) : t.slice(0, 10);
+    });
+  }
+
+  // localTitles rewrites the ISO-8601 UTC times (2026-12-02T07:31:02Z) in the titles of
+  // scope's elements as formatTime (the viewer's zone) followed by the UTC time, so hovering
+  // any time on any page reads the same way.
+  var ISO_UTC = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
+  function localTitles(scope) {
+    var els = within(scope, "[title]");
+    els.forEach(function (el) {
+      var t = el.getAttribute("title");
+      if (t.search(ISO_UTC) < 0) return;
+      el.setAttribute("title", t.replace(ISO_UTC, function (iso) {
+        var sec = Date.parse(iso) / 1000;
+        return formatTime(Math.floor(sec)) + " (" + formatUTC(Math.floor(sec)) + ")";
+      }));
+    });
+  }
+
   function formatDuration(sec) {
     if (!isFinite(sec)) return DASH;
     var sign = sec < 0 ? "-" : "";
@@ -406,10 +398,9 @@
     return FORMATTERS[unit] || formatNumber;
   }
 
-  // Axis tick labels: shorter than the legend ("1.5 GiB" rather than "1.5 GiB/s").
+  // Axis tick labels carry the unit, rates as "/s" ("1.5 GiB/s", "12k/s").
   function axisFormatterFor(unit) {
-    if (unit === "bytes_per_second") return formatBytes;
-    if (unit === "ops" || unit === "per_second") return formatNumber;
+    if (unit === "ops" || unit === "per_second") return formatPerSec;
     if (unit === "percent") {
       return function (v) {
         return isFinite(v) ? trimZeros(v.toFixed(1)) + "%" : DASH;
@@ -427,7 +418,11 @@
   // (seconds), so the newest, unfinished step keeps up with new samples.
   var TAIL_PERIOD_S = 60;
   var MIN_REFRESH_MS = 500;
+  // Series colours (app.css): none is red or amber, which mean critical and warning only.
   var PALETTE_VARS = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
+  // Every chart of a page shares one crosshair.
+  var SYNC_KEY = "redwatch";
+  var AXIS_SIZE = { bytes_per_second: 84, bytes: 70, ops: 64, per_second: 64 };
 
   var charts = new Set();
   // The page's URL as loaded: double-click after a zoom puts it back.
@@ -468,9 +463,17 @@
       .join(",");
   }
 
-  // Legend names: the labels that tell the series apart; with one series, its
-  // metric name (or the host/instance it belongs to).
-  function legendNames(metrics) {
+  // humanName turns a metric name into words: host_disk_read_bytes_total -> "disk read".
+  function humanName(n) {
+    return String(n).replace(/^(host|redis|redwatch)_/, "").replace(/_(total|bytes|seconds|percent)$/g, "").replace(/_/g, " ");
+  }
+
+  // Legend names: the labels that tell the series apart (a metric name renamed through
+  // renames, else made words); with one series, the host or instance it belongs to.
+  function legendNames(metrics, renames) {
+    var nm = function (n) {
+      return Object.prototype.hasOwnProperty.call(renames, n) ? String(renames[n]) : humanName(n);
+    };
     if (metrics.length === 0) return [];
     var keys = {};
     metrics.forEach(function (m) {
@@ -487,11 +490,11 @@
       })
       .sort();
     return metrics.map(function (m) {
-      if (varying.length === 0) return m.__name__ || m.host || m.instance || "value";
-      if (varying.length === 1) return m[varying[0]] === undefined ? "" : String(m[varying[0]]);
+      if (varying.length === 0) return m.__name__ && renames[m.__name__] ? nm(m.__name__) : m.host || m.instance || (m.__name__ ? nm(m.__name__) : "value");
+      if (varying.length === 1) return m[varying[0]] === undefined ? "" : varying[0] === "__name__" ? nm(m.__name__) : String(m[varying[0]]);
       return varying
         .map(function (k) {
-          return (k === "__name__" ? "" : k + "=") + (m[k] === undefined ? "" : m[k]);
+          return k === "__name__" ? nm(m[k]) : k + "=" + (m[k] === undefined ? "" : m[k]);
         })
         .join(" ");
     });
@@ -521,6 +524,8 @@
     this.unit = el.getAttribute("data-unit") || "number";
     this.label = el.getAttribute("data-label") || "";
     this.renames = jsonAttr(el, "data-names") || {};
+    this.legend = el.getAttribute("data-legend") || "";
+    this.limit = el.getAttribute("data-limit") || "";
     var sc = parseFloat(el.getAttribute("data-scale"));
     this.scale = isFinite(sc) && sc !== 0 ? sc : 1;
     this.refreshMs = Math.max(MIN_REFRESH_MS, intAttr(el, "data-refresh", defaultRefreshMs()));
@@ -582,7 +587,7 @@
   // plotWidth is the width (px) the data is drawn in: the element less the y axis.
   Chart.prototype.plotWidth = function () {
     if (this.plot && this.plot.bbox) return Math.max(1, Math.floor(this.plot.bbox.width / (window.devicePixelRatio || 1)));
-    return Math.max(1, this.el.clientWidth - 90); // before the plot exists: less axis and padding
+    return Math.max(1, this.el.clientWidth - (AXIS_SIZE[this.unit] || 60) - 30); // before the plot: less axis, padding
   };
 
   Chart.prototype.url = function (start, end) {
@@ -707,7 +712,8 @@
       (r.values || []).forEach(function (pair) {
         var ts = Number(pair[0]);
         var v = parseFloat(pair[1]);
-        if (isFinite(ts)) s.points.set(ts, isFinite(v) ? v * k : null);
+        // A limit of 0 means none (maxmemory 0): not drawn.
+        if (isFinite(ts)) s.points.set(ts, isFinite(v) && !(s.metric.__name__ === self.limit && v === 0) ? v * k : null);
       });
     });
     // Trim points older than the span; forget series with nothing left.
@@ -753,13 +759,25 @@
     return data;
   };
 
+  // isLimit reports whether the series at order index i is the limit series (data-limit).
+  Chart.prototype.isLimit = function (i) {
+    var s = this.series.get(this.order[i]);
+    return !!(this.limit && s && s.metric.__name__ === this.limit);
+  };
+
   Chart.prototype.seriesOpts = function (i, name) {
     var fmt = this.fmt;
-    var color = cssVar(PALETTE_VARS[i % PALETTE_VARS.length], "#2563eb");
+    var lim = this.isLimit(i);
+    // Colours go to the data series in order; the limit is a muted dashed line.
+    var ci = 0;
+    for (var j = 0; j < i; j++) if (!this.isLimit(j)) ci++;
+    var color = lim ? cssVar("--muted", "#666") : cssVar(PALETTE_VARS[ci % PALETTE_VARS.length], "#2563eb");
     return {
       label: name,
       stroke: color,
-      width: 1.5,
+      width: lim ? 1.25 : 1.5,
+      dash: lim ? [6, 4] : undefined,
+      points: lim ? { show: false } : undefined,
       fill: this.order.length <= 1 ? color + "22" : undefined,
       spanGaps: false,
       // uPlot's default: dots only where points are sparse, so a lone sample still shows.
@@ -771,18 +789,33 @@
 
   Chart.prototype.names = function () {
     var self = this;
+    var metrics = this.order.map(function (k) {
+      return self.series.get(k).metric;
+    });
+    if (this.legend) {
+      return metrics.map(function (m) {
+        return self.legend.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, function (_, l) {
+          return m[l] === undefined ? "" : String(m[l]);
+        });
+      });
+    }
     if (this.order.length === 1 && this.label) return [this.label];
-    return legendNames(
-      this.order.map(function (k) {
-        return self.series.get(k).metric;
-      })
-    ).map(function (n) {
-      return Object.prototype.hasOwnProperty.call(self.renames, n) ? String(self.renames[n]) : n;
+    // The limit's legend says its value: it may be above the axis ("maxmemory 1.0 GiB").
+    return legendNames(metrics, this.renames).map(function (n, i) {
+      var last = null, lt = -1;
+      if (self.isLimit(i)) self.series.get(self.order[i]).points.forEach(function (v, ts) {
+        if (v != null && ts > lt) (last = v), (lt = ts);
+      });
+      // (Only zeros, "no limit", are null.)
+      return !self.isLimit(i) ? n : last == null ? n + " none" : n + " " + self.fmt(last);
     });
   };
 
   Chart.prototype.draw = function () {
-    var keys = Array.from(this.series.keys()).sort();
+    // Numbers in labels sort by value: load1, load5, load15.
+    var keys = Array.from(this.series.keys()).sort(function (a, b) {
+      return a.localeCompare(b, "en", { numeric: true });
+    });
     var sameSeries = this.plot && keys.length === this.order.length && keys.every(function (k, i) {
       return k === this.order[i];
     }, this);
@@ -843,13 +876,7 @@
     }
     var self = this;
     var names = this.names();
-    var series = [
-      {
-        value: function (u, ts) {
-          return ts == null ? DASH : formatTime(ts);
-        },
-      },
-    ];
+    var series = [{}];
     for (var i = 0; i < this.order.length; i++) series.push(this.seriesOpts(i, names[i]));
     var axisFmt = this.axisFmt;
     var unit = this.unit;
@@ -864,6 +891,26 @@
     };
     var yScale = { auto: true };
     yScale.range = function (u, min, max) {
+      // The limit series (maxmemory) scales the axis only when near the data (within 1.5x),
+      // so 2 MiB used of 256 MiB is not a flat line at zero.
+      if (self.limit) {
+        var lo0 = null, hi0 = null, lim = null;
+        for (var i = 1; i < u.data.length; i++) {
+          var isLim = self.isLimit(i - 1);
+          u.data[i].forEach(function (v) {
+            if (v == null) return;
+            if (isLim) lim = lim == null ? v : Math.max(lim, v);
+            else {
+              lo0 = lo0 == null ? v : Math.min(lo0, v);
+              hi0 = hi0 == null ? v : Math.max(hi0, v);
+            }
+          });
+        }
+        if (hi0 != null) {
+          min = lo0;
+          max = lim != null && lim <= hi0 * 1.5 ? Math.max(hi0, lim) : hi0;
+        }
+      }
       if (min == null || max == null) return [0, unit === "percent" ? 100 : 1];
       var lo = Math.min(0, min);
       var hi = max;
@@ -876,7 +923,9 @@
       stroke: axisStroke,
       grid: grid,
       ticks: { show: false },
-      size: 64,
+      // Wide enough for the longest tick label of the unit ("1023.9 KiB/s"); fixed, so the
+      // plot width (and the step fitting it) does not change with the data.
+      size: AXIS_SIZE[unit] || 60,
       values: function (u, splits) {
         return splits.map(function (v) {
           return v == null ? "" : axisFmt(v);
@@ -889,12 +938,12 @@
       height: Math.max(60, this.el.clientHeight - 30),
       series: series,
       scales: { x: { time: true }, y: yScale },
-      axes: [{ stroke: axisStroke, grid: grid, ticks: { show: false } }, yAxis],
+      axes: [{ stroke: axisStroke, grid: grid, ticks: { show: false }, values: axisTimes }, yAxis],
       // The legend names the series (click one to hide it); values are in the tooltip, so
       // the legend never changes size while the cursor moves.
       legend: { live: false },
       // Dragging selects a span; setSelect below turns it into a zoom of every chart.
-      cursor: { drag: { x: true, y: false, setScale: false } },
+      cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: SYNC_KEY } },
       hooks: {
         setSelect: [
           function (u) {
@@ -957,6 +1006,10 @@
     head.className = "chart-tip-time";
     head.textContent = formatTime(u.data[0][idx]);
     tip.appendChild(head);
+    var utc = document.createElement("div");
+    utc.className = "chart-tip-time";
+    utc.textContent = formatUTC(u.data[0][idx]);
+    tip.appendChild(utc);
     for (var i = 1; i < u.series.length; i++) {
       var s = u.series[i];
       if (!s.show) continue;
@@ -1164,6 +1217,7 @@
       perSec: formatPerSec,
       duration: formatDuration,
       time: formatTime,
+      utc: formatUTC,
       forUnit: formatterFor,
     },
     stepFor: stepFor,
@@ -1172,15 +1226,28 @@
     },
   };
 
+  // On a phone the nav scrolls sideways: keep the current page's item in view.
+  function showCurrentNav() {
+    var cur = document.querySelector('.nav > ul > li > [aria-current="page"], .nav .is-current');
+    var ul = cur && cur.closest(".nav > ul");
+    if (!ul) return;
+    var r = cur.getBoundingClientRect(), u = ul.getBoundingClientRect();
+    if (r.right > u.right - 24) ul.scrollLeft += r.right - u.right + 24;
+  }
+
   function start() {
     updateToggles();
     initRangeForms(document);
     initCharts(document);
+    localTitles(document.body);
+    showCurrentNav();
+    window.addEventListener("resize", showCurrentNav);
     // htmx:load fires for every piece of content htmx adds to the page.
     document.addEventListener("htmx:load", function (e) {
       var t = e.target && e.target.querySelectorAll ? e.target : document;
       initRangeForms(t);
       initCharts(t);
+      localTitles(t);
     });
   }
 

@@ -73,7 +73,7 @@ func baseDefaults() Config {
 }
 
 func localRedis() Redis {
-	r := Redis{Name: DefaultRedisName, Addr: DefaultRedisAddr}
+	r := Redis{Name: DefaultRedisName, Addr: DefaultRedisAddr, builtIn: true}
 	r.ApplyDefaults()
 	return r
 }

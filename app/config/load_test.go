@@ -108,8 +108,11 @@ func TestLoadDefaults(t *testing.T) {
 	f("redis", d.Redis, []Redis{{
 		Name: "local", Addr: "127.0.0.1:6379",
 		Interval: Duration(10 * time.Second), Timeout: Duration(2 * time.Second),
-		KeyMemoryInterval: Duration(time.Minute), KeyMemorySamples: 5,
+		KeyMemoryInterval: Duration(time.Minute), KeyMemorySamples: 5, builtIn: true,
 	}})
+	if !d.Redis[0].BuiltIn() {
+		t.Errorf("the default local instance does not say it is built in")
+	}
 	f("notify.email.port", d.Notify.Email.Port, 587)
 	f("notify.email.tls", d.Notify.Email.TLS, "starttls")
 
@@ -507,4 +510,23 @@ addr = "127.0.0.1:6379"
 	}
 	_, err = loadText(t, "[[redis]]\nname = \"cache\"\naddr = \"127.0.0.1:6379\"\n[[redis.keys]]\npattern = \"job:*\"\nexpect_exists = true\n")
 	wantError(t, err, `redis[0].keys[0].expect_exists: applies only to exact keys`, ErrInvalid)
+}
+
+// TestBuiltInRedis: only the default "local", watched for want of [[redis]], is built in; an
+// instance of that very name and address in the file is the file's.
+func TestBuiltInRedis(t *testing.T) {
+	cfg, err := loadText(t, "[[redis]]\nname = \"local\"\naddr = \"127.0.0.1:6379\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Redis) != 1 || cfg.Redis[0].BuiltIn() {
+		t.Fatalf("redis = %+v; want one instance from the file, not built in", cfg.Redis)
+	}
+	cfg, err = loadText(t, "[server]\nlisten = \"127.0.0.1:9\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Redis) != 1 || !cfg.Redis[0].BuiltIn() {
+		t.Fatalf("redis = %+v; want the built-in local", cfg.Redis)
+	}
 }

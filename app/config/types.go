@@ -103,7 +103,14 @@ type Redis struct {
 	// KeyMemorySamples is MEMORY USAGE's SAMPLES argument (0: every nested value).
 	KeyMemorySamples int   `koanf:"key_memory_samples"`
 	Keys             []Key `koanf:"keys"`
+
+	builtIn bool // the built-in default "local", watched because the file has no [[redis]]
 }
+
+// BuiltIn reports whether r is the built-in default instance (DefaultRedisName at
+// DefaultRedisAddr), watched because the config file has no [[redis]] section; the UI labels
+// it so instead of "from config file".
+func (r Redis) BuiltIn() bool { return r.builtIn }
 
 // Key is either an exact key (Key set) or a glob pattern (Pattern set), never both.
 type Key struct {

@@ -2,10 +2,12 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,12 +51,19 @@ const silenceNewParam = "new"
 // Admins also get the silence form: ?silence=FINGERPRINT opens it pre-filled with that alert's
 // labels, ?silence=new opens it empty. ?silenced=ID and ?expired=ID (after a change) show a
 // notice.
+//
+// ?severity=critical|warning|info and ?state=firing|pending|silenced narrow the alerts listed
+// (the counts are of the alerts listed); another value is a 400 naming the parameter.
 func (s *alertsHandler) showAlerts(c echo.Context) error {
 	now := s.now()
-	if c.QueryParam("fragment") == pages.FragmentAlerts {
-		return renderFragment(c, pages.AlertList(pages.AlertListProps{Live: s.alertsLive(c, now)}), pages.FragmentAlerts)
+	f, err := parseAlertFilter(c.QueryParams())
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	p := s.alertsPage(c, now)
+	if c.QueryParam("fragment") == pages.FragmentAlerts {
+		return renderFragment(c, pages.AlertList(pages.AlertListProps{Live: s.alertsLive(c, now, f)}), pages.FragmentAlerts)
+	}
+	p := s.alertsPage(c, now, f)
 	p.Notice = s.alertsNotice(c.QueryParams(), now)
 	if p.Silence != nil {
 		switch fp := c.QueryParam("silence"); fp {
@@ -69,10 +78,10 @@ func (s *alertsHandler) showAlerts(c echo.Context) error {
 }
 
 // alertsPage builds the whole page with an empty, closed silence form for admins.
-func (s *alertsHandler) alertsPage(c echo.Context, now time.Time) pages.AlertListProps {
+func (s *alertsHandler) alertsPage(c echo.Context, now time.Time, f partials.AlertFilter) pages.AlertListProps {
 	p := pages.AlertListProps{
 		Layout: s.layoutProps(c, "Alerts", layouts.NavAlerts),
-		Live:   s.alertsLive(c, now),
+		Live:   s.alertsLive(c, now, f),
 	}
 	if s.mayChangeSilences(c) {
 		f := newSilenceForm(c)
@@ -88,8 +97,8 @@ func (s *alertsHandler) mayChangeSilences(c echo.Context) bool {
 	return ok && u.IsAdmin() && s.canSilence
 }
 
-// alertsLive builds the live part of /alerts.
-func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.AlertsLiveProps {
+// alertsLive builds the live part of /alerts, its alerts narrowed by f.
+func (s *alertsHandler) alertsLive(c echo.Context, now time.Time, f partials.AlertFilter) partials.AlertsLiveProps {
 	src := s.alerts
 	rules := src.Rules()
 	units := make(map[string]valueUnit, len(rules))
@@ -99,7 +108,8 @@ func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.Alert
 	admin := s.mayChangeSilences(c)
 	p := partials.AlertsLiveProps{
 		CSRFToken: auth.CSRFToken(c),
-		PollURL:   "/alerts?fragment=" + pages.FragmentAlerts,
+		PollURL:   f.URL("/alerts", "fragment", pages.FragmentAlerts),
+		Filter:    f,
 		RefreshMs: int(s.refresh.Milliseconds()),
 		Now:       now,
 	}
@@ -111,13 +121,17 @@ func (s *alertsHandler) alertsLive(c echo.Context, now time.Time) partials.Alert
 			Rule: a.Rule, Fingerprint: a.Fingerprint, Severity: a.Severity, State: string(a.State),
 			Summary: a.Summary, Labels: alertLabels(a.Labels), Value: units[a.Rule].format(a.Value),
 			ActiveAt: a.ActiveAt, FiredAt: a.FiredAt, Silenced: a.Silenced, SilenceID: a.SilenceID,
+			ChartURL: alertChartURL(a.Labels, a.ActiveAt),
 		}
 		if a.Silenced {
 			muting[a.SilenceID]++
 		} else if admin {
 			row.SilenceURL = "/alerts?silence=" + url.QueryEscape(a.Fingerprint) + "#" + pages.SilenceFormID
 		}
-		p.Alerts = append(p.Alerts, row)
+		p.Total++
+		if f.Match(row) {
+			p.Alerts = append(p.Alerts, row)
+		}
 	}
 
 	for _, sl := range src.Silences() {
@@ -264,4 +278,36 @@ func alertPlural(n int, what string) string {
 		return "1 " + what
 	}
 	return components.Int(int64(n)) + " " + what + "s"
+}
+
+// alertChartLead is how much history before an alert became active its chart link shows.
+const alertChartLead = 30 * time.Minute
+
+// alertChartURL is the page with the charts of an alert's series, from alertChartLead before
+// it became active up to now (?from= alone: a live span): a host's page for a host label, the
+// watched keys of the instance for a key, the instance's page for an instance; "" when the
+// labels name none of them.
+func alertChartURL(labels map[string]string, activeAt time.Time) string {
+	from := "?from=" + strconv.FormatInt(activeAt.Add(-alertChartLead).Unix(), 10)
+	switch {
+	case labels["host"] != "":
+		return "/hosts/" + url.PathEscape(labels["host"]) + from
+	case labels["instance"] != "" && labels["key"] != "":
+		return components.KeysURL(labels["instance"], labels["key"])
+	case labels["instance"] != "":
+		return components.RedisInstanceURL(labels["instance"]) + from
+	}
+	return ""
+}
+
+// parseAlertFilter reads ?severity= and ?state= of /alerts; empty values match everything.
+func parseAlertFilter(q url.Values) (partials.AlertFilter, error) {
+	f := partials.AlertFilter{Severity: q.Get("severity"), State: q.Get("state")}
+	if f.Severity != "" && !slices.Contains(partials.AlertFilterSeverities, f.Severity) {
+		return f, fmt.Errorf("severity: %q is not one of %s", f.Severity, strings.Join(partials.AlertFilterSeverities, ", "))
+	}
+	if f.State != "" && !slices.Contains(partials.AlertFilterStates, f.State) {
+		return f, fmt.Errorf("state: %q is not one of %s", f.State, strings.Join(partials.AlertFilterStates, ", "))
+	}
+	return f, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/redwatch/redwatch/app/alert"
 	"github.com/redwatch/redwatch/app/auth"
 	"github.com/redwatch/redwatch/views/pages"
+	"github.com/redwatch/redwatch/views/partials"
 )
 
 // newSilenceForm is an empty silence form: a few blank matcher rows, one hour.
@@ -123,7 +124,7 @@ func (s *alertsHandler) expireSilence(c echo.Context) error {
 
 // renderSilenceForm renders /alerts with f open (its input and problems) and the given status.
 func (s *alertsHandler) renderSilenceForm(c echo.Context, code int, f pages.SilenceFormProps, now time.Time) error {
-	p := s.alertsPage(c, now)
+	p := s.alertsPage(c, now, partials.AlertFilter{})
 	f.Open = true
 	p.Silence = &f
 	return render(c, code, pages.AlertList(p))

@@ -116,7 +116,7 @@ func TestChartsInBrowser(t *testing.T) {
 	}
 	var legend string
 	eval("legend", `[...document.querySelectorAll('[data-testid="memory-chart"] .u-legend .u-label')].map(l => l.textContent).join(",")`, &legend)
-	if legend != "maxmemory,used" {
+	if legend != "maxmemory 1.0 GiB,used" {
 		t.Errorf("memory legend %q, want the renamed series", legend)
 	}
 	var hit float64

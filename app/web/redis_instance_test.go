@@ -218,6 +218,13 @@ func TestPageAssetsLocalAndGzipped(t *testing.T) {
 		refs = append(refs, attr(s, "src"))
 	}
 	for _, l := range findTag(doc, "link") {
+		if attr(l, "rel") == "icon" {
+			// The favicon is inline (a data: URL): nothing to fetch.
+			if !strings.HasPrefix(attr(l, "href"), "data:image/svg+xml,") {
+				t.Errorf("favicon %q is not an inline SVG", attr(l, "href"))
+			}
+			continue
+		}
 		refs = append(refs, attr(l, "href"))
 	}
 	if len(refs) != 5 {

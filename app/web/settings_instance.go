@@ -66,7 +66,7 @@ func (s *settingsHandler) deleteInstance(c echo.Context) error {
 func (s *settingsHandler) settingsInstance(iv *settings.InstanceView) pages.SettingsInstance {
 	r := &iv.Redis
 	in := pages.SettingsInstance{
-		Name: r.Name, Source: string(iv.Source), Addr: r.Addr, Username: r.Username,
+		Name: r.Name, Source: string(iv.Source), BuiltIn: r.BuiltIn(), Addr: r.Addr, Username: r.Username,
 		HasPassword: iv.HasPassword, PasswordFile: r.PasswordFile, DB: r.DB, TLS: r.TLS,
 		TLSCAFile: r.TLSCAFile, TLSCertFile: r.TLSCertFile, TLSKeyFile: r.TLSKeyFile,
 		Interval: r.Interval.String(), Timeout: r.Timeout.String(), TimeoutInherited: !iv.OwnTimeout, Paused: iv.Paused,

@@ -47,27 +47,27 @@ func HostCharts(p HostDetailProps) []components.ChartProps {
 	if p.Source == partials.HostSourceTelegraf {
 		cpu := components.NamesSelector([]string{"cpu_usage_user", "cpu_usage_system", "cpu_usage_iowait"}, "cpu", "cpu-total", "host", p.Host)
 		charts = []components.ChartProps{
-			{Title: "CPU user, system, iowait", Query: cpu, Unit: components.UnitPercent, TestID: "chart-cpu"},
-			{Title: "Load average (1, 5, 15 min)", Query: sel("system_load1", "system_load5", "system_load15"), Unit: components.UnitNumber, TestID: "chart-load"},
-			{Title: "Memory used and total", Query: sel("mem_used", "mem_total"), Unit: components.UnitBytes, TestID: "chart-memory"},
+			{Title: "CPU user, system, iowait", Query: cpu, Unit: components.UnitPercent, TestID: "chart-cpu", SeriesNames: map[string]string{"cpu_usage_user": "user", "cpu_usage_system": "system", "cpu_usage_iowait": "iowait"}},
+			{Title: "Load average (1, 5, 15 min)", Query: sel("system_load1", "system_load5", "system_load15"), Unit: components.UnitNumber, TestID: "chart-load", SeriesNames: map[string]string{"system_load1": "1m", "system_load5": "5m", "system_load15": "15m"}},
+			{Title: "Memory used and total", Query: sel("mem_used", "mem_total"), Unit: components.UnitBytes, TestID: "chart-memory", SeriesNames: map[string]string{"mem_used": "used", "mem_total": "total"}, Limit: "mem_total"},
 			{Title: "Swap used", Query: sel("swap_used"), Unit: components.UnitBytes, Label: "swap", TestID: "chart-swap"},
-			{Title: "Disk usage per path", Query: sel("disk_used_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage"},
-			{Title: "Disk read per device", Query: sel("diskio_read_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read"},
-			{Title: "Disk written per device", Query: sel("diskio_write_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write"},
-			{Title: "Network received per interface", Query: sel("net_bytes_recv"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx"},
-			{Title: "Network transmitted per interface", Query: sel("net_bytes_sent"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx"},
+			{Title: "Disk usage per path", Query: sel("disk_used_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage", Legend: "{{path}}"},
+			{Title: "Disk read per device", Query: sel("diskio_read_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read", Legend: "{{name}}"},
+			{Title: "Disk written per device", Query: sel("diskio_write_bytes"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write", Legend: "{{name}}"},
+			{Title: "Network received per interface", Query: sel("net_bytes_recv"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx", Legend: "{{interface}}"},
+			{Title: "Network transmitted per interface", Query: sel("net_bytes_sent"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx", Legend: "{{interface}}"},
 		}
 	} else {
 		charts = []components.ChartProps{
 			{Title: "CPU usage", Query: sel("host_cpu_usage_percent"), Unit: components.UnitPercent, Label: "CPU", TestID: "chart-cpu"},
-			{Title: "Load average (1, 5, 15 min)", Query: sel("host_load1", "host_load5", "host_load15"), Unit: components.UnitNumber, TestID: "chart-load"},
-			{Title: "Memory used and total", Query: sel("host_memory_used_bytes", "host_memory_total_bytes"), Unit: components.UnitBytes, TestID: "chart-memory"},
+			{Title: "Load average (1, 5, 15 min)", Query: sel("host_load1", "host_load5", "host_load15"), Unit: components.UnitNumber, TestID: "chart-load", SeriesNames: map[string]string{"host_load1": "1m", "host_load5": "5m", "host_load15": "15m"}},
+			{Title: "Memory used and total", Query: sel("host_memory_used_bytes", "host_memory_total_bytes"), Unit: components.UnitBytes, TestID: "chart-memory", SeriesNames: map[string]string{"host_memory_used_bytes": "used", "host_memory_total_bytes": "total"}, Limit: "host_memory_total_bytes"},
 			{Title: "Swap used", Query: sel("host_swap_used_bytes"), Unit: components.UnitBytes, Label: "swap", TestID: "chart-swap"},
-			{Title: "Disk usage per mount", Query: sel("host_disk_usage_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage"},
-			{Title: "Disk read per device", Query: sel("host_disk_read_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read"},
-			{Title: "Disk written per device", Query: sel("host_disk_written_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write"},
-			{Title: "Network received per interface", Query: sel("host_network_receive_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx"},
-			{Title: "Network transmitted per interface", Query: sel("host_network_transmit_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx"},
+			{Title: "Disk usage per mount", Query: sel("host_disk_usage_percent"), Unit: components.UnitPercent, TestID: "chart-disk-usage", Legend: "{{mount}}"},
+			{Title: "Disk read per device", Query: sel("host_disk_read_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-read", Legend: "{{device}}"},
+			{Title: "Disk written per device", Query: sel("host_disk_written_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-disk-write", Legend: "{{device}}"},
+			{Title: "Network received per interface", Query: sel("host_network_receive_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-rx", Legend: "{{interface}}"},
+			{Title: "Network transmitted per interface", Query: sel("host_network_transmit_bytes_total"), Unit: components.UnitBytesPerSecond, Agg: "rate", TestID: "chart-net-tx", Legend: "{{interface}}"},
 		}
 	}
 	for i := range charts {

@@ -111,8 +111,8 @@ func KeyCharts(p KeyDetailProps) []components.ChartProps {
 	}
 	if p.Type == "stream" {
 		charts = append(charts,
-			components.ChartProps{Title: "Consumer group lag", Query: sel("redis_stream_group_lag"), Unit: components.UnitNumber, TestID: "chart-group-lag"},
-			components.ChartProps{Title: "Consumer group pending entries", Query: sel("redis_stream_group_pending"), Unit: components.UnitNumber, TestID: "chart-group-pending"},
+			components.ChartProps{Title: "Consumer group lag", Query: sel("redis_stream_group_lag"), Unit: components.UnitNumber, TestID: "chart-group-lag", Legend: "{{group}}"},
+			components.ChartProps{Title: "Consumer group pending entries", Query: sel("redis_stream_group_pending"), Unit: components.UnitNumber, TestID: "chart-group-pending", Legend: "{{group}}"},
 		)
 	}
 	for i := range charts {

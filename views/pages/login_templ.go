@@ -153,7 +153,15 @@ func Login(p LoginProps) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "></div><button type=\"submit\" class=\"button-primary\" data-testid=\"login-submit\">Log in</button></form></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "></div><button type=\"submit\" class=\"button-primary\" data-testid=\"login-submit\">Log in</button></form></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = FirstPasswordHint().Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -172,6 +180,38 @@ func loginLayout(l layouts.Props) layouts.Props {
 		l.Title = "Log in"
 	}
 	return l
+}
+
+// FirstPasswordHint tells a first-time user where the first admin password is: with no
+// users configured, redwatch creates user admin on its first start and logs the generated
+// password once (app/auth); REDWATCH_ADMIN_PASSWORD chooses it instead.
+func FirstPasswordHint() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		templ_7745c5c3_Var7 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var7 == nil {
+			templ_7745c5c3_Var7 = templ.NopComponent
+		}
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<details class=\"login-hint\" data-testid=\"login-hint\"><summary>First start? Where is the admin password</summary><p>With no users in the config file, redwatch creates the user <code>admin</code> on its first start and prints a random password <strong>once</strong> in its log: look for <code>generated first admin password</code> (e.g. <code>journalctl -u redwatch | grep 'first admin'</code>). Only its bcrypt hash is kept, in <code>auth/admin.json</code> in the data directory.</p><p>To choose it instead, start redwatch the first time with <code>REDWATCH_ADMIN_PASSWORD</code> set. Lost it? Stop redwatch, delete <code>auth/admin.json</code> and start it again for a new one.</p></details>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
 }
 
 var _ = templruntime.GeneratedTemplate

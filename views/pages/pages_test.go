@@ -65,6 +65,26 @@ func TestLogin(t *testing.T) {
 	d.None(t, "login-error")
 	d.None(t, "nav")
 	d.None(t, "logout")
+	// It says where the first admin password is.
+	if hint := htmltest.Text(d.One(t, "login-hint")); !strings.Contains(hint, "generated first admin password") || !strings.Contains(hint, "REDWATCH_ADMIN_PASSWORD") {
+		t.Errorf("login hint %q does not say where the first password is", hint)
+	}
+}
+
+// TestSettingsBuiltInInstance: the built-in default instance is labelled so, one from the
+// file "from config file".
+func TestSettingsBuiltInInstance(t *testing.T) {
+	d := htmltest.Render(t, pages.Settings(pages.SettingsProps{Layout: layout("ann", "admin"), ReadOnly: true, Instances: []pages.SettingsInstance{
+		{Name: "local", Source: pages.SourceConfig, BuiltIn: true, Addr: "127.0.0.1:6379"},
+		{Name: "cache", Source: pages.SourceConfig, Addr: "10.0.0.1:6379"},
+	}}))
+	var got []string
+	for _, n := range d.ByTestID("settings-source") {
+		got = append(got, htmltest.Text(n))
+	}
+	if strings.Join(got, "|") != "built-in default|from config file" {
+		t.Fatalf("sources %q; want built-in default, then from config file", got)
+	}
 }
 
 func TestLoginError(t *testing.T) {

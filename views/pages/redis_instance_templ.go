@@ -45,7 +45,7 @@ func RedisCharts(p RedisInstanceProps) []components.ChartProps {
 	charts := []components.ChartProps{
 		{Title: "Operations per second", Query: sel("redis_ops_per_second"), Unit: components.UnitOps, Label: "ops/s", TestID: "ops-chart"},
 		{
-			Title: "Memory", Query: sel("redis_memory_used_bytes", "redis_memory_max_bytes"), Unit: components.UnitBytes, TestID: "memory-chart",
+			Title: "Memory", Query: sel("redis_memory_used_bytes", "redis_memory_max_bytes"), Unit: components.UnitBytes, TestID: "memory-chart", Limit: "redis_memory_max_bytes",
 			SeriesNames: map[string]string{"redis_memory_used_bytes": "used", "redis_memory_max_bytes": "maxmemory"},
 		},
 		{

@@ -113,3 +113,29 @@ func TestInstanceCards(t *testing.T) {
 		t.Errorf("polls without a PollURL")
 	}
 }
+
+// TestInstanceCardNeverSeen: an instance that never answered shows "—" for every figure, not
+// the zero values it was never measured at; a long error is clipped in a disclosure that
+// holds all of it.
+func TestInstanceCardNeverSeen(t *testing.T) {
+	p := partials.InstanceCardProps{Name: "new", Addr: "10.0.0.9:6379", LastRunAt: now, Error: strings.Repeat("dial tcp 10.0.0.9:6379: i/o timeout; ", 10), Now: now}
+	d := htmltest.Render(t, partials.InstanceCard(p))
+	for _, id := range []string{"instance-ops", "instance-memory", "instance-clients", "instance-hit-ratio"} {
+		if got := htmltest.Text(d.One(t, id)); got != "—" {
+			t.Errorf("%s = %q; want — for a never-seen instance", id, got)
+		}
+	}
+	if got := htmltest.Text(d.One(t, "instance-last-seen")); got != "never" {
+		t.Errorf("last seen %q", got)
+	}
+	e := d.One(t, "instance-error")
+	if e.Data != "details" || htmltest.Attr(e, "title") != p.Error || !strings.Contains(htmltest.Text(e), strings.TrimSpace(p.Error)) {
+		t.Errorf("long error: <%s> title %q; want a disclosure holding it all", e.Data, htmltest.Attr(e, "title"))
+	}
+	// A short one is shown as it is.
+	p.Error = "connection refused"
+	d = htmltest.Render(t, partials.InstanceCard(p))
+	if e := d.One(t, "instance-error"); e.Data != "p" || htmltest.Text(e) != "connection refused" {
+		t.Errorf("short error: <%s> %q", e.Data, htmltest.Text(e))
+	}
+}

@@ -130,7 +130,7 @@ func OverviewAlerts(p OverviewAlertsProps) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(p.Alerts) == 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"muted\" data-testid=\"no-firing-alerts\">No alerts firing</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"all-good\" data-testid=\"no-firing-alerts\"><span class=\"badge badge-ok\">OK</span> All good. No alerts firing.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
