@@ -5,6 +5,10 @@
 // and passes the result to the views, so a changed file gets a new URL and
 // browsers may cache every URL forever.
 //
+// Our own app.js and app.css are kept readable in the tree (comments and all) and minified
+// once when the table is built, so what browsers load is small; the vendored *.min.* files are
+// served as they are.
+//
 // Browsers that accept gzip get a gzip copy of each file, compressed once in
 // memory when the table is built (Handler builds it, so at start-up).
 //
@@ -26,6 +30,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/js"
 )
 
 // Prefix is the URL path under which Handler must be mounted.
@@ -94,6 +102,9 @@ func newTable() *table {
 		if !ok {
 			panic(fmt.Sprintf("BUG: embedded asset %q has no known content type", name))
 		}
+		if !strings.Contains(name, ".min.") {
+			data = minifyAsset(name, ct, data)
+		}
 		sum := sha256.Sum256(data)
 		h := hex.EncodeToString(sum[:])[:hashLen]
 		f := &file{
@@ -110,6 +121,20 @@ func newTable() *table {
 		t.byHashed[f.hashedName] = f
 	}
 	return t
+}
+
+// minifyAsset minifies one of our own files with tdewolff/minify (the minifier Hugo uses).
+// A file the minifier cannot parse is a bug of ours, caught by the assets tests.
+func minifyAsset(name, contentType string, data []byte) []byte {
+	m := minify.New()
+	m.AddFunc("text/css", css.Minify)
+	m.AddFunc("text/javascript", js.Minify)
+	mediatype, _, _ := strings.Cut(contentType, ";")
+	out, err := m.Bytes(mediatype, data)
+	if err != nil {
+		panic(fmt.Sprintf("BUG: cannot minify embedded asset %q: %s", name, err))
+	}
+	return out
 }
 
 // gzipBytes compresses b at the best compression level.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,10 +30,7 @@ func TestURL(t *testing.T) {
 		if got := m[1] + "." + m[3]; got != name {
 			t.Fatalf("URL(%q) = %q; base name and extension do not round-trip (%q)", name, u, got)
 		}
-		data, err := files.ReadFile(name)
-		if err != nil {
-			t.Fatalf("cannot read %q: %s", name, err)
-		}
+		data := served(t, name)
 		sum := sha256.Sum256(data)
 		if !strings.HasPrefix(hex.EncodeToString(sum[:]), m[2]) {
 			t.Fatalf("URL(%q) = %q; hash %q is not a prefix of the content's sha256", name, u, m[2])
@@ -93,7 +91,7 @@ func TestHandler(t *testing.T) {
 
 	// Hashed URLs: immutable, right type, full body.
 	rec := f("GET", URL("app.css"), 200, css, "public, max-age=31536000, immutable")
-	want, _ := files.ReadFile("app.css")
+	want := served(t, "app.css")
 	if rec.Body.String() != string(want) {
 		t.Fatalf("body of app.css differs from the embedded file")
 	}
@@ -163,7 +161,7 @@ func TestHandlerGzip(t *testing.T) {
 		return rec
 	}
 	for _, name := range Names() {
-		want, _ := files.ReadFile(name)
+		want := served(t, name)
 		// A browser: gzip, smaller, and it decompresses to the file.
 		rec := get(URL(name), "Accept-Encoding", "gzip, deflate, br, zstd")
 		if rec.Header().Get("Content-Encoding") != "gzip" {
@@ -207,5 +205,39 @@ func TestHandlerGzip(t *testing.T) {
 	}
 	if _, ok := GzipSize("nope.js"); ok {
 		t.Fatalf("GzipSize of an unknown file")
+	}
+}
+
+// served is what the handler serves for name: our own files minified, vendored ones as they are.
+func served(t *testing.T, name string) []byte {
+	t.Helper()
+	f, ok := loadTable().byName[name]
+	if !ok {
+		t.Fatalf("no embedded asset %q", name)
+	}
+	return f.data
+}
+
+// TestOwnAssetsMinified: app.js and app.css are served minified (smaller than their source,
+// and exactly what the minifier makes of it); vendored files are served byte for byte.
+func TestOwnAssetsMinified(t *testing.T) {
+	for _, name := range []string{"app.js", "app.css", "htmx.min.js", "uPlot.iife.min.js", "uPlot.min.css"} {
+		src, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := served(t, name)
+		if strings.Contains(name, ".min.") {
+			if !bytes.Equal(got, src) {
+				t.Errorf("%s: vendored file not served as embedded", name)
+			}
+			continue
+		}
+		if len(got) >= len(src) {
+			t.Errorf("%s: served %d bytes of a %d-byte source; want it minified", name, len(got), len(src))
+		}
+		if want := minifyAsset(name, contentTypes[path.Ext(name)], src); !bytes.Equal(got, want) {
+			t.Errorf("%s: served bytes are not the minified source", name)
+		}
 	}
 }
