@@ -48,7 +48,7 @@ type SentinelSet struct {
 }
 
 // StartSentinelSet starts a master, its replicas (replicating it) and the sentinels, and
-// returns once every sentinel knows the master, every replica and every other sentinel, so
+// returns once every replica is in sync and every sentinel knows the master, every replica and every other sentinel, so
 // that a failover can happen at once. A missing redis-server or redis-sentinel fails the test.
 func StartSentinelSet(t testing.TB, o SentinelOptions) *SentinelSet {
 	t.Helper()
@@ -77,10 +77,15 @@ func StartSentinelSet(t testing.TB, o SentinelOptions) *SentinelSet {
 		t.Fatalf("redis-sentinel not found (install it: apt-get install -y redis-sentinel): %v", err)
 	}
 	set := &SentinelSet{t: t, MasterName: o.MasterName}
-	set.Master = Start(t, o.ServerArgs...)
+	// Redis 7 waits 5 s before a diskless full sync, to serve more replicas at once.
+	serverArgs := append([]string{"--repl-diskless-sync-delay", "0"}, o.ServerArgs...)
+	set.Master = Start(t, serverArgs...)
 	for range o.Replicas {
-		args := append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(set.Master.Port())}, o.ServerArgs...)
+		args := append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(set.Master.Port())}, serverArgs...)
 		set.Replicas = append(set.Replicas, Start(t, args...))
+	}
+	for _, r := range set.Replicas {
+		r.waitLinkUp(10 * time.Second)
 	}
 	conf := append([]string{
 		fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", o.MasterName, set.Master.Port(), o.Quorum),
@@ -177,6 +182,22 @@ func (set *SentinelSet) WaitFailover(old string, timeout time.Duration) string {
 			set.t.Fatalf("no failover away from %s in %s (sentinels name %v)", old, timeout, votes)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitLinkUp waits until the replica's master_link_status is up (its first sync is done).
+func (s *Server) waitLinkUp(timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		info, _ := s.Do("info", "replication").(string)
+		if strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("replica %s not in sync after %s:\n%s", s.Addr(), timeout, info)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
