@@ -81,3 +81,39 @@ func TestSentinelFollowsFailover(t *testing.T) {
 		t.Fatalf("%d failover log lines, want 1:\n%s", n, logs)
 	}
 }
+
+// TestSentinelUnreachable: with no sentinel answering, the topology names no master and says
+// why per sentinel, redis_sentinel_master_up and redis_sentinel_sentinels are 0, no failover is
+// counted, and the master stays sampled on the connection already open.
+func TestSentinelUnreachable(t *testing.T) {
+	set := redistest.StartSentinelSet(t, redistest.SentinelOptions{Replicas: -1, Sentinels: 1, Quorum: 1})
+	s, w, _ := newTestInstance(t, "", func(r *config.Redis) {
+		r.SentinelAddrs = set.SentinelAddrs()
+		r.MasterName = set.MasterName
+	}, nil)
+	ctx := context.Background()
+	s.Round(ctx, time.Now())
+	if tp := s.Snapshot().Topology; tp.MasterAddr != set.Master.Addr() || !s.Up() || len(tp.Nodes) != 1 {
+		t.Fatalf("first round: up %v, topology %+v", s.Up(), tp)
+	}
+	set.Sentinels[0].Kill()
+	w.take()
+	s.Round(ctx, time.Now())
+	snap := s.Snapshot()
+	tp := snap.Topology
+	if tp.MasterAddr != "" || len(tp.Sentinels) != 1 || tp.Sentinels[0].Up || tp.Sentinels[0].Error == "" {
+		t.Fatalf("sentinel killed: topology %+v", tp)
+	}
+	if snap.Addr != set.Master.Addr() || !snap.Up {
+		t.Fatalf("the master is still sampled on its pooled connection: addr %q up %v", snap.Addr, snap.Up)
+	}
+	samples := w.take()
+	for _, name := range []string{"redis_sentinel_master_up", "redis_sentinel_sentinels", "redis_sentinel_failovers_total"} {
+		if v := keyTestValue(t, samples, name, "instance", "main"); v != 0 {
+			t.Fatalf("%s = %v, want 0", name, v)
+		}
+	}
+	if got := keyTestFind(samples, "redis_sentinel_quorum_ok"); len(got) != 0 {
+		t.Fatalf("quorum_ok written while unknown: %+v", got)
+	}
+}
