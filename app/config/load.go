@@ -192,8 +192,9 @@ func (c *Config) readPasswordFiles() {
 }
 
 // ReadPasswordFile sets Password from PasswordFile (its content, trimmed) when only the file
-// is given. An unreadable file is left for Validate to report.
+// is given, and SentinelPassword from SentinelPasswordFile likewise. An unreadable file is left for Validate to report.
 func (r *Redis) ReadPasswordFile() {
+	r.readSentinelPasswordFile()
 	if r.PasswordFile == "" || r.Password != "" {
 		return
 	}

@@ -83,13 +83,22 @@ type System struct {
 }
 
 type Redis struct {
-	Name         string `koanf:"name"`
-	Addr         string `koanf:"addr"`
-	Username     string `koanf:"username"`
-	Password     string `koanf:"password"`
-	PasswordFile string `koanf:"password_file"`
-	DB           int    `koanf:"db"`
-	TLS          bool   `koanf:"tls"`
+	Name string `koanf:"name"`
+	Addr string `koanf:"addr"`
+	// SentinelAddrs with MasterName: watch whatever node the sentinels name master for
+	// MasterName, following failovers (Addr is then empty). SentinelUsername and
+	// SentinelPassword (or SentinelPasswordFile) authenticate to the sentinels; Username and
+	// Password to the data nodes. See validate_sentinel.go.
+	SentinelAddrs        []string `koanf:"sentinel_addrs"`
+	MasterName           string   `koanf:"master_name"`
+	SentinelUsername     string   `koanf:"sentinel_username"`
+	SentinelPassword     string   `koanf:"sentinel_password"`
+	SentinelPasswordFile string   `koanf:"sentinel_password_file"`
+	Username             string   `koanf:"username"`
+	Password             string   `koanf:"password"`
+	PasswordFile         string   `koanf:"password_file"`
+	DB                   int      `koanf:"db"`
+	TLS                  bool     `koanf:"tls"`
 	// TLSCAFile verifies the server with this PEM bundle instead of the system roots;
 	// TLSCertFile and TLSKeyFile are a client certificate (Redis' tls-auth-clients).
 	TLSCAFile   string   `koanf:"tls_ca_file"`

@@ -242,7 +242,9 @@ func (r *Redis) validate(l *errorList, p string) {
 	case !isInstanceName(r.Name):
 		l.add(p+"name", ErrInvalid, fmt.Sprintf("%q may contain only a-z, 0-9, _ and -", r.Name))
 	}
-	hostPort(l, p+"addr", r.Addr, true, `"127.0.0.1:6379"`)
+	if !r.validateSentinel(l, p) { // with Sentinel, the sentinels name the address
+		hostPort(l, p+"addr", r.Addr, true, `"127.0.0.1:6379"`)
+	}
 	if r.DB < 0 {
 		l.add(p+"db", ErrInvalid, fmt.Sprintf("must be >= 0, got %d", r.DB))
 	}

@@ -58,9 +58,11 @@ type Sampler struct {
 	own     *ownTracker // what the client adds to the server's counters
 	keys    *keySampler
 	slowlog *slowlogStore
-	w       Writer
-	log     *slog.Logger
-	clock   Clock
+	// sentinel asks the sentinels every round; nil unless sentinel_addrs (see sentinel.go).
+	sentinel *sentinelWatcher
+	w        Writer
+	log      *slog.Logger
+	clock    Clock
 
 	up atomic.Bool
 
@@ -106,9 +108,15 @@ func New(opts Options) (*Sampler, error) {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
 	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clock.OrReal(opts.Clock)}
-	copts.OnConnect = s.onConnect
-	copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
-	client := goredis.NewClient(copts)
+	var client *goredis.Client
+	if cfg.IsSentinel() {
+		s.sentinel = newSentinelWatcher(cfg, copts)
+		client = newFailoverClient(cfg, copts, s.onConnect, s.own)
+	} else {
+		copts.OnConnect = s.onConnect
+		copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
+		client = goredis.NewClient(copts)
+	}
 	client.AddHook(s.own)
 	s.client = client
 	slow := opts.SlowLogger
@@ -134,6 +142,9 @@ func New(opts Options) (*Sampler, error) {
 	s.snap = InstanceSnapshot{Name: cfg.Name, Addr: cfg.Addr, DB: cfg.DB, Interval: cfg.Interval.Std(),
 		Topology: Topology{Kind: KindStandalone},
 		Slowlog:  sl.entries()}
+	if s.sentinel != nil {
+		s.snap.Topology = Topology{Kind: KindSentinel, MasterName: cfg.MasterName}
+	}
 	return s, nil
 }
 
@@ -259,6 +270,7 @@ func (s *Sampler) Run(ctx context.Context) {
 // records nothing. Not safe for concurrent use; Run calls it.
 func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	ts := now.UnixMilli()
+	s.sentinelRound(ctx, now)
 	if !s.up.Load() && now.Before(s.retryAt) {
 		s.write([]tsdb.Sample{s.sample("redis_up", ts, 0)})
 		s.mu.Lock()
@@ -410,7 +422,7 @@ func (s *Sampler) markDown(now time.Time, err error) {
 	s.retryAt = now.Add(min(backoff, maxRetryBackoff))
 	if s.up.Swap(false) || s.downSince.IsZero() {
 		s.downSince = now
-		s.log.Warn("redis down", "addr", s.cfg.Addr, "error", err.Error())
+		s.log.Warn("redis down", "addr", s.addr(), "error", err.Error())
 	}
 }
 
@@ -418,11 +430,11 @@ func (s *Sampler) markDown(now time.Time, err error) {
 func (s *Sampler) markUp(now time.Time) {
 	if !s.up.Swap(true) {
 		if !s.downSince.IsZero() {
-			s.log.Info("redis up again", "addr", s.cfg.Addr, "down_for", now.Sub(s.downSince).Round(time.Millisecond).String())
+			s.log.Info("redis up again", "addr", s.addr(), "down_for", now.Sub(s.downSince).Round(time.Millisecond).String())
 			// The server may have been replaced or reconfigured: ask for what it refused again.
 			s.clientsRefused, s.slowlogRefused, s.latencyRefused = false, false, false
 		} else {
-			s.log.Info("redis up", "addr", s.cfg.Addr)
+			s.log.Info("redis up", "addr", s.addr())
 		}
 	}
 	s.failures, s.retryAt, s.downSince = 0, time.Time{}, time.Time{}
@@ -469,7 +481,12 @@ func (s *Sampler) Keys() []KeySnapshot { return s.keys.Keys() }
 func (s *Sampler) Patterns() []PatternSnapshot { return s.keys.Patterns() }
 
 // Close closes the client; call it after Run returned.
-func (s *Sampler) Close() error { return s.client.Close() }
+func (s *Sampler) Close() error {
+	if s.sentinel != nil {
+		s.sentinel.close()
+	}
+	return s.client.Close()
+}
 
 // describe turns a go-redis error into a short, secret-free reason for logs and /health.
 func describe(err error) error {
