@@ -3,8 +3,8 @@ package tsdb
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -103,38 +103,59 @@ func newLatestTable() *latestTable {
 // SeriesKey is a canonical identity for labels sorted by name (as the latest table, storage
 // reads and the alert engine key series).
 func SeriesKey(sorted []Label) string {
-	var b strings.Builder
+	return string(appendSeriesKey(nil, sorted))
+}
+
+// appendSeriesKey appends SeriesKey(sorted) to b.
+func appendSeriesKey(b []byte, sorted []Label) []byte {
 	for _, l := range sorted {
-		b.WriteString(l.Name)
-		b.WriteByte(0)
-		b.WriteString(l.Value)
-		b.WriteByte(1)
+		b = append(b, l.Name...)
+		b = append(b, 0)
+		b = append(b, l.Value...)
+		b = append(b, 1)
 	}
-	return b.String()
+	return b
 }
 
 // sortedLabels returns a copy of labels without empty values, values encoded with
 // LabelValue, sorted by name.
 func sortedLabels(labels []Label) []Label {
-	out := make([]Label, 0, len(labels))
+	return appendSortedLabels(make([]Label, 0, len(labels)), labels)
+}
+
+// appendSortedLabels appends to dst (which must not alias labels) the labels without empty
+// values, values encoded with LabelValue, and sorts what it appended by name. It allocates
+// nothing when dst has room and every value is valid (LabelValue returns it as is).
+func appendSortedLabels(dst, labels []Label) []Label {
+	start := len(dst)
 	for _, l := range labels {
 		if l.Value != "" {
-			out = append(out, Label{Name: l.Name, Value: LabelValue(l.Value)})
+			dst = append(dst, Label{Name: l.Name, Value: LabelValue(l.Value)})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	// Insertion sort: a series has a handful of labels, and sort.Slice would allocate.
+	out := dst[start:]
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Name < out[j-1].Name; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return dst
 }
 
 // update records the samples of one Write made at nowMs (unix ms, the DB clock) and, once
 // per sweepEvery, deletes the stale series. samples must be what Write stored: valid, and
 // inside AcceptWindow, so the table never holds a sample storage would not keep.
 func (t *latestTable) update(samples []Sample, nowMs int64) {
+	var lbuf [16]Label // a sample's sorted labels, copied only when its series is new
+	var kbuf []byte    // its series key, turned into a string only when its series is new
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i := range samples {
 		s := &samples[i]
-		t.putAt(s.Name, sortedLabels(s.Labels), s.Timestamp, s.Value, nowMs)
+		labels := appendSortedLabels(lbuf[:0], s.Labels)
+		kbuf = appendSeriesKey(kbuf[:0], labels)
+		t.putKey(s.Name, labels, kbuf, s.Timestamp, s.Value, nowMs)
 	}
 	if nowMs-t.lastSweep >= sweepEvery.Milliseconds() {
 		t.sweep(nowMs)
@@ -166,12 +187,18 @@ func (t *latestTable) put(name string, labels []Label, ts int64, v float64) {
 // putAt records one sample received at seenMs; labels must be sorted. A stale marker deletes
 // the series unless the table holds a newer sample (ranked as below). Callers hold t.mu.
 func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, seenMs int64) {
+	t.putKey(name, labels, appendSeriesKey(nil, labels), ts, v, seenMs)
+}
+
+// putKey is putAt with key = SeriesKey(labels) given as bytes. Neither labels nor key is kept:
+// a series entering the table gets its own copies, so callers may reuse both buffers, and a
+// series already held costs no allocation. Callers hold t.mu.
+func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, v float64, seenMs int64) {
 	m := t.byName[name]
-	key := SeriesKey(labels)
-	lv := m[key]
+	lv := m[string(key)] // no allocation: the compiler looks up with the bytes
 	if IsStaleMarker(v) {
 		if lv != nil && (ts >= lv.Timestamp || min(ts, seenMs) > min(lv.Timestamp, lv.seen)) {
-			delete(m, key)
+			delete(m, string(key))
 			t.count--
 			if len(m) == 0 {
 				delete(t.byName, name)
@@ -184,7 +211,8 @@ func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, se
 			m = make(map[string]*LatestValue)
 			t.byName[name] = m
 		}
-		m[key] = &LatestValue{Name: name, Labels: labels, Timestamp: ts, Value: v, key: key, seen: seenMs}
+		k := string(key)
+		m[k] = &LatestValue{Name: name, Labels: slices.Clone(labels), Timestamp: ts, Value: v, key: k, seen: seenMs}
 		t.count++
 		return
 	}

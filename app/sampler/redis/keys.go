@@ -96,7 +96,8 @@ type keySampler struct {
 	writeFailing bool   // the last Writer.Write failed (logged once per change)
 	scanGen      uint32 // incremented per pattern scan; marks the keys a scan saw
 	typeNames    map[string]string
-	turn         int // Run's round robin over running pattern work
+	turn         int           // Run's round robin over running pattern work
+	writing      chan struct{} // closed when the write writeAsync started ends; nil: none running
 
 	mu     sync.Mutex
 	owners map[string]*trackedKey // every tracked key by name (exact and pattern-found); guarded by mu
@@ -146,6 +147,8 @@ type trackedKey struct {
 	dropped     bool  // no longer tracked (a pattern-found key that vanished)
 	nextMemory  int64 // unix ns when MEMORY USAGE is due; 0: at the next sample
 	scanGen     uint32
+	labels      []tsdb.Label // keyLabels(label, labelsTyp), built once per type (see labelsOf)
+	labelsTyp   string
 }
 
 // newKeySampler builds a sampler for o.Keys; it sends nothing until Run or a round function is
@@ -427,6 +430,41 @@ func (k *keySampler) keyLabels(label, typ string) []tsdb.Label {
 		{Name: "type", Value: typ},
 	}
 	return l[:4:4]
+}
+
+// labelsOf returns keyLabels(t.label, t.typ), built once per type of t and then reused by
+// every round: the samples that share it, and storage, only read it. Round goroutine only.
+func (k *keySampler) labelsOf(t *trackedKey) []tsdb.Label {
+	if t.labels == nil || t.labelsTyp != t.typ {
+		t.labels, t.labelsTyp = k.keyLabels(t.label, t.typ), t.typ
+	}
+	return t.labels
+}
+
+// writeAsync hands samples to the Writer on another goroutine, so that the next batch's round
+// trip overlaps this batch's storage write; it first waits for the previous one (writes stay
+// in order, one at a time). samples must not be used afterwards. Every round function waits
+// (waitWrites) before it returns, so no write outlives the round that made it.
+// Round goroutine only.
+func (k *keySampler) writeAsync(samples []tsdb.Sample) {
+	k.waitWrites()
+	if len(samples) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	k.writing = done
+	go func() {
+		defer close(done)
+		k.write(samples)
+	}()
+}
+
+// waitWrites waits for the write writeAsync started, if any. Round goroutine only.
+func (k *keySampler) waitWrites() {
+	if k.writing != nil {
+		<-k.writing
+		k.writing = nil
+	}
 }
 
 // expectMode is an exact key's expect_exists setting (config.Key.ExpectExists).

@@ -274,6 +274,7 @@ func (k *keySampler) samplePass(ctx context.Context, now time.Time, keys []*trac
 	ops := make([]sampleOp, 0, min(len(keys), k.batchSize))
 	cmds := make([]goredis.Cmder, 0, min(len(keys)*2, k.batchSize+8))
 	var one []goredis.Cmder // one key's commands
+	defer k.waitWrites()    // every batch's samples are written when samplePass returns
 	flush := func() error {
 		if err := k.exec(ctx, cmds); err != nil {
 			return err
@@ -316,7 +317,7 @@ func (k *keySampler) applyBatch(ops []sampleOp, now time.Time, final bool, redo 
 		}
 	}
 	k.mu.Unlock()
-	k.write(samples)
+	k.writeAsync(samples) // overlaps the next batch; samplePass waits for it
 	return redo
 }
 
@@ -394,7 +395,7 @@ func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb
 			keyErr = e
 		}
 	}
-	labels := k.keyLabels(t.label, t.typ)
+	labels := k.labelsOf(t)
 	t.exists, t.lastSampled = true, ts
 	t.ttl = -1
 	if pttl >= 0 {
@@ -461,7 +462,7 @@ func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []
 	t.exists, t.length, t.hasLength, t.ttl, t.memory, t.groups = false, 0, true, 0, 0, nil
 	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
 	k.setKeyErr(t, nil)
-	labels := k.keyLabels(t.label, t.typ)
+	labels := k.labelsOf(t)
 	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 0})
 	if t.pattern < 0 {
 		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})
