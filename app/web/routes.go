@@ -106,6 +106,7 @@ func (s *Server) routes(canSilence bool) {
 	// resumed, deleted), or re-render the page: 422 with the problems next to their fields,
 	// 500 when the change could not be saved.
 	admin.GET("/settings", settings.showSettings)
+	admin.GET("/debug/pprof/*", showPprof) // Go profiles (debug_pprof.go)
 	admin.notFound("/settings/*")
 	form := admin.with(settings.needSettings)
 	form.POST("/settings/instances", settings.addInstance)
