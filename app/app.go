@@ -71,13 +71,14 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	lg := opts.Logger
 	log := lg.Named("app")
 	a = &App{cfg: cfg, log: lg, stats: selfmon.New(), started: time.Now()}
-	setMemoryLimits(log)
+	memLimit := setMemoryLimits(log, cfg.Storage)
 
 	db, err := tsdb.Open(tsdb.Options{
-		Path:      cfg.Storage.Path,
-		Retention: cfg.Storage.Retention.Std(),
-		MaxSeries: cfg.Storage.MaxSeries,
-		Logger:    lg.Slog(),
+		Path:               cfg.Storage.Path,
+		MemoryAllowedBytes: memLimit / 2, // storage caches: half the budget (see setMemoryLimits)
+		Retention:          cfg.Storage.Retention.Std(),
+		MaxSeries:          cfg.Storage.MaxSeries,
+		Logger:             lg.Slog(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot open storage: %w", err)
@@ -244,16 +245,29 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	return a, nil
 }
 
-// setMemoryLimits bounds the Go heap as VictoriaMetrics' own server does: a lower GOGC and a
-// soft memory limit, unless the operator set GOGC / GOMEMLIMIT.
-func setMemoryLimits(log *slog.Logger) {
+// setMemoryLimits bounds the Go heap as VictoriaMetrics' own server does: a lower GOGC (unless
+// the operator set GOGC) and a soft memory limit. The limit is storage.memory_limit when set;
+// otherwise GOMEMLIMIT when set, else config.DefaultMemoryLimitBytes. It returns the budget
+// in bytes, of which the caller gives half to the storage caches
+// (VictoriaMetrics' -memory.allowedBytes): the other half is for the latest table, the
+// samplers, HTTP and the GC's headroom.
+func setMemoryLimits(log *slog.Logger, st config.Storage) int64 {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
+	limit, set := st.MemoryLimitBytes()
+	switch {
+	case set:
+		debug.SetMemoryLimit(limit)
+	case os.Getenv("GOMEMLIMIT") == "":
+		debug.SetMemoryLimit(limit)
+	default:
+		if l := debug.SetMemoryLimit(-1); l > 0 && l < 1<<62 {
+			limit = l // GOMEMLIMIT sized the budget
+		}
 	}
-	log.Debug("memory limits", "gogc", os.Getenv("GOGC"), "gomemlimit", os.Getenv("GOMEMLIMIT"))
+	log.Debug("memory limits", "gogc", os.Getenv("GOGC"), "memory_limit_bytes", limit, "storage_cache_bytes", limit/2)
+	return limit
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).

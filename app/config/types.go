@@ -51,6 +51,10 @@ type Storage struct {
 	// (redwatch_series_dropped_total{reason}). 0 (the default) derives it from the storage
 	// memory budget (tsdb.DefaultMaxSeries: 262,144 with the default 256 MiB).
 	MaxSeries int `koanf:"max_series"`
+	// MemoryLimit is redwatch's memory budget, a size such as "512MiB" (ParseBytes); empty:
+	// DefaultMemoryLimitBytes. It is the Go memory limit, and half of it bounds the storage
+	// caches (VictoriaMetrics' -memory.allowedBytes); see MemoryLimitBytes.
+	MemoryLimit string `koanf:"memory_limit"`
 }
 
 type Log struct {

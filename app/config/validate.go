@@ -185,6 +185,7 @@ func (s *Storage) validate(l *errorList) {
 		l.add("storage.path", ErrRequired, "required")
 	}
 	minDuration(l, "storage.retention", s.Retention, minRetention)
+	s.validateMemoryLimit(l)
 	if s.MaxSeries != 0 && (s.MaxSeries < MinMaxSeries || s.MaxSeries > MaxMaxSeries) {
 		l.add("storage.max_series", ErrInvalid, fmt.Sprintf("must be 0 (derived from the memory budget) or between %d and %d, got %d", MinMaxSeries, MaxMaxSeries, s.MaxSeries))
 	}

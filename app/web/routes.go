@@ -39,6 +39,10 @@ func (s *Server) routes(canSilence bool) {
 	assetFiles := routeGroup{e: e}.with(loginIfNotClean(login))
 	public := compressed.with(loginIfNotClean(login))
 	publicPage := public.with(limitLoginBody, csrf) // the login form: CSRF before any session
+	// Liveness, readiness and db health, which load balancers poll: public without the gzip
+	// middleware, whose writer costs a reset per request that accepts gzip while these bodies
+	// (~120 bytes) are under gzipMinBytes and never compressed.
+	healthGroup := routeGroup{e: e}.with(loginIfNotClean(login))
 	token := routeGroup{e: e}
 	session := compressed.with(login, csrf)
 	session.groups = map[string][]echo.MiddlewareFunc{}    // for session.unrouted
@@ -68,10 +72,10 @@ func (s *Server) routes(canSilence bool) {
 	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
 	// Health: JSON, with and without the trailing slash.
-	public.both("/health", health.showLive)
-	public.both("/health/ready", health.showReady)
-	public.both("/health/db", health.showDB)
-	public.both("/health/targets", health.showTargets)
+	healthGroup.both("/health", health.showLive)
+	healthGroup.both("/health/ready", health.showReady)
+	healthGroup.both("/health/db", health.showDB)
+	public.both("/health/targets", health.showTargets) // may list many targets: compressed
 	public.both("/health/redis/:name", health.showRedisHealth)
 	assetFiles.GET("/assets/*", echo.WrapHandler(assets.Handler()))
 
@@ -107,6 +111,7 @@ func (s *Server) routes(canSilence bool) {
 	// resumed, deleted), or re-render the page: 422 with the problems next to their fields,
 	// 500 when the change could not be saved.
 	admin.GET("/settings", settings.showSettings)
+	admin.GET("/debug/pprof/*", showPprof) // Go profiles (debug_pprof.go)
 	admin.notFound("/settings/*")
 	form := admin.with(settings.needSettings)
 	form.POST("/settings/instances", settings.addInstance)
