@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/redwatch/redwatch/app/sampler/redis"
@@ -42,6 +43,7 @@ func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCa
 		Version:          in.Version,
 		Role:             in.Role,
 		Mode:             in.Mode,
+		Topology:         topologyText(in.Topology),
 		Up:               in.Up,
 		Error:            in.Error,
 		LastSeen:         in.LastSeen,
@@ -55,4 +57,28 @@ func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCa
 		HitRatioKnown:    in.HitRatioKnown,
 		Now:              now,
 	}
+}
+
+// topologyText is the card's deployment badge: "sentinel", "cluster, 3 masters", or
+// "cluster, 2 of 3 masters up" when some are down; "" for standalone.
+func topologyText(t redis.Topology) string {
+	switch t.Kind {
+	case redis.KindSentinel:
+		return "sentinel"
+	case redis.KindCluster:
+		masters, up := 0, 0
+		for _, n := range t.Nodes {
+			if n.Role == "master" {
+				masters++
+				if n.Up {
+					up++
+				}
+			}
+		}
+		if up < masters {
+			return fmt.Sprintf("cluster, %d of %d masters up", up, masters)
+		}
+		return fmt.Sprintf("cluster, %d masters", masters)
+	}
+	return ""
 }
