@@ -195,6 +195,7 @@ func redisTables(in *redis.InstanceSnapshot, now time.Time) partials.RedisTables
 		Name:         in.Name,
 		SlowlogError: in.SlowlogError,
 		Now:          now,
+		Topology:     topologyProps(in.Topology),
 	}
 	for _, e := range in.Slowlog {
 		client := e.ClientAddr

@@ -82,3 +82,29 @@ func topologyText(t redis.Topology) string {
 	}
 	return ""
 }
+
+// topologyProps maps a snapshot's topology to the instance page's panel; nil for standalone.
+func topologyProps(t redis.Topology) *partials.TopologyProps {
+	if t.Kind != redis.KindSentinel && t.Kind != redis.KindCluster {
+		return nil
+	}
+	p := &partials.TopologyProps{
+		Kind: t.Kind, MasterName: t.MasterName, MasterAddr: t.MasterAddr, Failovers: t.Failovers,
+		LastFailover: t.LastFailover, Quorum: t.Quorum, QuorumOK: t.QuorumOK, QuorumKnown: t.QuorumKnown,
+		ClusterState: t.ClusterState, SlotsOK: t.SlotsOK, SlotsAssigned: t.SlotsAssigned,
+	}
+	for _, s := range t.Sentinels {
+		p.Sentinels = append(p.Sentinels, partials.TopologySentinel{Addr: s.Addr, Up: s.Up, Error: s.Error})
+	}
+	for _, n := range t.Nodes {
+		p.Nodes = append(p.Nodes, partials.TopologyNode{
+			Addr: n.Addr, Role: n.Role, Slots: n.Slots, Error: n.Error, Up: n.Up, IsReplica: n.Role == "replica",
+			LinkUp: n.MasterLinkUp, MemoryUsedBytes: float64(n.MemoryUsedBytes), OpsPerSec: n.OpsPerSec,
+			Clients: n.ConnectedClients, Keys: n.Keys, LastSeen: n.LastSeen,
+		})
+	}
+	for _, e := range t.Events {
+		p.Events = append(p.Events, partials.TopologyEvent{At: e.At, Kind: e.Kind, Text: e.Text})
+	}
+	return p
+}
