@@ -331,7 +331,7 @@ func (a *App) targets() []health.Target {
 	var out []health.Target
 	for _, r := range a.redis.Instances() {
 		t := health.Target{Kind: "redis", Name: r.Name, Up: r.Up, LastSeen: r.LastSeen, Latency: r.PingLatency,
-			Error: r.Error, Interval: r.Interval, LastRunAt: r.LastRunAt}
+			Error: r.Error, Interval: r.Interval, LastRunAt: r.LastRunAt, Topology: topologyStatus(r.Topology)}
 		if !t.Up && t.Error == "" {
 			t.Error = "no sample yet"
 		}

@@ -36,6 +36,10 @@ type Target struct {
 	// It counts for /health/targets but not for readiness: a silent agent is down, yet
 	// redwatch itself is fine.
 	Pushed bool
+	// Topology is a Sentinel or Cluster instance's deployment; nil for standalone instances
+	// and hosts. Up then means the instance can serve (a master reachable; cluster_state ok
+	// with every master up), as its sampler decides.
+	Topology *TopologyStatus
 }
 
 // TargetSource lists the current targets; samplers provide it.
@@ -299,9 +303,13 @@ func targetStatus(t Target, verbose bool) TargetStatus {
 	if !t.LastSeen.IsZero() {
 		ts.LastSeen = new(stamp(t.LastSeen))
 	}
+	if t.Topology != nil {
+		ts.Deployment = t.Topology.Kind
+	}
 	if verbose {
 		ts.IntervalSeconds = new(t.Interval.Seconds())
 		ts.LastRun = stampOrEmpty(t.LastRunAt)
+		ts.Topology = t.Topology
 	}
 	return ts
 }

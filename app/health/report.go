@@ -113,6 +113,8 @@ type TargetsBody struct {
 // TargetStatus is one target, in TargetsBody and as the body of /health/redis/{name}/ (then
 // with its Timestamp).
 type TargetStatus struct {
+	// Deployment is "sentinel" or "cluster"; absent for standalone instances and hosts.
+	Deployment      string   `json:"deployment,omitempty"`
 	Error           string   `json:"error,omitempty"`
 	IntervalSeconds *float64 `json:"interval_seconds,omitempty"` // verbose
 	Kind            string   `json:"kind"`
@@ -123,6 +125,8 @@ type TargetStatus struct {
 	Pushed          bool     `json:"pushed,omitempty"` // true, or absent
 	Status          string   `json:"status"`           // "up" | "down"
 	Timestamp       string   `json:"timestamp,omitempty"`
+	// Topology is the Sentinel or Cluster detail (verbose); absent otherwise.
+	Topology *TopologyStatus `json:"topology,omitempty"`
 }
 
 // UnknownTarget is the body of /health/redis/{name}/ for a name that is not watched.
@@ -143,4 +147,41 @@ type RemoteWriteStatus struct {
 	State        string  `json:"state"`  // remotewrite.Stats.State
 	Status       string  `json:"status"` // "up" | "down"
 	URL          string  `json:"url"`    // without the password
+}
+
+// TopologyStatus is how a Sentinel or Cluster instance is deployed, in TargetStatus with
+// ?verbose; absent for standalone instances and other targets. Sentinel answers have
+// master_name, master_addr, quorum and sentinels; Cluster ones cluster_state and the slots.
+type TopologyStatus struct {
+	ClusterState  string           `json:"cluster_state,omitempty"` // "ok" | "fail"; absent when no node answered
+	Failovers     *int64           `json:"failovers,omitempty"`     // sentinel
+	Kind          string           `json:"kind"`                    // "sentinel" | "cluster"
+	LastFailover  string           `json:"last_failover,omitempty"` // sentinel, after one
+	MasterAddr    string           `json:"master_addr,omitempty"`   // sentinel; absent when no sentinel answered
+	MasterName    string           `json:"master_name,omitempty"`   // sentinel
+	Masters       int              `json:"masters"`
+	MastersUp     int              `json:"masters_up"`
+	Nodes         []NodeStatus     `json:"nodes"`                    // never null
+	Quorum        *int             `json:"quorum,omitempty"`         // sentinel: the configured quorum
+	QuorumOK      *bool            `json:"quorum_ok,omitempty"`      // sentinel, when SENTINEL CKQUORUM answered
+	Sentinels     []SentinelStatus `json:"sentinels,omitempty"`      // sentinel
+	SlotsAssigned *int             `json:"slots_assigned,omitempty"` // cluster
+	SlotsOK       *int             `json:"slots_ok,omitempty"`       // cluster
+}
+
+// NodeStatus is one data node of a Sentinel or Cluster instance.
+type NodeStatus struct {
+	Addr     string  `json:"addr"`
+	Error    string  `json:"error,omitempty"`
+	LastSeen *string `json:"last_seen"` // null before its first successful round
+	Role     string  `json:"role"`      // "master" | "replica"
+	Slots    string  `json:"slots,omitempty"`
+	Status   string  `json:"status"` // "up" | "down"
+}
+
+// SentinelStatus is one sentinel watching a Sentinel instance's master.
+type SentinelStatus struct {
+	Addr   string `json:"addr"`
+	Error  string `json:"error,omitempty"`
+	Status string `json:"status"` // "up" | "down"
 }

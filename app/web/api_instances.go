@@ -92,6 +92,8 @@ type instanceJSON struct {
 	SlowlogLength           int64         `json:"slowlog_length"` // SLOWLOG LEN
 	KeysWatched             int           `json:"keys_watched"`
 	PatternsWatched         int           `json:"patterns_watched"`
+	// Topology is the Sentinel or Cluster deployment (api_topology.go); omitted for standalone.
+	Topology *topologyJSON `json:"topology,omitempty"`
 }
 
 // dbKeysJSON is one database of INFO keyspace.
@@ -118,17 +120,20 @@ type commandJSON struct {
 
 // clientJSON is one connection of CLIENT LIST.
 type clientJSON struct {
-	ID           int64      `json:"id"`
-	Addr         string     `json:"addr"`
-	Name         string     `json:"name"`
-	User         string     `json:"user,omitempty"`
-	AgeSeconds   int64      `json:"age_seconds"`
-	IdleSeconds  int64      `json:"idle_seconds"`
-	DB           int        `json:"db"`
-	Cmd          string     `json:"cmd"` // the last command
-	Flags        string     `json:"flags"`
-	MemoryBytes  int64      `json:"memory_bytes"` // tot-mem
-	LastActiveAt *time.Time `json:"last_active_at"`
+	ID          int64  `json:"id"`
+	Addr        string `json:"addr"`
+	Name        string `json:"name"`
+	User        string `json:"user,omitempty"`
+	AgeSeconds  int64  `json:"age_seconds"`
+	IdleSeconds int64  `json:"idle_seconds"`
+	DB          int    `json:"db"`
+	Cmd         string `json:"cmd"` // the last command
+	Flags       string `json:"flags"`
+	MemoryBytes int64  `json:"memory_bytes"` // tot-mem
+	// OutputBufferBytes is omem, QueryBufferBytes qbuf.
+	OutputBufferBytes int64      `json:"output_buffer_bytes"`
+	QueryBufferBytes  int64      `json:"query_buffer_bytes"`
+	LastActiveAt      *time.Time `json:"last_active_at"`
 	// Redwatch marks redwatch's own connections (by address; false behind NAT or a proxy).
 	Redwatch bool `json:"redwatch"`
 }
@@ -158,6 +163,7 @@ func newInstanceJSON(in *redis.InstanceSnapshot) instanceJSON {
 		Commands: make([]commandJSON, len(in.Commands)), ClientsError: in.ClientsError,
 		Slowlog: make([]slowlogJSON, len(in.Slowlog)), SlowlogError: in.SlowlogError,
 		SlowlogLength: in.SlowlogLength, KeysWatched: in.KeysWatched, PatternsWatched: in.PatternsWatched,
+		Topology: newTopologyJSON(in.Topology),
 	}
 	if !in.LastSeen.IsZero() {
 		out.PingLatencySeconds = new(in.PingLatency.Seconds())
@@ -180,7 +186,7 @@ func newInstanceJSON(in *redis.InstanceSnapshot) instanceJSON {
 			out.Clients[i] = clientJSON{
 				ID: cl.ID, Addr: cl.Addr, Name: cl.Name, User: cl.User, AgeSeconds: cl.AgeSeconds,
 				IdleSeconds: cl.IdleSeconds, DB: cl.DB, Cmd: cl.Cmd, Flags: cl.Flags,
-				MemoryBytes: cl.MemoryBytes, LastActiveAt: utcTime(cl.LastActive), Redwatch: cl.Redwatch,
+				MemoryBytes: cl.MemoryBytes, OutputBufferBytes: cl.OutputBufferBytes, QueryBufferBytes: cl.QueryBufferBytes, LastActiveAt: utcTime(cl.LastActive), Redwatch: cl.Redwatch,
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func TestInstanceJSON(t *testing.T) {
 			{Name: "config|get", Calls: 3, UsecPerCall: 20},
 		},
 		Clients: []redis.Client{{ID: 7, Addr: "10.0.0.1:5000", Name: "worker", User: "app", AgeSeconds: 100, IdleSeconds: 50,
-			DB: 0, Cmd: "blpop", Flags: "b", MemoryBytes: 20480, LastActive: at.Add(-50 * time.Second)}},
+			DB: 0, Cmd: "blpop", Flags: "b", MemoryBytes: 20480, OutputBufferBytes: 4096, QueryBufferBytes: 26, LastActive: at.Add(-50 * time.Second)}},
 		ClientsError: "", SlowlogLength: 1, KeysWatched: 4, PatternsWatched: 1,
 		Slowlog: []redis.SlowlogEntry{{ID: 2, Time: at.Add(-time.Minute), Micros: 120000, Args: []string{"KEYS", "*"}, ClientAddr: "10.0.0.1:5000", ClientName: "worker"}},
 	}
@@ -108,7 +108,7 @@ func TestInstanceJSON(t *testing.T) {
 		`"commands":[{"name":"get","calls":1000,"failed_calls":2,"seconds_per_call":0.0000015,"p50_seconds":0.000012,"p99_seconds":0.0005,"p999_seconds":0.001},` +
 		`{"name":"config|get","calls":3,"failed_calls":0,"seconds_per_call":0.00002,"p50_seconds":null,"p99_seconds":null,"p999_seconds":null}],` +
 		`"clients":[{"id":7,"addr":"10.0.0.1:5000","name":"worker","user":"app","age_seconds":100,"idle_seconds":50,"db":0,"cmd":"blpop","flags":"b",` +
-		`"memory_bytes":20480,"last_active_at":"2026-12-02T03:59:10Z","redwatch":false}],` +
+		`"memory_bytes":20480,"output_buffer_bytes":4096,"query_buffer_bytes":26,"last_active_at":"2026-12-02T03:59:10Z","redwatch":false}],` +
 		`"slowlog":[{"id":2,"at":"2026-12-02T03:59:00Z","duration_seconds":0.12,"args":["KEYS","*"],"client_addr":"10.0.0.1:5000","client_name":"worker"}],` +
 		`"slowlog_length":1,"keys_watched":4,"patterns_watched":1}`
 	f := func(in redis.InstanceSnapshot, want string) {

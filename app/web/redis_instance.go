@@ -72,7 +72,7 @@ func (s *redisHandler) showRedisInstance(c echo.Context) error {
 	}
 	sort := keep.Get("sort")
 	switch sort {
-	case partials.SortAge, partials.SortName:
+	case partials.SortAge, partials.SortName, partials.SortBuffers:
 	default:
 		sort = partials.SortIdle
 		keep.Del("sort")
@@ -171,6 +171,7 @@ func redisClients(in *redis.InstanceSnapshot, sort, filter string) partials.Redi
 			ID: cl.ID, Addr: cl.Addr, Name: cl.Name, User: cl.User,
 			AgeSeconds: cl.AgeSeconds, IdleSeconds: cl.IdleSeconds, DB: cl.DB,
 			Cmd: cl.Cmd, Flags: cl.Flags, MemoryBytes: cl.MemoryBytes, Redwatch: cl.Redwatch,
+			OutputBufferBytes: cl.OutputBufferBytes, QueryBufferBytes: cl.QueryBufferBytes,
 		})
 	}
 	return p
@@ -195,6 +196,7 @@ func redisTables(in *redis.InstanceSnapshot, now time.Time) partials.RedisTables
 		Name:         in.Name,
 		SlowlogError: in.SlowlogError,
 		Now:          now,
+		Topology:     topologyProps(in.Topology),
 	}
 	for _, e := range in.Slowlog {
 		client := e.ClientAddr
@@ -218,13 +220,16 @@ func redisTables(in *redis.InstanceSnapshot, now time.Time) partials.RedisTables
 }
 
 // sortClients orders the clients table: idle (least idle first, the default), age (oldest
-// first) or name (named clients first, then by address). Ties fall back to the client id.
+// first), buffers (biggest output + query buffer first) or name (named clients first, then by
+// address). Ties fall back to the client id.
 func sortClients(cs []redis.Client, by string) {
 	slices.SortStableFunc(cs, func(a, b redis.Client) int {
 		var c int
 		switch by {
 		case partials.SortAge:
 			c = cmp.Compare(b.AgeSeconds, a.AgeSeconds)
+		case partials.SortBuffers:
+			c = cmp.Compare(b.OutputBufferBytes+b.QueryBufferBytes, a.OutputBufferBytes+a.QueryBufferBytes)
 		case partials.SortName:
 			// Named clients first.
 			c = cmp.Or(cmp.Compare(boolInt(a.Name == ""), boolInt(b.Name == "")), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/redwatch/redwatch/app/sampler/redis"
@@ -42,6 +43,7 @@ func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCa
 		Version:          in.Version,
 		Role:             in.Role,
 		Mode:             in.Mode,
+		Topology:         topologyText(in.Topology),
 		Up:               in.Up,
 		Error:            in.Error,
 		LastSeen:         in.LastSeen,
@@ -55,4 +57,54 @@ func instanceCard(in *redis.InstanceSnapshot, now time.Time) partials.InstanceCa
 		HitRatioKnown:    in.HitRatioKnown,
 		Now:              now,
 	}
+}
+
+// topologyText is the card's deployment badge: "sentinel", "cluster, 3 masters", or
+// "cluster, 2 of 3 masters up" when some are down; "" for standalone.
+func topologyText(t redis.Topology) string {
+	switch t.Kind {
+	case redis.KindSentinel:
+		return "sentinel"
+	case redis.KindCluster:
+		masters, up := 0, 0
+		for _, n := range t.Nodes {
+			if n.Role == "master" {
+				masters++
+				if n.Up {
+					up++
+				}
+			}
+		}
+		if up < masters {
+			return fmt.Sprintf("cluster, %d of %d masters up", up, masters)
+		}
+		return fmt.Sprintf("cluster, %d masters", masters)
+	}
+	return ""
+}
+
+// topologyProps maps a snapshot's topology to the instance page's panel; nil for standalone.
+func topologyProps(t redis.Topology) *partials.TopologyProps {
+	if t.Kind != redis.KindSentinel && t.Kind != redis.KindCluster {
+		return nil
+	}
+	p := &partials.TopologyProps{
+		Kind: t.Kind, MasterName: t.MasterName, MasterAddr: t.MasterAddr, Failovers: t.Failovers,
+		LastFailover: t.LastFailover, Quorum: t.Quorum, QuorumOK: t.QuorumOK, QuorumKnown: t.QuorumKnown,
+		ClusterState: t.ClusterState, SlotsOK: t.SlotsOK, SlotsAssigned: t.SlotsAssigned,
+	}
+	for _, s := range t.Sentinels {
+		p.Sentinels = append(p.Sentinels, partials.TopologySentinel{Addr: s.Addr, Up: s.Up, Error: s.Error})
+	}
+	for _, n := range t.Nodes {
+		p.Nodes = append(p.Nodes, partials.TopologyNode{
+			Addr: n.Addr, Role: n.Role, Slots: n.Slots, Error: n.Error, Up: n.Up, IsReplica: n.Role == "replica",
+			LinkUp: n.MasterLinkUp, MemoryUsedBytes: float64(n.MemoryUsedBytes), OpsPerSec: n.OpsPerSec,
+			Clients: n.ConnectedClients, Keys: n.Keys, LastSeen: n.LastSeen,
+		})
+	}
+	for _, e := range t.Events {
+		p.Events = append(p.Events, partials.TopologyEvent{At: e.At, Kind: e.Kind, Text: e.Text})
+	}
+	return p
 }

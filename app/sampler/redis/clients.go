@@ -19,7 +19,7 @@ const otherClientsName = "(other)"
 // parseClientList parses a CLIENT LIST reply: one client per line, space-separated k=v fields
 // (values never contain spaces; Redis refuses client names with spaces). Unknown fields are
 // ignored. A line is skipped as malformed when a field has no "=", when id is missing or not an
-// integer, or when age, idle, db, tot-mem or omem is present but not an integer. now is when the
+// integer, or when age, idle, db, tot-mem, omem or qbuf is present but not an integer. now is when the
 // reply was read: LastActive = now - idle. The result is sorted by ID.
 func parseClientList(text string, now time.Time) []Client {
 	var clients []Client
@@ -69,6 +69,8 @@ func parseClientLine(line string, now time.Time) (Client, bool) {
 			c.MemoryBytes, err = strconv.ParseInt(v, 10, 64)
 		case "omem":
 			c.OutputBufferBytes, err = strconv.ParseInt(v, 10, 64)
+		case "qbuf":
+			c.QueryBufferBytes, err = strconv.ParseInt(v, 10, 64)
 		}
 		if err != nil {
 			return c, false

@@ -108,13 +108,13 @@ func TestParseClientList(t *testing.T) {
 	f("\r\n\n", nil)
 	// Redis 7 line, CRLF, unknown fields ignored; Redis 4 line without user/tot-mem.
 	f("id=9 addr=10.0.0.1:5000 laddr=10.0.0.9:6379 fd=8 name=api age=100 idle=30 flags=N db=2 sub=0 psub=0 "+
-		"multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 obl=0 oll=3 omem=4096 tot-mem=20512 events=r cmd=get user=app redir=-1 resp=3\r\n"+
+		"multi=-1 qbuf=26 qbuf-free=0 argv-mem=0 obl=0 oll=3 omem=4096 tot-mem=20512 events=r cmd=get user=app redir=-1 resp=3\r\n"+
 		"id=3 addr=[::1]:4000 fd=9 name= age=5 idle=5 flags=N db=0 cmd=NULL\n",
 		[]Client{
 			{ID: 3, Addr: "[::1]:4000", Age: 5 * time.Second, Idle: 5 * time.Second, AgeSeconds: 5, IdleSeconds: 5,
 				Cmd: "NULL", Flags: "N", LastActive: now.Add(-5 * time.Second)},
 			{ID: 9, Addr: "10.0.0.1:5000", Name: "api", User: "app", Age: 100 * time.Second, Idle: 30 * time.Second,
-				AgeSeconds: 100, IdleSeconds: 30, DB: 2, Cmd: "get", Flags: "N", MemoryBytes: 20512, OutputBufferBytes: 4096,
+				AgeSeconds: 100, IdleSeconds: 30, DB: 2, Cmd: "get", Flags: "N", MemoryBytes: 20512, OutputBufferBytes: 4096, QueryBufferBytes: 26,
 				LastActive: now.Add(-30 * time.Second)},
 		})
 	// Malformed lines are skipped, the good one kept.
@@ -126,6 +126,7 @@ func TestParseClientList(t *testing.T) {
 		"id=7 stray name=x\n"+
 		"id=8 tot-mem=1.5\n"+
 		"id=9 omem=-\n"+
+		"id=11 qbuf=x\n"+
 		"id=10 name=ok future-field=1",
 		[]Client{{ID: 10, Name: "ok", LastActive: now}})
 }

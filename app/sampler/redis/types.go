@@ -116,7 +116,10 @@ type Client struct {
 	// OutputBufferBytes is omem: the replies queued for the client and not yet sent (a slow
 	// consumer, a pub/sub subscriber falling behind).
 	OutputBufferBytes int64
-	LastActive        time.Time // when the round saw it, minus idle
+	// QueryBufferBytes is qbuf: the client's commands read and not yet run (a client sending
+	// huge commands or pipelines).
+	QueryBufferBytes int64
+	LastActive       time.Time // when the round saw it, minus idle
 	// Redwatch marks redwatch's own connections (by address; false behind NAT or a proxy).
 	Redwatch bool
 }
