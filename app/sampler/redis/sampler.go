@@ -45,6 +45,10 @@ type Options struct {
 	Logger      *slog.Logger // nil: discard
 	SlowLogger  *slog.Logger // logger="slow"; nil: Logger
 	Clock       Clock        // nil: the real clock
+
+	// own is the node's tracker when a cluster sampler builds a node's Sampler: its key client
+	// reaches the node through it too (see clusterSampler). nil: a tracker of its own.
+	own *ownTracker
 }
 
 // Sampler watches one Redis instance: one long-lived go-redis client, an instance round every
@@ -79,11 +83,16 @@ type Sampler struct {
 	mu           sync.Mutex // guards snap and lastDuration
 	snap         InstanceSnapshot
 	lastDuration time.Duration
+
+	cluster *clusterSampler // cluster = true: the nodes and their rounds; nil otherwise
 }
 
 // New builds the Sampler and its client; it connects lazily, so an absent Redis is not an
 // error here (it shows as down). Errors are configuration problems (the slowlog file).
 func New(opts Options) (*Sampler, error) {
+	if opts.Config.Cluster {
+		return newCluster(opts)
+	}
 	cfg := opts.Config
 	base := opts.Logger
 	if base == nil {
@@ -105,7 +114,10 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
-	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clock.OrReal(opts.Clock)}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: opts.own, clock: clock.OrReal(opts.Clock)}
+	if s.own == nil {
+		s.own = &ownTracker{}
+	}
 	copts.OnConnect = s.onConnect
 	copts.Dialer = s.own.dialer(goredis.NewDialer(copts))
 	client := goredis.NewClient(copts)
@@ -258,6 +270,10 @@ func (s *Sampler) Run(ctx context.Context) {
 // again before its retry time: the round then only writes redis_up 0. A round cut short by ctx
 // records nothing. Not safe for concurrent use; Run calls it.
 func (s *Sampler) Round(ctx context.Context, now time.Time) {
+	if s.cluster != nil {
+		s.cluster.round(ctx, now)
+		return
+	}
 	ts := now.UnixMilli()
 	if !s.up.Load() && now.Before(s.retryAt) {
 		s.write([]tsdb.Sample{s.sample("redis_up", ts, 0)})
@@ -469,7 +485,12 @@ func (s *Sampler) Keys() []KeySnapshot { return s.keys.Keys() }
 func (s *Sampler) Patterns() []PatternSnapshot { return s.keys.Patterns() }
 
 // Close closes the client; call it after Run returned.
-func (s *Sampler) Close() error { return s.client.Close() }
+func (s *Sampler) Close() error {
+	if s.cluster != nil {
+		return s.cluster.close()
+	}
+	return s.client.Close()
+}
 
 // describe turns a go-redis error into a short, secret-free reason for logs and /health.
 func describe(err error) error {
