@@ -41,15 +41,17 @@ func TestCluster(t *testing.T) {
 		}
 	}
 
+	clk := testutil.NewClock(keyTestT0)
 	s, w, logs := newTestInstance(t, c.Nodes[0].Addr(), func(r *config.Redis) {
 		r.Cluster = true
 		r.ClusterAddrs = []string{c.Nodes[1].Addr()}
 		r.Keys = keys
-	}, func(o *Options) { o.Clock = testutil.NewClock(keyTestT0) })
+	}, func(o *Options) { o.Clock = clk })
 	sec := 0
 	round := func() []tsdb.Sample { // an instance round, then the keys due, then the patterns
 		t.Helper()
 		sec += 10
+		clk.Advance(10 * time.Second) // INFO rounds are compared by the clock's time
 		s.Round(ctx, keyTestAt(sec))
 		keyTestSample(t, s.keys, keyTestAt(sec))
 		keyTestScan(t, s.keys, keyTestAt(sec))
@@ -191,6 +193,34 @@ func TestCluster(t *testing.T) {
 		}
 		if rounds < 2 {
 			t.Errorf("only %d rounds ran during the resharding: it proves nothing", rounds)
+		}
+	})
+
+	t.Run("redwatch's own commands are not counted on the nodes", func(t *testing.T) {
+		// Key rounds, pattern scans and discovery reach the nodes through trackers shared with
+		// the node Samplers: between two instance rounds with only redwatch talking to the
+		// cluster, no node's counters move.
+		counters := []string{"redis_commands_processed_total", "redis_keyspace_hits_total", "redis_keyspace_misses_total",
+			"redis_net_input_bytes_total", "redis_net_output_bytes_total"}
+		values := func(samples []tsdb.Sample) map[string]float64 {
+			out := map[string]float64{}
+			for _, n := range c.Nodes {
+				for _, name := range counters {
+					out[name+"{"+n.Addr()+"}"] = keyTestValue(t, samples, name, "node", n.Addr())
+				}
+			}
+			return out
+		}
+		prev := values(round())
+		for range 3 {
+			s.keys.patterns[0].nextScan = time.Time{} // scan again each round
+			cur := values(round())
+			for k, v := range cur {
+				if v != prev[k] {
+					t.Errorf("%s moved from %v to %v with only redwatch's commands", k, prev[k], v)
+				}
+			}
+			prev = cur
 		}
 	})
 
