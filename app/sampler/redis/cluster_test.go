@@ -3,7 +3,9 @@ package redis
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,6 +139,37 @@ func TestCluster(t *testing.T) {
 		if ps := s.Patterns(); ps[0].Matched != clusterTestKeys || ps[0].Error != "" {
 			t.Errorf("pattern snapshot %+v", ps[0])
 		}
+	})
+
+	t.Run("manager runs a cluster instance", func(t *testing.T) {
+		cfg := config.Redis{Name: "shop", Addr: c.Nodes[2].Addr(), Cluster: true, Interval: config.Duration(time.Second),
+			Keys: []config.Key{keyTestExact("list:3", time.Second), keyTestPattern("list:*", time.Second, 5)}}
+		cfg.ApplyDefaults()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewManager(ManagerOptions{Writer: &keyTestWriter{}}, []config.Redis{cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { m.Run(ctx) })
+		defer func() { cancel(); wg.Wait() }()
+		testutil.Eventually(t, 10*time.Second, "instance up with 3 masters, keys and pattern sampled", func() (bool, string) {
+			in, _ := m.Instance("shop")
+			ks, ps := m.Keys(), m.Patterns()
+			state := fmt.Sprintf("up %v, masters %d, keys %d, patterns %+v", in.Up, in.Topology.Masters(), len(ks), ps)
+			if !in.Up || in.Topology.Masters() != 3 || len(ps) != 1 || ps[0].Matched != clusterTestKeys || ps[0].Tracked != 5 {
+				return false, state
+			}
+			for _, k := range ks {
+				if k.Key == "list:3" {
+					return k.Exists && k.Length == 4, state
+				}
+			}
+			return false, state
+		})
 	})
 
 	t.Run("resharding loses no key sample", func(t *testing.T) {
@@ -341,5 +374,36 @@ func TestClusterScanCursor(t *testing.T) {
 	}
 	if _, err := joinScanCursor(0, 1<<54); err == nil {
 		t.Error("a 55-bit node cursor: no error")
+	}
+}
+
+// TestClusterEvents: the events a change of topology between two rounds records, newest first.
+func TestClusterEvents(t *testing.T) {
+	c := &clusterSampler{s: &Sampler{cfg: config.Redis{Name: "c", Addr: "a:1"}, log: slog.New(slog.DiscardHandler)}}
+	at := keyTestAt(0)
+	first := Topology{Kind: KindCluster, ClusterState: "ok", Nodes: []Node{
+		{Addr: "a:1", Role: "master", Up: true}, {Addr: "b:1", Role: "master", Up: true},
+		{Addr: "c:1", Role: "replica", MasterAddr: "b:1", Up: true}, {Addr: "d:1", Role: "replica", Up: true}}}
+	c.noteEvents(at, &first, true, "")
+	if len(first.Events) != 0 {
+		t.Fatalf("first round events %+v, want none", first.Events)
+	}
+	second := Topology{Kind: KindCluster, ClusterState: "fail", Nodes: []Node{
+		{Addr: "a:1", Role: "master", Up: true}, {Addr: "b:1", Role: "master", Up: false, Error: "connection refused"},
+		{Addr: "c:1", Role: "master", Up: true}, {Addr: "e:1", Role: "replica", Up: true}}}
+	c.noteEvents(at.Add(time.Second), &second, false, "cluster_state is fail")
+	var got []string
+	for _, e := range second.Events {
+		got = append(got, e.Kind+": "+e.Text)
+	}
+	want := []string{
+		"state: cluster_state ok -> fail",
+		"node_removed: node d:1 (replica) removed",
+		"node_added: node e:1 added as replica",
+		"failover: failover: c:1 is master (was replica of b:1)",
+		"node_down: node b:1 (master) down: connection refused",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
