@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultRules returns the rules redwatch ships (alerts.default_rules): host CPU, memory and
-// disk, any Redis down for 30 s, Redis memory near maxmemory, a failing BGSAVE or AOF write, a
+// disk, any Redis down for 30 s, a Redis Cluster in cluster_state:fail, Redis memory near maxmemory, a failing BGSAVE or AOF write, a
 // replica's link to its master down for 30 s, a replica lagging, rejected connections, a
 // watched key missing, and redwatch's own 5xx ratio, p95 latency and dropped series
 // (storage.max_series reached). Each passes config.Rule.Validate; each call returns new values
@@ -57,6 +57,15 @@ func DefaultRules() []config.Rule {
 			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
 			For: d(30 * time.Second), Severity: "critical",
 			Summary: `Redis {{ .Labels.instance }} is down (not answering for 30s)`,
+		},
+		{
+			// A Redis Cluster instance (cluster = true) whose nodes report cluster_state:fail:
+			// some slots have no reachable master, and the cluster refuses queries. At once:
+			// even a short fail (a failover in progress) means refused commands.
+			Name: "RedisClusterStateFail", Series: "redis_cluster_state_ok",
+			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
+			Severity: "critical",
+			Summary:  `Redis cluster {{ .Labels.instance }} is failing (cluster_state:fail): some slots have no reachable master`,
 		},
 		{
 			Name: "RedisMemoryHigh", Series: "redis_memory_usage_percent",

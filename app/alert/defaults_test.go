@@ -28,8 +28,8 @@ func TestDefaultRulesValid(t *testing.T) {
 		}
 		seen[r.Name] = true
 	}
-	if len(seen) != 16 {
-		t.Fatalf("%d default rules, want 16", len(seen))
+	if len(seen) != 17 {
+		t.Fatalf("%d default rules, want 17", len(seen))
 	}
 }
 
@@ -51,6 +51,8 @@ func TestDefaultRulesFire(t *testing.T) {
 		ev.write("redis_up", 0, "instance", "cache")
 		ev.write("redis_up", 1, "instance", "sessions")
 		ev.write("redis_memory_usage_percent", 93, "instance", "cache")
+		ev.write("redis_cluster_state_ok", 0, "instance", "shop")
+		ev.write("redis_cluster_state_ok", 1, "instance", "sessions")
 		ev.write("redis_rdb_last_bgsave_ok", 0, "instance", "cache")
 		ev.write("redis_rdb_last_bgsave_ok", 1, "instance", "sessions")
 		ev.write("redis_aof_last_write_ok", 0, "instance", "cache")
@@ -81,6 +83,7 @@ func TestDefaultRulesFire(t *testing.T) {
 		"HostMemoryCritical":       "web1 memory 96% used (critical above 95%)",
 		"HostDiskHigh":             "web1 disk /var 91% full (warning above 80%)",
 		"RedisDown":                "Redis cache is down (not answering for 30s)",
+		"RedisClusterStateFail":    "Redis cluster shop is failing (cluster_state:fail): some slots have no reachable master",
 		"RedisMemoryHigh":          "Redis cache uses 93% of maxmemory (warning above 90%)",
 		"RedisKeyMissing":          `Key "config:flags" is missing on Redis cache (db 0)`,
 		"RedisBgsaveFailing":       "Redis cache cannot save its RDB snapshot: the last BGSAVE failed",

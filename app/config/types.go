@@ -116,6 +116,10 @@ type Redis struct {
 	// KeyMemorySamples is MEMORY USAGE's SAMPLES argument (0: every nested value).
 	KeyMemorySamples int   `koanf:"key_memory_samples"`
 	Keys             []Key `koanf:"keys"`
+	// Cluster: the instance is a Redis Cluster; Addr (and ClusterAddrs) are seeds from which
+	// every node is discovered (see validate_cluster.go).
+	Cluster      bool     `koanf:"cluster"`
+	ClusterAddrs []string `koanf:"cluster_addrs"` // more seeds besides addr; cluster = true only
 
 	builtIn bool // the built-in default "local", watched because the file has no [[redis]]
 }

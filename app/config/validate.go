@@ -257,6 +257,7 @@ func (r *Redis) validate(l *errorList, p string) {
 		l.add(p+"timeout", ErrInvalid, fmt.Sprintf("must not exceed interval (%s), got %s", r.Interval, r.Timeout))
 	}
 	r.validateTLS(l, p)
+	r.validateCluster(l, p)
 	if r.KeyMemoryInterval != 0 {
 		minDuration(l, p+"key_memory_interval", r.KeyMemoryInterval, minInterval)
 	}

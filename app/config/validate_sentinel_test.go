@@ -77,6 +77,8 @@ func TestSentinelKeysRejected(t *testing.T) {
 			`redis[0].sentinel_addrs`, ErrWrongType},
 		{"sentinel_addrs typo", testSentinel + "sentinel_adrs = [\"h:1\"]",
 			`redis[0].sentinel_adrs`, ErrUnknownKey},
+		{"sentinel and cluster", testSentinel + "cluster = true",
+			`redis[0].cluster: cannot be combined with sentinel_addrs/master_name`, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,6 +123,13 @@ func (s *Server) Kill() {
 	_ = cmd.Wait()
 }
 
+// running reports whether the server process is running (not killed).
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
 // Pause stops the server process with SIGSTOP: it keeps its port and accepts TCP
 // connections (the kernel completes the handshake) but answers nothing until Resume.
 func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }

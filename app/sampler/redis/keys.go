@@ -44,16 +44,23 @@ const scanCount = 1000
 // of batchSize commands (about two commands a key).
 func (k *keySampler) keysPerStep() int { return max(1, k.batchSize/2) }
 
+// keyClient is what the key sampler sends its commands through: the instance's *goredis.Client,
+// or for a Cluster a clusterKeys (pipelines split per node by slot, SCAN over every master).
+type keyClient interface {
+	Pipeline() goredis.Pipeliner
+	Scan(ctx context.Context, cursor uint64, match string, count int64) *goredis.ScanCmd
+}
+
 // keyOptions configures a keySampler.
 type keyOptions struct {
-	Instance       string          // label instance
-	DB             int             // label db (the client is already SELECTed to it)
-	Client         *goredis.Client // shared with the instance sampler; pool size ~3
-	Keys           []config.Key    // validated, defaults applied; disabled entries are skipped
-	MemoryInterval time.Duration   // how often MEMORY USAGE per key; 0: never
-	MemorySamples  int             // MEMORY USAGE key SAMPLES n
-	Timeout        time.Duration   // per pipeline round trip (context deadline); 0: none
-	BatchSize      int             // max commands per pipeline round trip; 0: 512
+	Instance       string        // label instance
+	DB             int           // label db (the client is already SELECTed to it)
+	Client         keyClient     // shared with the instance sampler; pool size ~3
+	Keys           []config.Key  // validated, defaults applied; disabled entries are skipped
+	MemoryInterval time.Duration // how often MEMORY USAGE per key; 0: never
+	MemorySamples  int           // MEMORY USAGE key SAMPLES n
+	Timeout        time.Duration // per pipeline round trip (context deadline); 0: none
+	BatchSize      int           // max commands per pipeline round trip; 0: 512
 	Writer         Writer
 	Logger         *slog.Logger // nil: discard
 	Up             func() bool  // nil: always; false: the instance is down — skip rounds, write nothing
@@ -73,7 +80,7 @@ type keySampler struct {
 	instance   string
 	db         int
 	dbLabel    string
-	client     *goredis.Client
+	client     keyClient
 	memEvery   time.Duration
 	memSamples int
 	timeout    time.Duration

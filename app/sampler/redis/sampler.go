@@ -45,6 +45,10 @@ type Options struct {
 	Logger      *slog.Logger // nil: discard
 	SlowLogger  *slog.Logger // logger="slow"; nil: Logger
 	Clock       Clock        // nil: the real clock
+
+	// own is the node's tracker when a cluster sampler builds a node's Sampler: its key client
+	// reaches the node through it too (see clusterSampler). nil: a tracker of its own.
+	own *ownTracker
 }
 
 // Sampler watches one Redis instance: one long-lived go-redis client, an instance round every
@@ -81,11 +85,16 @@ type Sampler struct {
 	mu           sync.Mutex // guards snap and lastDuration
 	snap         InstanceSnapshot
 	lastDuration time.Duration
+
+	cluster *clusterSampler // cluster = true: the nodes and their rounds; nil otherwise
 }
 
 // New builds the Sampler and its client; it connects lazily, so an absent Redis is not an
 // error here (it shows as down). Errors are configuration problems (the slowlog file).
 func New(opts Options) (*Sampler, error) {
+	if opts.Config.Cluster {
+		return newCluster(opts)
+	}
 	cfg := opts.Config
 	base := opts.Logger
 	if base == nil {
@@ -107,7 +116,10 @@ func New(opts Options) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up redis %q: %w", cfg.Name, err)
 	}
-	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: &ownTracker{}, clock: clock.OrReal(opts.Clock)}
+	s := &Sampler{cfg: cfg, slowlog: sl, w: opts.Writer, log: log, own: opts.own, clock: clock.OrReal(opts.Clock)}
+	if s.own == nil {
+		s.own = &ownTracker{}
+	}
 	var client *goredis.Client
 	if cfg.IsSentinel() {
 		s.sentinel = newSentinelWatcher(cfg, copts)
@@ -269,6 +281,10 @@ func (s *Sampler) Run(ctx context.Context) {
 // again before its retry time: the round then only writes redis_up 0. A round cut short by ctx
 // records nothing. Not safe for concurrent use; Run calls it.
 func (s *Sampler) Round(ctx context.Context, now time.Time) {
+	if s.cluster != nil {
+		s.cluster.round(ctx, now)
+		return
+	}
 	ts := now.UnixMilli()
 	s.sentinelRound(ctx, now)
 	if !s.up.Load() && now.Before(s.retryAt) {
@@ -482,6 +498,9 @@ func (s *Sampler) Patterns() []PatternSnapshot { return s.keys.Patterns() }
 
 // Close closes the client; call it after Run returned.
 func (s *Sampler) Close() error {
+	if s.cluster != nil {
+		return s.cluster.close()
+	}
 	if s.sentinel != nil {
 		s.sentinel.close()
 	}
