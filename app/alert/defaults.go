@@ -53,10 +53,12 @@ func DefaultRules() []config.Rule {
 			Summary: `{{ .Labels.host }} disk {{ .Labels.mount }} {{ printf "%.0f" .Value }}% full (warning above {{ .Threshold }}%)`,
 		},
 		{
+			// On a Cluster, redis_up{node} fires per node too (a replica down is worth knowing); the
+			// summary then names the node.
 			Name: "RedisDown", Series: "redis_up",
 			Aggregate: "last", Window: d(time.Minute), Op: "<", Threshold: 1,
 			For: d(30 * time.Second), Severity: "critical",
-			Summary: `Redis {{ .Labels.instance }} is down (not answering for 30s)`,
+			Summary: `Redis {{ .Labels.instance }}{{ with .Labels.node }} node {{ . }}{{ end }} is down (not answering for 30s)`,
 		},
 		{
 			// A Redis Cluster instance (cluster = true) whose nodes report cluster_state:fail:
