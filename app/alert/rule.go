@@ -50,10 +50,14 @@ func CheckSeries(series string) error {
 }
 
 // CheckExpr reports whether expr, a rule's expr, is a MetricsQL expression the engine can
-// evaluate (tsdb.ValidateExpr); the error says where it does not parse. Compiling a rule
+// evaluate (tsdb.ValidateExpr); the error, of tsdb.ErrBadQuery's kind, says where it does not
+// parse. Compiling a rule
 // checks it (config's Validate does not); the settings form checks it with this.
 func CheckExpr(expr string) error {
-	return tsdb.ValidateExpr(expr)
+	if err := tsdb.ValidateExpr(expr); err != nil {
+		return fmt.Errorf("not a valid MetricsQL expression: %w", err)
+	}
+	return nil
 }
 
 // compileRules validates and compiles rules. Every error names its rule; names must be unique.
