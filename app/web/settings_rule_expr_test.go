@@ -82,3 +82,19 @@ func TestSettingsRuleExpr(t *testing.T) {
 		t.Errorf("rule-condition %q", got)
 	}
 }
+
+// TestRuleConditionOfExprRules: /alerts words an expr rule's condition.
+func TestRuleConditionOfExprRules(t *testing.T) {
+	for _, tt := range []struct {
+		r    config.Rule
+		want string
+	}{
+		{config.Rule{Expr: "a / b > 0.9"}, "every series returned"},
+		{config.Rule{Expr: "a / b", Op: ">", Threshold: 0.9}, "value > 0.9"},
+		{config.Rule{Series: "a", Aggregate: "last", Op: "<", Threshold: 1}, "latest < 1"},
+	} {
+		if got := ruleCondition(tt.r, valueUnit{}); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}
