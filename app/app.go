@@ -198,6 +198,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	rules := a.settings.EffectiveRules()
 	a.alerts, err = alert.New(alert.Options{
 		Store:    a.db,
+		Querier:  a.db,
 		Writer:   a.writer,
 		Notifier: a.notify,
 		StateDir: alertDir,

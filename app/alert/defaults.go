@@ -7,7 +7,9 @@ import (
 )
 
 // DefaultRules returns the rules redwatch ships (alerts.default_rules): host CPU, memory and
-// disk, any Redis down for 30 s, a Redis Cluster in cluster_state:fail, Redis memory near maxmemory, a failing BGSAVE or AOF write, a
+// disk, any Redis down for 30 s, a Redis Cluster in cluster_state:fail, Redis memory near
+// maxmemory or forecast (predict_linear, an expr rule) to reach it within 4 h, a failing BGSAVE
+// or AOF write, a
 // replica's link to its master down for 30 s, a replica lagging, rejected connections, a
 // watched key missing, and redwatch's own 5xx ratio, p95 latency and dropped series
 // (storage.max_series reached). Each passes config.Rule.Validate; each call returns new values
@@ -74,6 +76,15 @@ func DefaultRules() []config.Rule {
 			Aggregate: "last", Window: d(time.Minute), Op: ">", Threshold: 90, ClearThreshold: f(85),
 			For: d(5 * time.Minute), Severity: "warning",
 			Summary: `Redis {{ .Labels.instance }} uses {{ printf "%.0f" .Value }}% of maxmemory (warning above {{ .Threshold }}%)`,
+		},
+		{
+			// The trend of the last hour, 4 hours ahead, past maxmemory; instances without
+			// maxmemory (0) never fire. Both sides carry the instance's labels.
+			Name:     "RedisMemoryFullForecast",
+			Expr:     "predict_linear(redis_memory_used_bytes[1h], 4*3600) > redis_memory_max_bytes and redis_memory_max_bytes > 0",
+			For:      d(10 * time.Minute),
+			Severity: "warning",
+			Summary:  `Redis {{ .Labels.instance }} memory is forecast to reach maxmemory within 4h (trend of the last hour: {{ printf "%.0f" .Value }} bytes in 4h)`,
 		},
 		{
 			// The last BGSAVE failed (disk full, unwritable dir): the RDB on disk is getting

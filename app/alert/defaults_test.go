@@ -28,8 +28,8 @@ func TestDefaultRulesValid(t *testing.T) {
 		}
 		seen[r.Name] = true
 	}
-	if len(seen) != 17 {
-		t.Fatalf("%d default rules, want 17", len(seen))
+	if len(seen) != 18 {
+		t.Fatalf("%d default rules, want 18", len(seen))
 	}
 }
 

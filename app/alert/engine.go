@@ -38,6 +38,16 @@ type Store interface {
 	Raw(ctx context.Context, sel *tsdb.Selector, start, end time.Time) ([]tsdb.Series, error)
 }
 
+// Querier evaluates MetricsQL instant queries for expr rules: the local *tsdb.DB, or a remote
+// engine. Query returns one point per series, at at; an expression that does not parse is an
+// error of tsdb.ErrBadQuery's kind, and it respects ctx's deadline.
+type Querier interface {
+	Query(ctx context.Context, expr string, at time.Time) ([]tsdb.Series, error)
+}
+
+// errNoQuerier is an expr rule's error when the engine has no Querier.
+var errNoQuerier = errors.New("no query engine to evaluate expr (Options.Querier is nil)")
+
 // Writer stores the ALERTS and redwatch_alerts_firing samples (*tsdb.DB).
 type Writer interface {
 	Write(samples []tsdb.Sample) error
@@ -46,6 +56,7 @@ type Writer interface {
 // Options configure an Engine.
 type Options struct {
 	Store    Store    // required
+	Querier  Querier  // evaluates expr rules; nil: each expr rule shows an error and never fires
 	Writer   Writer   // nil: ALERTS and redwatch_alerts_firing are not written
 	Notifier Notifier // nil: alerts are only shown
 	// StateDir holds StateFile and SilencesFile (created, mode 0750, if missing); "" keeps
@@ -71,6 +82,7 @@ type Transition struct {
 type RuleStatus struct {
 	Name     string `json:"name"`
 	Series   string `json:"series"`
+	Expr     string `json:"expr,omitempty"` // an expr rule's expression (Series is then "")
 	Severity string `json:"severity"`
 	// State is the worst state of the rule's alerts: "firing", "pending", or "ok" when it has
 	// none.
@@ -98,11 +110,15 @@ type RuleStatus struct {
 //	firing   -> resolved   "value op clear_threshold" (or, without one, the condition) no
 //	                       longer holds, or the series is gone
 //
-// A series is gone when its newest sample is older than max(window, 3 intervals). Right after
+// An expr rule's instances are the series its expression returns at the evaluation instant
+// (identified the same way; with no op each one's condition holds); a series is gone when the
+// expression no longer returns it. A selector rule's series is gone when its newest sample is
+// older than max(window, 3 intervals). Right after
 // start, for that long, a gone series changes nothing, so a restart after some downtime does
 // not resolve and re-fire alerts whose samples are just late.
 type Engine struct {
 	store    Store
+	querier  Querier
 	writer   Writer
 	notifier Notifier
 	stateDir string
@@ -148,6 +164,7 @@ func New(opts Options, rules []config.Rule) (*Engine, error) {
 	}
 	e := &Engine{
 		store:    opts.Store,
+		querier:  opts.Querier,
 		writer:   opts.Writer,
 		notifier: opts.Notifier,
 		stateDir: opts.StateDir,
@@ -409,6 +426,17 @@ func (e *Engine) query(ctx context.Context, jobs []job, now time.Time) {
 	var fetches []*fetch
 	for i := range jobs {
 		r := jobs[i].rule
+		if r.expr != "" {
+			key := "expr\x00" + r.expr
+			f := byKey[key]
+			if f == nil {
+				f = &fetch{expr: r.expr}
+				byKey[key] = f
+				fetches = append(fetches, f)
+			}
+			jobs[i].fetch = f
+			continue
+		}
 		latest := r.agg == "last"
 		key := "raw\x00" + r.sel.String()
 		if latest {
@@ -425,7 +453,7 @@ func (e *Engine) query(ctx context.Context, jobs []job, now time.Time) {
 		}
 		jobs[i].fetch = f
 	}
-	parallel(len(fetches), func(i int) { fetches[i].run(ctx, e.store, now) })
+	parallel(len(fetches), func(i int) { fetches[i].run(ctx, e.store, e.querier, now) })
 	parallel(len(jobs), func(i int) {
 		j := &jobs[i]
 		t0 := time.Now()
@@ -645,6 +673,7 @@ func (e *Engine) Rules() []RuleStatus {
 		st := RuleStatus{
 			Name:         def.Name,
 			Series:       def.Series,
+			Expr:         def.Expr,
 			Severity:     def.Severity,
 			State:        "ok",
 			Active:       len(rs.alerts),

@@ -104,6 +104,7 @@ func (ev *env) restart(rules ...config.Rule) {
 	ev.rec = &recorder{}
 	e, err := New(Options{
 		Store:    ev.db,
+		Querier:  ev.db,
 		Writer:   ev.db,
 		Notifier: ev.rec,
 		StateDir: ev.dir,

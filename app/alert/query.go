@@ -38,22 +38,33 @@ type seriesValue struct {
 	value  float64
 }
 
-// fetch is one read of storage shared by the rules of a round with the same selector.
+// An expr rule is evaluated by one instant query at now (Querier.Query): each series returned
+// is one value, its newest point (the engine's own lookback decides what is gone); non-finite
+// values are ignored. Rules with the same expression share one query per round.
+
+// fetch is one read of storage shared by the rules of a round with the same selector (or
+// expression).
 type fetch struct {
 	sel    *tsdb.Selector
-	latest bool  // Latest, or Raw over (from, now]
-	from   int64 // unix ms, exclusive
+	expr   string // an expr rule's: Querier.Query, not sel
+	latest bool   // Latest, or Raw over (from, now]
+	from   int64  // unix ms, exclusive
 	lvs    []tsdb.LatestValue
 	raw    []tsdb.Series
 	err    error
 	dur    time.Duration
 }
 
-func (f *fetch) run(ctx context.Context, st Store, now time.Time) {
+func (f *fetch) run(ctx context.Context, st Store, q Querier, now time.Time) {
 	t0 := time.Now()
-	if f.latest {
+	switch {
+	case f.expr != "" && q == nil:
+		f.err = errNoQuerier
+	case f.expr != "":
+		f.raw, f.err = q.Query(ctx, f.expr, now)
+	case f.latest:
 		f.lvs = st.Latest(f.sel)
-	} else {
+	default:
 		f.raw, f.err = st.Raw(ctx, f.sel, time.UnixMilli(f.from+1), now)
 	}
 	f.dur = time.Since(t0)
@@ -72,6 +83,17 @@ func (r *rule) rawFrom(now time.Time, interval time.Duration) int64 {
 func (r *rule) values(f *fetch, now time.Time, interval time.Duration) []seriesValue {
 	stale := r.stale(interval).Milliseconds()
 	nowMs := now.UnixMilli()
+	if r.expr != "" {
+		out := make([]seriesValue, 0, len(f.raw))
+		for i := range f.raw {
+			pts := f.raw[i].Points
+			if len(pts) == 0 || !finite(pts[len(pts)-1].Value) {
+				continue
+			}
+			out = append(out, seriesValue{labels: f.raw[i].Labels, value: pts[len(pts)-1].Value})
+		}
+		return out
+	}
 	if r.agg == "last" {
 		out := make([]seriesValue, 0, len(f.lvs))
 		for i := range f.lvs {

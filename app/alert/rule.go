@@ -17,8 +17,9 @@ import (
 
 // rule is a validated, compiled config.Rule. It is immutable once built.
 type rule struct {
-	def       config.Rule // defaults applied; owns its Labels map and ClearThreshold
-	sel       *tsdb.Selector
+	def       config.Rule    // defaults applied; owns its Labels map and ClearThreshold
+	sel       *tsdb.Selector // nil for an expr rule
+	expr      string         // the MetricsQL expression of an expr rule; "" for a selector rule
 	agg       string
 	window    time.Duration
 	forDur    time.Duration
@@ -46,6 +47,17 @@ func CheckRules(rules []config.Rule) error {
 func CheckSeries(series string) error {
 	_, err := tsdb.ParseSelector(series)
 	return err
+}
+
+// CheckExpr reports whether expr, a rule's expr, is a MetricsQL expression the engine can
+// evaluate (tsdb.ValidateExpr); the error, of tsdb.ErrBadQuery's kind, says where it does not
+// parse. Compiling a rule
+// checks it (config's Validate does not); the settings form checks it with this.
+func CheckExpr(expr string) error {
+	if err := tsdb.ValidateExpr(expr); err != nil {
+		return fmt.Errorf("not a valid MetricsQL expression: %w", err)
+	}
+	return nil
 }
 
 // compileRules validates and compiles rules. Every error names its rule; names must be unique.
@@ -93,13 +105,21 @@ func compileRule(r config.Rule) (*rule, error) {
 	if err := r.Validate(); err != nil {
 		return fail(err)
 	}
-	sel, err := tsdb.ParseSelector(r.Series)
-	if err != nil {
-		return fail(fmt.Errorf("series: %w", err))
+	var sel *tsdb.Selector
+	if r.Expr != "" {
+		if err := CheckExpr(r.Expr); err != nil {
+			return fail(fmt.Errorf("expr: %w", err))
+		}
+	} else {
+		var err error
+		if sel, err = tsdb.ParseSelector(r.Series); err != nil {
+			return fail(fmt.Errorf("series: %w", err))
+		}
 	}
 	c := &rule{
 		def:       r,
 		sel:       sel,
+		expr:      r.Expr,
 		agg:       r.Aggregate,
 		window:    r.Window.Std(),
 		forDur:    r.For.Std(),
@@ -156,14 +176,15 @@ func compare(op string, v, x float64) bool {
 	panic("BUG: unknown op " + op)
 }
 
-// fires reports whether v meets the rule's condition: "v op threshold".
-func (r *rule) fires(v float64) bool { return compare(r.def.Op, v, r.threshold) }
+// fires reports whether v meets the rule's condition: "v op threshold"; always for an expr
+// rule without op (every series the expression returns fires).
+func (r *rule) fires(v float64) bool { return r.def.Op == "" || compare(r.def.Op, v, r.threshold) }
 
 // holds reports whether a firing alert with value v stays firing. Without clear_threshold it
 // is fires(v); with it, "v op clear_threshold": for op ">" threshold 80 clear_threshold 70, a
 // firing alert resolves once v <= 70, so a value hovering around 80 does not flap.
 func (r *rule) holds(v float64) bool {
-	if r.clear == nil {
+	if r.clear == nil || r.def.Op == "" {
 		return r.fires(v)
 	}
 	return compare(r.def.Op, v, *r.clear)
@@ -286,7 +307,11 @@ func (r *rule) summary(labels map[string]string, v float64) (string, error) {
 // MaxSummaryBytes bounds a rendered summary; a longer one is cut and ends with "…".
 const MaxSummaryBytes = 2000
 
-// plainSummary is "<rule>: <value> <op> <threshold>", used without a template or when it fails.
+// plainSummary is "<rule>: <value> <op> <threshold>" ("<rule>: <value>" for an expr rule
+// without op), used without a template or when it fails.
 func (r *rule) plainSummary(v float64) string {
+	if r.def.Op == "" {
+		return fmt.Sprintf("%s: %s", r.def.Name, fmtFloat(v))
+	}
 	return fmt.Sprintf("%s: %s %s %s", r.def.Name, fmtFloat(v), r.def.Op, fmtFloat(r.threshold))
 }

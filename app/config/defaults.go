@@ -154,10 +154,17 @@ func (k *Key) applyDefaults(instanceInterval Duration, set isSetFunc) {
 }
 
 // ApplyDefaults sets the zero-valued fields of r that have a default: aggregate "last", window
-// 1m, op ">", severity "warning" ("for" defaults to 0: fire at once).
+// 1m, op ">", severity "warning" ("for" defaults to 0: fire at once). An expr rule gets only
+// the severity: it has no aggregate or window, and no op means every returned series fires.
 func (r *Rule) ApplyDefaults() { r.applyDefaults(neverSet) }
 
 func (r *Rule) applyDefaults(set isSetFunc) {
+	if r.Expr != "" {
+		if r.Severity == "" && !set("severity") {
+			r.Severity = DefaultRuleSeverity
+		}
+		return
+	}
 	if r.Aggregate == "" && !set("aggregate") {
 		r.Aggregate = DefaultRuleAggregate
 	}

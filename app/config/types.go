@@ -160,8 +160,12 @@ type Alerts struct {
 }
 
 type Rule struct {
-	Name           string            `koanf:"name"`
-	Series         string            `koanf:"series"`    // a series selector
+	Name   string `koanf:"name"`
+	Series string `koanf:"series"` // a series selector
+	// Expr is a MetricsQL expression, instead of Series + Aggregate + Window: every series it
+	// returns is an alert. Without Op every returned series fires; with Op and Threshold each
+	// value is compared. Its syntax is checked where rules are compiled (app/alert).
+	Expr           string            `koanf:"expr"`
 	Aggregate      string            `koanf:"aggregate"` // last | avg | min | max | rate
 	Window         Duration          `koanf:"window"`
 	Op             string            `koanf:"op"` // > >= < <= == !=

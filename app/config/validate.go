@@ -361,21 +361,31 @@ func (k *Key) validate(l *errorList, p string) {
 }
 
 // validate checks r; p is the path prefix of its keys ("alerts.rules[0]." or ""). That
-// series is a selector is checked where rules are compiled (alert.CheckSeries), so that
+// series is a selector, and that expr parses, is checked where rules are compiled
+// (alert.CheckSeries, alert.CheckExpr), so that
 // config needs no query parser.
 func (r *Rule) validate(l *errorList, p string) {
 	if r.Name == "" {
 		l.add(p+"name", ErrRequired, "required")
 	}
-	if r.Series == "" {
-		l.add(p+"series", ErrRequired, `required: a series selector such as redis_up{instance="local"}`)
+	switch {
+	case r.Expr != "" && r.Series != "":
+		l.add(p+"expr", ErrInvalid, "give either series (with aggregate and window) or expr, not both")
+	case r.Expr != "":
+		r.validateExpr(l, p)
+	case r.Series == "":
+		l.add(p+"series", ErrRequired, `required: a series selector such as redis_up{instance="local"}, or an expr`)
 	}
-	oneOf(l, p+"aggregate", r.Aggregate, "last", "avg", "min", "max", "rate")
-	if r.Window <= 0 {
-		l.add(p+"window", ErrInvalid, "must be > 0, got "+r.Window.String())
+	if r.Expr == "" {
+		oneOf(l, p+"aggregate", r.Aggregate, "last", "avg", "min", "max", "rate")
+		if r.Window <= 0 {
+			l.add(p+"window", ErrInvalid, "must be > 0, got "+r.Window.String())
+		}
 	}
-	oneOf(l, p+"op", r.Op, ">", ">=", "<", "<=", "==", "!=")
-	r.validateThresholds(l, p)
+	if r.Expr == "" || r.Op != "" {
+		oneOf(l, p+"op", r.Op, ">", ">=", "<", "<=", "==", "!=")
+		r.validateThresholds(l, p)
+	}
 	if r.For < 0 {
 		l.add(p+"for", ErrInvalid, "must be >= 0, got "+r.For.String())
 	}
@@ -635,5 +645,27 @@ func (r *Rule) validateThresholds(l *errorList, p string) {
 		}
 	case r.Op == "==" || r.Op == "!=":
 		l.add(p+"clear_threshold", ErrInvalid, fmt.Sprintf("applies only to ops >, >=, < and <=, not %q", r.Op))
+	}
+}
+
+// validateExpr checks the keys of an expr rule that do not apply to it: aggregate and window
+// (the expression computes its own), and threshold or clear_threshold without an op.
+func (r *Rule) validateExpr(l *errorList, p string) {
+	if strings.TrimSpace(r.Expr) == "" {
+		l.add(p+"expr", ErrRequired, "must not be blank")
+	}
+	if r.Aggregate != "" {
+		l.add(p+"aggregate", ErrInvalid, "does not apply to an expr rule (the expression aggregates); remove it")
+	}
+	if r.Window != 0 {
+		l.add(p+"window", ErrInvalid, "does not apply to an expr rule (give the range in the expression, e.g. [5m]); remove it")
+	}
+	if r.Op == "" {
+		if r.Threshold != 0 {
+			l.add(p+"threshold", ErrInvalid, "needs an op (without op, every series the expr returns fires)")
+		}
+		if r.ClearThreshold != nil {
+			l.add(p+"clear_threshold", ErrInvalid, "needs an op and a threshold")
+		}
 	}
 }

@@ -115,6 +115,14 @@ func TestValidateErrors(t *testing.T) {
 		{"rule for", testRule + "for = \"-1m\"", `alerts.rules[0].for: must be >= 0, got -1m`, ErrInvalid},
 		{"rule severity", testRule + "severity = \"page\"", `alerts.rules[0].severity: must be one of critical, warning, info; got "page"`, ErrInvalid},
 		{"rule summary", testRule + "summary = \"{{ .Value\"", `alerts.rules[0].summary: not a valid template`, ErrInvalid},
+		{"rule series and expr", testRule + "expr = \"up == 0\"", `alerts.rules[0].expr: give either series (with aggregate and window) or expr, not both`, ErrInvalid},
+		{"rule expr blank", "[[alerts.rules]]\nname = \"r\"\nexpr = \" \"", `alerts.rules[0].expr: must not be blank`, ErrRequired},
+		{"rule expr aggregate", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\naggregate = \"avg\"", `alerts.rules[0].aggregate: does not apply to an expr rule`, ErrInvalid},
+		{"rule expr window", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\nwindow = \"5m\"", `alerts.rules[0].window: does not apply to an expr rule`, ErrInvalid},
+		{"rule expr threshold without op", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\nthreshold = 3", `alerts.rules[0].threshold: needs an op`, ErrInvalid},
+		{"rule expr clear without op", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\nclear_threshold = 3", `alerts.rules[0].clear_threshold: needs an op and a threshold`, ErrInvalid},
+		{"rule expr op", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\nop = \"=>\"", `alerts.rules[0].op: must be one of >, >=, <, <=, ==, !=; got "=>"`, ErrInvalid},
+		{"rule expr clear side", "[[alerts.rules]]\nname = \"r\"\nexpr = \"up\"\nop = \">\"\nthreshold = 1\nclear_threshold = 2", `alerts.rules[0].clear_threshold: must be <= threshold (1) for op ">", got 2`, ErrInvalid},
 		{"rule label name", testRule + "labels = { \"1team\" = \"ops\" }", `alerts.rules[0].labels.1team: label names must match`, ErrInvalid},
 
 		// notify
@@ -168,6 +176,8 @@ func TestValidateAccepts(t *testing.T) {
 	f("[[redis]]\nname = \"a-b_1\"\naddr = \"redis.internal:6380\"\n")
 	f("[[alerts.rules]]\nname = \"r\"\nseries = 'redis_key_length{instance=~\"c.*\",key!=\"x\"}'\nop = \"<=\"\nclear_threshold = 1.5\nfor = \"5m\"\n")
 	f("[[alerts.rules]]\nname = \"r\"\nseries = '{__name__=\"up\"}'\n")
+	f("[[alerts.rules]]\nname = \"r\"\nexpr = 'redis_memory_used_bytes / redis_memory_max_bytes > 0.9'\nfor = \"5m\"\n")
+	f("[[alerts.rules]]\nname = \"r\"\nexpr = 'rate(redis_commands_processed_total[5m])'\nop = \">\"\nthreshold = 1e4\nclear_threshold = 8e3\n")
 	f("[[notify.slack]]\nurl = \"http://127.0.0.1:8080/x\"\nchannel = \"#ops\"\n")
 	f("[notify.email]\nhost = \"smtp\"\nfrom = \"Redwatch <rw@example.invalid>\"\nto = [\"a@example.invalid\"]\ntls = \"none\"\n")
 	f("[ingest]\ntokens = [\"0123456789abcdef\"]\n")
@@ -188,7 +198,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 		`redis[1].keys[0]: set key (an exact key) or pattern (a glob)`,
 		`redis[1].keys[1]: set either key or pattern, not both`,
 		`redis[1].name: "local" is also the name of redis[0]`,
-		`alerts.rules[0].series: required: a series selector such as redis_up{instance="local"}`,
+		`alerts.rules[0].series: required: a series selector such as redis_up{instance="local"}, or an expr`,
 		`alerts.rules[0].aggregate: must be one of last, avg, min, max, rate; got ""`,
 		`alerts.rules[0].window: must be > 0, got 0s`,
 		`alerts.rules[0].op: must be one of >, >=, <, <=, ==, !=; got ""`,

@@ -17,6 +17,7 @@ import (
 type Rule struct {
 	Name           string            `json:"name"`
 	Series         string            `json:"series"`
+	Expr           string            `json:"expr,omitempty"` // MetricsQL, instead of Series+Aggregate+Window
 	Aggregate      string            `json:"aggregate"`
 	Window         config.Duration   `json:"window"`
 	Op             string            `json:"op"`
@@ -33,7 +34,7 @@ type Rule struct {
 // RuleOf is c as a UI rule: not paused, no Meta. It shares nothing with c.
 func RuleOf(c config.Rule) Rule {
 	return Rule{
-		Name: c.Name, Series: c.Series, Aggregate: c.Aggregate, Window: c.Window, Op: c.Op,
+		Name: c.Name, Series: c.Series, Expr: c.Expr, Aggregate: c.Aggregate, Window: c.Window, Op: c.Op,
 		Threshold: c.Threshold, ClearThreshold: clonePtr(c.ClearThreshold), For: c.For,
 		Severity: c.Severity, Summary: c.Summary, Labels: maps.Clone(c.Labels),
 	}
@@ -42,7 +43,7 @@ func RuleOf(c config.Rule) Rule {
 // Config is r as a config rule with defaults applied. It shares nothing with r.
 func (r *Rule) Config() config.Rule {
 	c := config.Rule{
-		Name: r.Name, Series: r.Series, Aggregate: r.Aggregate, Window: r.Window, Op: r.Op,
+		Name: r.Name, Series: r.Series, Expr: r.Expr, Aggregate: r.Aggregate, Window: r.Window, Op: r.Op,
 		Threshold: r.Threshold, ClearThreshold: clonePtr(r.ClearThreshold), For: r.For,
 		Severity: r.Severity, Summary: r.Summary, Labels: maps.Clone(r.Labels),
 	}
@@ -241,7 +242,7 @@ func (d *Data) viewRules(fromConfig []config.Rule, refused map[string]string) []
 
 // ruleFields are the rule paths config.Rule.Validate reports that are form fields (labels.*
 // are reported under "labels").
-var ruleFields = map[string]bool{"name": true, "series": true, "aggregate": true, "window": true,
+var ruleFields = map[string]bool{"name": true, "series": true, "expr": true, "aggregate": true, "window": true,
 	"op": true, "threshold": true, "clear_threshold": true, "for": true, "severity": true, "summary": true}
 
 // MaxRuleNameLen bounds the name of a rule made from the UI.
@@ -254,7 +255,7 @@ var reservedLabels = []string{"alertname", "severity"}
 
 // validateRule validates c (defaults applied) as a rule form, as the alert engine will: the
 // config package's checks (which include finite thresholds and the side of clear_threshold)
-// and that its series is a selector (alert.CheckSeries).
+// and that its series is a selector (alert.CheckSeries) or its expr parses (alert.CheckExpr).
 // A UI rule's name is also restricted to A-Z, a-z, 0-9, _, -, . and : (it is
 // part of URLs and HTML ids). It does not check that the name is unique.
 func validateRule(c *config.Rule, ve *ValidationError) {
@@ -271,6 +272,11 @@ func validateRule(c *config.Rule, ve *ValidationError) {
 	if c.Series != "" {
 		if err := alert.CheckSeries(c.Series); err != nil {
 			ve.add("series", err.Error())
+		}
+	}
+	if strings.TrimSpace(c.Expr) != "" {
+		if err := alert.CheckExpr(c.Expr); err != nil {
+			ve.add("expr", err.Error())
 		}
 	}
 	switch {

@@ -59,9 +59,16 @@ func (u valueUnit) format(v float64) string {
 	return components.Number(v)
 }
 
-// ruleCondition words a rule's condition: "avg over 5m > 80.0%", "latest < 1".
+// ruleCondition words a rule's condition: "avg over 5m > 80.0%", "latest < 1"; an expr rule
+// "value > 0.9", or "every series returned" without op.
 func ruleCondition(r config.Rule, u valueUnit) string {
+	if r.Expr != "" && r.Op == "" {
+		return "every series returned"
+	}
 	what := "latest"
+	if r.Expr != "" {
+		what = "value"
+	}
 	if r.Aggregate != "" && r.Aggregate != "last" {
 		what = r.Aggregate + " over " + alertDuration(time.Duration(r.Window))
 	}

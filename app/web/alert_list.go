@@ -152,7 +152,7 @@ func (s *alertsHandler) alertsLive(c echo.Context, now time.Time, f partials.Ale
 	for _, r := range rules {
 		u := units[r.Name]
 		row := partials.RuleRow{
-			Name: r.Name, Series: r.Series, Severity: r.Severity, State: r.State, Active: r.Active,
+			Name: r.Name, Series: cmp.Or(r.Series, r.Expr), Severity: r.Severity, State: r.State, Active: r.Active,
 			LastEval: r.LastEval, EvalSeconds: r.EvalDuration.Seconds(), Error: r.Error,
 			Condition: ruleCondition(r.Rule, u), For: alertDuration(time.Duration(r.Rule.For)),
 		}

@@ -59,6 +59,7 @@ type matcherJSON struct {
 type ruleJSON struct {
 	Name                string            `json:"name"`
 	Series              string            `json:"series"`
+	Expr                string            `json:"expr,omitempty"` // an expr rule's MetricsQL (series, aggregate and window are then empty)
 	Aggregate           string            `json:"aggregate"`
 	WindowSeconds       float64           `json:"window_seconds"`
 	Op                  string            `json:"op"`
@@ -131,7 +132,7 @@ func (s *alertsHandler) alertsJSON(now time.Time) alertsJSON {
 	}
 	for _, r := range s.alerts.Rules() {
 		out.Rules = append(out.Rules, ruleJSON{
-			Name: r.Name, Series: r.Series, Aggregate: r.Rule.Aggregate,
+			Name: r.Name, Series: r.Series, Expr: r.Expr, Aggregate: r.Rule.Aggregate,
 			WindowSeconds: time.Duration(r.Rule.Window).Seconds(), Op: r.Rule.Op,
 			Threshold: r.Rule.Threshold, ClearThreshold: r.Rule.ClearThreshold,
 			ForSeconds: time.Duration(r.Rule.For).Seconds(), Severity: r.Severity,

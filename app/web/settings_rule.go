@@ -70,7 +70,7 @@ func (s *settingsHandler) deleteRule(c echo.Context) error {
 func (s *settingsHandler) settingsRule(rv *settings.RuleView) pages.SettingsRule {
 	r := &rv.Rule
 	row := pages.SettingsRule{
-		Name: r.Name, Source: string(rv.Source), Series: r.Series, Matches: -1, Aggregate: r.Aggregate,
+		Name: r.Name, Source: string(rv.Source), Series: r.Series, Expr: r.Expr, Matches: -1, Aggregate: r.Aggregate,
 		Window: r.Window.String(), Op: r.Op, Threshold: formatFloat(r.Threshold), For: r.For.String(),
 		Severity: r.Severity, Summary: r.Summary, Labels: labelPairs(r.Labels),
 		Paused: rv.Paused, Problem: rv.Problem, UpdatedBy: rv.Meta.UpdatedBy, State: pages.RuleActive,
@@ -119,7 +119,7 @@ func findRule(p *pages.SettingsProps, name string) *pages.SettingsRule {
 func ruleFormOf(r *pages.SettingsRule) pages.RuleForm {
 	return pages.RuleForm{
 		Action: pages.RuleURL(r.Name), HTMLID: "edit-rule", Edit: true, Rule: r.Name,
-		Name: r.Name, Series: r.Series, Aggregate: r.Aggregate, Window: r.Window, Op: r.Op,
+		Name: r.Name, Series: r.Series, Expr: r.Expr, Aggregate: r.Aggregate, Window: r.Window, Op: r.Op,
 		Threshold: r.Threshold, ClearThreshold: r.ClearThreshold, For: r.For, Severity: r.Severity,
 		Summary: r.Summary, Labels: strings.Join(r.Labels, "\n"),
 	}
@@ -128,22 +128,28 @@ func ruleFormOf(r *pages.SettingsRule) pages.RuleForm {
 // parseRuleForm reads the rule form. Text fields are trimmed (the summary too); durations and
 // numbers that do not parse, and labels that are not key=value, are returned as problems by
 // field. A blank window takes the default (1m), a blank "for" is 0 (fire at once), a blank
-// clear_threshold is none; the threshold is required.
+// clear_threshold is none; the threshold is required, except for an expr rule without op.
+// With an expr, the aggregate (a select, always sent) and a blank window are ignored.
 func parseRuleForm(c echo.Context) (r settings.Rule, form pages.RuleForm, errs map[string]string) {
 	errs = map[string]string{}
 	val := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	form = pages.RuleForm{
-		Name: val("name"), Series: val("series"), Aggregate: val("aggregate"), Window: val("window"), Op: val("op"),
+		Name: val("name"), Series: val("series"), Expr: val("expr"), Aggregate: val("aggregate"), Window: val("window"), Op: val("op"),
 		Threshold: val("threshold"), ClearThreshold: val("clear_threshold"), For: val("for"), Severity: val("severity"),
 		Summary: val("summary"), Labels: strings.TrimSpace(strings.ReplaceAll(c.FormValue("labels"), "\r\n", "\n")),
 	}
 	r = settings.Rule{
-		Name: form.Name, Series: form.Series, Aggregate: form.Aggregate, Op: form.Op, Severity: form.Severity,
+		Name: form.Name, Series: form.Series, Expr: form.Expr, Aggregate: form.Aggregate, Op: form.Op, Severity: form.Severity,
 		Summary: form.Summary,
 	}
 	r.Window = formDuration(errs, "window", form.Window)
+	if r.Expr != "" {
+		r.Aggregate = ""
+	}
 	r.For = formDuration(errs, "for", form.For)
-	if form.Threshold == "" {
+	if form.Threshold == "" && r.Expr != "" && r.Op == "" {
+		// every series the expression returns fires
+	} else if form.Threshold == "" {
 		errs["threshold"] = "required: the value the aggregate is compared with"
 	} else if v, ok := formFloat(errs, "threshold", form.Threshold); ok {
 		r.Threshold = v
