@@ -131,7 +131,7 @@ func decodeSeries(code int, body []byte) ([]tsdb.Series, error) {
 	}
 	out := make([]tsdb.Series, 0, len(ps))
 	for _, p := range ps {
-		s := tsdb.Series{Name: p.Metric["__name__"]}
+		s := tsdb.Series{Name: p.Metric["__name__"], Labels: make([]tsdb.Label, 0, len(p.Metric))}
 		for k, v := range p.Metric {
 			if k != "__name__" {
 				s.Labels = append(s.Labels, tsdb.Label{Name: k, Value: v})
@@ -163,7 +163,7 @@ func decodeSeriesList(code int, body []byte) ([]tsdb.Series, error) {
 	}
 	out := make([]tsdb.Series, 0, len(ms))
 	for _, m := range ms {
-		s := tsdb.Series{Name: m["__name__"]}
+		s := tsdb.Series{Name: m["__name__"], Labels: make([]tsdb.Label, 0, len(m))}
 		for k, v := range m {
 			if k != "__name__" {
 				s.Labels = append(s.Labels, tsdb.Label{Name: k, Value: v})

@@ -105,8 +105,8 @@ func (r *Remote) Query(ctx context.Context, expr string, at time.Time) ([]tsdb.S
 	if err := tsdb.ValidateExpr(expr); err != nil {
 		return nil, err
 	}
-	// nocache and latency_offset=0: evaluate at at as given, as Local does.
-	code, body, err := r.do(ctx, "/api/v1/query", url.Values{"query": {expr}, "time": {secs(at)}, "nocache": {"1"}, "latency_offset": {"0s"}})
+	// nocache and latency_offset=1ms (its least): evaluate at at as given, as Local does.
+	code, body, err := r.do(ctx, "/api/v1/query", url.Values{"query": {expr}, "time": {secs(at)}, "nocache": {"1"}, "latency_offset": {"1ms"}})
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (r *Remote) QueryRangeExpr(ctx context.Context, expr string, start, end tim
 		return nil, fmt.Errorf("%w: step must be positive and end not before start", tsdb.ErrBadQuery)
 	}
 	code, body, err := r.do(ctx, "/api/v1/query_range", url.Values{"query": {expr}, "start": {secs(start)}, "end": {secs(end)},
-		"step": {strconv.FormatInt(step.Milliseconds(), 10) + "ms"}, "latency_offset": {"0s"}})
+		"step": {strconv.FormatInt(step.Milliseconds(), 10) + "ms"}, "latency_offset": {"1ms"}})
 	if err != nil {
 		return nil, err
 	}
