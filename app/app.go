@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/redwatch/redwatch/app/queryengine"
 	"log/slog"
 	"net"
 	"os"
@@ -214,6 +215,15 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		a.stats.AddSource(a.fwd.Samples) // redwatch_remote_write_*, stored and forwarded like selfmon's
 		checker.RemoteWrite = a.fwd.Stats
 	}
+	var engine queryengine.Engine = queryengine.NewLocal(a.db)
+	if cfg.Storage.Remote != "" {
+		remote, err := queryengine.NewRemote(queryengine.RemoteOptions{URL: cfg.Storage.Remote})
+		if err != nil {
+			return nil, fmt.Errorf("storage.remote: %w", err)
+		}
+		engine = remote
+		a.log.Named("app").Info("MetricsQL queries read the remote", "storage_remote", remote.Where())
+	}
 	a.web = web.New(web.Options{
 		Listen:         cfg.Server.Listen,
 		TLSCert:        cfg.Server.TLSCert,
@@ -224,6 +234,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		LocalHost:      hostname,
 		TrustedProxies: cfg.Server.TrustedProxyNets(),
 		Store:          a.db,
+		Engine:         engine,
 		Users:          us,
 		Sessions:       sessions,
 		Health:         checker,

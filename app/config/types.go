@@ -51,6 +51,10 @@ type Storage struct {
 	// (redwatch_series_dropped_total{reason}). 0 (the default) derives it from the storage
 	// memory budget (tsdb.DefaultMaxSeries: 262,144 with the default 256 MiB).
 	MaxSeries int `koanf:"max_series"`
+	// Remote is the Prometheus query API root of a VictoriaMetrics single-node
+	// (http://vm:8428) or vmselect (http://vmselect:8481/select/0/prometheus) that charts,
+	// Explore, expression rules and /api/v1/query* read instead of local storage; empty: local.
+	Remote string `koanf:"remote"`
 }
 
 type Log struct {
