@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/redwatch/redwatch/app/queryengine"
 	"log/slog"
 	"net"
 	"os"
@@ -182,6 +183,18 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	}
 	a.stats.AddSamplerGroup("redis:", a.redis.LastDurations)
 
+	// MetricsQL: the local storage's engine, or a remote VictoriaMetrics (storage.remote) that
+	// several redwatch appliances write to; expression rules and /api/v1/query* read it.
+	var engine queryengine.Engine = queryengine.NewLocal(a.db)
+	if cfg.Storage.Remote != "" {
+		remote, err := queryengine.NewRemote(queryengine.RemoteOptions{URL: cfg.Storage.Remote})
+		if err != nil {
+			return nil, fmt.Errorf("storage.remote: %w", err)
+		}
+		engine = remote
+		a.log.Named("app").Info("MetricsQL queries read the remote", "storage_remote", remote.Where())
+	}
+
 	// Alerts: the engine evaluates the rules against storage and hands every firing and
 	// resolved alert to the dispatcher, which owns delivery to the notifiers.
 	alertDir := filepath.Join(cfg.Storage.Path, "alerts")
@@ -198,7 +211,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	rules := a.settings.EffectiveRules()
 	a.alerts, err = alert.New(alert.Options{
 		Store:    a.db,
-		Querier:  a.db,
+		Querier:  engine, // expression rules
 		Writer:   a.writer,
 		Notifier: a.notify,
 		StateDir: alertDir,
@@ -226,6 +239,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		LocalHost:      hostname,
 		TrustedProxies: cfg.Server.TrustedProxyNets(),
 		Store:          a.db,
+		Engine:         engine,
 		Users:          us,
 		Sessions:       sessions,
 		Health:         checker,

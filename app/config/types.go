@@ -55,6 +55,10 @@ type Storage struct {
 	// DefaultMemoryLimitBytes. It is the Go memory limit, and half of it bounds the storage
 	// caches (VictoriaMetrics' -memory.allowedBytes); see MemoryLimitBytes.
 	MemoryLimit string `koanf:"memory_limit"`
+	// Remote is the Prometheus query API root of a VictoriaMetrics single-node
+	// (http://vm:8428) or vmselect (http://vmselect:8481/select/0/prometheus) that charts,
+	// Explore, expression rules and /api/v1/query* read instead of local storage; empty: local.
+	Remote string `koanf:"remote"`
 }
 
 type Log struct {

@@ -189,6 +189,11 @@ func (s *Storage) validate(l *errorList) {
 	if s.MaxSeries != 0 && (s.MaxSeries < MinMaxSeries || s.MaxSeries > MaxMaxSeries) {
 		l.add("storage.max_series", ErrInvalid, fmt.Sprintf("must be 0 (derived from the memory budget) or between %d and %d, got %d", MinMaxSeries, MaxMaxSeries, s.MaxSeries))
 	}
+	if s.Remote != "" {
+		if u, err := url.Parse(s.Remote); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			l.add("storage.remote", ErrInvalid, fmt.Sprintf("%q is not an http(s) URL without credentials of a VictoriaMetrics query API", s.Remote))
+		}
+	}
 }
 
 // Bounds of storage.max_series. Below MinMaxSeries the host sampler and a few Redis instances

@@ -54,6 +54,8 @@ func TestValidateErrors(t *testing.T) {
 		{"memory_limit no unit known", "[storage]\nmemory_limit = \"512 megs\"", `storage.memory_limit: "512 megs" is not a size such as 536870912, "512MiB" or "2GB"`, ErrInvalid},
 		{"memory_limit negative", "[storage]\nmemory_limit = \"-1GiB\"", `storage.memory_limit: "-1GiB" is not a size`, ErrInvalid},
 		{"max_series not a number", "[storage]\nmax_series = \"many\"", `storage.max_series: must be an integer, not a string`, ErrWrongType},
+		{"remote not a URL", "[storage]\nremote = \"vm:8428\"", `storage.remote: "vm:8428" is not an http(s) URL without credentials of a VictoriaMetrics query API`, ErrInvalid},
+		{"remote with credentials", "[storage]\nremote = \"http://u:p@vm:8428\"", `storage.remote: "http://u:p@vm:8428" is not an http(s) URL without credentials of a VictoriaMetrics query API`, ErrInvalid},
 		{"log level", "[log]\nlevel = \"trace\"", `log.level: must be one of debug, info, warn, error; got "trace"`, ErrInvalid},
 		{"log format", "[log]\nformat = \"xml\"", `log.format: must be one of json, text; got "xml"`, ErrInvalid},
 		{"max_size_mb zero", "[log]\nmax_size_mb = 0", `log.max_size_mb: must be > 0, got 0`, ErrInvalid},

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/buildinfo"
+	"github.com/redwatch/redwatch/app/queryengine"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -51,7 +52,7 @@ func (s *queryHandler) runMetricsQL(c echo.Context, serve func(e metricsQL, w ht
 		return nil
 	case errors.Is(err, tsdb.ErrBadQuery):
 		return promError(c, http.StatusBadRequest, "bad_data", err.Error())
-	case errors.Is(err, tsdb.ErrClosed):
+	case errors.Is(err, tsdb.ErrClosed), errors.Is(err, queryengine.ErrUnavailable):
 		return promError(c, http.StatusServiceUnavailable, "unavailable", err.Error())
 	}
 	return s.queryFailed(c, http.StatusUnprocessableEntity, "execution", err)

@@ -69,6 +69,9 @@ func (s *Server) routes(canSilence bool) {
 	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
 	query := &queryHandler{store: o.Store, latest: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
 	query.engine, _ = o.Store.(metricsQL) // a test's fake store has none
+	if o.Engine != nil {
+		query.engine = o.Engine
+	}
 	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
 	// Health: JSON, with and without the trailing slash.

@@ -31,6 +31,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/redwatch/redwatch/app/queryengine"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,7 +80,10 @@ type Options struct {
 	// as TLS (isTLS); nil: neither is believed.
 	TrustedProxies []*net.IPNet
 
-	Store    Store
+	Store Store
+	// Engine answers /api/v1/query, query_range without agg, labels, label values (and series
+	// when it is remote); nil: the Store's own engine when it has one.
+	Engine   queryengine.Engine
 	Users    *auth.Users
 	Sessions *auth.Sessions
 	Health   *health.Checker
