@@ -1257,3 +1257,111 @@
     start();
   }
 })();
+
+/* ---- explore ---- */
+// /explore (views/pages/explore.templ): fills the query box's datalist with metric and label
+// names, and draws [data-explore]'s MetricsQL result from /api/v1/query_range as a uPlot chart
+// (legend from labels) and a table (labels, last value). API errors show in #explore-error.
+(function () {
+  "use strict";
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().catch(function () { return { status: "error", error: "HTTP " + r.status }; }).then(function (b) {
+        if (!r.ok || b.status !== "success") throw new Error(b.error || "HTTP " + r.status);
+        return b.data;
+      });
+    });
+  }
+
+  function fillNames(list) {
+    Promise.all([getJSON("/api/v1/label/__name__/values"), getJSON("/api/v1/labels")]).then(function (d) {
+      var seen = {};
+      d[0].concat(d[1]).forEach(function (n) {
+        if (seen[n] || n === "__name__") return;
+        seen[n] = true;
+        var o = document.createElement("option");
+        o.value = n;
+        list.appendChild(o);
+      });
+    }).catch(function () {});
+  }
+
+  // seriesLabel names a result series as PromQL prints it: name{k="v", ...}; {} without any.
+  function seriesLabel(m) {
+    var parts = Object.keys(m).filter(function (k) { return k !== "__name__"; }).sort().map(function (k) {
+      return k + '="' + m[k] + '"';
+    });
+    var name = m.__name__ || "";
+    return parts.length ? name + "{" + parts.join(", ") + "}" : name || "{}";
+  }
+
+  function showError(msg) {
+    var e = document.getElementById("explore-error");
+    if (e) e.textContent = msg;
+  }
+
+  function run(el) {
+    var now = Math.floor(Date.now() / 1000);
+    var end = parseInt(el.getAttribute("data-end"), 10) || now;
+    var span = parseInt(el.getAttribute("data-span"), 10) || 3600;
+    var start = end - span;
+    var width = el.clientWidth || 800;
+    var step = Math.max(10, Math.ceil(span / Math.max(100, Math.floor(width / 2))));
+    var q = new URLSearchParams({ query: el.getAttribute("data-explore"), start: start, end: end, step: step + "s" });
+    getJSON("/api/v1/query_range?" + q).then(function (d) { draw(el, d.result || [], step); }).catch(function (e) {
+      showError(e.message);
+      el.setAttribute("data-state", "error");
+    });
+  }
+
+  function draw(el, result, step) {
+    var times = {};
+    result.forEach(function (s) { s.values.forEach(function (v) { times[v[0]] = true; }); });
+    var xs = Object.keys(times).map(Number).sort(function (a, b) { return a - b; });
+    var index = {};
+    xs.forEach(function (t, i) { index[t] = i; });
+    var data = [xs];
+    var cs = getComputedStyle(document.documentElement);
+    var series = [{}];
+    var body = el.querySelector("tbody");
+    body.textContent = "";
+    result.forEach(function (s, n) {
+      var ys = new Array(xs.length).fill(null);
+      s.values.forEach(function (v) { ys[index[v[0]]] = parseFloat(v[1]); });
+      data.push(ys);
+      var label = seriesLabel(s.metric);
+      series.push({ label: label, stroke: cs.getPropertyValue("--c" + (n % 6 + 1)).trim() || "#36c", width: 1.5, spanGaps: false });
+      var tr = document.createElement("tr");
+      var last = s.values.length ? s.values[s.values.length - 1] : null;
+      [label, last ? last[1] : "unknown"].forEach(function (t) {
+        var td = document.createElement("td");
+        td.textContent = t;
+        tr.appendChild(td);
+      });
+      tr.setAttribute("data-testid", "explore-row");
+      body.appendChild(tr);
+    });
+    var chart = el.querySelector(".explore-chart");
+    chart.textContent = "";
+    if (!result.length) {
+      chart.textContent = "No series match.";
+      el.setAttribute("data-state", "empty");
+      return;
+    }
+    new window.uPlot({ width: chart.clientWidth || 800, height: 320, series: series,
+      scales: { x: { time: true } }, legend: { live: true } }, data, chart);
+    el.setAttribute("data-state", "done");
+  }
+
+  function start() {
+    var list = document.querySelector("[data-explore-names]");
+    if (list) fillNames(list);
+    var el = document.querySelector("[data-explore]");
+    if (el) run(el);
+  }
+
+  // uPlot loads deferred: wait for the document, then for it.
+  if (document.readyState === "complete") start();
+  else window.addEventListener("load", start);
+})();

@@ -65,6 +65,7 @@ func (s *Server) routes(canSilence bool) {
 		status.health = o.Health
 	}
 	health := &healthHandler{health: o.Health}
+	explore := &exploreHandler{pageKit: page}
 	metrics := &metricsHandler{latest: o.Store}
 	apis := &apiHandler{instances: o.Redis, keys: o.Redis}
 	query := &queryHandler{store: o.Store, latest: o.Store, retention: o.Retention, queries: s.queries, log: o.Logger}
@@ -94,6 +95,7 @@ func (s *Server) routes(canSilence bool) {
 	session.GET("/hosts/:host", hosts.showHostDetail)
 	session.GET("/alerts", alerts.showAlerts)
 	session.GET("/status", status.showStatus)
+	session.GET("/explore", explore.showExplore)
 	admin.POST("/alerts/silences", alerts.createSilence)
 	admin.POST("/alerts/silences/:id/expire", alerts.expireSilence)
 

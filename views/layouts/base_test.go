@@ -138,9 +138,9 @@ func TestBaseNavByRole(t *testing.T) {
 			t.Errorf("role %q: nav = %s; want %s", role, got, want)
 		}
 	}
-	f("admin", "Overview,Redis,Keys,Hosts,Alerts,Status,Settings")
-	f("viewer", "Overview,Redis,Keys,Hosts,Alerts,Status")
-	f("", "Overview,Redis,Keys,Hosts,Alerts,Status")
+	f("admin", "Overview,Redis,Keys,Hosts,Alerts,Explore,Status,Settings")
+	f("viewer", "Overview,Redis,Keys,Hosts,Alerts,Explore,Status")
+	f("", "Overview,Redis,Keys,Hosts,Alerts,Explore,Status")
 }
 
 func TestBaseLoggedOut(t *testing.T) {
@@ -197,7 +197,7 @@ func TestBaseNavRedisMenu(t *testing.T) {
 		t.Errorf("summary missing or not marked current")
 	}
 	// The other items stay plain links, in order.
-	if got := strings.Join(navLabels(t, d), ","); got != "Overview,All instances,cache,queue <1>,Keys,Hosts,Alerts,Status" {
+	if got := strings.Join(navLabels(t, d), ","); got != "Overview,All instances,cache,queue <1>,Keys,Hosts,Alerts,Explore,Status" {
 		t.Errorf("nav = %s", got)
 	}
 	// Without instances the Redis item is a plain link.
