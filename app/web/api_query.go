@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/redwatch/redwatch/app/config"
+	"github.com/redwatch/redwatch/app/queryengine"
 	"github.com/redwatch/redwatch/tsdb"
 )
 
@@ -27,12 +29,15 @@ type seriesStore interface {
 
 // queryHandler serves the Prometheus query API and the export.
 type queryHandler struct {
-	store     seriesStore
-	engine    metricsQL     // MetricsQL (api_metricsql.go); nil: those endpoints answer 503
-	latest    latestNames   // the families /api/v1/metadata lists
-	retention time.Duration // how far back /api/v1/series looks by default; 0: 30 days
-	queries   *queryGate    // for the deadline its errors name
-	log       *slog.Logger  // an export cut after its answer began
+	store  seriesStore
+	engine metricsQL // MetricsQL (api_metricsql.go); nil: those endpoints answer 503
+	// remoteCharts, set with storage.remote, answers the agg path (the dashboard's charts) too:
+	// each aggregate becomes its MetricsQL rollup over the step (aggExpr). nil: local storage.
+	remoteCharts rangeExpr
+	latest       latestNames   // the families /api/v1/metadata lists
+	retention    time.Duration // how far back /api/v1/series looks by default; 0: 30 days
+	queries      *queryGate    // for the deadline its errors name
+	log          *slog.Logger  // an export cut after its answer began
 }
 
 // promError answers in the Prometheus HTTP API's error shape.
@@ -171,7 +176,15 @@ func (s *queryHandler) queryRange(c echo.Context) error {
 	if err != nil {
 		return promError(c, http.StatusBadRequest, "bad_data", "agg: "+err.Error())
 	}
-	series, err := s.store.QueryRange(c.Request().Context(), tsdb.RangeQuery{Selector: sel, Start: start, End: end, Step: step, Agg: agg})
+	var series []tsdb.Series
+	if s.remoteCharts != nil {
+		series, err = s.remoteCharts.QueryRangeExpr(c.Request().Context(), aggExpr(params.Get("query"), agg), start, end, step)
+		if errors.Is(err, queryengine.ErrUnavailable) {
+			return promError(c, http.StatusServiceUnavailable, "unavailable", err.Error())
+		}
+	} else {
+		series, err = s.store.QueryRange(c.Request().Context(), tsdb.RangeQuery{Selector: sel, Start: start, End: end, Step: step, Agg: agg})
+	}
 	if err != nil {
 		return s.queryFailed(c, http.StatusBadRequest, "bad_data", err)
 	}
@@ -180,6 +193,26 @@ func (s *queryHandler) queryRange(c echo.Context) error {
 	res.WriteHeader(http.StatusOK)
 	_ = writeMatrix(res, series) // an error is a client that went away
 	return nil
+}
+
+// rangeExpr is the part of a query engine the agg path reads when storage.remote is set.
+type rangeExpr interface {
+	QueryRangeExpr(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]tsdb.Series, error)
+}
+
+// aggExpr is the MetricsQL of redwatch's per-step aggregate agg of selector: last is the
+// selector itself (its last value in each step, looking back as far as the local path does),
+// avg/min/max the *_over_time rollup and rate rate(), keeping the metric names as the local
+// path does. The window is left to the engine, which takes max(step, the series' sampling
+// interval), so a step shorter than the sampling interval has no gaps.
+func aggExpr(selector string, agg tsdb.Agg) string {
+	switch agg {
+	case tsdb.AggAvg, tsdb.AggMin, tsdb.AggMax:
+		return string(agg) + "_over_time(" + selector + ") keep_metric_names"
+	case tsdb.AggRate:
+		return "rate(" + selector + ") keep_metric_names"
+	}
+	return selector
 }
 
 // writeMatrix writes a Prometheus matrix answer to w, flushing every 64 KiB of JSON.

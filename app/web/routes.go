@@ -72,6 +72,9 @@ func (s *Server) routes(canSilence bool) {
 	query.engine, _ = o.Store.(metricsQL) // a test's fake store has none
 	if o.Engine != nil {
 		query.engine = o.Engine
+		if o.Engine.Where() != "local" {
+			query.remoteCharts = o.Engine // storage.remote: charts read the shared history too
+		}
 	}
 	lh := &loginHandler{pageKit: page, users: o.Users, sessions: liveSessions{o.Sessions, o.Users}, limiter: limiter, isTLS: s.tls.isTLS, log: o.Logger}
 
