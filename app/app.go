@@ -181,7 +181,7 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 		}
 		running = next
 	}
-	a.stats.AddSamplerGroup("redis:", a.redis.LastDurations)
+	a.stats.AddSamplerGroup("redis:", redisPhases(a.redis))
 
 	// MetricsQL: the local storage's engine, or a remote VictoriaMetrics (storage.remote) that
 	// several redwatch appliances write to; expression rules and /api/v1/query* read it.

@@ -82,7 +82,7 @@ type Stats struct {
 	durations map[string]*durations
 	hist      histogram
 	samplers  map[string]func() time.Duration
-	groups    map[string]func() map[string]time.Duration
+	groups    map[string]func() map[string][]Phase
 	sources   []func(now time.Time) []tsdb.Sample // AddSource
 	errors    uint64                              // requests answered 5xx since start (of hist.count), reports aside
 	marks     []requestMark                       // (time, total, errors) at each Samples call within errorWindow
@@ -100,7 +100,7 @@ type requestMark struct {
 // New returns empty Stats.
 func New() *Stats {
 	return &Stats{requests: map[reqKey]uint64{}, durations: map[string]*durations{}, samplers: map[string]func() time.Duration{},
-		groups: map[string]func() map[string]time.Duration{}}
+		groups: map[string]func() map[string][]Phase{}}
 }
 
 // ObserveRequest records one served request; route is the route pattern (e.g. "/redis/:name"),
@@ -143,13 +143,20 @@ func (s *Stats) AddSampler(name string, lastRound func() time.Duration) {
 	s.samplers[name] = lastRound
 }
 
+// Phase is one timed part of a sampler's work (a Redis instance's info, keys or scan phase).
+type Phase struct {
+	Name     string        // the phase label
+	Last     time.Duration // how long its latest run took
+	Overruns uint64        // runs since start that did not fit their interval
+}
+
 // AddSamplerGroup registers a set of samplers that changes at run time (the Redis instances):
-// rounds returns each member's last round duration, reported as sampler=prefix+name. rounds
-// must be safe for concurrent use; registering a prefix again replaces it.
-func (s *Stats) AddSamplerGroup(prefix string, rounds func() map[string]time.Duration) {
+// phases returns each member's phases, reported as sampler=prefix+name with phase=Phase.Name.
+// phases must be safe for concurrent use; registering a prefix again replaces it.
+func (s *Stats) AddSamplerGroup(prefix string, phases func() map[string][]Phase) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.groups[prefix] = rounds
+	s.groups[prefix] = phases
 }
 
 // AddSource registers series another component keeps (ingest's refusal counters, the
@@ -185,6 +192,11 @@ var quantiles = []float64{0.5, 0.9, 0.95, 0.99}
 //   - redwatch_series_dropped_total{reason}: samples storage dropped since start because their
 //     series was new and over storage.max_series (reason hourly_limit or daily_limit), written
 //     from the start at 0, for the RedwatchSeriesDropped rule;
+//   - redwatch_sampler_duration_seconds{sampler}: the last round of each sampler registered
+//     with AddSampler (the host sampler); for a group (AddSamplerGroup, the Redis instances)
+//     redwatch_sampler_duration_seconds{sampler,phase}, the last run of each phase that ran,
+//     and redwatch_sampler_overruns_total{sampler,phase}, its runs that did not fit their
+//     interval since this process started (from 0, with the phase's first run);
 //   - redwatch_http_error_ratio: the share (0..1) of requests answered 5xx over the last
 //     errorWindow (measured between calls of Samples; 0 without requests), for alert rules;
 //     reports (ObserveReport) count among the requests, never among the 5xx;
@@ -222,9 +234,14 @@ func (s *Stats) Samples(now time.Time, store Store) []tsdb.Sample {
 	for name, lastRound := range s.samplers {
 		add("redwatch_sampler_duration_seconds", lastRound().Seconds(), tsdb.Label{Name: "sampler", Value: name})
 	}
-	for prefix, rounds := range s.groups {
-		for name, d := range rounds() {
-			add("redwatch_sampler_duration_seconds", d.Seconds(), tsdb.Label{Name: "sampler", Value: prefix + name})
+	for prefix, phases := range s.groups {
+		for name, ps := range phases() {
+			sampler := tsdb.Label{Name: "sampler", Value: prefix + name}
+			for _, ph := range ps {
+				phase := tsdb.Label{Name: "phase", Value: ph.Name}
+				add("redwatch_sampler_duration_seconds", ph.Last.Seconds(), sampler, phase)
+				add("redwatch_sampler_overruns_total", float64(ph.Overruns), sampler, phase)
+			}
 		}
 	}
 	sources := s.sources

@@ -114,8 +114,8 @@ func TestSamples(t *testing.T) {
 	st.AddSampler("host", func() time.Duration { return 120 * time.Millisecond })
 	st.AddSampler("redis:cache", func() time.Duration { return time.Second })
 	st.AddSampler("redis:cache", func() time.Duration { return 2 * time.Second }) // registering again replaces
-	members := map[string]time.Duration{"a": 3 * time.Second}
-	st.AddSamplerGroup("group:", func() map[string]time.Duration { return members })
+	members := map[string][]selfmon.Phase{"a": {{Name: "info", Last: 3 * time.Second}, {Name: "keys", Last: 1500 * time.Millisecond, Overruns: 2}}}
+	st.AddSamplerGroup("group:", func() map[string][]selfmon.Phase { return members })
 
 	store := &fakeStore{written: 12345, series: 678, dropped: map[string]uint64{tsdb.DropReasonHourlyLimit: 40, tsdb.DropReasonDailyLimit: 2}}
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -182,7 +182,14 @@ func TestSamples(t *testing.T) {
 
 	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "host")), 0.12)
 	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "redis:cache")), 2)
-	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a")), 3)
+	// A group's members: one duration and one overrun counter per phase, none without phase.
+	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a"), lbl("phase", "info")), 3)
+	exact(key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a"), lbl("phase", "keys")), 1.5)
+	exact(key("redwatch_sampler_overruns_total", lbl("sampler", "group:a"), lbl("phase", "info")), 0)
+	exact(key("redwatch_sampler_overruns_total", lbl("sampler", "group:a"), lbl("phase", "keys")), 2)
+	if s, ok := m[key("redwatch_sampler_duration_seconds", lbl("sampler", "group:a"))]; ok {
+		t.Errorf("a group member has a phase-less duration %v; want only the phase series", s.Value)
+	}
 	exact(key("redwatch_samples_written_total"), 12345)
 	exact(key("redwatch_series"), 678)
 	exact(key("redwatch_series_dropped_total", lbl("reason", tsdb.DropReasonHourlyLimit)), 40)
@@ -203,8 +210,9 @@ func TestSamples(t *testing.T) {
 	exact(key("redwatch_http_request_duration_seconds_bucket", lbl("le", "+Inf")), 103)
 
 	// Exactly these series and no others: 3 request counters, 2 routes × 4 quantiles, 12
-	// buckets, sum and count, the error ratio, 3 samplers, written, series, 2 dropped, rss.
-	want := 3 + 8 + 12 + 2 + 1 + 3 + 5
+	// buckets, sum and count, the error ratio, 2 samplers, a group member's 2 phases × (duration
+	// and overruns), written, series, 2 dropped, rss.
+	want := 3 + 8 + 12 + 2 + 1 + 2 + 4 + 5
 	if runtime.GOOS != "linux" {
 		want--
 	}

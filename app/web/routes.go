@@ -64,6 +64,7 @@ func (s *Server) routes(canSilence bool) {
 	if o.Health != nil {
 		status.health = o.Health
 	}
+	status.phases, _ = o.Redis.(samplerPhases) // *redis.Manager; a test's fake may have none
 	health := &healthHandler{health: o.Health}
 	explore := &exploreHandler{pageKit: page}
 	metrics := &metricsHandler{latest: o.Store}

@@ -12,6 +12,7 @@ import (
 	"github.com/redwatch/redwatch/app/health"
 	"github.com/redwatch/redwatch/app/logging"
 	"github.com/redwatch/redwatch/app/remotewrite"
+	"github.com/redwatch/redwatch/app/sampler/redis"
 	"github.com/redwatch/redwatch/app/selfmon"
 	"github.com/redwatch/redwatch/views/layouts"
 	"github.com/redwatch/redwatch/views/pages"
@@ -24,6 +25,7 @@ type statusHandler struct {
 	redis    watchedRedis  // what is watched, for the counts
 	hosts    hostNamer     // the hosts with samples, for the counts
 	requests requestSource // the last-24h request stats, shared by every viewer
+	phases   samplerPhases // the Redis samplers' phases; nil: the table stays empty
 	// recentErrors returns the last warnings and errors logged, newest first; nil: none are
 	// shown.
 	recentErrors func() []logging.Entry
@@ -40,6 +42,12 @@ type healthSummary interface {
 type watchedRedis interface {
 	instanceLister
 	watchedKeys
+}
+
+// samplerPhases gives /status the phases of each Redis instance's sampling; *redis.Manager is
+// one.
+type samplerPhases interface {
+	Phases() []redis.InstancePhases // sorted by name
 }
 
 // hostNamer lists the hosts with samples; *hostsHandler is one.
@@ -63,8 +71,9 @@ const (
 	maxStatusErrors       = 50 // log entries listed
 )
 
-// showStatus renders /status: uptime and version, storage, counts, last-24h request stats and
-// the last warnings and errors. ?fragment=status-summary|status-requests|status-errors answers
+// showStatus renders /status: uptime and version, storage, counts, the samplers' phases,
+// last-24h request stats and the last warnings and errors.
+// ?fragment=status-summary|status-sampling|status-requests|status-errors answers
 // with only that polled part (and computes only that).
 func (s *statusHandler) showStatus(c echo.Context) error {
 	now := time.Now()
@@ -72,12 +81,16 @@ func (s *statusHandler) showStatus(c echo.Context) error {
 	p := pages.StatusProps{Layout: s.layoutProps(c, "Status", layouts.NavStatus)}
 	frag := c.QueryParam("fragment")
 	switch frag {
-	case "", pages.FragmentStatusSummary, pages.FragmentStatusRequests, pages.FragmentStatusErrors:
+	case "", pages.FragmentStatusSummary, pages.FragmentStatusSampling, pages.FragmentStatusRequests, pages.FragmentStatusErrors:
 	default:
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("fragment: %q is not one of %s, %s, %s", frag, pages.FragmentStatusSummary, pages.FragmentStatusRequests, pages.FragmentStatusErrors))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("fragment: %q is not one of %s, %s, %s, %s", frag,
+			pages.FragmentStatusSummary, pages.FragmentStatusSampling, pages.FragmentStatusRequests, pages.FragmentStatusErrors))
 	}
 	if frag == "" || frag == pages.FragmentStatusSummary {
 		p.Summary = s.statusSummary(ctx, now)
+	}
+	if frag == "" || frag == pages.FragmentStatusSampling {
+		p.Sampling = s.statusSampling()
 	}
 	if frag == "" || frag == pages.FragmentStatusRequests {
 		p.Requests = s.statusRequests(ctx, now)
@@ -150,6 +163,29 @@ func storageStatus(db health.DBBody) pages.StatusStorage {
 		st.ReadOnly = *db.ReadOnly
 	}
 	return st
+}
+
+// statusSampling is the phases table: each Redis instance's phases that ran, as its
+// redwatch_sampler_duration_seconds and redwatch_sampler_overruns_total series report them.
+func (s *statusHandler) statusSampling() pages.StatusSamplingProps {
+	p := pages.StatusSamplingProps{PollURL: statusPollURL(pages.FragmentStatusSampling)}
+	if s.phases == nil {
+		return p
+	}
+	for _, in := range s.phases.Phases() {
+		if len(in.Phases) == 0 {
+			continue
+		}
+		sm := pages.StatusSampler{Name: "redis:" + in.Name}
+		for _, ph := range in.Phases {
+			sm.Phases = append(sm.Phases, pages.StatusPhase{
+				Phase: ph.Phase.String(), LastSeconds: ph.Last.Seconds(), MeanSeconds: ph.Mean().Seconds(),
+				MaxSeconds: ph.Max.Seconds(), IntervalSeconds: ph.Interval.Seconds(), Runs: ph.Runs, Overruns: ph.Overruns,
+			})
+		}
+		p.Samplers = append(p.Samplers, sm)
+	}
+	return p
 }
 
 // statusErrors lists the last warnings and errors, newest first.

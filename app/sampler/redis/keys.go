@@ -105,6 +105,7 @@ type keySampler struct {
 	typeNames    map[string]string
 	turn         int           // Run's round robin over running pattern work
 	writing      chan struct{} // closed when the write writeAsync started ends; nil: none running
+	phases       *PhaseStats   // the keys and scan phases are recorded here (New sets it before Run); nil: not recorded
 
 	mu     sync.Mutex
 	owners map[string]*trackedKey // every tracked key by name (exact and pattern-found); guarded by mu
@@ -123,6 +124,8 @@ type cohort struct {
 	// Round goroutine only.
 	passing bool          // pattern cohorts: a sampling pass is running
 	pending []*trackedKey // ... and these keys of it are still to be sampled
+
+	passStart time.Time // the PhaseStats stopwatch at the running pass's start
 }
 
 // trackedKey is one key sampled one by one. Kept small: there may be 100,000 of them.

@@ -53,7 +53,12 @@ func (k *keySampler) sampleExactDue(ctx context.Context, now time.Time) error {
 	if !anyDue || !k.isUp() {
 		return nil
 	}
-	return k.noteSampled(ctx, k.sampleKeys(ctx, now, due), &k.exactFailing, "exact")
+	start := k.phases.Start()
+	err := k.sampleKeys(ctx, now, due)
+	if ctx.Err() == nil {
+		k.exactRoundDone(start)
+	}
+	return k.noteSampled(ctx, err, &k.exactFailing, "exact")
 }
 
 // isUp reports whether the instance is up (keyOptions.Up).
@@ -90,6 +95,7 @@ func (k *keySampler) startPasses(now time.Time) {
 			continue
 		}
 		c.passing, c.pending = true, slices.Clone(c.keys) // c.keys is reordered as keys leave
+		c.passStart = k.phases.Start()
 	}
 }
 
@@ -117,6 +123,7 @@ func (k *keySampler) passStep(ctx context.Context, now time.Time, c *cohort) err
 		return nil
 	}
 	c.passing, c.pending = false, nil
+	k.passDone(c)
 	var samples []tsdb.Sample
 	for _, p := range k.patterns {
 		if p.cohort == c && !p.lastScan.IsZero() && !p.lastScan.Equal(now) {

@@ -213,11 +213,12 @@ func (m *Manager) Patterns() []PatternSnapshot {
 	return out
 }
 
-// LastDurations returns each instance's latest round duration, by name (for selfmon).
-func (m *Manager) LastDurations() map[string]time.Duration {
-	out := map[string]time.Duration{}
-	for _, s := range m.samplers() {
-		out[s.Name()] = s.LastDuration()
+// Phases returns each instance's phase record, sorted by name (for selfmon and /status).
+func (m *Manager) Phases() []InstancePhases {
+	ss := m.samplers()
+	out := make([]InstancePhases, len(ss))
+	for i, s := range ss {
+		out[i] = InstancePhases{Name: s.Name(), Phases: s.Phases()}
 	}
 	return out
 }

@@ -90,6 +90,7 @@ func (k *keySampler) startScans(now time.Time) {
 		k.scanGen++
 		p.scan = &scanRun{gen: k.scanGen, seed: maphash.MakeSeed(), seen: make(map[uint64]struct{}),
 			room: max(0, p.maxKeys-p.tracked)}
+		p.scan.started = k.phases.Start()
 	}
 }
 
@@ -147,6 +148,7 @@ type scanRun struct {
 	ovCount   int64
 	ovSum     int64
 	cursor    uint64
+	started   time.Time // the PhaseStats stopwatch at the scan's start
 }
 
 // scanStep runs one page of p's scan: SCAN cursor MATCH pattern COUNT 1000, then a pipelined
@@ -246,6 +248,7 @@ func (k *keySampler) commitScan(now time.Time, p *patternState, r *scanRun) {
 	out = k.patternTotalsLocked(p, ts, out)
 	k.mu.Unlock()
 	k.write(out)
+	k.scanDone(p, r)
 }
 
 // scanned takes a scan's measurement as the key's state until its next sample.

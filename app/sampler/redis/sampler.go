@@ -87,13 +87,15 @@ type Sampler struct {
 	lastDuration time.Duration
 
 	cluster *clusterSampler // cluster = true: the nodes and their rounds; nil otherwise
+
+	phases *PhaseStats // the info phase (Round) and the key sampler's keys and scan phases
 }
 
 // New builds the Sampler and its client; it connects lazily, so an absent Redis is not an
 // error here (it shows as down). Errors are configuration problems (the slowlog file).
 func New(opts Options) (*Sampler, error) {
 	if opts.Config.Cluster {
-		return newCluster(opts)
+		return withPhases(newCluster(opts))
 	}
 	cfg := opts.Config
 	base := opts.Logger
@@ -157,6 +159,16 @@ func New(opts Options) (*Sampler, error) {
 	if s.sentinel != nil {
 		s.snap.Topology = Topology{Kind: KindSentinel, MasterName: cfg.MasterName}
 	}
+	return withPhases(s, nil)
+}
+
+// withPhases gives a built Sampler, and its key sampler, the PhaseStats they record into.
+func withPhases(s *Sampler, err error) (*Sampler, error) {
+	if err != nil {
+		return nil, err
+	}
+	s.phases = NewPhaseStats(nil)
+	s.keys.phases = s.phases
 	return s, nil
 }
 
@@ -282,7 +294,11 @@ func (s *Sampler) Run(ctx context.Context) {
 // records nothing. Not safe for concurrent use; Run calls it.
 func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	if s.cluster != nil {
+		t0 := s.phases.Start()
 		s.cluster.round(ctx, now)
+		if ctx.Err() == nil {
+			s.phases.Observe(PhaseInfo, t0, s.cfg.Interval.Std(), s.overran(now))
+		}
 		return
 	}
 	ts := now.UnixMilli()
@@ -307,6 +323,7 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 		s.snap.Up, s.snap.Error, s.snap.LastRunAt = false, err.Error(), now
 		s.lastDuration = d
 		s.mu.Unlock()
+		s.phases.Observe(PhaseInfo, t0, s.cfg.Interval.Std(), s.overran(now))
 		return
 	}
 	s.markUp(now)
@@ -315,6 +332,13 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	s.snap = snap
 	s.lastDuration = d
 	s.mu.Unlock()
+	s.phases.Observe(PhaseInfo, t0, s.cfg.Interval.Std(), s.overran(now))
+}
+
+// overran reports whether the instance round that began at now (on the Sampler's clock) did
+// not fit its interval: the next round was due before it ended.
+func (s *Sampler) overran(now time.Time) bool {
+	return !s.clock.Now().Before(now.Add(s.cfg.Interval.Std()))
 }
 
 // collect asks Redis for one round: PING (its round trip is redis_ping_latency_seconds), then
@@ -489,6 +513,10 @@ func (s *Sampler) LastDuration() time.Duration {
 	defer s.mu.Unlock()
 	return s.lastDuration
 }
+
+// Phases returns how long the phases of its sampling took, and how often they did not fit
+// their interval (PhaseStats.Stats).
+func (s *Sampler) Phases() []PhaseStat { return s.phases.Stats() }
 
 // Keys returns the snapshots of the tracked keys, sorted by key.
 func (s *Sampler) Keys() []KeySnapshot { return s.keys.Keys() }
