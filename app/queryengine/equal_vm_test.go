@@ -75,7 +75,7 @@ func eqSamples(start time.Time) []tsdb.Sample {
 }
 
 // remoteWrite posts samples to a remote-write endpoint in batches.
-func remoteWrite(t *testing.T, url string, samples []tsdb.Sample) {
+func remoteWrite(t testing.TB, url string, samples []tsdb.Sample) {
 	t.Helper()
 	for batch := range slices.Chunk(samples, 20_000) {
 		resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(wire.EncodeRemoteWrite(batch)))
