@@ -224,6 +224,9 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 
 	a.ingest = ingest.New(ingest.Options{Tokens: cfg.Ingest.Tokens, Writer: a.ingestWriter, Sampled: a.sampledSeries, Logger: lg.Named("ingest")})
 	checker := &health.Checker{Started: a.started, Storage: a.db, Targets: a.targets}
+	if r, ok := engine.(*queryengine.Remote); ok {
+		checker.RemoteQuery = r // shown by /health/ready?verbose; never fails readiness
+	}
 	a.stats.AddSource(a.ingest.Samples) // redwatch_ingest_rejected_total{reason}
 	if a.fwd != nil {
 		a.stats.AddSource(a.fwd.Samples) // redwatch_remote_write_*, stored and forwarded like selfmon's

@@ -122,11 +122,18 @@ func load(fs *pflag.FlagSet, sio IO) (config.Config, bool) {
 }
 
 // checkRuleSeries reports, as config errors, the alert rules whose series is not a selector
-// the alert engine can evaluate: config does not parse selectors (that would link the query
-// parser into everything that reads configuration), so this is checked before anything starts.
+// the alert engine can evaluate, or whose expr not a MetricsQL expression: config does not
+// parse them (that would link the query parser into everything that reads configuration), so
+// this is checked before anything starts.
 func checkRuleSeries(rules []config.Rule) error {
 	var errs []error
 	for i, r := range rules {
+		if r.Expr != "" {
+			if err := alert.CheckExpr(r.Expr); err != nil {
+				errs = append(errs, fmt.Errorf("alerts.rules[%d].expr: %w", i, err))
+			}
+			continue
+		}
 		if err := alert.CheckSeries(r.Series); err != nil {
 			errs = append(errs, fmt.Errorf("alerts.rules[%d].series: %w", i, err))
 		}

@@ -233,6 +233,21 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
+			name: "check-config expr rules: a good one passes, a bad one names its expr",
+			args: []string{"check-config", "--config", writeFile(t, "expr.toml",
+				"[[alerts.rules]]\nname = \"ok\"\nexpr = \"rate(up[5m]) > 1\"\n[[alerts.rules]]\nname = \"r\"\nexpr = \"rate(up[5m]\"\n")},
+			code: 2,
+			checks: []check{
+				stderrHas(`alerts.rules[1].expr: not a valid MetricsQL expression: `),
+				stdoutLacks("configuration OK"),
+			},
+		},
+		{
+			name:   "check-config expr rule",
+			args:   []string{"check-config", "--config", writeFile(t, "expr-ok.toml", "[[alerts.rules]]\nname = \"ok\"\nexpr = 'sum(rate(up[5m])) by (instance) > 1'\n")},
+			checks: []check{stdoutHas("configuration OK")},
+		},
+		{
 			name:   "check-config missing file",
 			args:   []string{"check-config", "--config", filepath.Join(t.TempDir(), "nope.toml")},
 			code:   2,

@@ -45,6 +45,12 @@ type Target struct {
 // TargetSource lists the current targets; samplers provide it.
 type TargetSource func() []Target
 
+// RemoteQuery is the remote query engine of storage.remote; *queryengine.Remote satisfies it.
+type RemoteQuery interface {
+	Where() string                   // its URL, without credentials
+	Check(ctx context.Context) error // a trivial query; nil when it answered
+}
+
 // Checker computes health reports. Its fields are set once before use; methods are safe for
 // concurrent use.
 type Checker struct {
@@ -61,6 +67,11 @@ type Checker struct {
 	// /health/targets 503: the endpoint is where redwatch sends data, not a watched target,
 	// and samples wait in its queue meanwhile.
 	RemoteWrite func() remotewrite.Stats
+	// RemoteQuery is storage.remote's query engine; nil when charts and rules read local
+	// storage. /health/ready?verbose asks it a trivial query and shows the answer under
+	// checks.query, as information only: it never makes redwatch not ready (local storage
+	// and the samplers work without it). Without verbose it is not asked.
+	RemoteQuery RemoteQuery
 }
 
 // StartedAt is when redwatch started (Started), for callers that hold the Checker through an
@@ -128,6 +139,9 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report[ReadyBody] {
 		st.Status, st.Error = "error", err.Error()
 	}
 	checks := ReadyChecks{Storage: st, Disk: c.diskCheck(ds, verbose), Samplers: c.samplersCheck(now, verbose)}
+	if verbose && c.RemoteQuery != nil {
+		checks.Query = remoteQueryCheck(ctx, c.RemoteQuery)
+	}
 	body := ReadyBody{Status: "ready", Timestamp: stamp(now), Checks: checks}
 	code := http.StatusOK
 	if checks.Storage.Status != "ok" || checks.Disk.Status != "ok" || checks.Samplers.Status != "ok" {
@@ -135,6 +149,17 @@ func (c *Checker) Ready(ctx context.Context, verbose bool) Report[ReadyBody] {
 		code = http.StatusServiceUnavailable
 	}
 	return Report[ReadyBody]{Code: code, Body: body}
+}
+
+// remoteQueryCheck asks the remote query engine a trivial query, within ctx's deadline.
+func remoteQueryCheck(ctx context.Context, r RemoteQuery) *QueryCheck {
+	began := time.Now()
+	err := r.Check(ctx)
+	q := &QueryCheck{Status: "ok", URL: r.Where(), LatencyMs: ms(time.Since(began))}
+	if err != nil {
+		q.Status, q.Error = "unavailable", err.Error()
+	}
+	return q
 }
 
 // diskCheck is readiness' free space on the data directory, against MinFreeBytes or else the

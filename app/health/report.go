@@ -38,6 +38,7 @@ type ReadyBody struct {
 // ReadyChecks are the parts of readiness; each has Status "ok" or, with an Error, another.
 type ReadyChecks struct {
 	Disk     DiskCheck     `json:"disk"`
+	Query    *QueryCheck   `json:"query,omitempty"` // verbose, with storage.remote: never fails readiness
 	Samplers SamplersCheck `json:"samplers"`
 	Storage  StorageCheck  `json:"storage"`
 }
@@ -52,6 +53,15 @@ type StorageCheck struct {
 	ReadOnly     bool    `json:"read_only,omitempty"`      // true, or absent
 	Since        string  `json:"since,omitempty"`          // read-only only: when it began
 	Status       string  `json:"status"`
+}
+
+// QueryCheck is whether storage.remote's query engine answered a trivial query: Status "ok"
+// or "unavailable" (with Error). It is information: readiness does not depend on it.
+type QueryCheck struct {
+	Error     string  `json:"error,omitempty"`
+	LatencyMs float64 `json:"latency_ms"`
+	Status    string  `json:"status"`
+	URL       string  `json:"url"` // without credentials
 }
 
 // DiskCheck is the data directory's free space. FreeBytes is absent when it could not be read.
