@@ -22,7 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/VictoriaMetrics/VictoriaMetrics/app/vmselect/promql"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/logger"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/prompb"
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
@@ -377,8 +376,8 @@ func (db *DB) Write(samples []Sample) error {
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
-		db.noteLate(rb.mrs)                           // after AddRows: see noteLate
-		promql.ResetRollupResultCacheIfNeeded(rb.mrs) // a sample older than 5 minutes: cached results may miss it
+		db.noteLate(rb.mrs)    // after AddRows: see noteLate
+		engine.noteOld(rb.mrs) // a sample older than 5 minutes: cached results may miss it
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
 		db.latest.update(kept, nowMs) // encodes labels
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/app/vmselect/netstorage"
@@ -54,6 +55,31 @@ type engineState struct {
 	// saved to when it closes; nil: the cache is stopped (no DB open).
 	cacheDB *DB
 	open    map[*DB]bool
+	// staleCache is set by a write of a sample older than cacheResetAge: results cached before
+	// it may miss it, so the next query empties the cache first (see noteOld).
+	staleCache atomic.Bool
+}
+
+// cacheResetAge is VictoriaMetrics' -search.cacheTimestampOffset default: the rollup result
+// cache holds no point newer than now minus it, so only a sample older than that can make a
+// cached result wrong.
+const cacheResetAge = 5 * time.Minute
+
+// noteOld marks the rollup result cache stale when rows hold a sample older than
+// cacheResetAge. It replaces promql.ResetRollupResultCacheIfNeeded, whose background goroutine
+// resets VictoriaMetrics' global cache without a lock: it raced with the cache being stopped
+// and loaded again as DBs close and open, and could reset a stopped (nil) cache.
+func (e *engineState) noteOld(rows []storage.MetricRow) {
+	if e.staleCache.Load() {
+		return
+	}
+	oldest := time.Now().Add(-cacheResetAge).UnixMilli()
+	for i := range rows {
+		if rows[i].Timestamp < oldest {
+			e.staleCache.Store(true)
+			return
+		}
+	}
 }
 
 // engine is the one engineState: VictoriaMetrics' engine is package state, so this is too.
@@ -137,6 +163,9 @@ func (e *engineState) acquire(db *DB) {
 	}
 	if e.owner != db {
 		e.takeOver(db)
+	}
+	if e.staleCache.Swap(false) && e.cacheDB != nil {
+		promql.ResetRollupResultCache() // a late sample was written since results were cached
 	}
 	e.running++
 }

@@ -246,3 +246,33 @@ func TestMetricsQLSeveralDBs(t *testing.T) {
 		t.Errorf("after another DB closed: %+v %v", got, err)
 	}
 }
+
+// A sample older than the rollup result cache's horizon (5 minutes) empties the cache before
+// the next query, so a range evaluated before that write is not served stale from the cache.
+func TestLateSampleResetsCachedResults(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	t0 := base() // 2 hours ago
+	writeCounter(t, db, "late_total", t0, 60, 1)
+	ctx := context.Background()
+	count := func() float64 {
+		t.Helper()
+		got, err := db.QueryRangeExpr(ctx, `count(late_total)`, t0, t0.Add(9*time.Minute), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || len(got[0].Points) == 0 {
+			t.Fatalf("count(late_total): %+v", got)
+		}
+		return got[0].Points[len(got[0].Points)-1].Value
+	}
+	for range 2 { // the second answer comes from the cache
+		if c := count(); c != 1 {
+			t.Fatalf("count before the late write = %g, want 1", c)
+		}
+	}
+	writeCounter(t, db, "late_total", t0, 60, 1, 2) // a second series, 2 hours late
+	if c := count(); c != 2 {
+		t.Fatalf("count after a late write = %g, want 2 (a stale cached result?)", c)
+	}
+}
