@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -344,46 +343,47 @@ func (db *DB) Write(samples []Sample) error {
 		return ErrClosed
 	}
 	nowMs := db.now().UnixMilli()
-	var rb rowBuilder
+	rb := rowBuilders.Get().(*rowBuilder)
+	defer rb.release()
 	var firstErr error
-	kept, whole := samples, true // what storage takes: samples itself until one is left out
+	t := db.latest
+	t.mu.Lock()
 	for i := range samples {
 		s := &samples[i]
 		err := validateSample(s)
 		if err == nil {
 			err = db.checkTimestamp(s.Timestamp, nowMs)
 		}
-		taken := err == nil
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
-		}
-		if taken {
-			rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
-			if !db.series.admit(s.Name, rb.mrs[len(rb.mrs)-1].MetricNameRaw) {
-				rb.mrs = rb.mrs[:len(rb.mrs)-1] // over the series ceiling: counted by admit
-				taken = false
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
 			}
+			continue
 		}
-		switch {
-		case !taken && whole:
-			kept, whole = slices.Clone(samples[:i]), false
-		case taken && !whole:
-			kept = append(kept, *s)
-		}
+		// Appends the row and updates the latest table, unless the series is over the ceiling
+		// (counted by the limiter). The table gets the sample before storage does; nothing
+		// reads both at once, and storage makes it searchable only seconds later anyway.
+		t.record(s, nowMs, db.series, rb)
 	}
+	t.maybeSweep(nowMs)
+	t.mu.Unlock()
 	if db.ReadOnly() {
-		db.latest.update(kept, nowMs) // pages keep showing current values
-		return ErrReadOnly
+		return ErrReadOnly // the latest table has the samples: pages keep showing current values
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs)                           // after AddRows: see noteLate
 		promql.ResetRollupResultCacheIfNeeded(rb.mrs) // a sample older than 5 minutes: cached results may miss it
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
-		db.latest.update(kept, nowMs) // encodes labels
 	}
 	return firstErr
 }
+
+const maxPooledRows = 1 << 16
+
+// rowBuilders keeps Write's row builders between calls, so that a Write of known series
+// allocates nothing.
+var rowBuilders = sync.Pool{New: func() any { return new(rowBuilder) }}
 
 // rowBuilder turns samples into VictoriaMetrics rows, marshaling names with
 // MarshalMetricNameRaw (MetricName.Marshal output is rejected by AddRows).
@@ -391,6 +391,36 @@ type rowBuilder struct {
 	mrs    []storage.MetricRow
 	buf    []byte
 	labels []prompb.Label
+
+	// Write's scratch buffers (latestTable.record): a sample's sorted labels, its series key
+	// and its raw metric name.
+	sorted  []Label
+	key     []byte
+	nameBuf []byte
+}
+
+// marshal returns the raw metric name of name{labels} in a buffer of rb that the next call
+// overwrites.
+func (rb *rowBuilder) marshal(name string, labels []Label) []byte {
+	rb.labels = append(rb.labels[:0], prompb.Label{Name: "__name__", Value: name})
+	for _, l := range labels {
+		rb.labels = append(rb.labels, prompb.Label{Name: l.Name, Value: l.Value})
+	}
+	rb.nameBuf = storage.MarshalMetricNameRaw(rb.nameBuf[:0], rb.labels)
+	return rb.nameBuf
+}
+
+// release returns a Write's rb to rowBuilders, without references to the rows' names or the
+// samples' strings (it would keep them alive).
+func (rb *rowBuilder) release() {
+	clear(rb.mrs)
+	clear(rb.sorted[:cap(rb.sorted)])
+	clear(rb.labels[:cap(rb.labels)])
+	rb.mrs, rb.sorted, rb.labels = rb.mrs[:0], rb.sorted[:0], rb.labels[:0]
+	if cap(rb.mrs) > maxPooledRows {
+		return // a huge import: let its rows go rather than keep them for 1000-sample writes
+	}
+	rowBuilders.Put(rb)
 }
 
 func (rb *rowBuilder) add(name string, labels []Label, ts int64, v float64) {
