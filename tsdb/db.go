@@ -94,6 +94,7 @@ type DB struct {
 	closed bool
 
 	samplesWritten atomic.Uint64
+	rowBuilders    chan *rowBuilder // Write's buffers, kept between calls (getRowBuilder)
 
 	readOnly     atomic.Bool // free disk space below MinFreeDiskBytes (readonly.go)
 	disk         diskWatch
@@ -214,10 +215,11 @@ func Open(opts Options) (*DB, error) {
 	initVM(opts)
 
 	db := &DB{
-		opts:    opts,
-		log:     opts.Logger.With("logger", "tsdb"),
-		latest:  newLatestTable(),
-		started: time.Now(),
+		opts:        opts,
+		log:         opts.Logger.With("logger", "tsdb"),
+		latest:      newLatestTable(),
+		started:     time.Now(),
+		rowBuilders: make(chan *rowBuilder, pooledRowBuilders),
 	}
 	// After the lock checks: a process still using the old files would hold raw's lock.
 	removeOldRollups(path, db.log)
@@ -343,11 +345,28 @@ func (db *DB) Write(samples []Sample) error {
 		return ErrClosed
 	}
 	nowMs := db.now().UnixMilli()
-	rb := rowBuilders.Get().(*rowBuilder)
-	defer rb.release()
+	rb := db.getRowBuilder()
+	defer db.putRowBuilder(rb)
+	firstErr := db.buildRows(samples, nowMs, rb)
+	if db.ReadOnly() {
+		return ErrReadOnly // the latest table has the samples: pages keep showing current values
+	}
+	if len(rb.mrs) > 0 {
+		db.s.AddRows(rb.mrs, 64)
+		db.noteLate(rb.mrs)                           // after AddRows: see noteLate
+		promql.ResetRollupResultCacheIfNeeded(rb.mrs) // a sample older than 5 minutes: cached results may miss it
+		db.samplesWritten.Add(uint64(len(rb.mrs)))
+	}
+	return firstErr
+}
+
+// buildRows is Write's first half: it validates samples, appends the rows of those to store
+// to rb and puts them into the latest table. It returns the error of the first invalid one.
+func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 	var firstErr error
 	t := db.latest
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	for i := range samples {
 		s := &samples[i]
 		err := validateSample(s)
@@ -366,24 +385,42 @@ func (db *DB) Write(samples []Sample) error {
 		t.record(s, nowMs, db.series, rb)
 	}
 	t.maybeSweep(nowMs)
-	t.mu.Unlock()
-	if db.ReadOnly() {
-		return ErrReadOnly // the latest table has the samples: pages keep showing current values
-	}
-	if len(rb.mrs) > 0 {
-		db.s.AddRows(rb.mrs, 64)
-		db.noteLate(rb.mrs)                           // after AddRows: see noteLate
-		promql.ResetRollupResultCacheIfNeeded(rb.mrs) // a sample older than 5 minutes: cached results may miss it
-		db.samplesWritten.Add(uint64(len(rb.mrs)))
-	}
 	return firstErr
 }
 
-const maxPooledRows = 1 << 16
+// Write's row builders are kept between calls (db.rowBuilders) so that a Write of known
+// series allocates nothing: up to pooledRowBuilders of them (one per concurrent writer), each
+// of at most maxPooledRows rows. A channel rather than a sync.Pool, which drops what it is
+// given at random under the race detector and at every GC.
+const (
+	pooledRowBuilders = 4
+	maxPooledRows     = 1 << 16
+)
 
-// rowBuilders keeps Write's row builders between calls, so that a Write of known series
-// allocates nothing.
-var rowBuilders = sync.Pool{New: func() any { return new(rowBuilder) }}
+func (db *DB) getRowBuilder() *rowBuilder {
+	select {
+	case rb := <-db.rowBuilders:
+		return rb
+	default:
+		return new(rowBuilder)
+	}
+}
+
+// putRowBuilder keeps rb for the next Write, without references to the rows' names or the
+// samples' strings (it would keep them alive).
+func (db *DB) putRowBuilder(rb *rowBuilder) {
+	clear(rb.mrs)
+	clear(rb.sorted[:cap(rb.sorted)])
+	clear(rb.labels[:cap(rb.labels)])
+	rb.mrs, rb.sorted, rb.labels = rb.mrs[:0], rb.sorted[:0], rb.labels[:0]
+	if cap(rb.mrs) > maxPooledRows {
+		return // a huge import: let its rows go rather than keep them for 1000-sample writes
+	}
+	select {
+	case db.rowBuilders <- rb:
+	default:
+	}
+}
 
 // rowBuilder turns samples into VictoriaMetrics rows, marshaling names with
 // MarshalMetricNameRaw (MetricName.Marshal output is rejected by AddRows).
@@ -408,19 +445,6 @@ func (rb *rowBuilder) marshal(name string, labels []Label) []byte {
 	}
 	rb.nameBuf = storage.MarshalMetricNameRaw(rb.nameBuf[:0], rb.labels)
 	return rb.nameBuf
-}
-
-// release returns a Write's rb to rowBuilders, without references to the rows' names or the
-// samples' strings (it would keep them alive).
-func (rb *rowBuilder) release() {
-	clear(rb.mrs)
-	clear(rb.sorted[:cap(rb.sorted)])
-	clear(rb.labels[:cap(rb.labels)])
-	rb.mrs, rb.sorted, rb.labels = rb.mrs[:0], rb.sorted[:0], rb.labels[:0]
-	if cap(rb.mrs) > maxPooledRows {
-		return // a huge import: let its rows go rather than keep them for 1000-sample writes
-	}
-	rowBuilders.Put(rb)
 }
 
 func (rb *rowBuilder) add(name string, labels []Label, ts int64, v float64) {

@@ -21,15 +21,19 @@ type LatestValue struct {
 	PrevTimestamp int64
 	PrevValue     float64
 
-	key  string // SeriesKey(Labels), for sorting; Labels' strings are substrings of it
+	key  string // SeriesKey(Labels), for sorting; in the table, Labels' strings are substrings of it
 	seen int64  // unix ms (DB clock) when Write last advanced Timestamp; Timestamp when preloaded
+}
 
-	// Write's cache of the series (see record): its raw metric name as AddRows takes it
-	// (never modified once set, so rows may point to it after t.mu is released; nil until a
-	// Write of the series, e.g. when preloaded), and the series limiter's generation in
-	// which it was admitted (0: not yet).
+// latestEntry is a series in the latest table: its value, and Write's cache of it (see
+// record), which readers do not copy out.
+type latestEntry struct {
+	LatestValue
+	// raw is the series' raw metric name as AddRows takes it: never modified once set, so
+	// rows may point to it after t.mu is released; nil until a Write of the series (e.g.
+	// when preloaded).
 	raw []byte
-	gen uint64
+	gen uint64 // the series limiter's generation in which it was admitted; 0: not yet
 }
 
 // Freshness: /metrics and every Latest* reader show a series only while it is fresh, i.e. it
@@ -100,13 +104,13 @@ func (lv LatestValue) Rate() (perSecond float64, ok bool) {
 // the fresh series, not every series ever seen.
 type latestTable struct {
 	mu        sync.RWMutex
-	byName    map[string]map[string]*LatestValue // name -> series key -> value
+	byName    map[string]map[string]*latestEntry // name -> series key -> value
 	count     int
 	lastSweep int64 // unix ms
 }
 
 func newLatestTable() *latestTable {
-	return &latestTable{byName: make(map[string]map[string]*LatestValue)}
+	return &latestTable{byName: make(map[string]map[string]*latestEntry)}
 }
 
 // SeriesKey is a canonical identity for labels sorted by name (as the latest table, storage
@@ -240,7 +244,7 @@ func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, 
 
 // putFound is putKey with m = t.byName[name] and lv = m[key] already looked up. It returns
 // the series' entry, nil when there is none (a stale marker). Callers hold t.mu.
-func (t *latestTable) putFound(name string, m map[string]*LatestValue, lv *LatestValue, labels []Label, key []byte, ts int64, v float64, seenMs int64) *LatestValue {
+func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *latestEntry, labels []Label, key []byte, ts int64, v float64, seenMs int64) *latestEntry {
 	if IsStaleMarker(v) {
 		if lv != nil && (ts >= lv.Timestamp || min(ts, seenMs) > min(lv.Timestamp, lv.seen)) {
 			delete(m, string(key))
@@ -254,11 +258,11 @@ func (t *latestTable) putFound(name string, m map[string]*LatestValue, lv *Lates
 	}
 	if lv == nil {
 		if m == nil {
-			m = make(map[string]*LatestValue)
+			m = make(map[string]*latestEntry)
 			t.byName[name] = m
 		}
 		k := string(key)
-		lv = &LatestValue{Name: name, Labels: labelsIn(k, labels), Timestamp: ts, Value: v, key: k, seen: seenMs}
+		lv = &latestEntry{LatestValue: LatestValue{Name: name, Labels: labelsIn(k, labels), Timestamp: ts, Value: v, key: k, seen: seenMs}}
 		m[k] = lv
 		t.count++
 		return lv
@@ -307,10 +311,10 @@ func (db *DB) Latest(sel *Selector) []LatestValue {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var out []LatestValue
-	visit := func(m map[string]*LatestValue) {
+	visit := func(m map[string]*latestEntry) {
 		for _, lv := range m {
 			if lv.fresh(nowMs) && sel.Matches(lv.Name, lv.Labels) {
-				out = append(out, *lv)
+				out = append(out, lv.LatestValue)
 			}
 		}
 	}
@@ -339,7 +343,7 @@ func (db *DB) LatestByName(name string) []LatestValue {
 	out := make([]LatestValue, 0, len(m))
 	for _, lv := range m {
 		if lv.fresh(nowMs) {
-			out = append(out, *lv)
+			out = append(out, lv.LatestValue)
 		}
 	}
 	t.mu.RUnlock()
@@ -359,7 +363,7 @@ func (db *DB) LatestOne(name string, labels ...Label) (LatestValue, bool) {
 	if !ok || !lv.fresh(nowMs) {
 		return LatestValue{}, false
 	}
-	return *lv, true
+	return lv.LatestValue, true
 }
 
 // LatestAll calls fn for every fresh series in the latest table, in no particular order, under
@@ -372,7 +376,7 @@ func (db *DB) LatestAll(fn func(lv *LatestValue)) {
 	for _, m := range t.byName {
 		for _, lv := range m {
 			if lv.fresh(nowMs) {
-				fn(lv)
+				fn(&lv.LatestValue)
 			}
 		}
 	}
