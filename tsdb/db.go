@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -94,6 +93,7 @@ type DB struct {
 	closed bool
 
 	samplesWritten atomic.Uint64
+	rowBuilders    chan *rowBuilder // Write's buffers, kept between calls (getRowBuilder)
 
 	readOnly     atomic.Bool // free disk space below MinFreeDiskBytes (readonly.go)
 	disk         diskWatch
@@ -214,10 +214,11 @@ func Open(opts Options) (*DB, error) {
 	initVM(opts)
 
 	db := &DB{
-		opts:    opts,
-		log:     opts.Logger.With("logger", "tsdb"),
-		latest:  newLatestTable(),
-		started: time.Now(),
+		opts:        opts,
+		log:         opts.Logger.With("logger", "tsdb"),
+		latest:      newLatestTable(),
+		started:     time.Now(),
+		rowBuilders: make(chan *rowBuilder, pooledRowBuilders),
 	}
 	// After the lock checks: a process still using the old files would hold raw's lock.
 	removeOldRollups(path, db.log)
@@ -343,45 +344,81 @@ func (db *DB) Write(samples []Sample) error {
 		return ErrClosed
 	}
 	nowMs := db.now().UnixMilli()
-	var rb rowBuilder
-	var firstErr error
-	kept, whole := samples, true // what storage takes: samples itself until one is left out
-	for i := range samples {
-		s := &samples[i]
-		err := validateSample(s)
-		if err == nil {
-			err = db.checkTimestamp(s.Timestamp, nowMs)
-		}
-		taken := err == nil
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
-		}
-		if taken {
-			rb.add(s.Name, encodeLabels(s.Labels), s.Timestamp, s.Value)
-			if !db.series.admit(s.Name, rb.mrs[len(rb.mrs)-1].MetricNameRaw) {
-				rb.mrs = rb.mrs[:len(rb.mrs)-1] // over the series ceiling: counted by admit
-				taken = false
-			}
-		}
-		switch {
-		case !taken && whole:
-			kept, whole = slices.Clone(samples[:i]), false
-		case taken && !whole:
-			kept = append(kept, *s)
-		}
-	}
+	rb := db.getRowBuilder()
+	defer db.putRowBuilder(rb)
+	firstErr := db.buildRows(samples, nowMs, rb)
 	if db.ReadOnly() {
-		db.latest.update(kept, nowMs) // pages keep showing current values
-		return ErrReadOnly
+		return ErrReadOnly // the latest table has the samples: pages keep showing current values
 	}
 	if len(rb.mrs) > 0 {
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs)    // after AddRows: see noteLate
 		engine.noteOld(rb.mrs) // a sample older than 5 minutes: cached results may miss it
 		db.samplesWritten.Add(uint64(len(rb.mrs)))
-		db.latest.update(kept, nowMs) // encodes labels
 	}
 	return firstErr
+}
+
+// buildRows is Write's first half: it validates samples, appends the rows of those to store
+// to rb and puts them into the latest table. It returns the error of the first invalid one.
+func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
+	var firstErr error
+	t := db.latest
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range samples {
+		s := &samples[i]
+		err := validateSample(s)
+		if err == nil {
+			err = db.checkTimestamp(s.Timestamp, nowMs)
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
+			}
+			continue
+		}
+		// Appends the row and updates the latest table, unless the series is over the ceiling
+		// (counted by the limiter). The table gets the sample before storage does; nothing
+		// reads both at once, and storage makes it searchable only seconds later anyway.
+		t.record(s, nowMs, db.series, rb)
+	}
+	t.maybeSweep(nowMs)
+	return firstErr
+}
+
+// Write's row builders are kept between calls (db.rowBuilders) so that a Write of known
+// series allocates nothing: up to pooledRowBuilders of them (one per concurrent writer), each
+// of at most maxPooledRows rows. A channel rather than a sync.Pool, which drops what it is
+// given at random under the race detector and at every GC.
+const (
+	pooledRowBuilders = 4
+	maxPooledRows     = 1 << 16
+)
+
+func (db *DB) getRowBuilder() *rowBuilder {
+	select {
+	case rb := <-db.rowBuilders:
+		return rb
+	default:
+		return new(rowBuilder)
+	}
+}
+
+// putRowBuilder keeps rb for the next Write, without references to the rows' names or the
+// samples' strings (it would keep them alive).
+func (db *DB) putRowBuilder(rb *rowBuilder) {
+	clear(rb.mrs)
+	clear(rb.sorted[:cap(rb.sorted)])
+	clear(rb.labels[:cap(rb.labels)])
+	rb.mrs, rb.sorted, rb.labels = rb.mrs[:0], rb.sorted[:0], rb.labels[:0]
+	if cap(rb.mrs) > maxPooledRows {
+		return // a huge import: let its rows go rather than keep them for 1000-sample writes
+	}
+	select {
+	case db.rowBuilders <- rb:
+	default:
+	}
 }
 
 // rowBuilder turns samples into VictoriaMetrics rows, marshaling names with
@@ -390,6 +427,23 @@ type rowBuilder struct {
 	mrs    []storage.MetricRow
 	buf    []byte
 	labels []prompb.Label
+
+	// Write's scratch buffers (latestTable.record): a sample's sorted labels, its series key
+	// and its raw metric name.
+	sorted  []Label
+	key     []byte
+	nameBuf []byte
+}
+
+// marshal returns the raw metric name of name{labels} in a buffer of rb that the next call
+// overwrites.
+func (rb *rowBuilder) marshal(name string, labels []Label) []byte {
+	rb.labels = append(rb.labels[:0], prompb.Label{Name: "__name__", Value: name})
+	for _, l := range labels {
+		rb.labels = append(rb.labels, prompb.Label{Name: l.Name, Value: l.Value})
+	}
+	rb.nameBuf = storage.MarshalMetricNameRaw(rb.nameBuf[:0], rb.labels)
+	return rb.nameBuf
 }
 
 func (rb *rowBuilder) add(name string, labels []Label, ts int64, v float64) {

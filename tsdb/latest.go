@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
 )
 
 // LatestValue is the newest sample of one series and the one before it.
@@ -19,8 +21,19 @@ type LatestValue struct {
 	PrevTimestamp int64
 	PrevValue     float64
 
-	key  string // SeriesKey(Labels), for sorting
+	key  string // SeriesKey(Labels), for sorting; in the table, Labels' strings are substrings of it
 	seen int64  // unix ms (DB clock) when Write last advanced Timestamp; Timestamp when preloaded
+}
+
+// latestEntry is a series in the latest table: its value, and Write's cache of it (see
+// record), which readers do not copy out.
+type latestEntry struct {
+	LatestValue
+	// raw is the series' raw metric name as AddRows takes it: never modified once set, so
+	// rows may point to it after t.mu is released; nil until a Write of the series (e.g.
+	// when preloaded).
+	raw []byte
+	gen uint64 // the series limiter's generation in which it was admitted; 0: not yet
 }
 
 // Freshness: /metrics and every Latest* reader show a series only while it is fresh, i.e. it
@@ -86,18 +99,18 @@ func (lv LatestValue) Rate() (perSecond float64, ok bool) {
 }
 
 // latestTable holds the latest value of every series written since start (and those preloaded
-// from storage at Open), indexed by metric name. Readers skip stale series; update deletes
+// from storage at Open), indexed by metric name. Readers skip stale series; Write deletes
 // them once per sweepEvery and deletes a series at once on its stale marker, so memory follows
 // the fresh series, not every series ever seen.
 type latestTable struct {
 	mu        sync.RWMutex
-	byName    map[string]map[string]*LatestValue // name -> series key -> value
+	byName    map[string]map[string]*latestEntry // name -> series key -> value
 	count     int
 	lastSweep int64 // unix ms
 }
 
 func newLatestTable() *latestTable {
-	return &latestTable{byName: make(map[string]map[string]*LatestValue)}
+	return &latestTable{byName: make(map[string]map[string]*latestEntry)}
 }
 
 // SeriesKey is a canonical identity for labels sorted by name (as the latest table, storage
@@ -143,20 +156,51 @@ func appendSortedLabels(dst, labels []Label) []Label {
 	return dst
 }
 
-// update records the samples of one Write made at nowMs (unix ms, the DB clock) and, once
-// per sweepEvery, deletes the stale series. samples must be what Write stored: valid, and
-// inside AcceptWindow, so the table never holds a sample storage would not keep.
-func (t *latestTable) update(samples []Sample, nowMs int64) {
-	var lbuf [16]Label // a sample's sorted labels, copied only when its series is new
-	var kbuf []byte    // its series key, turned into a string only when its series is new
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for i := range samples {
-		s := &samples[i]
-		labels := appendSortedLabels(lbuf[:0], s.Labels)
-		kbuf = appendSeriesKey(kbuf[:0], labels)
-		t.putKey(s.Name, labels, kbuf, s.Timestamp, s.Value, nowMs)
+// record is Write's step for one valid sample s (inside AcceptWindow) received at nowMs
+// (unix ms, the DB clock); callers hold t.mu. It asks lim whether s's series may be stored
+// and, when it may, appends its row to rb and records it in the table; it reports whether
+// it did.
+//
+// The table's entry of a series doubles as Write's cache of it, so a known series costs two
+// map lookups with the key bytes (no string, no allocation) and nothing else: its raw metric
+// name is marshalled once, when the series enters the table, and the limiter is asked again
+// only when its generation changed since the series was admitted (see seriesLimiter: within
+// a generation the answer and the counts cannot change). The cache is as big as the table
+// and is evicted with it (sweep, stale markers): a series dropped by the limiter never enters
+// it, and is asked about (and counted) on each of its samples, as before the cache.
+func (t *latestTable) record(s *Sample, nowMs int64, lim *seriesLimiter, rb *rowBuilder) bool {
+	rb.sorted = appendSortedLabels(rb.sorted[:0], s.Labels)
+	rb.key = appendSeriesKey(rb.key[:0], rb.sorted)
+	m := t.byName[s.Name]
+	lv := m[string(rb.key)] // no allocation: the compiler looks up with the bytes
+	raw, gen := []byte(nil), uint64(0)
+	if lv != nil && lv.raw != nil {
+		raw, gen = lv.raw, lv.gen
 	}
+	if cur := lim.generation(); gen != cur || raw == nil {
+		scratch := raw == nil
+		if scratch {
+			// Marshalled from the sorted labels: one raw name per series, whatever the order.
+			raw = rb.marshal(s.Name, rb.sorted)
+		}
+		ok, g := lim.admit(s.Name, raw)
+		if !ok {
+			return false
+		}
+		if scratch {
+			raw = slices.Clip(slices.Clone(raw)) // rb's buffer is reused; the entry keeps its own
+		}
+		gen = g
+	}
+	rb.mrs = append(rb.mrs, storage.MetricRow{MetricNameRaw: raw, Timestamp: s.Timestamp, Value: s.Value})
+	if lv = t.putFound(s.Name, m, lv, rb.sorted, rb.key, s.Timestamp, s.Value, nowMs); lv != nil {
+		lv.raw, lv.gen = raw, gen
+	}
+	return true
+}
+
+// maybeSweep deletes the stale series once per sweepEvery. Callers hold t.mu.
+func (t *latestTable) maybeSweep(nowMs int64) {
 	if nowMs-t.lastSweep >= sweepEvery.Milliseconds() {
 		t.sweep(nowMs)
 	}
@@ -195,7 +239,12 @@ func (t *latestTable) putAt(name string, labels []Label, ts int64, v float64, se
 // series already held costs no allocation. Callers hold t.mu.
 func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, v float64, seenMs int64) {
 	m := t.byName[name]
-	lv := m[string(key)] // no allocation: the compiler looks up with the bytes
+	t.putFound(name, m, m[string(key)], labels, key, ts, v, seenMs)
+}
+
+// putFound is putKey with m = t.byName[name] and lv = m[key] already looked up. It returns
+// the series' entry, nil when there is none (a stale marker). Callers hold t.mu.
+func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *latestEntry, labels []Label, key []byte, ts int64, v float64, seenMs int64) *latestEntry {
 	if IsStaleMarker(v) {
 		if lv != nil && (ts >= lv.Timestamp || min(ts, seenMs) > min(lv.Timestamp, lv.seen)) {
 			delete(m, string(key))
@@ -203,18 +252,20 @@ func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, 
 			if len(m) == 0 {
 				delete(t.byName, name)
 			}
+			return nil
 		}
-		return
+		return lv
 	}
 	if lv == nil {
 		if m == nil {
-			m = make(map[string]*LatestValue)
+			m = make(map[string]*latestEntry)
 			t.byName[name] = m
 		}
 		k := string(key)
-		m[k] = &LatestValue{Name: name, Labels: slices.Clone(labels), Timestamp: ts, Value: v, key: k, seen: seenMs}
+		lv = &latestEntry{LatestValue: LatestValue{Name: name, Labels: labelsIn(k, labels), Timestamp: ts, Value: v, key: k, seen: seenMs}}
+		m[k] = lv
 		t.count++
-		return
+		return lv
 	}
 	// A sample ranks by its timestamp, but never later than when it arrived: one stamped ahead
 	// of the clock (Write accepts up to MaxAhead) is newest only until a sample stamped after
@@ -232,6 +283,24 @@ func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, 
 		// A late sample between the two we hold: it becomes the previous one.
 		lv.PrevTimestamp, lv.PrevValue = ts, v
 	}
+	return lv
+}
+
+// labelsIn returns a copy of labels whose names and values are substrings of key, which must
+// be SeriesKey(labels): a series' label bytes are held once, in its key, and the caller's
+// strings are not kept alive by the table.
+func labelsIn(key string, labels []Label) []Label {
+	out := make([]Label, len(labels))
+	off := 0
+	for i, l := range labels {
+		n := off + len(l.Name)
+		out[i].Name = key[off:n]
+		off = n + 1
+		n = off + len(l.Value)
+		out[i].Value = key[off:n]
+		off = n + 1
+	}
+	return out
 }
 
 // Latest returns the latest value of every fresh series matching sel, sorted by name then
@@ -242,10 +311,10 @@ func (db *DB) Latest(sel *Selector) []LatestValue {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var out []LatestValue
-	visit := func(m map[string]*LatestValue) {
+	visit := func(m map[string]*latestEntry) {
 		for _, lv := range m {
 			if lv.fresh(nowMs) && sel.Matches(lv.Name, lv.Labels) {
-				out = append(out, *lv)
+				out = append(out, lv.LatestValue)
 			}
 		}
 	}
@@ -274,7 +343,7 @@ func (db *DB) LatestByName(name string) []LatestValue {
 	out := make([]LatestValue, 0, len(m))
 	for _, lv := range m {
 		if lv.fresh(nowMs) {
-			out = append(out, *lv)
+			out = append(out, lv.LatestValue)
 		}
 	}
 	t.mu.RUnlock()
@@ -294,7 +363,7 @@ func (db *DB) LatestOne(name string, labels ...Label) (LatestValue, bool) {
 	if !ok || !lv.fresh(nowMs) {
 		return LatestValue{}, false
 	}
-	return *lv, true
+	return lv.LatestValue, true
 }
 
 // LatestAll calls fn for every fresh series in the latest table, in no particular order, under
@@ -307,7 +376,7 @@ func (db *DB) LatestAll(fn func(lv *LatestValue)) {
 	for _, m := range t.byName {
 		for _, lv := range m {
 			if lv.fresh(nowMs) {
-				fn(lv)
+				fn(&lv.LatestValue)
 			}
 		}
 	}

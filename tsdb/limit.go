@@ -3,6 +3,7 @@ package tsdb
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // is a stored raw series, so the rollup storage holds no more series than raw does.
 //
 // As in VictoriaMetrics, the limiters are in memory and start empty on Open, the hourly one
-// forgets its series every hour and the daily one every day (counted from Open), and one series
-// written with its labels in two different orders counts twice (samplers always use one order).
+// forgets its series every hour and the daily one every day (counted from Open). The hash is of
+// the raw name marshalled from the labels sorted by name, so one series counts once whatever
+// order its labels come in.
 
 // DefaultSeriesCostBytes is the memory budget one series is given when Options.MaxSeries is
 // derived from Options.MemoryAllowedBytes: about 1 KiB, VictoriaMetrics' figure for an active
@@ -58,13 +60,35 @@ func exemptFromSeriesLimit(name string) bool {
 }
 
 // seriesLimiter is the ceiling on new series. A nil *seriesLimiter admits everything.
+//
+// The hourly and daily filters are replaced by redwatch itself (rotate), not by the
+// bloomfilter.Limiter's own ticker, so that each replacement bumps a generation: Write caches
+// the verdict "admitted in generation g" per series (the latest table's entry, see
+// latestTable.record) and asks admit again only when the generation changed. That skips no
+// counting: within one generation a series admitted once is in both current filters, where
+// Add would find it and change nothing; after a rotation its first sample is admitted (and
+// counted in the new filters) again, exactly as without the cache.
 type seriesLimiter struct {
-	hourly, daily *bloomfilter.Limiter
-	log           *slog.Logger
+	cur  atomic.Pointer[limiterGen]
+	log  *slog.Logger
+	max  int
+	quit chan struct{}
+	done sync.WaitGroup
 
 	droppedHourly, droppedDaily atomic.Uint64
 	lastLog                     atomic.Int64 // unix ns of the last drop log line
 }
+
+// limiterGen is one generation of the filters: replaced whole, so admit sees both filters and
+// the number of the same generation.
+type limiterGen struct {
+	hourly, daily *bloomfilter.Limiter
+	n             uint64 // 1 for the first generation, so 0 means "never admitted"
+}
+
+// neverRefresh is the refresh interval given to bloomfilter.NewLimiter: rotate replaces the
+// filters, their own ticker never fires.
+const neverRefresh = 100 * 365 * 24 * time.Hour
 
 // newSeriesLimiter returns a limiter of maxHourly series per hour and 2*maxHourly per day, or
 // nil when maxHourly < 0 (no ceiling). Call stop when done.
@@ -72,39 +96,90 @@ func newSeriesLimiter(maxHourly int, log *slog.Logger) *seriesLimiter {
 	if maxHourly < 0 {
 		return nil
 	}
-	return &seriesLimiter{
-		hourly: bloomfilter.NewLimiter(maxHourly, time.Hour),
-		daily:  bloomfilter.NewLimiter(2*maxHourly, 24*time.Hour),
-		log:    log,
+	l := &seriesLimiter{log: log, max: maxHourly, quit: make(chan struct{})}
+	l.cur.Store(&limiterGen{hourly: l.newFilter(1), daily: l.newFilter(2), n: 1})
+	l.done.Go(l.rotateLoop)
+	return l
+}
+
+func (l *seriesLimiter) newFilter(factor int) *bloomfilter.Limiter {
+	return bloomfilter.NewLimiter(factor*l.max, neverRefresh)
+}
+
+// rotateLoop forgets the hourly filter every hour and the daily one every day, counted from
+// the start, as the filters' own tickers would.
+func (l *seriesLimiter) rotateLoop() {
+	hour := time.NewTicker(time.Hour)
+	defer hour.Stop()
+	for hours := 1; ; hours++ {
+		select {
+		case <-hour.C:
+			l.rotate(hours%24 == 0)
+		case <-l.quit:
+			return
+		}
 	}
 }
 
-// stop ends the limiters' refresh goroutines; no admit may run during or after it.
+// rotate starts a new generation with an empty hourly filter, and an empty daily one too when
+// daily is set. The filters it replaces are stopped; an admit still using them is harmless
+// (Add only reads their state, their refresh goroutine is what stops).
+func (l *seriesLimiter) rotate(daily bool) {
+	old := l.cur.Load()
+	g := &limiterGen{hourly: l.newFilter(1), daily: old.daily, n: old.n + 1}
+	if daily {
+		g.daily = l.newFilter(2)
+	}
+	l.cur.Store(g)
+	old.hourly.MustStop()
+	if daily {
+		old.daily.MustStop()
+	}
+}
+
+// stop ends the rotation and the filters' goroutines; no admit may run during or after it.
 func (l *seriesLimiter) stop() {
 	if l != nil {
-		l.hourly.MustStop()
-		l.daily.MustStop()
+		close(l.quit)
+		l.done.Wait()
+		g := l.cur.Load()
+		g.hourly.MustStop()
+		g.daily.MustStop()
 	}
+}
+
+// generation is the current generation (1 without a ceiling). A verdict of admit made in it
+// holds until it changes.
+func (l *seriesLimiter) generation() uint64 {
+	if l == nil {
+		return 1
+	}
+	return l.cur.Load().n
 }
 
 // admit reports whether a row of the series name (raw metric name metricNameRaw, as AddRows
-// gets it) may be stored, and counts it when it may not. Safe for concurrent use.
-func (l *seriesLimiter) admit(name string, metricNameRaw []byte) bool {
-	if l == nil || exemptFromSeriesLimit(name) {
-		return true
+// gets it) may be stored, and counts it when it may not; gen is the generation the verdict
+// was made in. Safe for concurrent use.
+func (l *seriesLimiter) admit(name string, metricNameRaw []byte) (ok bool, gen uint64) {
+	if l == nil {
+		return true, 1
+	}
+	g := l.cur.Load()
+	if exemptFromSeriesLimit(name) {
+		return true, g.n
 	}
 	h := xxhash.Sum64(metricNameRaw)
-	if !l.hourly.Add(h) {
+	if !g.hourly.Add(h) {
 		l.droppedHourly.Add(1)
-		l.logDrop(name, DropReasonHourlyLimit, l.hourly.MaxItems())
-		return false
+		l.logDrop(name, DropReasonHourlyLimit, g.hourly.MaxItems())
+		return false, g.n
 	}
-	if !l.daily.Add(h) {
+	if !g.daily.Add(h) {
 		l.droppedDaily.Add(1)
-		l.logDrop(name, DropReasonDailyLimit, l.daily.MaxItems())
-		return false
+		l.logDrop(name, DropReasonDailyLimit, g.daily.MaxItems())
+		return false, g.n
 	}
-	return true
+	return true, g.n
 }
 
 // logDrop logs a dropped sample at most once per dropLogEvery.
@@ -136,5 +211,5 @@ func (db *DB) MaxSeries() int {
 	if db.series == nil {
 		return -1
 	}
-	return db.series.hourly.MaxItems()
+	return db.series.max
 }

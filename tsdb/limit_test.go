@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -149,4 +150,95 @@ func TestSeriesCeilingWhileReadOnly(t *testing.T) {
 			t.Fatalf("stored %+v, latest %+v: want the same 2 series, one point each", got, latest)
 		}
 	}
+}
+
+// The cached verdict of Write (the latest table's entry) is asked again after the hour: in a
+// new hour the series already known are counted into the new hourly filter first, so new
+// series find it as full as without the cache, and are dropped and counted exactly as before.
+func TestSeriesCeilingCachedAcrossHour(t *testing.T) {
+	db, err := Open(Options{Path: t.TempDir(), MaxSeries: 10, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("Open: %s", err)
+	}
+	defer db.Close()
+	t0 := base()
+	batch := func(ts time.Time, from, to int) []Sample {
+		var out []Sample
+		for i := from; i < to; i++ {
+			out = append(out, Sample{Name: "pushed", Labels: []Label{{"id", strconv.Itoa(i)}}, Timestamp: ts.UnixMilli(), Value: float64(i)})
+		}
+		return out
+	}
+	write := func(ts time.Time, from, to int) {
+		t.Helper()
+		if err := db.Write(batch(ts, from, to)); err != nil {
+			t.Fatalf("Write: %s", err)
+		}
+	}
+	write(t0, 0, 10)                     // admitted, cached
+	write(t0.Add(10*time.Second), 0, 10) // from the cache
+	if d := db.SeriesDropped(); d[DropReasonHourlyLimit] != 0 {
+		t.Fatalf("dropped %v within the first hour, want none", d)
+	}
+	if g := db.series.generation(); g != 1 {
+		t.Fatalf("generation %d before the hour, want 1", g)
+	}
+	db.series.rotate(false)              // the hour is over
+	write(t0.Add(20*time.Second), 0, 10) // known series: counted into the new hour
+	write(t0.Add(20*time.Second), 10, 15)
+	if d := db.SeriesDropped(); d[DropReasonHourlyLimit] != 5 || d[DropReasonDailyLimit] != 0 {
+		t.Fatalf("SeriesDropped() = %v after the hour, want hourly_limit 5 (the new hour is full of the known series), daily_limit 0", d)
+	}
+	if n := len(db.LatestByName("pushed")); n != 10 {
+		t.Fatalf("latest table holds %d series, want 10", n)
+	}
+	// Two new hours, and the daily filter (20) fills: 0..9, then 10..19 are in it, so 20 is
+	// dropped by the day although the hour has room.
+	db.series.rotate(false)
+	write(t0.Add(30*time.Second), 10, 20)
+	db.series.rotate(false)
+	write(t0.Add(35*time.Second), 20, 21)
+	if d := db.SeriesDropped(); d[DropReasonHourlyLimit] != 5 || d[DropReasonDailyLimit] != 1 {
+		t.Fatalf("SeriesDropped() = %v, want hourly_limit 5, daily_limit 1", d)
+	}
+	// A new day: every series may come back; known ones are re-admitted, not skipped.
+	db.series.rotate(true)
+	write(t0.Add(40*time.Second), 0, 10)
+	write(t0.Add(40*time.Second), 20, 21)
+	if d := db.SeriesDropped(); d[DropReasonHourlyLimit] != 6 || d[DropReasonDailyLimit] != 1 {
+		t.Fatalf("SeriesDropped() = %v after the day, want hourly_limit 6 (0..9 fill the new hour), daily_limit 1", d)
+	}
+}
+
+// The limiter forgets its hourly filter every hour and its daily one every 24 hours, each
+// time in a new generation.
+func TestSeriesLimiterRotates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newSeriesLimiter(10, slog.New(slog.DiscardHandler))
+		defer l.stop()
+		g1 := l.cur.Load()
+		if ok, gen := l.admit("x", []byte("a")); !ok || gen != 1 {
+			t.Fatalf("admit = %v, %d; want true, 1", ok, gen)
+		}
+		time.Sleep(time.Hour - time.Second)
+		synctest.Wait()
+		if l.generation() != 1 {
+			t.Fatalf("generation %d before the hour, want 1", l.generation())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		g2 := l.cur.Load()
+		if g2.n != 2 || g2.hourly == g1.hourly || g2.daily != g1.daily {
+			t.Fatalf("after an hour: generation %d (want 2), hourly replaced %v (want true), daily replaced %v (want false)", g2.n, g2.hourly != g1.hourly, g2.daily != g1.daily)
+		}
+		if g2.hourly.CurrentItems() != 0 || g2.daily.CurrentItems() != 1 {
+			t.Fatalf("after an hour: hourly holds %d (want 0), daily %d (want 1)", g2.hourly.CurrentItems(), g2.daily.CurrentItems())
+		}
+		time.Sleep(23 * time.Hour)
+		synctest.Wait()
+		g24 := l.cur.Load()
+		if g24.n != 25 || g24.daily == g1.daily || g24.daily.CurrentItems() != 0 {
+			t.Fatalf("after a day: generation %d (want 25), daily replaced %v (want true)", g24.n, g24.daily != g1.daily)
+		}
+	})
 }
