@@ -158,7 +158,10 @@ type trackedKey struct {
 	nextMemory  int64 // unix ns when MEMORY USAGE is due; 0: at the next sample
 	scanGen     uint32
 	labels      []tsdb.Label // keyLabels(label, labelsTyp), built once per type (see labelsOf)
+	exLabels    []tsdb.Label // existsLabels(t, labels), built with labels
 	labelsTyp   string
+	args        []any  // the sampling commands' arguments (see argsOf): [length cmd, key, "pttl", key]
+	argsTyp     string // the type args was built for
 }
 
 // newKeySampler builds a sampler for o.Keys; it sends nothing until Run or a round function is
@@ -447,8 +450,29 @@ func (k *keySampler) keyLabels(label, typ string) []tsdb.Label {
 func (k *keySampler) labelsOf(t *trackedKey) []tsdb.Label {
 	if t.labels == nil || t.labelsTyp != t.typ {
 		t.labels, t.labelsTyp = k.keyLabels(t.label, t.typ), t.typ
+		t.exLabels = existsLabels(t, t.labels)
 	}
 	return t.labels
+}
+
+// existsLabelsOf returns existsLabels(t, labelsOf(t)), built with it. Round goroutine only.
+func (k *keySampler) existsLabelsOf(t *trackedKey) []tsdb.Label {
+	k.labelsOf(t)
+	return t.exLabels
+}
+
+// argsOf returns the arguments of t's length command (nil when its type has none) and of its
+// PTTL, built once per type and then reused by every round (go-redis only reads a command's
+// arguments), so that a round allocates no argument slices. Round goroutine only.
+func argsOf(t *trackedKey) (length, pttl []any) {
+	if t.args == nil || t.argsTyp != t.typ {
+		key := any(t.key) // boxed once, shared by both commands
+		t.args, t.argsTyp = []any{lengthCommand(t.typ), key, "pttl", key}, t.typ
+	}
+	if t.args[0] == "" {
+		return nil, t.args[2:4:4]
+	}
+	return t.args[0:2:2], t.args[2:4:4]
 }
 
 // writeAsync hands samples to the Writer on another goroutine, so that the next batch's round

@@ -251,14 +251,15 @@ func (k *keySampler) newSampleOp(ctx context.Context, t *trackedKey, nowNS int64
 	if t.missingNow {
 		return op, cmds
 	}
-	if c := lengthCommand(t.typ); c != "" {
-		op.length = goredis.NewIntCmd(ctx, c, t.key)
+	lengthArgs, pttlArgs := argsOf(t)
+	if lengthArgs != nil {
+		op.length = goredis.NewIntCmd(ctx, lengthArgs...)
 		cmds = append(cmds, op.length)
 	} else if isModuleType(t.typ) {
 		op.typeCheck = goredis.NewStatusCmd(ctx, "type", t.key)
 		cmds = append(cmds, op.typeCheck)
 	}
-	op.pttl = goredis.NewIntCmd(ctx, "pttl", t.key)
+	op.pttl = goredis.NewIntCmd(ctx, pttlArgs...)
 	cmds = append(cmds, op.pttl)
 	if k.memEvery > 0 && !k.memRefused && t.nextMemory <= nowNS {
 		op.mem = goredis.NewIntCmd(ctx, "memory", "usage", t.key, "samples", k.memSamples)
@@ -281,12 +282,18 @@ func (k *keySampler) samplePass(ctx context.Context, now time.Time, keys []*trac
 	ops := make([]sampleOp, 0, min(len(keys), k.batchSize))
 	cmds := make([]goredis.Cmder, 0, min(len(keys)*2, k.batchSize+8))
 	var one []goredis.Cmder // one key's commands
+	var acc []tsdb.Sample   // samples of batches not yet handed to writeAsync
 	defer k.waitWrites()    // every batch's samples are written when samplePass returns
+	defer func() { k.writeAsync(acc) }()
 	flush := func() error {
 		if err := k.exec(ctx, cmds); err != nil {
 			return err
 		}
-		redo = k.applyBatch(ops, now, final, redo)
+		redo, acc = k.applyBatch(ops, now, final, redo, acc)
+		if len(acc) >= writeBatchSamples {
+			k.writeAsync(acc) // overlaps the next batch; samplePass waits for it
+			acc = nil
+		}
 		ops, cmds = ops[:0], cmds[:0]
 		return nil
 	}
@@ -312,9 +319,15 @@ func (k *keySampler) samplePass(ctx context.Context, now time.Time, keys []*trac
 	return redo, nil
 }
 
-// applyBatch records the replies of one executed batch and writes its samples.
-func (k *keySampler) applyBatch(ops []sampleOp, now time.Time, final bool, redo []*trackedKey) []*trackedKey {
-	samples := make([]tsdb.Sample, 0, 4*len(ops))
+// writeBatchSamples is how many samples samplePass gathers, over its pipeline batches, before
+// it hands them to the Writer: one storage write per ~1,300 keys rather than per batch of 256.
+const writeBatchSamples = 4096
+
+// applyBatch records the replies of one executed batch and appends its samples to samples.
+func (k *keySampler) applyBatch(ops []sampleOp, now time.Time, final bool, redo []*trackedKey, samples []tsdb.Sample) ([]*trackedKey, []tsdb.Sample) {
+	if samples == nil {
+		samples = make([]tsdb.Sample, 0, writeBatchSamples+4*len(ops))
+	}
 	k.mu.Lock()
 	for i := range ops {
 		var again bool
@@ -324,8 +337,7 @@ func (k *keySampler) applyBatch(ops []sampleOp, now time.Time, final bool, redo 
 		}
 	}
 	k.mu.Unlock()
-	k.writeAsync(samples) // overlaps the next batch; samplePass waits for it
-	return redo
+	return redo, samples
 }
 
 // typeChanged reports whether the replies show that the key is no longer of the detected type.
@@ -408,7 +420,7 @@ func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb
 	if pttl >= 0 {
 		t.ttl = float64(pttl) / 1000
 	}
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 1})
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 1})
 	if op.length != nil {
 		if n, e := op.length.Result(); e == nil {
 			t.length, t.hasLength = n, true
@@ -470,7 +482,7 @@ func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []
 	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
 	k.setKeyErr(t, nil)
 	labels := k.labelsOf(t)
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: existsLabels(t, labels), Timestamp: ts, Value: 0})
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 0})
 	if t.pattern < 0 {
 		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -642,8 +643,53 @@ func TestKeyRoundTrips(t *testing.T) {
 				t.Fatalf("batch %d: %s length %v", tc.batch, name, v)
 			}
 		}
-		if w.writes-writes != tc.want {
-			t.Errorf("batch %d: %d writes for %d batches", tc.batch, w.writes-writes, tc.want)
+		if w.writes-writes != 1 { // 75 samples: gathered into one write (writeBatchSamples)
+			t.Errorf("batch %d: %d writes for %d batches, want 1", tc.batch, w.writes-writes, tc.want)
+		}
+	}
+}
+
+// TestKeyWritesGathered: a round's samples are handed to the Writer in writes of at least
+// writeBatchSamples (the last one excepted), each sample exactly once, over many pipeline
+// batches.
+func TestKeyWritesGathered(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	n := writeBatchSamples/3 + 200 // 3 samples a key (exists, length, ttl): two writes
+	var keys []config.Key
+	pipe := c.Pipeline()
+	for i := range n {
+		name := "list:" + strconv.Itoa(i)
+		pipe.RPush(context.Background(), name, i)
+		keys = append(keys, keyTestExact(name, time.Second))
+	}
+	if _, err := pipe.Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	k, w, _ := newKeyTestSampler(t, c, keys, func(o *keyOptions) { o.MemoryInterval = 0 })
+	keyTestSample(t, k, keyTestAt(0))
+	w.take()
+	writes, rt := w.writes, k.RoundTrips()
+	keyTestSample(t, k, keyTestAt(1))
+	if got := k.RoundTrips() - rt; got < 5 { // 2 commands a key
+		t.Fatalf("%d round trips, want one per %d commands", got, defaultKeyBatchSize)
+	}
+	if got := w.writes - writes; got != 2 {
+		t.Errorf("%d writes, want 2", got)
+	}
+	samples := w.take()
+	if len(samples) != 3*n {
+		t.Fatalf("%d samples, want %d", len(samples), 3*n)
+	}
+	seen := map[string]int{}
+	for _, s := range samples {
+		if s.Name == "redis_key_length" {
+			seen[keyTestLabel(s, "key")]++
+		}
+	}
+	for i := range n {
+		if name := "list:" + strconv.Itoa(i); seen[name] != 1 {
+			t.Fatalf("%s: %d length samples, want 1", name, seen[name])
 		}
 	}
 }
