@@ -8,6 +8,7 @@ package buildinfo
 import (
 	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
 // Set by -ldflags -X; never written at run time.
@@ -27,14 +28,21 @@ type Info struct {
 func Get() Info {
 	commit := Commit
 	if commit == "" {
-		commit = "unknown"
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && s.Value != "" {
-					commit = s.Value
-				}
-			}
-		}
+		commit = vcsRevision()
 	}
 	return Info{Version: Version, Commit: commit, GoVersion: runtime.Version()}
 }
+
+// vcsRevision is the binary's vcs.revision, or "unknown": read once, since parsing the build
+// info costs more than the rest of a /health/ answer.
+var vcsRevision = sync.OnceValue(func() string {
+	commit := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				commit = s.Value
+			}
+		}
+	}
+	return commit
+})

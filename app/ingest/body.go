@@ -6,29 +6,54 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 )
 
 // spool reads the request body as received (still compressed when it is), at most i.maxBody
 // bytes (413 beyond). Keeping the body is what lets a request be validated whole before any of
-// it is written; it is read again as a stream (stream) to write it.
+// it is written; it is read again as a stream (stream) to write it. The body is in a pooled
+// buffer: call putBuf with it once nothing refers to its bytes any more.
 func (i *Ingest) spool(c echo.Context) ([]byte, *reject) {
 	req := c.Request()
 	if req.ContentLength > i.maxBody {
 		return nil, i.tooLarge()
 	}
-	var buf bytes.Buffer
-	if req.ContentLength > 0 {
-		buf.Grow(int(req.ContentLength))
-	}
+	b := getBuf(max(int(req.ContentLength), 0))
+	buf := bytes.NewBuffer(b)
 	if _, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), req.Body, i.maxBody)); err != nil {
+		putBuf(buf.Bytes())
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, i.tooLarge()
 		}
 		return nil, rejectf(http.StatusBadRequest, "cannot read body: %s", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// bufPool holds the byte buffers of request bodies, compressed and decompressed, so that
+// every request does not allocate (and the GC clear) its own megabytes. Buffers above
+// maxPooledBuf are left to the GC.
+var bufPool sync.Pool
+
+const maxPooledBuf = 8 << 20
+
+// getBuf returns an empty buffer with room for at least n bytes.
+func getBuf(n int) []byte {
+	if p, ok := bufPool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, max(n, 64<<10))
+}
+
+// putBuf gives b back to bufPool.
+func putBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > maxPooledBuf {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
 }
 
 // errDecompressedTooLarge ends a stream whose decompressed size exceeds the body limit.

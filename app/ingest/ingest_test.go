@@ -32,7 +32,7 @@ const token = "s3cret-ingest-token"
 // env is the whole HTTP stack (web.New: request IDs, login middleware, CSRF, route table)
 // with a real Ingest writing into a real tsdb.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *tsdb.DB
 	in    *ingest.Ingest
 	ts    *httptest.Server
@@ -41,14 +41,14 @@ type env struct {
 }
 
 // newEnv starts the stack; opts.Writer, Logger and Now are filled in.
-func newEnv(t *testing.T, opts ingest.Options) *env {
+func newEnv(t testing.TB, opts ingest.Options) *env {
 	t.Helper()
 	return newEnvWith(t, opts, nil)
 }
 
 // newEnvWith is newEnv with the writer ingest gets made by wrap from the storage (nil: the
 // storage itself).
-func newEnvWith(t *testing.T, opts ingest.Options, wrap func(*tsdb.DB) ingest.Writer) *env {
+func newEnvWith(t testing.TB, opts ingest.Options, wrap func(*tsdb.DB) ingest.Writer) *env {
 	t.Helper()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)

@@ -41,7 +41,9 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	if r != nil {
 		return r
 	}
-	raw, err := wire.DecompressRemoteWrite(body, i.maxBody)
+	defer putBuf(body)
+	raw, err := wire.DecompressRemoteWriteTo(getBuf(0), body, i.maxBody)
+	defer putBuf(raw) // the samples written clone what they keep of it
 	if errors.Is(err, wire.ErrTooLarge) {
 		return refuse(http.StatusRequestEntityTooLarge, reasonBodyTooLarge, "%s", err)
 	}
@@ -76,7 +78,7 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 		if cw.skipSampled(where, s.Name, s.Labels, len(s.Samples)) {
 			return nil
 		}
-		name, labels := strings.Clone(s.Name), cloneLabels(s.Labels) // s aliases raw
+		name, labels := cloneSeries(s.Name, s.Labels) // s aliases raw
 		for _, p := range s.Samples {
 			if err := cw.add(where, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
 				return err
@@ -87,11 +89,27 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	return cw.finish(err, d)
 }
 
-// cloneLabels copies labels and their strings.
-func cloneLabels(labels []tsdb.Label) []tsdb.Label {
-	out := make([]tsdb.Label, len(labels))
-	for k, l := range labels {
-		out[k] = tsdb.Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)}
+// cloneSeries copies name and labels, their strings in one allocation and the labels in another.
+func cloneSeries(name string, labels []tsdb.Label) (string, []tsdb.Label) {
+	n := len(name)
+	for _, l := range labels {
+		n += len(l.Name) + len(l.Value)
 	}
-	return out
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(name)
+	for _, l := range labels {
+		b.WriteString(l.Name)
+		b.WriteString(l.Value)
+	}
+	all := b.String()
+	out := make([]tsdb.Label, len(labels))
+	at := len(name)
+	for k, l := range labels {
+		out[k].Name = all[at : at+len(l.Name)]
+		at += len(l.Name)
+		out[k].Value = all[at : at+len(l.Value)]
+		at += len(l.Value)
+	}
+	return all[:len(name)], out
 }

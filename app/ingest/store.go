@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/redwatch/redwatch/tsdb"
 )
@@ -18,9 +19,13 @@ const chunkSamples = 10_000
 type chunkWriter struct {
 	w       Writer
 	sampled func(name string, labels []tsdb.Label) string // nil: none
-	buf     []tsdb.Sample
-	total   int // samples offered
-	stored  int // samples Write accepted
+	buf     []tsdb.Sample                                 // from chunkPool; back there in finish
+	// okLo..okHi are timestamps CheckTimestamp accepted during this request: storage's window
+	// is one interval, so a timestamp between them needs no check of its own (it costs a
+	// clock read). Write checks every sample again, should the window move meanwhile.
+	okLo, okHi int64
+	total      int // samples offered
+	stored     int // samples Write accepted
 	// Samples left out: of sampled series, and for their timestamps; first describes the
 	// first of them.
 	ofSampled      int
@@ -47,14 +52,26 @@ func (cw *chunkWriter) skipSampled(where func() string, name string, labels []ts
 	return true
 }
 
+// chunkPool holds chunk buffers, so that a request does not grow its own to chunkSamples.
+var chunkPool = sync.Pool{New: func() any { b := make([]tsdb.Sample, 0, chunkSamples); return &b }}
+
 // add offers samples, which skipSampled let through; where names their line or series. It
 // returns a write error.
 func (cw *chunkWriter) add(where func() string, samples ...tsdb.Sample) error {
+	if cw.buf == nil {
+		cw.buf = (*chunkPool.Get().(*[]tsdb.Sample))[:0]
+	}
 	for _, s := range samples {
 		cw.total++
-		if err := cw.w.CheckTimestamp(s.Timestamp); err != nil {
-			cw.outside(err, func() string { return fmt.Sprintf("%s (%s): %s", where(), s.Name, err) })
-			continue
+		if ts := s.Timestamp; ts < cw.okLo || ts > cw.okHi || cw.okHi == 0 {
+			if err := cw.w.CheckTimestamp(ts); err != nil {
+				cw.outside(err, func() string { return fmt.Sprintf("%s (%s): %s", where(), s.Name, err) })
+				continue
+			}
+			if cw.okHi == 0 {
+				cw.okLo, cw.okHi = ts, ts
+			}
+			cw.okLo, cw.okHi = min(cw.okLo, ts), max(cw.okHi, ts)
 		}
 		cw.buf = append(cw.buf, s)
 		if len(cw.buf) >= chunkSamples {
@@ -106,6 +123,13 @@ func (cw *chunkWriter) flush() error {
 func (cw *chunkWriter) finish(err error, d dialect) *reject {
 	if err == nil {
 		err = cw.flush()
+	}
+	if cw.buf != nil {
+		b := cw.buf[:cap(cw.buf)]
+		clear(b) // drop the request's strings
+		b = b[:0]
+		chunkPool.Put(&b)
+		cw.buf = nil
 	}
 	if err != nil {
 		return writeError(err, cw.stored)

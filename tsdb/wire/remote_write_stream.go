@@ -14,6 +14,12 @@ import (
 // body, refusing (ErrTooLarge) one that decompresses to more than maxDecoded bytes before
 // decompressing it. Other problems wrap ErrBadPayload.
 func DecompressRemoteWrite(body []byte, maxDecoded int64) ([]byte, error) {
+	return DecompressRemoteWriteTo(nil, body, maxDecoded)
+}
+
+// DecompressRemoteWriteTo is DecompressRemoteWrite decompressing into dst's array when it is
+// large enough (a pooled buffer); the result may be dst's array or a new one.
+func DecompressRemoteWriteTo(dst, body []byte, maxDecoded int64) ([]byte, error) {
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: not snappy-compressed: %s", ErrBadPayload, err)
@@ -21,7 +27,7 @@ func DecompressRemoteWrite(body []byte, maxDecoded int64) ([]byte, error) {
 	if int64(n) > maxDecoded {
 		return nil, fmt.Errorf("%w: decompressed body of %d bytes exceeds %d bytes", ErrTooLarge, n, maxDecoded)
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := snappy.Decode(dst[:cap(dst)], body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot decompress: %s", ErrBadPayload, err)
 	}

@@ -122,7 +122,15 @@ type InfluxParser struct {
 	toMillis func(int64) int64
 	nowMs    int64
 	rows     influx.Rows
+	// names and keys intern the metric names (measurement_field) and label names of the
+	// lines parsed, which repeat from line to line, so each costs one allocation per parser
+	// instead of one per sample; at most maxInterned of each.
+	names map[[2]string]string
+	keys  map[string]string
 }
+
+// maxInterned bounds InfluxParser's interned names, against bodies of ever new names.
+const maxInterned = 4096
 
 // NewInfluxParser returns a parser for precision "ns" (or "", "n"), "us" ("u"), "ms" or "s";
 // lines without a timestamp get now.
@@ -168,16 +176,21 @@ func (p *InfluxParser) Line(dst []tsdb.Sample, line string) ([]tsdb.Sample, erro
 		if ts <= 0 {
 			return dst, fmt.Errorf("timestamp %d is before 1970", r.Timestamp)
 		}
-		measurement := strings.Clone(sanitize(r.Measurement))
-		if measurement == "" {
+		if sanitize(r.Measurement) == "" {
 			return dst, errors.New("empty measurement")
 		}
-		labels := make([]tsdb.Label, 0, len(r.Tags))
+		n := 0
+		for _, t := range r.Tags {
+			if t.Value != "" {
+				n++
+			}
+		}
+		labels := make([]tsdb.Label, 0, n)
 		for _, t := range r.Tags {
 			if t.Value == "" {
 				continue
 			}
-			labels = append(labels, tsdb.Label{Name: strings.Clone(sanitizeLabel(t.Key)), Value: strings.Clone(t.Value)})
+			labels = append(labels, tsdb.Label{Name: p.labelName(t.Key), Value: strings.Clone(t.Value)})
 		}
 		for k, f := range r.Fields {
 			v, isString, ok := fieldValue(raw[k], f.Value)
@@ -188,10 +201,40 @@ func (p *InfluxParser) Line(dst []tsdb.Sample, line string) ([]tsdb.Sample, erro
 				return dst, fmt.Errorf("field %q has invalid value %s: want a number (1.5), an integer (1i, 1u), a boolean (true) or a string (\"x\", skipped)",
 					f.Key, QuoteLine(raw[k]))
 			}
-			dst = append(dst, tsdb.Sample{Name: measurement + "_" + sanitize(f.Key), Labels: labels, Timestamp: ts, Value: v})
+			dst = append(dst, tsdb.Sample{Name: p.metricName(r.Measurement, f.Key), Labels: labels, Timestamp: ts, Value: v})
 		}
 	}
 	return dst, nil
+}
+
+// metricName is measurement_field, sanitized and not aliasing the line.
+func (p *InfluxParser) metricName(measurement, field string) string {
+	if name, ok := p.names[[2]string{measurement, field}]; ok {
+		return name
+	}
+	name := sanitize(measurement) + "_" + sanitize(field)
+	if p.names == nil {
+		p.names = map[[2]string]string{}
+	}
+	if len(p.names) < maxInterned {
+		p.names[[2]string{strings.Clone(measurement), strings.Clone(field)}] = name
+	}
+	return name
+}
+
+// labelName is a tag key as a sanitized label name, not aliasing the line.
+func (p *InfluxParser) labelName(key string) string {
+	if name, ok := p.keys[key]; ok {
+		return name
+	}
+	name := strings.Clone(sanitizeLabel(key))
+	if p.keys == nil {
+		p.keys = map[string]string{}
+	}
+	if len(p.keys) < maxInterned {
+		p.keys[strings.Clone(key)] = name
+	}
+	return name
 }
 
 // MaxQuotedLine is how much of a line an error quotes.
