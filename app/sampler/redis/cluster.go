@@ -449,13 +449,14 @@ func (c *clusterSampler) summarise(now time.Time, derr error) ([]tsdb.Sample, In
 	versionFromMaster := false // the snapshot's Version: a master's when one answered
 	for _, nl := range lines {
 		nd := Node{ID: nl.id, Addr: nl.addr, Role: nl.role, MasterID: nl.masterID, MasterAddr: addrOf[nl.masterID],
-			Slots: nl.slots, SlotCount: nl.count, Flags: nl.flags}
+			Slots: nl.slots, SlotCount: nl.count, Flags: nl.flags, Conditions: FlagConditions(nl.flags)}
 		ns := nodes[nl.addr]
 		if ns != nil {
 			ss := ns.Snapshot()
 			nd.Up, nd.Error, nd.LastSeen = ss.Up, ss.Error, ss.LastSeen
-			if ss.Up {
+			if ss.Up { // its figures are this round's; a down node's are unknown (Sampled false)
 				nodesUp++
+				nd.Sampled = true
 				nd.MemoryUsedBytes, nd.OpsPerSec, nd.ConnectedClients = ss.MemoryUsedBytes, ss.OpsPerSec, ss.ConnectedClients
 				for _, d := range ss.Keyspace {
 					nd.Keys += d.Keys
