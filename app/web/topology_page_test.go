@@ -41,7 +41,7 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
 	}
-	if got := norm(text(one(t, panel, "topology-failovers"))); !strings.HasPrefix(got, "1 , last 1m") {
+	if got := norm(text(one(t, panel, "topology-failovers"))); !strings.HasPrefix(got, "1 (last 1m") {
 		t.Errorf("failovers = %q", got)
 	}
 	sents := find(panel, "topology-sentinel")
@@ -53,10 +53,10 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 		t.Fatalf("sentinel nodes: %d", len(nodes))
 	}
 	// Sentinel's flags in words, not "slave,s_down,disconnected".
-	if got := norm(text(one(t, nodes[2], "node-state"))); got != "down , link down , subjectively down , disconnected" {
+	if got := norm(text(one(t, nodes[2], "node-state"))); got != "down, link down, subjectively down, disconnected" {
 		t.Errorf("flagged replica state %q", got)
 	}
-	if got := norm(text(one(t, nodes[1], "node-state"))); got != "up , link up" {
+	if got := norm(text(one(t, nodes[1], "node-state"))); got != "up, link up" {
 		t.Errorf("replica state %q", got)
 	}
 	if got := text(one(t, nodes[1], "node-role")); got != "replica" {
