@@ -249,6 +249,17 @@ func (c *clusterSampler) round(ctx context.Context, now time.Time) {
 	for _, n := range c.nodes {
 		nodes = append(nodes, n)
 	}
+	if derr == nil {
+		// A down node the cluster no longer flags failing is back: ask it this round rather
+		// than after its retry backoff (up to maxRetryBackoff), or the instance would read
+		// down for that long while the cluster serves. retryAt is written by n.Round only,
+		// which runs below, on this goroutine.
+		for _, nl := range view.nodes {
+			if n := c.nodes[nl.addr]; n != nil && !nl.failing && !n.Up() {
+				n.retryAt = time.Time{}
+			}
+		}
+	}
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, n := range nodes {
