@@ -35,22 +35,25 @@ type sentinelJSON struct {
 
 // nodeJSON is one data node; the INFO figures are those of its last successful round.
 type nodeJSON struct {
-	ID               string     `json:"id,omitempty"`
-	Addr             string     `json:"addr"`
-	Role             string     `json:"role"`
-	MasterID         string     `json:"master_id,omitempty"`
-	MasterAddr       string     `json:"master_addr,omitempty"`
-	Slots            string     `json:"slots,omitempty"`
-	SlotCount        int        `json:"slot_count"`
-	Flags            string     `json:"flags,omitempty"`
-	Up               bool       `json:"up"`
-	Error            string     `json:"error,omitempty"`
-	LastSeen         *time.Time `json:"last_seen"`
-	MemoryUsedBytes  int64      `json:"memory_used_bytes"`
-	OpsPerSecond     float64    `json:"ops_per_second"`
-	ConnectedClients int64      `json:"connected_clients"`
-	Keys             int64      `json:"keys"`
-	MasterLinkUp     *bool      `json:"master_link_up,omitempty"` // replicas only
+	ID         string     `json:"id,omitempty"`
+	Addr       string     `json:"addr"`
+	Role       string     `json:"role"`
+	MasterID   string     `json:"master_id,omitempty"`
+	MasterAddr string     `json:"master_addr,omitempty"`
+	Slots      string     `json:"slots,omitempty"`
+	SlotCount  int        `json:"slot_count"`
+	Flags      string     `json:"flags,omitempty"`      // raw, as Sentinel or CLUSTER NODES report them
+	Conditions []string   `json:"conditions,omitempty"` // the flags beyond the role, in words
+	Up         bool       `json:"up"`
+	Error      string     `json:"error,omitempty"`
+	LastSeen   *time.Time `json:"last_seen"` // redwatch's last round with it; null: never (or not sampled)
+	// The INFO figures are null when unknown: a node redwatch does not sample (Sentinel
+	// replicas) or one that is down this round. Never a 0 that was not measured.
+	MemoryUsedBytes  *int64   `json:"memory_used_bytes"`
+	OpsPerSecond     *float64 `json:"ops_per_second"`
+	ConnectedClients *int64   `json:"connected_clients"`
+	Keys             *int64   `json:"keys"`
+	MasterLinkUp     *bool    `json:"master_link_up,omitempty"` // replicas only
 }
 
 type topologyEventJSON struct {
@@ -68,8 +71,10 @@ func newTopologyJSON(t redis.Topology) *topologyJSON {
 	for i, n := range t.Nodes {
 		nj := nodeJSON{
 			ID: n.ID, Addr: n.Addr, Role: n.Role, MasterID: n.MasterID, MasterAddr: n.MasterAddr, Slots: n.Slots,
-			SlotCount: n.SlotCount, Flags: n.Flags, Up: n.Up, Error: n.Error, LastSeen: utcTime(n.LastSeen),
-			MemoryUsedBytes: n.MemoryUsedBytes, OpsPerSecond: n.OpsPerSec, ConnectedClients: n.ConnectedClients, Keys: n.Keys,
+			SlotCount: n.SlotCount, Flags: n.Flags, Conditions: n.Conditions, Up: n.Up, Error: n.Error, LastSeen: utcTime(n.LastSeen),
+		}
+		if n.Sampled {
+			nj.MemoryUsedBytes, nj.OpsPerSecond, nj.ConnectedClients, nj.Keys = new(n.MemoryUsedBytes), new(n.OpsPerSec), new(n.ConnectedClients), new(n.Keys)
 		}
 		if n.Role == "replica" {
 			nj.MasterLinkUp = new(n.MasterLinkUp)

@@ -98,8 +98,8 @@ func topologyProps(t redis.Topology) *partials.TopologyProps {
 	}
 	for _, n := range t.Nodes {
 		p.Nodes = append(p.Nodes, partials.TopologyNode{
-			Addr: n.Addr, Role: n.Role, Slots: n.Slots, Error: n.Error, Up: n.Up, IsReplica: n.Role == "replica",
-			LinkUp: n.MasterLinkUp, MemoryUsedBytes: float64(n.MemoryUsedBytes), OpsPerSec: n.OpsPerSec,
+			Addr: n.Addr, Role: n.Role, Slots: n.Slots, Error: n.Error, Conditions: n.Conditions, Up: n.Up, IsReplica: n.Role == "replica",
+			LinkUp: n.MasterLinkUp, Sampled: n.Sampled, MemoryUsedBytes: float64(n.MemoryUsedBytes), OpsPerSec: n.OpsPerSec,
 			Clients: n.ConnectedClients, Keys: n.Keys, LastSeen: n.LastSeen,
 		})
 	}

@@ -19,9 +19,9 @@ func topologySnapshots(now time.Time) []redis.InstanceSnapshot {
 			Failovers: 1, LastFailover: now.Add(-time.Minute), Quorum: 2, QuorumOK: true, QuorumKnown: true,
 			Sentinels: []redis.SentinelNode{{Addr: "127.0.0.1:26379", Up: true}, {Addr: "127.0.0.1:26380", Up: true}, {Addr: "127.0.0.1:26381", Error: "connection refused"}},
 			Nodes: []redis.Node{
-				{Addr: "127.0.0.1:7001", Role: "master", Up: true, LastSeen: seen, MemoryUsedBytes: 2 * mib, OpsPerSec: 120},
-				{Addr: "127.0.0.1:7002", Role: "replica", MasterAddr: "127.0.0.1:7001", Up: true, LastSeen: seen, MasterLinkUp: true},
-				{Addr: "127.0.0.1:7003", Role: "replica", MasterAddr: "127.0.0.1:7001", Up: true, LastSeen: seen, MasterLinkUp: false},
+				{Addr: "127.0.0.1:7001", Role: "master", Flags: "master", Up: true, LastSeen: seen, Sampled: true, MemoryUsedBytes: 2 * mib, OpsPerSec: 120, ConnectedClients: 7, Keys: 42},
+				{Addr: "127.0.0.1:7002", Role: "replica", Flags: "slave", MasterAddr: "127.0.0.1:7001", Up: true, MasterLinkUp: true},
+				{Addr: "127.0.0.1:7003", Role: "replica", Flags: "slave,s_down,disconnected", Conditions: redis.FlagConditions("slave,s_down,disconnected"), MasterAddr: "127.0.0.1:7001", MasterLinkUp: false},
 			},
 			Events: []redis.TopologyEvent{{At: now.Add(-time.Minute), Kind: "failover", Text: "failover: master 127.0.0.1:7000 -> 127.0.0.1:7001"}},
 		},
@@ -32,9 +32,9 @@ func topologySnapshots(now time.Time) []redis.InstanceSnapshot {
 		Topology: redis.Topology{
 			Kind: redis.KindCluster, ClusterState: "fail", SlotsAssigned: 16384, SlotsOK: 10923, KnownNodes: 3,
 			Nodes: []redis.Node{
-				{ID: "a1", Addr: "127.0.0.1:7101", Role: "master", Slots: "0-5460", SlotCount: 5461, Up: true, LastSeen: seen, MemoryUsedBytes: 3 * mib, OpsPerSec: 500, ConnectedClients: 4, Keys: 10000},
-				{ID: "b2", Addr: "127.0.0.1:7102", Role: "master", Slots: "5461-10922", SlotCount: 5462, Error: "dial tcp 127.0.0.1:7102: connection refused", LastSeen: now.Add(-time.Minute)},
-				{ID: "c3", Addr: "127.0.0.1:7103", Role: "master", Slots: "10923-16383", SlotCount: 5461, Up: true, LastSeen: seen, Keys: 9990},
+				{ID: "a1", Addr: "127.0.0.1:7101", Role: "master", Slots: "0-5460", SlotCount: 5461, Flags: "myself,master", Up: true, LastSeen: seen, Sampled: true, MemoryUsedBytes: 3 * mib, OpsPerSec: 500, ConnectedClients: 4, Keys: 10000},
+				{ID: "b2", Addr: "127.0.0.1:7102", Role: "master", Slots: "5461-10922", SlotCount: 5462, Flags: "master,fail", Conditions: []string{"failing"}, Error: "dial tcp 127.0.0.1:7102: connection refused", LastSeen: now.Add(-time.Minute)},
+				{ID: "c3", Addr: "127.0.0.1:7103", Role: "master", Slots: "10923-16383", SlotCount: 5461, Flags: "master", Up: true, LastSeen: seen, Sampled: true, Keys: 9990},
 			},
 			Events: []redis.TopologyEvent{
 				{At: now.Add(-time.Minute), Kind: "node_down", Text: "node 127.0.0.1:7102 down"},

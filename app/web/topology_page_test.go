@@ -41,7 +41,7 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 			t.Errorf("%s = %q, want %q", id, got, want)
 		}
 	}
-	if got := norm(text(one(t, panel, "topology-failovers"))); !strings.HasPrefix(got, "1 , last 1m") {
+	if got := norm(text(one(t, panel, "topology-failovers"))); !strings.HasPrefix(got, "1 (last 1m") {
 		t.Errorf("failovers = %q", got)
 	}
 	sents := find(panel, "topology-sentinel")
@@ -49,8 +49,31 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 		t.Errorf("sentinels: %d", len(sents))
 	}
 	nodes := find(panel, "topology-node")
-	if len(nodes) != 3 || norm(text(one(t, nodes[2], "node-state"))) != "up , link down" || norm(text(one(t, nodes[1], "node-state"))) != "up , link up" {
-		t.Errorf("sentinel nodes: %d", len(nodes))
+	if len(nodes) != 3 {
+		t.Fatalf("sentinel nodes: %d", len(nodes))
+	}
+	// Sentinel's flags in words, not "slave,s_down,disconnected".
+	if got := norm(text(one(t, nodes[2], "node-state"))); got != "down, link down, subjectively down, disconnected" {
+		t.Errorf("flagged replica state %q", got)
+	}
+	if got := norm(text(one(t, nodes[1], "node-state"))); got != "up, link up" {
+		t.Errorf("replica state %q", got)
+	}
+	if got := text(one(t, nodes[1], "node-role")); got != "replica" {
+		t.Errorf("replica role %q", got)
+	}
+	// The master's figures are its INFO's; the replicas redwatch does not sample show none.
+	for id, want := range map[string]string{"node-ops": "120", "node-clients": "7", "node-keys": "42"} {
+		if got := text(one(t, nodes[0], id)); got != want {
+			t.Errorf("master %s = %q, want %q", id, got, want)
+		}
+	}
+	for _, n := range nodes[1:] {
+		for _, id := range []string{"node-memory", "node-ops", "node-clients", "node-keys"} {
+			if got := text(one(t, n, id)); got != "—" {
+				t.Errorf("unsampled replica %s %s = %q, want —", attr(n, "data-addr"), id, got)
+			}
+		}
 	}
 
 	doc = parse(t, get("clu"))
@@ -70,6 +93,15 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 	}
 	if got := text(one(t, nodes[0], "node-keys")); got != "10,000" && got != "10000" && got != "10 000" {
 		t.Errorf("node keys %q", got)
+	}
+	// A master down this round: no figures (not 0), when it was last seen, "failing" in words.
+	for _, id := range []string{"node-memory", "node-ops", "node-clients", "node-keys"} {
+		if got := text(one(t, nodes[1], id)); got != "—" {
+			t.Errorf("down master %s = %q, want —", id, got)
+		}
+	}
+	if got := norm(text(one(t, nodes[1], "node-state"))); !strings.Contains(got, "failing") || !strings.Contains(got, "last seen 1m") {
+		t.Errorf("down master state %q", got)
 	}
 	var kinds []string
 	for _, ev := range find(panel, "topology-event") {

@@ -249,6 +249,17 @@ func (c *clusterSampler) round(ctx context.Context, now time.Time) {
 	for _, n := range c.nodes {
 		nodes = append(nodes, n)
 	}
+	if derr == nil {
+		// A down node the cluster no longer flags failing is back: ask it this round rather
+		// than after its retry backoff (up to maxRetryBackoff), or the instance would read
+		// down for that long while the cluster serves. retryAt is written by n.Round only,
+		// which runs below, on this goroutine.
+		for _, nl := range view.nodes {
+			if n := c.nodes[nl.addr]; n != nil && !nl.failing && !n.Up() {
+				n.retryAt = time.Time{}
+			}
+		}
+	}
 	c.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, n := range nodes {
@@ -449,13 +460,14 @@ func (c *clusterSampler) summarise(now time.Time, derr error) ([]tsdb.Sample, In
 	versionFromMaster := false // the snapshot's Version: a master's when one answered
 	for _, nl := range lines {
 		nd := Node{ID: nl.id, Addr: nl.addr, Role: nl.role, MasterID: nl.masterID, MasterAddr: addrOf[nl.masterID],
-			Slots: nl.slots, SlotCount: nl.count, Flags: nl.flags}
+			Slots: nl.slots, SlotCount: nl.count, Flags: nl.flags, Conditions: FlagConditions(nl.flags)}
 		ns := nodes[nl.addr]
 		if ns != nil {
 			ss := ns.Snapshot()
 			nd.Up, nd.Error, nd.LastSeen = ss.Up, ss.Error, ss.LastSeen
-			if ss.Up {
+			if ss.Up { // its figures are this round's; a down node's are unknown (Sampled false)
 				nodesUp++
+				nd.Sampled = true
 				nd.MemoryUsedBytes, nd.OpsPerSec, nd.ConnectedClients = ss.MemoryUsedBytes, ss.OpsPerSec, ss.ConnectedClients
 				for _, d := range ss.Keyspace {
 					nd.Keys += d.Keys

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/redwatch/redwatch/app/config"
 	"github.com/redwatch/redwatch/app/redistest"
 	"github.com/redwatch/redwatch/internal/testutil"
@@ -91,6 +93,22 @@ func TestCluster(t *testing.T) {
 		if slots != 16384 {
 			t.Errorf("nodes serve %d slots, want 16384", slots)
 		}
+		for _, n := range topo.Nodes { // the node's figures are its own INFO's
+			dbsize := c.Nodes[0].Do("dbsize")
+			for _, cn := range c.Nodes {
+				if cn.Addr() == n.Addr {
+					dbsize = cn.Do("dbsize")
+				}
+			}
+			if !n.Sampled || n.LastSeen.IsZero() || n.Keys != dbsize.(int64) || n.Keys == 0 ||
+				float64(n.MemoryUsedBytes) != keyTestValue(t, samples, "redis_memory_used_bytes", "node", n.Addr) ||
+				float64(n.ConnectedClients) != keyTestValue(t, samples, "redis_connected_clients", "node", n.Addr) {
+				t.Errorf("node %s figures %+v, dbsize %v", n.Addr, n, dbsize)
+			}
+			if n.Flags == "" || len(n.Conditions) != 0 {
+				t.Errorf("node %s flags %q conditions %q", n.Addr, n.Flags, n.Conditions)
+			}
+		}
 		for name, want := range map[string]float64{"redis_up": 1, "redis_cluster_state_ok": 1, "redis_cluster_masters": 3,
 			"redis_cluster_known_nodes": 3, "redis_cluster_slots_ok": 16384, "redis_cluster_nodes_up": 3} {
 			if got := instance(samples, name); got != want {
@@ -109,6 +127,36 @@ func TestCluster(t *testing.T) {
 		}
 		if snap.Keyspace[0].Keys != clusterTestKeys || snap.KeysWatched != clusterTestKeys+1 {
 			t.Errorf("snapshot keyspace %+v, keys watched %d", snap.Keyspace, snap.KeysWatched)
+		}
+	})
+
+	t.Run("node figures: clients and ops of others", func(t *testing.T) {
+		// A client held open on every node and traffic on each between two rounds: each node's
+		// Node shows them (redwatch's own connections and commands excluded).
+		var clients []*goredis.Client
+		for _, n := range c.Nodes {
+			cl := n.Client()
+			defer cl.Close()
+			if err := cl.Ping(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, cl)
+		}
+		round()
+		for i, cl := range clients {
+			for range 50 * (i + 1) {
+				if err := cl.Ping(ctx).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		samples := round()
+		for _, n := range s.Snapshot().Topology.Nodes {
+			ops := keyTestValue(t, samples, "redis_ops_per_second", "node", n.Addr)
+			clients := keyTestValue(t, samples, "redis_connected_clients", "node", n.Addr)
+			if !n.Sampled || n.OpsPerSec <= 0 || n.OpsPerSec != ops || n.ConnectedClients < 1 || float64(n.ConnectedClients) != clients {
+				t.Errorf("node %s: ops %v (series %v), clients %d (series %v)", n.Addr, n.OpsPerSec, ops, n.ConnectedClients, clients)
+			}
 		}
 	})
 
@@ -279,21 +327,35 @@ func TestCluster(t *testing.T) {
 		if snap.Up || snap.Error == "" {
 			t.Errorf("snapshot up %v, error %q", snap.Up, snap.Error)
 		}
-		if n := topoNode(snap.Topology, dead.Addr()); n.Up || n.Error == "" {
-			t.Errorf("dead node %+v", n)
+		if n := topoNode(snap.Topology, dead.Addr()); n.Up || n.Error == "" || n.Sampled || n.LastSeen.IsZero() ||
+			n.MemoryUsedBytes != 0 || n.Keys != 0 {
+			t.Errorf("dead node %+v: want down, figures unknown, last seen kept", n)
 		}
 		if e := snap.Topology.Events; len(e) == 0 || e[0].Kind != "node_down" {
 			t.Errorf("events %+v, want node_down first", e)
 		}
 
+		// Rounds until the node's retry backoff reaches past the next round, which would then
+		// skip it.
+		s.cluster.mu.Lock()
+		ns := s.cluster.nodes[dead.Addr()]
+		s.cluster.mu.Unlock()
+		for i := 0; !ns.retryAt.After(keyTestAt(sec + 10)); i++ {
+			if i == 10 {
+				t.Fatalf("retry backoff never past the next round: %v", ns.retryAt)
+			}
+			round()
+		}
 		dead.Restart() // keeps nodes.conf: rejoins with its slots
 		c.WaitOK()
-		testutil.Eventually(t, 10*time.Second, "instance serving again", func() (bool, string) {
-			samples := round()
-			up := keyTestFind(samples, "redis_up", "instance", "main", "node", "")
-			nodeUp := keyTestFind(samples, "redis_up", "node", dead.Addr())
-			return len(up) == 1 && up[0].Value == 1 && len(nodeUp) == 1 && nodeUp[0].Value == 1, s.Snapshot().Error
-		})
+		// The cluster no longer flags it failing: it is asked in the very next round, not
+		// after its backoff.
+		samples = round()
+		up := keyTestFind(samples, "redis_up", "instance", "main", "node", "")
+		nodeUp := keyTestFind(samples, "redis_up", "node", dead.Addr())
+		if len(up) != 1 || up[0].Value != 1 || len(nodeUp) != 1 || nodeUp[0].Value != 1 {
+			t.Fatalf("not serving in the round after cluster_state ok: %s", s.Snapshot().Error)
+		}
 		snap = s.Snapshot()
 		if !snap.Up || !topoNode(snap.Topology, dead.Addr()).Up {
 			t.Errorf("snapshot after restart: up %v, topology %+v", snap.Up, snap.Topology)

@@ -328,6 +328,7 @@ func (s *Sampler) Round(ctx context.Context, now time.Time) {
 	}
 	s.markUp(now)
 	s.write(samples)
+	fillSentinelNode(&snap, s.prev.info)
 	s.mu.Lock()
 	s.snap = snap
 	s.lastDuration = d

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,16 +179,23 @@ func (w *sentinelWatcher) round(ctx context.Context, instance string, now time.T
 			topo.QuorumOK, topo.QuorumKnown = false, true
 		}
 		masterUp := topo.MasterAddr != "" && !flagged(best.master["flags"], "s_down", "o_down", "disconnected")
-		topo.Nodes = append(topo.Nodes, Node{Addr: topo.MasterAddr, Role: "master", Flags: best.master["flags"], Up: masterUp})
+		// The figures of these nodes are unknown here (Sampled false): fillSentinelNode sets the
+		// master's from the instance's INFO.
+		topo.Nodes = append(topo.Nodes, Node{Addr: topo.MasterAddr, Role: "master", Flags: best.master["flags"],
+			Conditions: FlagConditions(best.master["flags"]), RunID: best.master["runid"], Up: masterUp})
 		replicasUp := 0
+		var replicas []Node
 		for _, r := range best.replicas {
 			up := !flagged(r["flags"], "s_down", "o_down", "disconnected")
 			if up {
 				replicasUp++
 			}
-			topo.Nodes = append(topo.Nodes, Node{Addr: hostPortOf(r), Role: "replica", Flags: r["flags"], Up: up,
-				MasterAddr: net.JoinHostPort(r["master-host"], r["master-port"]), MasterLinkUp: r["master-link-status"] == "ok"})
+			replicas = append(replicas, Node{Addr: hostPortOf(r), Role: "replica", Flags: r["flags"],
+				Conditions: FlagConditions(r["flags"]), RunID: r["runid"], Up: up,
+				MasterAddr: replicaOf(r), MasterLinkUp: r["master-link-status"] == "ok"})
 		}
+		sort.Slice(replicas, func(i, j int) bool { return replicas[i].Addr < replicas[j].Addr })
+		topo.Nodes = append(topo.Nodes, replicas...)
 		add("redis_sentinel_master_up", boolFloat(masterUp))
 		add("redis_sentinel_replicas", float64(replicasUp))
 		add("redis_sentinel_quorum", float64(topo.Quorum))
@@ -254,6 +263,15 @@ func hostPortOf(m map[string]string) string {
 	return net.JoinHostPort(m["ip"], m["port"])
 }
 
+// replicaOf is the master a SENTINEL REPLICAS entry replicates; "" when Sentinel does not know
+// ("?" and port 0 while it has no INFO of the replica).
+func replicaOf(r map[string]string) string {
+	if h, p := r["master-host"], r["master-port"]; h != "" && h != "?" && p != "" && p != "0" {
+		return net.JoinHostPort(h, p)
+	}
+	return ""
+}
+
 // flagged reports whether the comma-separated flags hold one of any.
 func flagged(flags string, any ...string) bool {
 	for f := range strings.SplitSeq(flags, ",") {
@@ -293,6 +311,14 @@ func (s *Sampler) sentinelRound(ctx context.Context, now time.Time) {
 	}
 	s.write(samples)
 	s.mu.Lock()
+	// A node's last round with redwatch outlives this round's fresh topology.
+	for i := range topo.Nodes {
+		for _, p := range s.snap.Topology.Nodes {
+			if p.Addr == topo.Nodes[i].Addr {
+				topo.Nodes[i].LastSeen = p.LastSeen
+			}
+		}
+	}
 	s.snap.Topology = topo
 	if topo.MasterAddr != "" {
 		s.snap.Addr = topo.MasterAddr
@@ -308,4 +334,38 @@ func (s *Sampler) addr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.snap.Addr
+}
+
+// fillSentinelNode gives the node of snap's Sentinel topology that redwatch just sampled the
+// figures of snap's INFO round (in, its fields): the master, normally, unless go-redis's client
+// already reached another node. Nodes are matched by the run_id Sentinel reports, not by
+// address, so figures never land on a node they are not from (a node whose run_id Sentinel does
+// not know yet must have INFO's tcp_port and role); no match leaves every node unknown. Topology.Nodes is replaced, not written to: it is shared with older snapshots.
+func fillSentinelNode(snap *InstanceSnapshot, in info) {
+	runID := in["run_id"]
+	if snap.Topology.Kind != KindSentinel || runID == "" || !snap.Up {
+		return
+	}
+	role := map[string]string{"master": "master", "slave": "replica"}[in["role"]]
+	for i, n := range snap.Topology.Nodes {
+		_, port, _ := net.SplitHostPort(n.Addr)
+		// Right after a failover Sentinel does not know the new master's run_id yet: then the
+		// port and role must match.
+		if n.RunID != runID && (n.RunID != "" || port != in["tcp_port"] || role != n.Role) {
+			continue
+		}
+		nodes := slices.Clone(snap.Topology.Nodes)
+		nd := &nodes[i]
+		nd.Sampled, nd.Up, nd.LastSeen = true, true, snap.LastSeen // up: redwatch reached it, whatever Sentinel's flags say yet
+		nd.MemoryUsedBytes, nd.OpsPerSec, nd.ConnectedClients = snap.MemoryUsedBytes, snap.OpsPerSec, snap.ConnectedClients
+		nd.Keys = 0
+		for _, d := range snap.Keyspace {
+			nd.Keys += d.Keys
+		}
+		if nd.Role == "replica" {
+			nd.MasterLinkUp = in["master_link_status"] == "up"
+		}
+		snap.Topology.Nodes = nodes
+		return
+	}
 }

@@ -44,6 +44,7 @@ func TestSentinelFollowsFailover(t *testing.T) {
 			t.Fatalf("sentinel %s down: %s", sn.Addr, sn.Error)
 		}
 	}
+	checkSentinelNodes(t, s.Snapshot(), old, "")
 
 	set.Master.Kill()
 	killed := time.Now()
@@ -59,6 +60,11 @@ func TestSentinelFollowsFailover(t *testing.T) {
 		return ok, fmt.Sprintf("up %v addr %q (want %s), topology %+v", snap.Up, snap.Addr, addr, tp)
 	})
 	t.Logf("sentinels failed over in %s; redwatch followed %s after the kill", failedOver, time.Since(killed))
+	testutil.Eventually(t, 3*time.Second, "the new master's figures", func() (bool, string) {
+		snap := s.Snapshot()
+		return snap.Topology.Nodes[0].Sampled, fmt.Sprintf("%+v", snap.Topology.Nodes)
+	})
+	checkSentinelNodes(t, s.Snapshot(), addr, old)
 	if n := set.Server(addr).Do("llen", "q"); n != int64(3) {
 		t.Fatalf("LLEN q on the new master = %v", n)
 	}
@@ -79,6 +85,33 @@ func TestSentinelFollowsFailover(t *testing.T) {
 	})
 	if n := logCount(logs, "sentinel failover"); n != 1 {
 		t.Fatalf("%d failover log lines, want 1:\n%s", n, logs)
+	}
+}
+
+// checkSentinelNodes: the master's Node carries the figures of the instance's INFO (what
+// redwatch sampled); the replicas, which redwatch does not sample, have none (Sampled false,
+// zero figures) and come sorted by address; only a former master (sampled before) has a last
+// seen.
+func checkSentinelNodes(t *testing.T, snap InstanceSnapshot, master, former string) {
+	t.Helper()
+	nodes := snap.Topology.Nodes
+	m := nodes[0]
+	var keys int64
+	for _, d := range snap.Keyspace {
+		keys += d.Keys
+	}
+	if m.Addr != master || m.Role != "master" || !m.Sampled || !m.Up || m.LastSeen != snap.LastSeen || former == "" && m.RunID == "" ||
+		m.MemoryUsedBytes != snap.MemoryUsedBytes || m.MemoryUsedBytes == 0 || m.Keys != keys || keys == 0 ||
+		m.OpsPerSec != snap.OpsPerSec || m.ConnectedClients != snap.ConnectedClients {
+		t.Errorf("master node %+v, want the figures of snapshot %+v", m, snap)
+	}
+	for i, n := range nodes[1:] {
+		if n.Role != "replica" || n.Sampled || n.LastSeen.IsZero() != (n.Addr != former) || n.MemoryUsedBytes != 0 || n.Keys != 0 {
+			t.Errorf("replica %+v: want not sampled", n)
+		}
+		if i > 0 && nodes[i].Addr > n.Addr {
+			t.Errorf("replicas not sorted: %s before %s", nodes[i].Addr, n.Addr)
+		}
 	}
 }
 

@@ -1,6 +1,10 @@
 package redis
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Topology kinds: how an instance is deployed.
 const (
@@ -69,23 +73,75 @@ type SentinelNode struct {
 type Node struct {
 	ID   string // cluster node ID; "" for Sentinel
 	Addr string // host:port, also the value of the node label on its series
-	Role string // master | replica
+	Role string // master | replica (Sentinel's and Cluster's "slave") | unknown
 	// MasterID (cluster) or MasterAddr (sentinel) is what a replica replicates.
 	MasterID   string
 	MasterAddr string
 	Slots      string // cluster: the slot ranges it serves, "0-5460 10923"; "" for none
 	SlotCount  int
-	Flags      string // CLUSTER NODES flags or Sentinel's flags, as reported
+	Flags      string // CLUSTER NODES flags or Sentinel's flags, raw as reported ("myself,master")
+	// Conditions are the flags beyond the role, in words ("objectively down", "failing"),
+	// for people; see FlagConditions.
+	Conditions []string
+	RunID      string // sentinel: the run_id Sentinel reports for it; "" when unknown
 	Up         bool
 	Error      string    // why it is down; never secrets
-	LastSeen   time.Time // last successful round; zero if never
+	LastSeen   time.Time // last successful round redwatch had with it; zero if never (or not sampled)
 
-	// From the node's own INFO, when it was sampled (zero when not).
+	// Sampled says the INFO figures below are the node's own, from redwatch's latest round with
+	// it. False means they are unknown (zero here, not a measurement): a Sentinel replica
+	// redwatch does not sample, a node down this round, a master before its first round.
+	Sampled          bool
 	MemoryUsedBytes  int64
 	OpsPerSec        float64
-	ConnectedClients int64
+	ConnectedClients int64 // others' connections (redwatch's own excluded)
 	Keys             int64 // sum of its keyspace
-	MasterLinkUp     bool  // replicas: master_link_status:up
+	MasterLinkUp     bool  // replicas: master_link_status:up (Sentinel: master-link-status ok)
+}
+
+// FlagConditions turns CLUSTER NODES or Sentinel flags into words, leaving out the role
+// (master, slave), myself and noflags; a flag it does not know is kept as is.
+func FlagConditions(flags string) []string {
+	var out []string
+	for f := range strings.SplitSeq(flags, ",") {
+		if w := flagWord(f); w != "" && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// flagWord is one flag in words; "" for the ones FlagConditions leaves out.
+func flagWord(f string) string {
+	switch f {
+	case "", "master", "slave", "myself", "noflags":
+		return ""
+	// Sentinel
+	case "s_down":
+		return "subjectively down"
+	case "o_down":
+		return "objectively down"
+	case "failover_in_progress":
+		return "failover in progress"
+	case "reconf_sent", "reconf_inprog":
+		return "reconfiguring"
+	case "reconf_done":
+		return "reconfigured"
+	case "master_down":
+		return "sees the master down"
+	// Cluster
+	case "fail?":
+		return "suspected failing (pfail)"
+	case "fail":
+		return "failing"
+	case "handshake":
+		return "in handshake"
+	case "noaddr":
+		return "no address"
+	case "nofailover":
+		return "no failover"
+	}
+	return f // disconnected, promoted, and flags of later versions
 }
 
 // MaxTopologyEvents is how many topology events an instance keeps.
