@@ -52,6 +52,9 @@ func TestRedisInstanceTopologyPanel(t *testing.T) {
 	if len(nodes) != 3 {
 		t.Fatalf("sentinel nodes: %d", len(nodes))
 	}
+	if got := find(panel, "node-slots"); len(got) != 0 { // Sentinel has no slots: no column of dashes
+		t.Errorf("sentinel nodes have %d slot cells", len(got))
+	}
 	// Sentinel's flags in words, not "slave,s_down,disconnected".
 	if got := norm(text(one(t, nodes[2], "node-state"))); got != "down, link down, subjectively down, disconnected" {
 		t.Errorf("flagged replica state %q", got)
