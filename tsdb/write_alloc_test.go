@@ -1,6 +1,7 @@
 package tsdb
 
 import (
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -34,15 +35,24 @@ func TestWriteKnownSeriesAllocs(t *testing.T) {
 		}
 		write() // the series enter the table
 		write() // and storage's caches
-		own = testing.AllocsPerRun(50, func() {
-			next()
-			rb := db.getRowBuilder()
-			if err := db.buildRows(batch, db.now().UnixMilli(), rb); err != nil || len(rb.mrs) != n {
-				t.Fatalf("buildRows: %v, %d rows, want %d", err, len(rb.mrs), n)
-			}
-			db.putRowBuilder(rb)
-		})
-		return own, testing.AllocsPerRun(50, write)
+		// AllocsPerRun counts the allocations of the whole process, VictoriaMetrics' background
+		// flushers and mergers included, so the least of a few measurements is buildRows' own.
+		own = math.Inf(1)
+		for range 5 {
+			own = min(own, testing.AllocsPerRun(50, func() {
+				next()
+				rb := db.getRowBuilder()
+				if err := db.buildRows(batch, db.now().UnixMilli(), rb); err != nil || len(rb.mrs) != n {
+					t.Fatalf("buildRows: %v, %d rows, want %d", err, len(rb.mrs), n)
+				}
+				db.putRowBuilder(rb)
+			}))
+		}
+		whole = math.Inf(1)
+		for range 5 {
+			whole = min(whole, testing.AllocsPerRun(50, write))
+		}
+		return own, whole
 	}
 	own, whole := measure(2000)
 	t.Logf("allocations per Write of 2000 known samples: %.1f in buildRows, %.1f in all", own, whole)
