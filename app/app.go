@@ -64,6 +64,9 @@ type App struct {
 	ingest       *ingest.Ingest // the write endpoints; tracks pushing hosts
 	stats        *selfmon.Stats
 	started      time.Time
+	// memBudget is the memory budget when redwatch sets the Go memory limit (see
+	// runGoMemoryLimit); 0 when the operator's GOMEMLIMIT does.
+	memBudget int64
 }
 
 // New opens storage, loads users and sessions, and binds the listen address, so that every
@@ -72,7 +75,10 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 	lg := opts.Logger
 	log := lg.Named("app")
 	a = &App{cfg: cfg, log: lg, stats: selfmon.New(), started: time.Now()}
-	memLimit := setMemoryLimits(log, cfg.Storage)
+	memLimit, adjust := setMemoryLimits(log, cfg.Storage)
+	if adjust {
+		a.memBudget = memLimit
+	}
 
 	db, err := tsdb.Open(tsdb.Options{
 		Path:               cfg.Storage.Path,
@@ -268,24 +274,25 @@ func New(cfg config.Config, opts Options) (a *App, err error) {
 // otherwise GOMEMLIMIT when set, else config.DefaultMemoryLimitBytes. It returns the budget
 // in bytes, of which the caller gives half to the storage caches
 // (VictoriaMetrics' -memory.allowedBytes): the other half is for the latest table, the
-// samplers, HTTP and the GC's headroom.
-func setMemoryLimits(log *slog.Logger, st config.Storage) int64 {
+// samplers, HTTP and the GC's headroom. adjust is true when redwatch, not GOMEMLIMIT, set the
+// Go limit: Run then keeps it below the budget by what lies outside the Go heap
+// (runGoMemoryLimit).
+func setMemoryLimits(log *slog.Logger, st config.Storage) (limit int64, adjust bool) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
 	limit, set := st.MemoryLimitBytes()
 	switch {
-	case set:
-		debug.SetMemoryLimit(limit)
-	case os.Getenv("GOMEMLIMIT") == "":
-		debug.SetMemoryLimit(limit)
+	case set, os.Getenv("GOMEMLIMIT") == "":
+		debug.SetMemoryLimit(goMemoryLimit(limit, 0, residentFileBytes()))
+		adjust = true
 	default:
 		if l := debug.SetMemoryLimit(-1); l > 0 && l < 1<<62 {
 			limit = l // GOMEMLIMIT sized the budget
 		}
 	}
 	log.Debug("memory limits", "gogc", os.Getenv("GOGC"), "memory_limit_bytes", limit, "storage_cache_bytes", limit/2)
-	return limit
+	return limit, adjust
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).
@@ -308,6 +315,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	self := &selfmon.Sampler{Stats: a.stats, Store: a.writer, Interval: 10 * time.Second, Logger: a.log.Named("selfmon")}
 	wg.Go(func() { self.Run(sctx) })
+	if a.memBudget > 0 {
+		wg.Go(func() { runGoMemoryLimit(sctx, log, a.memBudget, a.db.OffHeapBytes) })
+	}
 	wg.Go(func() { a.redis.Run(sctx) })
 	// The compactor has a WaitGroup of its own: its storage search cannot be cancelled, so
 	// shutdown flushes the samplers' last samples before waiting for it (see below).

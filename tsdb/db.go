@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,8 +85,13 @@ type DB struct {
 	preloadDone chan struct{}      // closed when the preload has returned
 
 	watermark atomic.Int64 // unix ms: every bucket ending at or before it is rolled up
-	late      lateBuckets  // buckets to roll up again (rollup.go)
-	started   time.Time
+	// emptyAtOpen: raw storage held no sample when Open returned; then oldestRaw bounds what
+	// RollupUntil must roll up (see firstRawBucket).
+	emptyAtOpen bool
+	oldestRaw   atomic.Int64  // unix ms: the oldest timestamp Write added since Open; MaxInt64: none
+	rollupScans atomic.Uint64 // bucket searches of rollupOne since Open
+	late        lateBuckets   // buckets to roll up again (rollup.go)
+	started     time.Time
 
 	// mu guards closed: writes and reads hold it shared, Close holds it exclusively so that
 	// no Search is open while storage closes.
@@ -231,6 +237,10 @@ func Open(opts Options) (*DB, error) {
 	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
 	db.series = newSeriesLimiter(opts.MaxSeries, db.log)
+	var m storage.Metrics
+	db.s.UpdateMetrics(&m)
+	db.emptyAtOpen = m.TableMetrics.TotalRowsCount() == 0
+	db.oldestRaw.Store(math.MaxInt64)
 	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
 	db.startDiskWatch() // logs when it starts read-only
 	db.removeSnapshots(db.s)
@@ -351,6 +361,7 @@ func (db *DB) Write(samples []Sample) error {
 		return ErrReadOnly // the latest table has the samples: pages keep showing current values
 	}
 	if len(rb.mrs) > 0 {
+		db.noteOldest(rb.mrs) // before AddRows: see firstRawBucket
 		db.s.AddRows(rb.mrs, 64)
 		db.noteLate(rb.mrs)    // after AddRows: see noteLate
 		engine.noteOld(rb.mrs) // a sample older than 5 minutes: cached results may miss it

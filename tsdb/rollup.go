@@ -256,13 +256,23 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	if w < oldest {
 		w = oldest
 	}
+	saved := w
 	if w+step <= target {
 		// From here on a write into a bucket up to target is noted as late (Write adds rows,
 		// then looks at the horizon), and what was written before is searchable now.
 		db.late.horizon.Store(max(db.late.horizon.Load(), target))
 		db.Flush()
+		if first, ok := db.firstRawBucket(); ok && first > w && !db.ReadOnly() {
+			// The buckets before hold no sample: skip their searches, which on a first
+			// start cost one index lookup per series per bucket of the day. Those buckets
+			// are rolled up, vacuously: the watermark moves past them as if searched (not
+			// while read-only, when rollups pause).
+			w = min(first, target)
+			if w > db.watermark.Load() {
+				db.watermark.Store(w)
+			}
+		}
 	}
-	saved := w
 	// save makes the rollups written so far durable, then records them in the watermark file,
 	// so that a kill -9 never leaves a watermark past rollups it lost. While read-only it writes
 	// nothing: a restart before space returns rolls those buckets up again.
@@ -308,6 +318,44 @@ func (db *DB) RollupUntil(ctx context.Context, now time.Time) error {
 	return db.rollupLate(ctx)
 }
 
+// noteOldest records the oldest timestamp of rows, which Write is about to add to raw storage.
+func (db *DB) noteOldest(rows []storage.MetricRow) {
+	if !db.emptyAtOpen {
+		return
+	}
+	oldest := int64(math.MaxInt64)
+	for i := range rows {
+		oldest = min(oldest, rows[i].Timestamp)
+	}
+	for {
+		cur := db.oldestRaw.Load()
+		if oldest >= cur || db.oldestRaw.CompareAndSwap(cur, oldest) {
+			return
+		}
+	}
+}
+
+// firstRawBucket is the start of the first bucket that can hold a raw sample, when that is
+// known: raw storage was empty at Open, so every sample in it came through Write since, and
+// noteOldest saw it. ok is false when storage held samples at Open. With no sample written
+// yet it returns math.MaxInt64 (no bucket holds one).
+//
+// RollupUntil calls it after moving the late horizon: a Write whose rows it does not count
+// here noted them (noteOldest) after that load, so it looked at the new horizon after its
+// AddRows and noted its buckets as late (noteLate).
+func (db *DB) firstRawBucket() (start int64, ok bool) {
+	if !db.emptyAtOpen {
+		return 0, false
+	}
+	oldest := db.oldestRaw.Load()
+	if oldest == math.MaxInt64 {
+		return math.MaxInt64, true
+	}
+	step := RollupStep.Milliseconds()
+	// The bucket (b, b+step] holding oldest, as noteLate computes it (timestamps are positive).
+	return (oldest+step-1)/step*step - step, true
+}
+
 // rollupSaveEvery is how many buckets a catch-up rolls up between two saves of the watermark.
 const rollupSaveEvery = 12
 
@@ -331,6 +379,7 @@ func (db *DB) rollupOne(ctx context.Context, start, end int64, next map[string]i
 	if db.closed {
 		return ErrClosed
 	}
+	db.rollupScans.Add(1)
 	tfss := allSeriesFilters()
 	// Read one lookback before the bucket for the counter baseline.
 	tr := storage.TimeRange{MinTimestamp: start - Lookback.Milliseconds(), MaxTimestamp: end}

@@ -286,3 +286,79 @@ func TestLateBucketsWaitWhileReadOnly(t *testing.T) {
 		t.Fatalf("%d late buckets once writable, want 0", n)
 	}
 }
+
+// TestFirstRollupStartsAtOldestSample: on a store that was empty at Open, the first pass rolls
+// up from the bucket of the oldest sample written, not a day of empty buckets (each a search
+// of every series' index entries), and a sample written later before that bucket is still
+// rolled up, as a late one. A store that held samples at Open searches the whole catch-up.
+func TestFirstRollupStartsAtOldestSample(t *testing.T) {
+	dir := t.TempDir()
+	db := openTest(t, dir)
+	ctx := context.Background()
+	now := time.Now().Truncate(RollupStep).Add(RollupStep / 2)
+	from := now.Add(-time.Hour).Truncate(RollupStep)
+	backfill(t, db, "first_g", from, now, 0, gauge)
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	target := now.Add(-rollupDelay).Truncate(RollupStep)
+	if w := db.RollupWatermark(); !w.Equal(target) {
+		t.Fatalf("watermark %s, want %s", w, target)
+	}
+	want := uint64(target.Sub(from) / RollupStep)
+	if got := db.rollupScans.Load(); got != want {
+		t.Fatalf("first pass searched %d buckets, want %d (from the oldest sample's, %s)", got, want, from)
+	}
+	sel, err := ParseSelector(`first_g`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := func() int {
+		t.Helper()
+		rs, err := db.readRollups(ctx, sel, from.Add(-3*time.Hour).UnixMilli(), target.UnixMilli())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range rs {
+			r.decode(r.pts, from.Add(-3*time.Hour).UnixMilli(), target.UnixMilli())
+			n += len(r.ts)
+		}
+		return n
+	}
+	if got := buckets(); got != int(want) {
+		t.Fatalf("%d buckets rolled up, want %d", got, want)
+	}
+
+	// A sample two hours before the first one, written after the pass: a late bucket.
+	old := from.Add(-2 * time.Hour).Add(time.Minute)
+	if err := db.Write([]Sample{{Name: "first_g", Labels: []Label{{"host", "agent-1"}}, Timestamp: old.UnixMilli(), Value: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Flush()
+	if got := db.LateBuckets(); got != 1 {
+		t.Fatalf("%d late buckets, want 1 (the old sample's)", got)
+	}
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := buckets(); got != int(want)+1 {
+		t.Fatalf("%d buckets rolled up after the late pass, want %d", got, want+1)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopened with samples in it (and no watermark): the whole catch-up is searched.
+	if err := os.Remove(filepath.Join(dir, rollupWatermarkFile)); err != nil {
+		t.Fatal(err)
+	}
+	db = openTest(t, dir)
+	defer func() { db.Close() }()
+	if err := db.RollupUntil(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, all := db.rollupScans.Load(), uint64(24*time.Hour/RollupStep); got != all {
+		t.Fatalf("reopened store searched %d buckets, want the whole catch-up, %d", got, all)
+	}
+}

@@ -90,3 +90,23 @@ func (db *DB) Ping(ctx context.Context) (time.Duration, error) {
 	}
 	return time.Since(t0), nil
 }
+
+// OffHeapBytes is the memory VictoriaMetrics' caches of both storages (raw and rollups) hold
+// outside the Go heap: their fastcache chunks are mmapped, so the Go memory limit does not
+// count them, while the process's resident memory does. It reads storage metrics, so call it
+// every few seconds at most.
+func (db *DB) OffHeapBytes() int64 {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return 0
+	}
+	var n uint64
+	for _, s := range []*storage.Storage{db.s, db.rollup} {
+		var m storage.Metrics
+		s.UpdateMetrics(&m)
+		n += m.TSIDCacheSizeBytes + m.MetricIDCacheSizeBytes + m.MetricNameCacheSizeBytes +
+			m.TableMetrics.IndexDBMetrics.LoopsPerDateTagFilterCacheSizeBytes
+	}
+	return int64(n)
+}
