@@ -78,8 +78,11 @@ type DB struct {
 	log    *slog.Logger
 	s      *storage.Storage // raw samples, in Path/raw
 	rollup *storage.Storage // 5-minute rollups, in Path/rollup-5m-packed (see rollup.go)
-	latest *latestTable
-	series *seriesLimiter // the ceiling on new series (limit.go); nil: none
+	// rollupGen is the rollup storage's read generation, bumped at each of its flushes (see
+	// rollupGenLabel).
+	rollupGen atomic.Uint64
+	latest    *latestTable
+	series    *seriesLimiter // the ceiling on new series (limit.go); nil: none
 
 	preloadStop context.CancelFunc // cancels the latest-table preload (startPreload)
 	preloadDone chan struct{}      // closed when the preload has returned
@@ -491,6 +494,7 @@ func (db *DB) Flush() {
 	if !db.closed {
 		db.s.DebugFlush()
 		db.rollup.DebugFlush()
+		db.rollupGen.Add(1) // see rollupGenLabel
 	}
 }
 

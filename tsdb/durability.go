@@ -70,6 +70,9 @@ func (db *DB) persist(s *storage.Storage) bool {
 	if err := s.DeleteSnapshot(name); err != nil {
 		db.log.Warn("cannot delete the snapshot made to flush samples to disk", "snapshot", name, "err", err)
 	}
+	if s == db.rollup {
+		db.rollupGen.Add(1) // see rollupGenLabel
+	}
 	return true
 }
 

@@ -451,12 +451,36 @@ type rollupSeries struct {
 	agg    [len(rollupAggs)][]float64
 }
 
+// rollupGenLabel names a label no series has. VictoriaMetrics caches, per index, the series a
+// set of filters matched over whole days, and resets that cache when new index entries are
+// flushed: at once on a final flush (persist), but up to 10 s later when its own 1-second
+// flusher got there first. A pass that rolled up buckets for series new to the rollup storage
+// then left, for up to 10 s, the empty answer cached by a query asked before it: a 24 h chart
+// at step 300 s missed a backfill just rolled up (TestBackfillIsRolledUp, 1 run in 2 under
+// -race). So every read of the rollup storage adds rollupGenLabel!="<generation>", which every
+// series matches, and each persist of the rollup storage starts a new generation: no read after
+// a pass can hit an answer cached before it.
+const rollupGenLabel = "__redwatch_rollup_generation"
+
+// rollupFilters returns tfss with the generation filter added to each group (see
+// rollupGenLabel). It changes tfss, which callers build for one read.
+func (db *DB) rollupFilters(tfss []*storage.TagFilters) []*storage.TagFilters {
+	gen := []byte(strconv.FormatUint(db.rollupGen.Load(), 10))
+	for _, tfs := range tfss {
+		if err := tfs.Add([]byte(rollupGenLabel), gen, true, false); err != nil {
+			panic(fmt.Sprintf("BUG: cannot add the rollup generation filter: %s", err))
+		}
+	}
+	return tfss
+}
+
 // readRollups returns the rolled-up buckets ending in (from, to] of the series matching sel.
 func (db *DB) readRollups(ctx context.Context, sel *Selector, from, to int64) (map[string]*rollupSeries, error) {
 	tfss, err := sel.tagFilters()
 	if err != nil {
 		return nil, err
 	}
+	tfss = db.rollupFilters(tfss)
 	// The first bucket ending after from has its versions' slots up to 6*rollupVersions-1 ms
 	// before its end.
 	tr := storage.TimeRange{MinTimestamp: from + 1 - int64(rollupVersions*len(rollupAggs)-1), MaxTimestamp: to}
@@ -890,7 +914,7 @@ func (db *DB) nextVersions(ctx context.Context, end int64) (map[string]int, erro
 	tr := storage.TimeRange{MinTimestamp: end - int64(rollupVersions*len(rollupAggs)-1), MaxTimestamp: end}
 	next := map[string]int{}
 	full := 0
-	err := scan(ctx, db.rollup, allSeriesFilters(), tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
+	err := scan(ctx, db.rollup, db.rollupFilters(allSeriesFilters()), tr, math.MaxInt32, func(mn *storage.MetricName, pts []Point) error {
 		_, v, _, ok := rollupSlot(pts[0].Timestamp) // the oldest point is in the highest version
 		if !ok {
 			return nil

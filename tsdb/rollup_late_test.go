@@ -2,6 +2,7 @@ package tsdb
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/storage"
+	"github.com/redwatch/redwatch/internal/testutil"
 )
 
 // backfill writes series name every 10 s over (from, to] in batches of 1000 samples, as a
@@ -360,5 +362,47 @@ func TestFirstRollupStartsAtOldestSample(t *testing.T) {
 	}
 	if got, all := db.rollupScans.Load(), uint64(24*time.Hour/RollupStep); got != all {
 		t.Fatalf("reopened store searched %d buckets, want the whole catch-up, %d", got, all)
+	}
+}
+
+// TestRollupReadSeesSeriesFlushedInBackground: a read of the rollup storage asked before a
+// series had rollups, asked again once VictoriaMetrics' own 1-second flusher made them
+// searchable and the pass persisted them, sees them. VictoriaMetrics resets its cached answer
+// to the first read only up to 10 s after such a flush (see rollupGenLabel).
+func TestRollupReadSeesSeriesFlushedInBackground(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer func() { db.Close() }()
+	ctx := context.Background()
+	end := time.Now().Add(-time.Hour).Truncate(RollupStep).UnixMilli()
+	read := func(sel string) int {
+		t.Helper()
+		rolled, err := db.readRollups(ctx, mustSel(t, sel), end-RollupStep.Milliseconds(), end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rolled)
+	}
+	if n := read("late_g"); n != 0 {
+		t.Fatalf("%d series rolled up before any was written", n)
+	}
+	var ss []Sample
+	for agg := range rollupAggs {
+		ss = append(ss, Sample{Name: "late_g", Labels: []Label{{"host", "a"}}, Timestamp: rollupTimestamp(end, agg), Value: 1})
+	}
+	if err := db.writeRollupSamples(ss); err != nil {
+		t.Fatal(err)
+	}
+	// Searchable without a flush of ours: storage's flusher got there. Each poll asks with
+	// filters of its own, which nothing has cached.
+	i := 0
+	testutil.Eventually(t, 15*time.Second, "the series searchable", func() (bool, string) {
+		i++
+		return read(fmt.Sprintf(`late_g{host=~"a|poll%d"}`, i)) == 1, ""
+	})
+	if !db.persist(db.rollup) {
+		t.Fatal("persist: closed")
+	}
+	if n := read("late_g"); n != 1 {
+		t.Fatalf("the read asked before the series had rollups: %d series after they were flushed and persisted, want 1", n)
 	}
 }
