@@ -229,15 +229,23 @@ func TestOwnLoadIsCountedExactly(t *testing.T) {
 		r.Timeout = config.Duration(time.Second)
 	}, nil)
 	rounds := ownTestRun(t, s, w, 9, nil) // real time: the load is 500 GETs per real second
+	// Each round's figures within 5%: a load goroutine starved on a loaded CI box falls a few
+	// ticks behind and catches up (513 ops/s was seen), while redwatch's own ~1,000 commands a
+	// round, if counted, would more than triple the rate. Their mean within 2%.
+	var sum float64
 	for i := 2; i < len(rounds); i++ {
 		r := rounds[i]
 		ops, ratio := r["redis_ops_per_second"], r["redis_keyspace_hit_ratio"]
-		if math.Abs(ops-500)/500 > 0.02 || math.Abs(ratio-0.5)/0.5 > 0.02 {
-			t.Errorf("round %d: %.1f ops/s, hit ratio %.4f; want 500 and 0.5 within 2%%", i, ops, ratio)
+		sum += ops
+		if math.Abs(ops-500)/500 > 0.05 || math.Abs(ratio-0.5)/0.5 > 0.05 {
+			t.Errorf("round %d: %.1f ops/s, hit ratio %.4f; want 500 and 0.5 within 5%%", i, ops, ratio)
 		}
 		if r["redis_connected_clients"] != 1 {
 			t.Errorf("round %d: connected clients %v, want 1 (the load client)", i, r["redis_connected_clients"])
 		}
 		t.Logf("round %d: %.1f ops/s, hit ratio %.4f", i, ops, ratio)
+	}
+	if mean := sum / float64(len(rounds)-2); math.Abs(mean-500)/500 > 0.02 {
+		t.Errorf("mean of rounds 2..%d: %.1f ops/s, want 500 within 2%%", len(rounds)-1, mean)
 	}
 }
