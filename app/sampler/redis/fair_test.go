@@ -50,7 +50,7 @@ func (w *fairWriter) Write(samples []tsdb.Sample) error {
 
 // A pattern matching 100,000 keys (max_keys 100,000) does not starve an exact key of the same
 // instance: while Run scans and samples the pattern (writing to a real store), the exact key is sampled every interval,
-// within one interval plus the timeout, from the first round on; the pattern is still fully
+// within two intervals plus the timeout, from the first round on; the pattern is still fully
 // expanded and its keys sampled. (Before the steps, the exact key was sampled once in 12 s.)
 func TestFairExactKeyBesidePatternOf100kKeys(t *testing.T) {
 	srv := redistest.Start(t)
@@ -123,8 +123,12 @@ func TestFairExactKeyBesidePatternOf100kKeys(t *testing.T) {
 	for i := 1; i < len(w.exact); i++ {
 		gaps = append(gaps, time.Duration(w.exact[i]-w.exact[i-1])*time.Millisecond)
 	}
-	if worst := slices.Max(gaps); worst > interval+timeout {
-		t.Errorf("the exact key's samples were up to %s apart (interval %s, timeout %s): %v", worst, interval, timeout, gaps)
+	// One step may delay the exact key: its round trips are bounded by the timeout, but not
+	// its storage write, which in the first pass creates ~1,000 new series per step (under
+	// -race on a loaded box that took up to 1.1 s): allow one more interval for it. Before the
+	// steps the gap was 12 s.
+	if worst, bound := slices.Max(gaps), 2*interval+timeout; worst > bound {
+		t.Errorf("the exact key's samples were up to %s apart (interval %s, timeout %s, bound %s): %v", worst, interval, timeout, bound, gaps)
 	}
 	t.Logf("exact key: %d samples, gaps %v", len(w.exact), gaps)
 	// The pattern was served too: fully expanded, and its keys sampled (several steps of 256
