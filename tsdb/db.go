@@ -380,8 +380,17 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 	t := db.latest
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	var prev *Sample        // the last sample recorded...
+	var prevLv *latestEntry // ... and its series' entry; nil: none
 	for i := range samples {
 		s := &samples[i]
+		if prevLv != nil && s.Name == prev.Name && sameLabels(s.Labels, prev.Labels) && !IsStaleMarker(s.Value) &&
+			s.Timestamp > 0 && db.checkTimestamp(s.Timestamp, nowMs) == nil {
+			// Another sample of the series just recorded (same name, same labels slice: a
+			// remote-write series' samples, a range import): it was validated and admitted.
+			t.recordSame(s, prevLv, nowMs, rb)
+			continue
+		}
 		err := validateSample(s)
 		if err == nil {
 			err = db.checkTimestamp(s.Timestamp, nowMs)
@@ -395,10 +404,17 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 		// Appends the row and updates the latest table, unless the series is over the ceiling
 		// (counted by the limiter). The table gets the sample before storage does; nothing
 		// reads both at once, and storage makes it searchable only seconds later anyway.
-		t.record(s, nowMs, db.series, rb)
+		prev, prevLv = s, t.record(s, nowMs, db.series, rb)
 	}
 	t.maybeSweep(nowMs)
 	return firstErr
+}
+
+// sameLabels reports whether a and b are the same slice (same length and first element): the
+// labels of a series that one caller shares between its samples. Equal labels in two slices
+// are not detected; they just take record's full path.
+func sameLabels(a, b []Label) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Write's row builders are kept between calls (db.rowBuilders) so that a Write of known

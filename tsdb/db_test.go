@@ -356,3 +356,65 @@ func TestVMLogsRouteToSlog(t *testing.T) {
 		return strings.Contains(out, `"logger":"vm"`) && strings.Contains(out, `"level":"WARN"`) && strings.Contains(out, "too small timestamp"), out
 	})
 }
+
+// Samples of one series that share their labels slice (a remote-write series, a range import)
+// take Write's same-series path after the first: every valid one is stored and becomes the
+// latest value as any sample would, an invalid one among them is refused alone, and a stale
+// marker still ends the series in the latest table (a sample after it starts it again).
+func TestWriteSamplesSharingLabels(t *testing.T) {
+	db := openTest(t, t.TempDir())
+	defer db.Close()
+	t0 := base()
+	at := func(i int) int64 { return t0.Add(time.Duration(i) * 10 * time.Second).UnixMilli() }
+	shared := []Label{{"host", "a"}}
+	var samples []Sample
+	for i := range 5 {
+		samples = append(samples, Sample{Name: "m_shared", Labels: shared, Timestamp: at(i), Value: float64(i)})
+	}
+	samples = append(samples,
+		Sample{Name: "m_shared", Labels: shared, Timestamp: 0, Value: 99},    // invalid: refused alone
+		Sample{Name: "m_shared", Labels: shared, Timestamp: at(7), Value: 7}, // newest
+		Sample{Name: "m_shared", Labels: shared, Timestamp: at(6), Value: 6}) // late: becomes the previous one
+	if err := db.Write(samples); err == nil || !strings.Contains(err.Error(), "sample 5 (m_shared)") {
+		t.Fatalf("want the error of sample 5, got %v", err)
+	}
+	lv, ok := db.LatestOne("m_shared", Label{"host", "a"})
+	if !ok || lv.Value != 7 || lv.Timestamp != at(7) || lv.PrevValue != 6 || lv.PrevTimestamp != at(6) {
+		t.Fatalf("LatestOne: %+v %v", lv, ok)
+	}
+
+	ended := []Label{{"host", "b"}}
+	if err := db.Write([]Sample{
+		{Name: "m_shared", Labels: ended, Timestamp: at(0), Value: 1},
+		{Name: "m_shared", Labels: ended, Timestamp: at(1), Value: 2},
+		{Name: "m_shared", Labels: ended, Timestamp: at(2), Value: StaleMarker()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if lv, ok := db.LatestOne("m_shared", Label{"host", "b"}); ok {
+		t.Fatalf("a stale marker after shared-label samples left %+v in the latest table", lv)
+	}
+	if err := db.Write([]Sample{
+		{Name: "m_shared", Labels: ended, Timestamp: at(3), Value: 3},
+		{Name: "m_shared", Labels: ended, Timestamp: at(4), Value: 4},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if lv, ok := db.LatestOne("m_shared", Label{"host", "b"}); !ok || lv.Value != 4 || lv.PrevValue != 3 {
+		t.Fatalf("after the stale marker: %+v %v", lv, ok)
+	}
+
+	db.Flush()
+	got, err := db.Raw(context.Background(), mustSel(t, `m_shared{host="a"}`), t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(got[0].Points) != 7 {
+		t.Fatalf("want 1 series with 7 points (0-4, 6, 7), got %+v", got)
+	}
+	for i, want := range []float64{0, 1, 2, 3, 4, 6, 7} {
+		if p := got[0].Points[i]; p.Value != want {
+			t.Fatalf("point %d: got %+v, want value %v", i, p, want)
+		}
+	}
+}
