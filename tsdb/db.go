@@ -384,14 +384,16 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 	var prevLv *latestEntry // ... and its series' entry; nil: none
 	for i := range samples {
 		s := &samples[i]
-		if prevLv != nil && s.Name == prev.Name && sameLabels(s.Labels, prev.Labels) && !IsStaleMarker(s.Value) &&
-			s.Timestamp > 0 && db.checkTimestamp(s.Timestamp, nowMs) == nil {
-			// Another sample of the series just recorded (same name, same labels slice: a
-			// remote-write series' samples, a range import): it was validated and admitted.
-			t.recordSame(s, prevLv, nowMs, rb)
-			continue
+		// A sample of the series just recorded (same name, same labels slice: a remote-write
+		// series' samples, a range import) has its name and labels checked already.
+		same := prevLv != nil && s.Name == prev.Name && sameLabels(s.Labels, prev.Labels)
+		var err error
+		if !same {
+			err = validateSeries(s)
 		}
-		err := validateSample(s)
+		if err == nil {
+			err = validateTimestamp(s.Timestamp)
+		}
 		if err == nil {
 			err = db.checkTimestamp(s.Timestamp, nowMs)
 		}
@@ -399,6 +401,10 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
 			}
+			continue
+		}
+		if same && !IsStaleMarker(s.Value) {
+			t.recordSame(s, prevLv, nowMs, rb)
 			continue
 		}
 		// Appends the row and updates the latest table, unless the series is over the ceiling
@@ -514,7 +520,8 @@ func (db *DB) Flush() {
 	}
 }
 
-func validateSample(s *Sample) error {
+// validateSeries checks a sample's name and labels (validateTimestamp its timestamp).
+func validateSeries(s *Sample) error {
 	if err := ValidateMetricName(s.Name); err != nil {
 		return err
 	}
@@ -526,11 +533,12 @@ func validateSample(s *Sample) error {
 			return errors.New(`label "__name__" is reserved; set Sample.Name`)
 		}
 	}
-	if err := ValidateSeriesSize(s.Name, s.Labels); err != nil {
-		return err
-	}
-	if s.Timestamp <= 0 {
-		return fmt.Errorf("timestamp %d is not a positive unix-milliseconds time", s.Timestamp)
+	return ValidateSeriesSize(s.Name, s.Labels)
+}
+
+func validateTimestamp(ts int64) error {
+	if ts <= 0 {
+		return fmt.Errorf("timestamp %d is not a positive unix-milliseconds time", ts)
 	}
 	return nil
 }
