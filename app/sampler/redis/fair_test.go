@@ -262,3 +262,28 @@ func TestSampleFailuresLoggedPerKind(t *testing.T) {
 		t.Errorf("pattern recovery not logged (%v)\n%s", err, logs)
 	}
 }
+
+// The pattern's first scan is followed at once by a pass over what it found: at start the
+// cohort's pass runs before the scan has found any key, and the keys must not then wait a whole
+// interval for their first sample.
+func TestFirstScanIsSampledAtOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client()
+	for i := range 10 {
+		keyTestDo(t, c, "rpush", fmt.Sprintf("p:%d", i), "x")
+	}
+	k, w, _ := newKeyTestSampler(t, c, []config.Key{keyTestPattern("p:*", time.Minute, 100)}, nil)
+	ctx := context.Background()
+	for sec := 0; sec < 5 && k.Patterns()[0].Matched == 0; sec++ { // the scan, a page a step
+		k.patternStep(ctx, keyTestAt(sec))
+	}
+	w.take()
+	n := 0
+	for sec := 5; sec < 10 && n < 10; sec++ { // well within the 1 min interval
+		k.patternStep(ctx, keyTestAt(sec))
+		n += len(keyTestFind(w.take(), "redis_key_length"))
+	}
+	if n != 10 {
+		t.Fatalf("%d keys sampled in the 5 s after the first scan, want 10", n)
+	}
+}

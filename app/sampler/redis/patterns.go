@@ -229,6 +229,7 @@ func (k *keySampler) commitScan(now time.Time, p *patternState, r *scanRun) {
 		}
 	}
 	keys := r.keys
+	var fresh []*trackedKey // keys this scan made tracked
 	for _, m := range r.added {
 		if t := k.owners[m.name]; t != nil {
 			keys = append(keys, t)
@@ -241,9 +242,20 @@ func (k *keySampler) commitScan(now time.Time, p *patternState, r *scanRun) {
 		p.tracked++
 		k.dirty = true
 		keys = append(keys, t)
+		fresh = append(fresh, t)
 	}
 	p.keys = keys
 	p.overflowCount, p.overflowSum = r.ovCount, r.ovSum
+	if p.lastScan.IsZero() && len(fresh) > 0 {
+		// The pattern's first expansion is sampled at once, not an interval after start (the
+		// cohort's pass at start ran before the scan had found any key): its new keys join the
+		// cohort's running pass, or one starts now.
+		if c := p.cohort; c.passing {
+			c.pending = append(c.pending, fresh...)
+		} else {
+			c.next = now
+		}
+	}
 	p.lastScan, p.err = now, ""
 	out = k.patternTotalsLocked(p, ts, out)
 	k.mu.Unlock()
