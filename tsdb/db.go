@@ -107,6 +107,7 @@ type DB struct {
 	readOnly     atomic.Bool // free disk space below MinFreeDiskBytes (readonly.go)
 	disk         diskWatch
 	stopPersist  chan struct{} // closed by Close: ends persistLoop (durability.go)
+	perDayIndex  bool          // the raw storage keeps VictoriaMetrics' per-day index (index.go)
 	persistDone  sync.WaitGroup
 	persists     atomic.Uint64
 	persistNanos atomic.Uint64
@@ -236,15 +237,24 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.watermark.Store(w)
+	rawGlobal, err := globalIndexOnly(rawPath)
+	if err != nil {
+		return nil, err
+	}
+	rollupGlobal, err := globalIndexOnly(rollupPath)
+	if err != nil {
+		return nil, err
+	}
+	db.perDayIndex = !rawGlobal
 	t0 := time.Now()
-	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention})
-	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention})
+	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention, DisablePerDayIndex: rawGlobal})
+	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention, DisablePerDayIndex: rollupGlobal})
 	db.series = newSeriesLimiter(opts.MaxSeries, db.log)
 	var m storage.Metrics
 	db.s.UpdateMetrics(&m)
 	db.emptyAtOpen = m.TableMetrics.TotalRowsCount() == 0
 	db.oldestRaw.Store(math.MaxInt64)
-	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "duration_ms", time.Since(t0).Milliseconds())
+	db.log.Info("storage opened", "path", path, "retention", opts.Retention.String(), "per_day_index", !rawGlobal, "duration_ms", time.Since(t0).Milliseconds())
 	db.startDiskWatch() // logs when it starts read-only
 	db.removeSnapshots(db.s)
 	db.removeSnapshots(db.rollup)
