@@ -105,12 +105,50 @@ func (lv LatestValue) Rate() (perSecond float64, ok bool) {
 type latestTable struct {
 	mu        sync.RWMutex
 	byName    map[string]map[string]*latestEntry // name -> series key -> value
+	sets      map[string]*labelSet               // series key -> the labels its entries share
 	count     int
 	lastSweep int64 // unix ms
 }
 
+// labelSet is the key and labels held once for every series of the table that has them: a
+// watched key's length, TTL, memory and exists series, or an INFO section's fields, differ only
+// in their name. At 100,000 keys that is one copy instead of four (~44 MB).
+type labelSet struct {
+	key    string
+	labels []Label // substrings of key (labelsIn)
+	refs   int     // entries holding it
+}
+
 func newLatestTable() *latestTable {
-	return &latestTable{byName: make(map[string]map[string]*latestEntry)}
+	return &latestTable{byName: make(map[string]map[string]*latestEntry), sets: make(map[string]*labelSet)}
+}
+
+// acquireSet returns the label set of key (SeriesKey(labels)), creating it, for one more
+// entry. Callers hold t.mu.
+func (t *latestTable) acquireSet(key []byte, labels []Label) *labelSet {
+	ls := t.sets[string(key)]
+	if ls == nil {
+		k := string(key)
+		ls = &labelSet{key: k, labels: labelsIn(k, labels)}
+		t.sets[k] = ls
+	}
+	ls.refs++
+	return ls
+}
+
+// remove deletes the entry of name under key from m (t.byName[name]) and lets go of its label
+// set. Callers hold t.mu.
+func (t *latestTable) remove(name string, m map[string]*latestEntry, key string) {
+	delete(m, key)
+	t.count--
+	if len(m) == 0 {
+		delete(t.byName, name)
+	}
+	if ls := t.sets[key]; ls != nil {
+		if ls.refs--; ls.refs <= 0 {
+			delete(t.sets, key)
+		}
+	}
 }
 
 // SeriesKey is a canonical identity for labels sorted by name (as the latest table, storage
@@ -221,12 +259,8 @@ func (t *latestTable) sweep(nowMs int64) {
 	for name, m := range t.byName {
 		for key, lv := range m {
 			if !lv.fresh(nowMs) {
-				delete(m, key)
-				t.count--
+				t.remove(name, m, key) // deleting during range is allowed; so is the name's map
 			}
-		}
-		if len(m) == 0 {
-			delete(t.byName, name)
 		}
 	}
 }
@@ -256,11 +290,7 @@ func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, 
 func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *latestEntry, labels []Label, key []byte, ts int64, v float64, seenMs int64) *latestEntry {
 	if IsStaleMarker(v) {
 		if lv != nil && (ts >= lv.Timestamp || min(ts, seenMs) > min(lv.Timestamp, lv.seen)) {
-			delete(m, string(key))
-			t.count--
-			if len(m) == 0 {
-				delete(t.byName, name)
-			}
+			t.remove(name, m, lv.key)
 			return nil
 		}
 		return lv
@@ -270,9 +300,9 @@ func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *lates
 			m = make(map[string]*latestEntry)
 			t.byName[name] = m
 		}
-		k := string(key)
-		lv = &latestEntry{LatestValue: LatestValue{Name: name, Labels: labelsIn(k, labels), Timestamp: ts, Value: v, key: k, seen: seenMs}}
-		m[k] = lv
+		ls := t.acquireSet(key, labels)
+		lv = &latestEntry{LatestValue: LatestValue{Name: name, Labels: ls.labels, Timestamp: ts, Value: v, key: ls.key, seen: seenMs}}
+		m[ls.key] = lv
 		t.count++
 		return lv
 	}

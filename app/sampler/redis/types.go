@@ -193,5 +193,6 @@ func KeyID(instance string, db int, key string) string {
 	h.Write([]byte(strconv.Itoa(db)))
 	h.Write([]byte{0})
 	h.Write([]byte(key))
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:8]) // 16 digits, without a 64-digit string behind them
 }
