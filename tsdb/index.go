@@ -15,7 +15,7 @@ import (
 // the INFO fields, the hosts), the case VictoriaMetrics' documentation recommends
 // -disablePerDayIndex for ("Index tuning for low churn rate"): a new series then writes about
 // half the index entries, and a sample skips the per-day bookkeeping. At 100,000 watched keys
-// (400,000 new series) the first pass takes ~4.0 s instead of ~6.0 s.
+// (400,000 new series) the first pass takes 4–6 s instead of 6–9 s (.ci/peer/first-pass.sh).
 //
 // The choice belongs to the data, not to the binary. A series written with the per-day index is
 // found through an entry the global-only mode does not read, so that mode would give a series of
