@@ -107,7 +107,6 @@ type DB struct {
 	readOnly     atomic.Bool // free disk space below MinFreeDiskBytes (readonly.go)
 	disk         diskWatch
 	stopPersist  chan struct{} // closed by Close: ends persistLoop (durability.go)
-	perDayIndex  bool          // the raw storage keeps VictoriaMetrics' per-day index (index.go)
 	persistDone  sync.WaitGroup
 	persists     atomic.Uint64
 	persistNanos atomic.Uint64
@@ -245,7 +244,6 @@ func Open(opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.perDayIndex = !rawGlobal
 	t0 := time.Now()
 	db.s = storage.MustOpenStorage(rawPath, storage.OpenOptions{Retention: opts.Retention, DisablePerDayIndex: rawGlobal})
 	db.rollup = storage.MustOpenStorage(rollupPath, storage.OpenOptions{Retention: opts.Retention, DisablePerDayIndex: rollupGlobal})
@@ -280,12 +278,19 @@ func checkNotLocked(path string) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
 
+// storageExists reports whether VictoriaMetrics has created a storage at path: it makes the
+// metadata directory first.
+func storageExists(path string) bool {
+	_, err := os.Stat(filepath.Join(path, "metadata"))
+	return err == nil
+}
+
 // checkRoomToCreate fails when a storage in paths does not exist yet and the disk has less
 // than closeMargin free: VictoriaMetrics cannot create one without writing files, and exits the
 // process when a write fails. An existing storage opens on a full disk (read-only).
 func checkRoomToCreate(paths ...string) error {
 	for _, p := range paths {
-		if _, err := os.Stat(filepath.Join(p, "metadata")); err == nil {
+		if storageExists(p) {
 			continue
 		}
 		var sfs syscall.Statfs_t

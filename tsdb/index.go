@@ -27,8 +27,7 @@ import (
 const globalIndexMarker = "redwatch-global-index"
 
 // globalIndexOnly reports whether the storage directory path, about to be opened, is indexed
-// without the per-day index. A new one (VictoriaMetrics has not created its metadata
-// directory yet) is: it gets the marker now.
+// without the per-day index. A new one (see storageExists) is: it gets the marker now.
 func globalIndexOnly(path string) (bool, error) {
 	marker := filepath.Join(path, globalIndexMarker)
 	_, err := os.Stat(marker)
@@ -38,8 +37,8 @@ func globalIndexOnly(path string) (bool, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("cannot read the index marker: %w", err)
 	}
-	if _, err := os.Stat(filepath.Join(path, "metadata")); err == nil {
-		return false, nil // VictoriaMetrics' files of a redwatch before the marker: keep the per-day index
+	if storageExists(path) {
+		return false, nil // made by a redwatch before the marker: keeps the per-day index
 	}
 	note := []byte("This storage is indexed without VictoriaMetrics' per-day index (redwatch tsdb/index.go).\n")
 	if err := writeFileSynced(marker, note); err != nil {

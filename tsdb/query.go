@@ -431,10 +431,7 @@ func mergeRuns(ps []Point) {
 	for len(bounds) > 2 {
 		next := bounds[:0:0]
 		for i := 0; i+1 < len(bounds); i += 2 {
-			lo, mid, hi := bounds[i], bounds[i+1], len(ps)
-			if i+2 < len(bounds) {
-				hi = bounds[i+2]
-			}
+			lo, mid, hi := bounds[i], bounds[i+1], bounds[min(i+2, len(bounds)-1)] // a last odd run merges with nothing
 			next = append(next, lo)
 			a, b, k := lo, mid, lo
 			for a < mid && b < hi {
