@@ -3,6 +3,7 @@ package tsdb
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -66,9 +67,10 @@ func (lv *LatestValue) StaleAfter() time.Duration {
 }
 
 // fresh reports whether lv is fresh at nowMs (unix ms).
-func (lv *LatestValue) fresh(nowMs int64) bool {
-	return nowMs-lv.seen <= lv.StaleAfter().Milliseconds()
-}
+func (lv *LatestValue) fresh(nowMs int64) bool { return nowMs <= lv.staleAt() }
+
+// staleAt is the last moment (unix ms, the DB clock) at which lv is fresh.
+func (lv *LatestValue) staleAt() int64 { return lv.seen + lv.StaleAfter().Milliseconds() }
 
 // Key is SeriesKey(lv.Labels): for a value read from the table, computed once when its series
 // entered it; for one built elsewhere, computed now.
@@ -108,6 +110,34 @@ type latestTable struct {
 	sets      map[string]*labelSet               // series key -> the labels its entries share
 	count     int
 	lastSweep int64 // unix ms
+	fresh     freshCount
+}
+
+// freshCount is LatestCount's answer kept up to date by the table's writes, so that reading it
+// (self-monitoring does every 10 s) does not visit every series under the lock: 400,000 series
+// at 100,000 watched keys. It was computed at moment at (unix ms) as n = #{series: staleAt >=
+// at}, and no series has staleAt in [at, until): so for any query moment q in [at, until] the
+// fresh series (staleAt >= q) are exactly those n. Writes keep that true (note's before/after);
+// a query outside the range (time passed until, or the clock went back) counts again.
+type freshCount struct {
+	valid     bool
+	at, until int64
+	n         int
+}
+
+// note records that an entry's staleAt went from before to after (hasBefore false: the entry
+// is new; hasAfter false: it was removed). Callers hold t.mu.
+func (c *freshCount) note(hasBefore bool, before int64, hasAfter bool, after int64) {
+	if !c.valid {
+		return
+	}
+	if hasBefore && before >= c.at {
+		c.n--
+	}
+	if hasAfter && after >= c.at {
+		c.n++
+		c.until = min(c.until, after)
+	}
 }
 
 // labelSet is the key and labels held once for every series of the table that has them: a
@@ -140,6 +170,9 @@ func (t *latestTable) acquireSet(key []byte, labels []Label) *labelSet {
 // remove deletes the entry of name under key from m (t.byName[name]) and lets go of its label
 // set. Callers hold t.mu.
 func (t *latestTable) remove(name string, m map[string]*latestEntry, key string) {
+	if lv := m[key]; lv != nil {
+		t.fresh.note(true, lv.staleAt(), false, 0)
+	}
 	delete(m, key)
 	t.count--
 	if len(m) == 0 {
@@ -305,8 +338,10 @@ func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *lates
 		lv = &latestEntry{LatestValue: LatestValue{Name: name, Labels: ls.labels, Timestamp: ts, Value: v, key: ls.key, seen: seenMs}}
 		m[ls.key] = lv
 		t.count++
+		t.fresh.note(false, 0, true, lv.staleAt())
 		return lv
 	}
+	before := lv.staleAt()
 	// A sample ranks by its timestamp, but never later than when it arrived: one stamped ahead
 	// of the clock (Write accepts up to MaxAhead) is newest only until a sample stamped after
 	// its arrival comes, so it cannot hide the values written after it.
@@ -323,6 +358,7 @@ func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *lates
 		// A late sample between the two we hold: it becomes the previous one.
 		lv.PrevTimestamp, lv.PrevValue = ts, v
 	}
+	t.fresh.note(true, before, true, lv.staleAt())
 	return lv
 }
 
@@ -424,19 +460,31 @@ func (db *DB) LatestAll(fn func(lv *LatestValue)) {
 
 // LatestCount is how many fresh series the latest table holds.
 func (db *DB) LatestCount() int {
-	nowMs := db.now().UnixMilli()
-	t := db.latest
+	return db.latest.countFresh(db.now().UnixMilli())
+}
+
+// countFresh is how many series are fresh at nowMs: t.fresh's count when nowMs is within its
+// range, else counted again (and kept).
+func (t *latestTable) countFresh(nowMs int64) int {
 	t.mu.RLock()
-	defer t.mu.RUnlock()
-	n := 0
+	c := t.fresh
+	t.mu.RUnlock()
+	if c.valid && c.at <= nowMs && nowMs <= c.until {
+		return c.n
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c = freshCount{valid: true, at: nowMs, until: math.MaxInt64}
 	for _, m := range t.byName {
 		for _, lv := range m {
-			if lv.fresh(nowMs) {
-				n++
+			if sa := lv.staleAt(); sa >= nowMs {
+				c.n++
+				c.until = min(c.until, sa)
 			}
 		}
 	}
-	return n
+	t.fresh = c
+	return c.n
 }
 
 // latestHeld is how many series the latest table holds in memory, stale ones not yet swept
