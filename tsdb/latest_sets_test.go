@@ -25,11 +25,11 @@ func TestLatestSeriesShareTheirLabels(t *testing.T) {
 	first := tb.byName[names[0]][key]
 	for _, n := range names[1:] {
 		lv := tb.byName[n][key]
-		if &lv.Labels[0] != &first.Labels[0] || lv.key != first.key {
+		if lv.set != first.set {
 			t.Fatalf("%s holds its own copy of the labels", n)
 		}
-		if got := SeriesKey(lv.Labels); got != key {
-			t.Fatalf("%s labels %v, want %v", n, lv.Labels, labels)
+		if v := lv.value(n); v.Key() != key || SeriesKey(v.Labels) != key || v.Name != n {
+			t.Fatalf("%s reads back as %s%v (key %q), want labels %v", n, v.Name, v.Labels, v.Key(), labels)
 		}
 	}
 	// A stale marker ends one series; the set stays for the other three.
