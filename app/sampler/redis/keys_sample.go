@@ -251,7 +251,7 @@ func (k *keySampler) newSampleOp(ctx context.Context, t *trackedKey, nowNS int64
 	if t.missingNow {
 		return op, cmds
 	}
-	lengthArgs, pttlArgs := argsOf(t)
+	lengthArgs, pttlArgs := k.argsOf(t)
 	if lengthArgs != nil {
 		op.length = goredis.NewIntCmd(ctx, lengthArgs...)
 		cmds = append(cmds, op.length)

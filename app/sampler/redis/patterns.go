@@ -172,7 +172,7 @@ func (k *keySampler) scanStep(ctx context.Context, now time.Time, p *patternStat
 		}
 		r.seen[h] = struct{}{}
 		if t := k.owners[name]; t != nil {
-			if t.pattern == p.idx {
+			if int(t.pattern) == p.idx {
 				t.scanGen = r.gen
 			}
 			r.keys = append(r.keys, t)
@@ -216,7 +216,7 @@ func (k *keySampler) commitScan(now time.Time, p *patternState, r *scanRun) {
 	var out []tsdb.Sample
 	k.mu.Lock()
 	for _, t := range p.keys {
-		if t.pattern == p.idx && !t.dropped && t.scanGen != r.gen {
+		if int(t.pattern) == p.idx && !t.dropped && t.scanGen != r.gen {
 			// Tracked but no longer there: report it gone once.
 			out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.keyLabels(t.label, t.typ), Timestamp: ts, Value: 0})
 			t.exists = false

@@ -7,6 +7,7 @@ package redis
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"time"
@@ -187,6 +188,11 @@ type PatternSnapshot struct {
 // KeyID is the stable identifier of a watched key in URLs (/keys/{id}): the first 16 hex digits
 // of SHA-256 over instance, db and key. Safe for any key bytes.
 func KeyID(instance string, db int, key string) string {
+	return formatKeyID(keyHash(instance, db, key))
+}
+
+// keyHash is KeyID as a number: the first 8 bytes of the SHA-256, big-endian.
+func keyHash(instance string, db int, key string) uint64 {
 	h := sha256.New()
 	h.Write([]byte(instance))
 	h.Write([]byte{0})
@@ -194,5 +200,12 @@ func KeyID(instance string, db int, key string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(key))
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:8]) // 16 digits, without a 64-digit string behind them
+	return binary.BigEndian.Uint64(h.Sum(sum[:0]))
+}
+
+// formatKeyID is KeyID of keyHash id: its 16 hex digits.
+func formatKeyID(id uint64) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	return hex.EncodeToString(b[:])
 }
