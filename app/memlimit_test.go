@@ -64,7 +64,7 @@ func TestBudgetWatch(t *testing.T) {
 		{130 * time.Second, 400 << 20, true}, // a minute above
 		{140 * time.Second, 400 << 20, false},
 		{30 * time.Minute, 400 << 20, false}, // still above: not again within the hour
-		{63 * time.Minute, 400 << 20, true}, // an hour after the last warning
+		{63 * time.Minute, 400 << 20, true},  // an hour after the last warning
 	}
 	for _, s := range steps {
 		if got := at(s.d, s.rss); got != s.warn {
