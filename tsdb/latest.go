@@ -137,16 +137,19 @@ type freshCount struct {
 	n         int
 }
 
-// note records that an entry's staleAt went from before to after (hasBefore false: the entry
-// is new; hasAfter false: it was removed). Callers hold t.mu.
-func (c *freshCount) note(hasBefore bool, before int64, hasAfter bool, after int64) {
+// noEntry is note's staleAt of an entry that is not there (before a new one, after a removal):
+// earlier than any moment, so never counted.
+const noEntry = math.MinInt64
+
+// note records that an entry's staleAt went from before to after. Callers hold t.mu.
+func (c *freshCount) note(before, after int64) {
 	if !c.valid {
 		return
 	}
-	if hasBefore && before >= c.at {
+	if before >= c.at {
 		c.n--
 	}
-	if hasAfter && after >= c.at {
+	if after >= c.at {
 		c.n++
 		c.until = min(c.until, after)
 	}
@@ -179,21 +182,18 @@ func (t *latestTable) acquireSet(key []byte, labels []Label) *labelSet {
 	return ls
 }
 
-// remove deletes the entry of name under key from m (t.byName[name]) and lets go of its label
-// set. Callers hold t.mu.
-func (t *latestTable) remove(name string, m map[string]*latestEntry, key string) {
-	if lv := m[key]; lv != nil {
-		t.fresh.note(true, lv.staleAt(), false, 0)
-	}
-	delete(m, key)
+// remove deletes lv, the entry of name in m (t.byName[name]), and lets go of its label set.
+// Callers hold t.mu.
+func (t *latestTable) remove(name string, m map[string]*latestEntry, lv *latestEntry) {
+	t.fresh.note(lv.staleAt(), noEntry)
+	ls := lv.set
+	delete(m, ls.key)
 	t.count--
 	if len(m) == 0 {
 		delete(t.byName, name)
 	}
-	if ls := t.sets[key]; ls != nil {
-		if ls.refs--; ls.refs <= 0 {
-			delete(t.sets, key)
-		}
+	if ls.refs--; ls.refs <= 0 {
+		delete(t.sets, ls.key)
 	}
 }
 
@@ -303,9 +303,9 @@ func (t *latestTable) maybeSweep(nowMs int64) {
 func (t *latestTable) sweep(nowMs int64) {
 	t.lastSweep = nowMs
 	for name, m := range t.byName {
-		for key, lv := range m {
+		for _, lv := range m {
 			if !lv.fresh(nowMs) {
-				t.remove(name, m, key) // deleting during range is allowed; so is the name's map
+				t.remove(name, m, lv) // deleting during range is allowed; so is the name's map
 			}
 		}
 	}
@@ -336,7 +336,7 @@ func (t *latestTable) putKey(name string, labels []Label, key []byte, ts int64, 
 func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *latestEntry, labels []Label, key []byte, ts int64, v float64, seenMs int64) *latestEntry {
 	if IsStaleMarker(v) {
 		if lv != nil && (ts >= lv.ts || min(ts, seenMs) > min(lv.ts, lv.seen)) {
-			t.remove(name, m, lv.set.key)
+			t.remove(name, m, lv)
 			return nil
 		}
 		return lv
@@ -350,7 +350,7 @@ func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *lates
 		lv = &latestEntry{set: ls, ts: ts, v: v, seen: seenMs}
 		m[ls.key] = lv
 		t.count++
-		t.fresh.note(false, 0, true, lv.staleAt())
+		t.fresh.note(noEntry, lv.staleAt())
 		return lv
 	}
 	before := lv.staleAt()
@@ -370,7 +370,7 @@ func (t *latestTable) putFound(name string, m map[string]*latestEntry, lv *lates
 		// A late sample between the two we hold: it becomes the previous one.
 		lv.prevTs, lv.prevV = ts, v
 	}
-	t.fresh.note(true, before, true, lv.staleAt())
+	t.fresh.note(before, lv.staleAt())
 	return lv
 }
 
