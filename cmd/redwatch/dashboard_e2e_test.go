@@ -63,6 +63,15 @@ timeout = "500ms"
 		}
 		return v
 	}
+	// tryJS is js for a page that may be navigating (the range picker loads a new URL): an
+	// evaluation cut by the navigation is "not yet" for eventually, which reports it on timeout.
+	tryJS := func(expr string) string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			return "evaluate: " + err.Error()
+		}
+		return v
+	}
 	login := func(user, pass string) {
 		t.Helper()
 		err := chromedp.Do(ctx,
@@ -173,11 +182,11 @@ timeout = "500ms"
 	keyPath := js(`location.pathname`)
 	js(`document.querySelector('[data-testid="range-picker"] [data-range-key="6h"]').click(), 'ok'`)
 	eventually(t, 10*time.Second, "URL carries the range", func() (bool, string) {
-		s := js(`location.pathname + location.search`)
+		s := tryJS(`location.pathname + location.search`)
 		return strings.HasPrefix(s, keyPath) && strings.Contains(s, "range=6h"), s
 	})
 	eventually(t, 10*time.Second, "chart redrawn for 6h", func() (bool, string) {
-		s := js(`(() => { const c = document.querySelector('[data-chart]'); return c ? c.dataset.range + '/' + (c.dataset.chartReady || '') : 'no chart' })()`)
+		s := tryJS(`(() => { const c = document.querySelector('[data-chart]'); return c ? c.dataset.range + '/' + (c.dataset.chartReady || '') : 'no chart' })()`)
 		return s == "21600/true", s
 	})
 
