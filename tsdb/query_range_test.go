@@ -78,9 +78,22 @@ func tail(ps []Point) []Point { return ps[max(0, len(ps)-3):] }
 // TestYoungStoreShowsNewestStep: a store 10 minutes old answers a 30-day and a 7-day chart,
 // whatever the step, with a point at the end of the range holding the newest sample.
 func TestYoungStoreShowsNewestStep(t *testing.T) {
+	for _, now := range rangeTestNows() {
+		t.Run(now.Format("15:04:05"), func(t *testing.T) { youngStoreShowsNewestStep(t, now) })
+	}
+}
+
+// rangeTestNows are the moments the range tests run at: just after a 10-minute edge, where a
+// series' first sample opens a bucket (a fresh-clone CI run met it by chance at 18:00:08),
+// and in the middle of a bucket.
+func rangeTestNows() []time.Time {
+	edge := time.Now().Add(-10 * time.Minute).Truncate(10 * time.Minute)
+	return []time.Time{edge.Add(8 * time.Second), edge.Add(7*time.Minute + 23*time.Second + 417*time.Millisecond)}
+}
+
+func youngStoreShowsNewestStep(t *testing.T, now time.Time) {
 	db := openRangeTest(t, t.TempDir(), 0)
 	defer db.Close()
-	now := time.Now()
 	dataEnd := now.Truncate(10 * time.Second)
 	writeHistory(t, db, dataEnd, 10*time.Minute)
 	if err := db.RollupUntil(context.Background(), now); err != nil {
@@ -134,9 +147,14 @@ func TestYoungStoreShowsNewestStep(t *testing.T) {
 // and raw samples together, point for point as an all-raw evaluation would, newest step
 // included.
 func TestThreeDaysShowsNewestStep(t *testing.T) {
+	for _, now := range rangeTestNows() {
+		t.Run(now.Format("15:04:05"), func(t *testing.T) { threeDaysShowsNewestStep(t, now) })
+	}
+}
+
+func threeDaysShowsNewestStep(t *testing.T, now time.Time) {
 	db := openRangeTest(t, t.TempDir(), 4*24*time.Hour)
 	defer db.Close()
-	now := time.Now()
 	dataEnd := now.Truncate(10 * time.Second)
 	writeHistory(t, db, dataEnd, 72*time.Hour)
 	if err := db.RollupUntil(context.Background(), now); err != nil {

@@ -661,9 +661,15 @@ func aggregateRollups(rs *rollupSeries, start, end, step, lookback int64, agg Ag
 			if lo == hi {
 				continue
 			}
-			inc := 0.0
+			inc, n := 0.0, 0.0
 			for i := lo; i < hi; i++ {
 				inc += rs.agg[aggInc][i]
+				n += rs.agg[aggCount][i]
+			}
+			if n < 2 && (lo == 0 || ts[lo-1] <= t-step-lookback) {
+				// One sample and none before it within the lookback: a rate is not known
+				// (aggregateWindow gives none either), not 0.
+				continue
 			}
 			v = inc / (float64(step) / 1e3)
 		default:
