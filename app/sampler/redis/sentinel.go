@@ -307,7 +307,11 @@ func (s *Sampler) sentinelRound(ctx context.Context, now time.Time) {
 	}
 	if old != "" {
 		s.log.Info("sentinel failover", "master_name", s.cfg.MasterName, "old", old, "new", topo.MasterAddr)
-		s.retryAt = time.Time{} // (the next INFO has another run_id: no per-interval values across it)
+		// Ask the new master in this very round, and start its backoff afresh: failures
+		// counted against the dead master would otherwise put a retry after one failed first
+		// INFO (a sentinel go-redis asks may not know the new master yet) up to 32 s away.
+		// (The next INFO has another run_id: no per-interval values across it.)
+		s.failures, s.retryAt = 0, time.Time{}
 	}
 	s.write(samples)
 	s.mu.Lock()

@@ -50,8 +50,10 @@ func TestSentinelFollowsFailover(t *testing.T) {
 	killed := time.Now()
 	addr := set.WaitFailover(old, 15*time.Second)
 	failedOver := time.Since(killed)
-	// One interval (1s) plus one round's timeout, with some slack for a loaded machine.
-	testutil.Eventually(t, 3*time.Second, "redwatch on the new master", func() (bool, string) {
+	// One interval (1s) plus one round's timeout, and one retry (1s: the backoff starts
+	// afresh at a failover) should the first INFO still reach the old master, with some slack
+	// for a loaded machine.
+	testutil.Eventually(t, 5*time.Second, "redwatch on the new master", func() (bool, string) {
 		snap := s.Snapshot()
 		tp := snap.Topology
 		ok := snap.Up && snap.Addr == addr && tp.MasterAddr == addr && tp.Failovers == 1 && !tp.LastFailover.IsZero() &&
