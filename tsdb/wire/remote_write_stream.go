@@ -1,7 +1,10 @@
 package wire
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
+	"unsafe"
 
 	"github.com/VictoriaMetrics/VictoriaMetrics/lib/prompb"
 	"github.com/VictoriaMetrics/easyproto"
@@ -95,6 +98,20 @@ func (s *RemoteWriteSeries) unmarshal(src []byte) (histograms bool, err error) {
 		if !ok {
 			return false, fmt.Errorf("cannot read field %d", fc.FieldNum)
 		}
+		if fc.FieldNum == 2 {
+			if p, ok := plainSample(data); ok {
+				s.Samples = append(s.Samples, p)
+				continue
+			}
+		} else if l, ok := plainLabel(data); ok {
+			switch {
+			case l.Name == "__name__":
+				s.Name = l.Value
+			case l.Value != "":
+				s.Labels = append(s.Labels, l)
+			}
+			continue
+		}
 		var l tsdb.Label
 		var p tsdb.Point
 		for len(data) > 0 {
@@ -125,6 +142,56 @@ func (s *RemoteWriteSeries) unmarshal(src []byte) (histograms bool, err error) {
 		}
 	}
 	return histograms, nil
+}
+
+// plainSample reads a Sample message as Prometheus writes it, value (field 1, fixed64) then
+// timestamp (field 2, varint), either left out when zero, without easyproto's general field
+// walk: samples are most of a request. It reports false for anything else (another order,
+// a repeated or unknown field), which unmarshal then reads the general way.
+func plainSample(b []byte) (tsdb.Point, bool) {
+	var p tsdb.Point
+	if len(b) >= 9 && b[0] == 1<<3|1 {
+		p.Value = math.Float64frombits(binary.LittleEndian.Uint64(b[1:9]))
+		b = b[9:]
+	}
+	if len(b) >= 2 && b[0] == 2<<3 {
+		ts, n := binary.Uvarint(b[1:])
+		if n <= 0 {
+			return p, false
+		}
+		p.Timestamp = int64(ts)
+		b = b[1+n:]
+	}
+	return p, len(b) == 0
+}
+
+// plainLabel reads a Label message as Prometheus writes it, name (field 1) then value (field
+// 2), either left out when empty, as plainSample does samples; its strings alias b.
+func plainLabel(b []byte) (tsdb.Label, bool) {
+	var l tsdb.Label
+	var ok bool
+	if len(b) > 0 && b[0] == 1<<3|2 {
+		if l.Name, b, ok = plainString(b[1:]); !ok {
+			return l, false
+		}
+	}
+	if len(b) > 0 && b[0] == 2<<3|2 {
+		if l.Value, b, ok = plainString(b[1:]); !ok {
+			return l, false
+		}
+	}
+	return l, len(b) == 0
+}
+
+// plainString reads a length-prefixed string at the start of b, aliasing b, and returns the
+// rest of b.
+func plainString(b []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return "", nil, false
+	}
+	b = b[k:]
+	return unsafe.String(unsafe.SliceData(b), int(n)), b[n:], true
 }
 
 // eachHistogramSeries expands one TimeSeries message with native histograms with

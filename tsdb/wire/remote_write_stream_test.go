@@ -1,8 +1,11 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -94,6 +97,20 @@ func TestEachRemoteWriteSeriesMatchesVictoriaMetrics(t *testing.T) {
 	hist.AppendSint64(12, 1) // positive_deltas
 	hist.AppendSint64(12, 0)
 	hist.AppendInt64(15, 3000) // timestamp
+	// Samples and labels other than as Prometheus writes them (the fast path's fallbacks):
+	// value left out (0), timestamp left out, timestamp first, a value repeated (the last
+	// counts), a negative timestamp; a label's value first, a name repeated.
+	odd := series("odd", "k", "v")
+	f64 := func(v float64) []byte { return binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)) }
+	ts := func(v int64) []byte { return binary.AppendUvarint(nil, uint64(v)) }
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	odd.AppendBytes(2, cat([]byte{0x10}, ts(5000)))
+	odd.AppendBytes(2, cat([]byte{0x09}, f64(6)))
+	odd.AppendBytes(2, cat([]byte{0x10}, ts(7000), []byte{0x09}, f64(7)))
+	odd.AppendBytes(2, cat([]byte{0x09}, f64(1), []byte{0x09}, f64(8), []byte{0x10}, ts(8000)))
+	odd.AppendBytes(2, cat([]byte{0x09}, f64(9), []byte{0x10}, ts(-9000)))
+	odd.AppendBytes(1, []byte{0x12, 1, 'b', 0x0a, 1, 'a'})
+	odd.AppendBytes(1, []byte{0x0a, 1, 'x', 0x0a, 1, 'y', 0x12, 1, 'z'})
 	last := series("last", "k", "v")
 	sample(last, 4000, 4)
 	raw := m.Marshal(nil)
@@ -105,6 +122,9 @@ func TestEachRemoteWriteSeriesMatchesVictoriaMetrics(t *testing.T) {
 	if !strings.Contains(want, "{Name:rpc_seconds_count Labels:[{Name:job Value:api}] Samples:[{Timestamp:3000 Value:3}]}") ||
 		!strings.Contains(want, "{Name:last Labels:[{Name:k Value:v}] Samples:[{Timestamp:4000 Value:4}]}") {
 		t.Fatalf("histogram not expanded, or the last series lost:\n%s", want)
+	}
+	if !strings.Contains(want, "{Name:odd Labels:[{Name:k Value:v} {Name:a Value:b} {Name:y Value:z}] Samples:[{Timestamp:5000 Value:0} {Timestamp:0 Value:6} {Timestamp:7000 Value:7} {Timestamp:8000 Value:8} {Timestamp:-9000 Value:9}]}") {
+		t.Fatalf("odd samples and labels not as expected:\n%s", want)
 	}
 
 	// fn's error stops the walk; a cut request is ErrBadPayload.
