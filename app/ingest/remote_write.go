@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,8 +28,9 @@ func (i *Ingest) RemoteWrite(c echo.Context) error {
 }
 
 // decodeRemoteWrite decompresses the request (at most MaxBodyBytes), validates every series
-// reading it as a stream, then reads it again and writes in chunks: beyond the compressed and
-// decompressed bodies, memory holds one chunk of samples.
+// reading it as a stream, then writes in chunks what that pass kept when it fit in one chunk,
+// or else reads the body again: beyond the compressed and decompressed bodies, memory holds
+// one chunk of samples.
 func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); strings.Contains(ct, "io.prometheus.write.v2.Request") {
@@ -51,6 +53,9 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 		return rejectf(http.StatusBadRequest, "%s", err)
 	}
 	v := newValidator(i.lim)
+	kept := getKept() // pass 1's series while their samples fit in one chunk, as line protocol keeps them
+	defer putKept(kept)
+	keep := true
 	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
 		where := func() string { return fmt.Sprintf("series %d (%s)", k, s.Name) }
 		if s.Name == "" {
@@ -64,6 +69,11 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 				return rejectf(http.StatusBadRequest, "%s: %s: timestamp %d is not positive unix milliseconds", wire.ErrBadPayload, where(), p.Timestamp)
 			}
 		}
+		if keep = keep && len(kept.points)+len(s.Samples) <= chunkSamples; keep {
+			name, labels := cloneSeries(s.Name, s.Labels) // s aliases raw
+			kept.series = append(kept.series, keptSeries{k: k, name: name, labels: labels, n: len(s.Samples)})
+			kept.points = append(kept.points, s.Samples...)
+		}
 		return nil
 	})
 	if r, ok := errors.AsType[*reject](err); ok {
@@ -73,20 +83,54 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 		return rejectf(http.StatusBadRequest, "%s", err)
 	}
 	cw := i.newChunkWriter()
-	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+	offer := func(k int, name string, labels []tsdb.Label, points []tsdb.Point) error {
 		where := func() string { return fmt.Sprintf("series %d", k) }
-		if cw.skipSampled(where, s.Name, s.Labels, len(s.Samples)) {
+		if cw.skipSampled(where, name, labels, len(points)) {
 			return nil
 		}
-		name, labels := cloneSeries(s.Name, s.Labels) // s aliases raw
-		for _, p := range s.Samples {
-			if err := cw.add(where, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value}); err != nil {
-				return err
+		return cw.addPoints(where, name, labels, points)
+	}
+	if keep {
+		at := 0
+		for _, ks := range kept.series {
+			if err = offer(ks.k, ks.name, ks.labels, kept.points[at:at+ks.n]); err != nil {
+				break
 			}
+			at += ks.n
 		}
-		return nil
+		return cw.finish(err, d)
+	}
+	err = wire.EachRemoteWriteSeries(raw, func(k int, s *wire.RemoteWriteSeries) error {
+		name, labels := cloneSeries(s.Name, s.Labels) // s aliases raw
+		return offer(k, name, labels, s.Samples)
 	})
 	return cw.finish(err, d)
+}
+
+// keptRemoteWrite is what the validation pass of a request keeps for the write pass, so that
+// a request of at most one chunk of samples (Prometheus sends 2,000 by default) is decoded
+// once: its series, names and labels cloned out of the body, and their samples in order.
+type keptRemoteWrite struct {
+	series []keptSeries
+	points []tsdb.Point
+}
+
+type keptSeries struct {
+	k      int // its number in the request, for errors
+	name   string
+	labels []tsdb.Label
+	n      int // its samples: the next n of points
+}
+
+var keptPool = sync.Pool{New: func() any { return new(keptRemoteWrite) }}
+
+func getKept() *keptRemoteWrite { return keptPool.Get().(*keptRemoteWrite) }
+
+// putKept returns kept to the pool without its strings (the samples written hold them).
+func putKept(kept *keptRemoteWrite) {
+	clear(kept.series)
+	kept.series, kept.points = kept.series[:0], kept.points[:0]
+	keptPool.Put(kept)
 }
 
 // cloneSeries copies name and labels, their strings in one allocation and the labels in another.

@@ -64,14 +64,9 @@ func (cw *chunkWriter) add(where func() string, samples ...tsdb.Sample) error {
 	for _, s := range samples {
 		cw.total++
 		if ts := s.Timestamp; ts < cw.okLo || ts > cw.okHi || cw.okHi == 0 {
-			if err := cw.w.CheckTimestamp(ts); err != nil {
-				cw.outside(err, func() string { return fmt.Sprintf("%s (%s): %s", where(), s.Name, err) })
+			if !cw.checkTimestamp(ts, func(err error) string { return fmt.Sprintf("%s (%s): %s", where(), s.Name, err) }) {
 				continue
 			}
-			if cw.okHi == 0 {
-				cw.okLo, cw.okHi = ts, ts
-			}
-			cw.okLo, cw.okHi = min(cw.okLo, ts), max(cw.okHi, ts)
 		}
 		cw.buf = append(cw.buf, s)
 		if len(cw.buf) >= chunkSamples {
@@ -81,6 +76,43 @@ func (cw *chunkWriter) add(where func() string, samples ...tsdb.Sample) error {
 		}
 	}
 	return nil
+}
+
+// addPoints offers the samples of one series, which skipSampled let through, as add does;
+// where names the series.
+func (cw *chunkWriter) addPoints(where func() string, name string, labels []tsdb.Label, points []tsdb.Point) error {
+	if cw.buf == nil {
+		cw.buf = (*chunkPool.Get().(*[]tsdb.Sample))[:0]
+	}
+	for _, p := range points {
+		cw.total++
+		if ts := p.Timestamp; ts < cw.okLo || ts > cw.okHi || cw.okHi == 0 {
+			if !cw.checkTimestamp(ts, func(err error) string { return fmt.Sprintf("%s (%s): %s", where(), name, err) }) {
+				continue
+			}
+		}
+		cw.buf = append(cw.buf, tsdb.Sample{Name: name, Labels: labels, Timestamp: p.Timestamp, Value: p.Value})
+		if len(cw.buf) >= chunkSamples {
+			if err := cw.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkTimestamp asks storage whether it takes ts, widening okLo..okHi when it does and
+// counting the sample as left out (describe says what it was) when not.
+func (cw *chunkWriter) checkTimestamp(ts int64, describe func(error) string) bool {
+	if err := cw.w.CheckTimestamp(ts); err != nil {
+		cw.outside(err, func() string { return describe(err) })
+		return false
+	}
+	if cw.okHi == 0 {
+		cw.okLo, cw.okHi = ts, ts
+	}
+	cw.okLo, cw.okHi = min(cw.okLo, ts), max(cw.okHi, ts)
+	return true
 }
 
 // outside counts a sample storage's window refuses.
