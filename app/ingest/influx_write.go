@@ -72,6 +72,7 @@ func (i *Ingest) decodeInflux(c echo.Context, d dialect) *reject {
 	}
 	defer putBuf(body) // lines are copied out of it
 	v := newValidator(i.lim)
+	defer v.release()
 	var kept []tsdb.Sample // the samples of pass 1 while they fit in one chunk
 	var keptLines []int    // their line numbers
 	keep := true

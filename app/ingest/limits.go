@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/http"
+	"sync"
 
 	"github.com/redwatch/redwatch/tsdb"
 	"github.com/redwatch/redwatch/tsdb/wire"
@@ -97,12 +98,26 @@ var reasons = [...]string{
 type validator struct {
 	lim     Limits
 	samples int
-	seen    map[uint64]struct{} // hashes of the distinct series
-	seed    maphash.Seed
+	// The series' hashes: listed (hashes, pooled) while there are at most MaxSeries of them,
+	// which then cannot be too many distinct series; in a set (seen) after that, to count the
+	// distinct ones. A map insert per series cost more than the rest of the checks.
+	hashes *[]uint64
+	seen   map[uint64]struct{}
+	seed   maphash.Seed
 }
 
+var hashesPool = sync.Pool{New: func() any { return new([]uint64) }}
+
+// newValidator returns a validator; release it when the request is done.
 func newValidator(lim Limits) *validator {
-	return &validator{lim: lim, seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+	return &validator{lim: lim, hashes: hashesPool.Get().(*[]uint64), seed: maphash.MakeSeed()}
+}
+
+// release returns v's pooled list; v is not used after.
+func (v *validator) release() {
+	*v.hashes = (*v.hashes)[:0]
+	hashesPool.Put(v.hashes)
+	v.hashes = nil
 }
 
 // series checks one series that brings n samples; where names it ("line 3 \"...\"",
@@ -152,7 +167,18 @@ func (v *validator) series(where func() string, name string, labels []tsdb.Label
 			h.WriteByte(1)
 			h.WriteString(l.Value)
 		}
-		v.seen[h.Sum64()] = struct{}{}
+		if v.seen == nil {
+			*v.hashes = append(*v.hashes, h.Sum64())
+			if len(*v.hashes) <= v.lim.MaxSeries {
+				return nil
+			}
+			v.seen = make(map[uint64]struct{}, len(*v.hashes))
+			for _, x := range *v.hashes {
+				v.seen[x] = struct{}{}
+			}
+		} else {
+			v.seen[h.Sum64()] = struct{}{}
+		}
 		if len(v.seen) > v.lim.MaxSeries {
 			return bad(reasonTooManySeries, "the request has more than %d series, the limit per request", v.lim.MaxSeries)
 		}

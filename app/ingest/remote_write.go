@@ -53,6 +53,7 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 		return rejectf(http.StatusBadRequest, "%s", err)
 	}
 	v := newValidator(i.lim)
+	defer v.release()
 	kept := getKept() // pass 1's series while their samples fit in one chunk, as line protocol keeps them
 	defer putKept(kept)
 	keep := true
