@@ -70,7 +70,7 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 				return rejectf(http.StatusBadRequest, "%s: %s: timestamp %d is not positive unix milliseconds", wire.ErrBadPayload, where(), p.Timestamp)
 			}
 		}
-		if keep = keep && len(kept.points)+len(s.Samples) <= chunkSamples; keep {
+		if keep = keep && len(kept.points)+len(s.Samples) <= chunkSamples; keep && len(s.Samples) > 0 {
 			name, labels := cloneSeries(s.Name, s.Labels) // s aliases raw
 			kept.series = append(kept.series, keptSeries{k: k, name: name, labels: labels, n: len(s.Samples)})
 			kept.points = append(kept.points, s.Samples...)
@@ -110,7 +110,8 @@ func (i *Ingest) decodeRemoteWrite(c echo.Context, d dialect) *reject {
 
 // keptRemoteWrite is what the validation pass of a request keeps for the write pass, so that
 // a request of at most one chunk of samples (Prometheus sends 2,000 by default) is decoded
-// once: its series, names and labels cloned out of the body, and their samples in order.
+// once: its series with samples (at most chunkSamples of them), names and labels cloned out
+// of the body, and their samples in order.
 type keptRemoteWrite struct {
 	series []keptSeries
 	points []tsdb.Point
