@@ -399,6 +399,24 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 	var prevLv *latestEntry // ... and its series' entry; nil: none
 	for i := range samples {
 		s := &samples[i]
+		if r := s.Ref; r != nil && r.t == t && r.lv != nil && !r.lv.removed && r.lv.raw != nil &&
+			r.lv.gen == db.series.generation() && !IsStaleMarker(s.Value) {
+			// A series written before under this Ref: its name and labels were checked and
+			// admitted then, and have not changed since (SeriesRef's contract).
+			err := validateTimestamp(s.Timestamp)
+			if err == nil {
+				err = db.checkTimestamp(s.Timestamp, nowMs)
+			}
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("sample %d (%s): %w", i, s.Name, err)
+				}
+				continue
+			}
+			t.recordSame(s, r.lv, nowMs, rb)
+			prev, prevLv = s, r.lv
+			continue
+		}
 		// A sample of the series just recorded (same name, same labels slice: a remote-write
 		// series' samples, a range import) has its name and labels checked already.
 		same := prevLv != nil && s.Name == prev.Name && sameLabels(s.Labels, prev.Labels)
@@ -426,6 +444,9 @@ func (db *DB) buildRows(samples []Sample, nowMs int64, rb *rowBuilder) error {
 		// (counted by the limiter). The table gets the sample before storage does; nothing
 		// reads both at once, and storage makes it searchable only seconds later anyway.
 		prev, prevLv = s, t.record(s, nowMs, db.series, rb)
+		if s.Ref != nil {
+			s.Ref.t, s.Ref.lv = t, prevLv
+		}
 	}
 	t.maybeSweep(nowMs)
 	return firstErr

@@ -39,6 +39,8 @@ type latestEntry struct {
 	// when preloaded).
 	raw []byte
 	gen uint64 // the series limiter's generation in which it was admitted; 0: not yet
+	// removed: no longer in the table (a SeriesRef pointing here is out of date).
+	removed bool
 }
 
 // value is the entry, called name, as readers see it.
@@ -186,6 +188,7 @@ func (t *latestTable) acquireSet(key []byte, labels []Label) *labelSet {
 // Callers hold t.mu.
 func (t *latestTable) remove(name string, m map[string]*latestEntry, lv *latestEntry) {
 	t.fresh.note(lv.staleAt(), noEntry)
+	lv.removed = true
 	ls := lv.set
 	delete(m, ls.key)
 	t.count--

@@ -24,6 +24,18 @@ type Sample struct {
 	Timestamp int64 // unix milliseconds
 	// Value; StaleMarker() ends the series (see IsStaleMarker).
 	Value float64
+	// Ref, when not nil, is where Write remembers the series' place between calls, so that a
+	// writer sending the same series every round (a watched key's length, say) skips its
+	// label sorting, validation and lookup. A SeriesRef belongs to one series: every sample
+	// given the same Ref must have the same Name and Labels (a new series takes a new,
+	// zero SeriesRef). Optional; Write reads and writes it under its own lock.
+	Ref *SeriesRef
+}
+
+// SeriesRef is Sample.Ref: the zero value is ready, and Write fills it in.
+type SeriesRef struct {
+	t  *latestTable // the table lv is in; another DB's table is not trusted
+	lv *latestEntry // nil: not known (yet, or any more)
 }
 
 // LabelValue is how a label value is stored, read and shown everywhere (storage, the latest

@@ -298,6 +298,7 @@ func copySamples(in []tsdb.Sample) []tsdb.Sample {
 		start := len(labels)
 		labels = append(labels, s.Labels...)
 		s.Labels = labels[start:len(labels):len(labels)]
+		s.Ref = nil // the queue needs no place in this box's latest table, nor to keep it alive
 		out[i] = s
 	}
 	return out

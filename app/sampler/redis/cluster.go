@@ -213,6 +213,8 @@ func (w nodeWriter) Write(samples []tsdb.Sample) error {
 	for i := range samples {
 		l := samples[i].Labels
 		samples[i].Labels = append(l[:len(l):len(l)], tsdb.Label{Name: "node", Value: w.node}) // copies: labels may be shared
+		// A Ref was for the series without the node label.
+		samples[i].Ref = nil
 	}
 	return w.w.Write(samples)
 }

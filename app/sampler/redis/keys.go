@@ -163,7 +163,14 @@ type trackedKey struct {
 	labels   []tsdb.Label // keyLabels(label, typ); labels[3] is the type they were built for
 	exLabels []tsdb.Label // existsLabels(t, labels)
 	args     []any        // the sampling commands' arguments: [length cmd, key, "pttl", key]
+	// refs are the Sample.Refs of the key's series with these labels: replaced, never reset,
+	// when the labels are rebuilt (a write in flight may still fill the old ones).
+	refs *keyRefs
 }
+
+// keyRefs are a tracked key's tsdb.SeriesRefs, one per series with its labels (stream group
+// series, which come and go with the groups, take none).
+type keyRefs struct{ exists, length, ttl, memory tsdb.SeriesRef }
 
 // newKeySampler builds a sampler for o.Keys; it sends nothing until Run or a round function is
 // called.
@@ -461,6 +468,7 @@ func (k *keySampler) built(t *trackedKey) {
 	}
 	t.labels = k.keyLabels(t.label, t.typ)
 	t.exLabels = existsLabels(t, t.labels)
+	t.refs = new(keyRefs)
 	key := any(t.key) // boxed once, shared by both commands
 	t.args = []any{lengthCommand(t.typ), key, "pttl", key}
 }

@@ -414,30 +414,30 @@ func (k *keySampler) applyOp(op *sampleOp, now time.Time, final bool, out []tsdb
 			keyErr = e
 		}
 	}
-	labels := k.labelsOf(t)
+	labels, refs := k.labelsOf(t), t.refs
 	t.exists, t.lastSampled = true, ts
 	t.ttl = -1
 	if pttl >= 0 {
 		t.ttl = float64(pttl) / 1000
 	}
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 1})
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 1, Ref: &refs.exists})
 	if op.length != nil {
 		if n, e := op.length.Result(); e == nil {
 			t.length, t.hasLength = n, true
-			out = append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: float64(n)})
+			out = append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: float64(n), Ref: &refs.length})
 		} else {
 			note(e)
 		}
 	} else {
 		t.length, t.hasLength = 0, false
 	}
-	out = append(out, tsdb.Sample{Name: "redis_key_ttl_seconds", Labels: labels, Timestamp: ts, Value: t.ttl})
+	out = append(out, tsdb.Sample{Name: "redis_key_ttl_seconds", Labels: labels, Timestamp: ts, Value: t.ttl, Ref: &refs.ttl})
 	if op.mem != nil {
 		n, e := op.mem.Result()
 		switch {
 		case e == nil:
 			t.memory, t.nextMemory = n, now.Add(k.memEvery).UnixNano()
-			out = append(out, tsdb.Sample{Name: "redis_key_memory_bytes", Labels: labels, Timestamp: ts, Value: float64(n)})
+			out = append(out, tsdb.Sample{Name: "redis_key_memory_bytes", Labels: labels, Timestamp: ts, Value: float64(n), Ref: &refs.memory})
 		case errors.Is(e, goredis.Nil): // deleted between commands
 		case isCommandRefused(e):
 			k.refuseMemory(e)
@@ -481,10 +481,10 @@ func (k *keySampler) applyMissing(t *trackedKey, ts int64, out []tsdb.Sample) []
 	t.exists, t.length, t.hasLength, t.ttl, t.memory, t.groups = false, 0, true, 0, 0, nil
 	t.lastSampled, t.needDetect, t.nextMemory = ts, true, 0
 	k.setKeyErr(t, nil)
-	labels := k.labelsOf(t)
-	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 0})
+	labels, refs := k.labelsOf(t), t.refs
+	out = append(out, tsdb.Sample{Name: "redis_key_exists", Labels: k.existsLabelsOf(t), Timestamp: ts, Value: 0, Ref: &refs.exists})
 	if t.pattern < 0 {
-		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0})
+		return append(out, tsdb.Sample{Name: "redis_key_length", Labels: labels, Timestamp: ts, Value: 0, Ref: &refs.length})
 	}
 	k.dropKey(t)
 	return out
