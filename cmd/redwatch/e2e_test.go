@@ -221,9 +221,11 @@ func TestBrowserLoginLiveHostPanelAndChart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The panel's numbers change without a page reload.
+	// The panel's numbers change without a page reload. The panel is swapped
+	// every 500 ms, so the text is read in one script: a query-then-read pair
+	// could find a node that the next swap has already removed.
 	read := func() string {
-		s, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid="cpu-percent"]`)))
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('[data-testid="cpu-percent"]') || {}).textContent || ""`))
 		if err != nil {
 			t.Fatalf("read cpu-percent: %s", err)
 		}

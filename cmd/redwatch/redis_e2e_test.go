@@ -210,7 +210,7 @@ timeout = "500ms"
 	if err != nil {
 		t.Fatalf("overview: %s", err)
 	}
-	status, err := chromedp.Run(ctx, chromedp.Text(css(`[data-testid="instance-card"][data-instance="main"] [data-testid="instance-status"]`)))
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('[data-testid="instance-card"][data-instance="main"] [data-testid="instance-status"]') || {}).textContent || ""`)) // one script: the card is swapped live
 	if err != nil || !strings.Contains(strings.ToLower(status), "up") {
 		t.Fatalf("main card status %q %v", status, err)
 	}
