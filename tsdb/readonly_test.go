@@ -168,7 +168,7 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 	if err := db.Write([]Sample{{Name: "redis_up", Labels: []Label{{"instance", "r"}}, Timestamp: now.UnixMilli(), Value: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	filler := disktest.Fill(t, mnt, 0)
+	filler := fillAtOnce(t, db, mnt)
 	db.checkDisk()
 	if _, err := os.Stat(reserve); !errors.Is(err, os.ErrNotExist) || !db.ReadOnly() {
 		t.Fatalf("after the disk filled: reserve %v, read-only %v; want it freed and read-only", err, db.ReadOnly())
@@ -181,14 +181,28 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 	if st, err := os.Stat(reserve); err != nil || st.Size() != reserveBytes || db.ReadOnly() {
 		t.Fatalf("after space returned: reserve %v, read-only %v; want it back and writable", err, db.ReadOnly())
 	}
-	filler = disktest.Fill(t, mnt, 0)
+	filler = fillAtOnce(t, db, mnt)
 	db.checkDisk()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if s := logs.String(); strings.Count(s, "freed the disk reserve") != 2 || !strings.Contains(s, "storage closed") || strings.Contains(s, "left unclosed") {
+		if strings.Contains(s, "left unclosed") { // VictoriaMetrics still runs on the tmpfs: close it before it is unmounted
+			os.Remove(filler)
+			db.s.MustClose()
+			db.rollup.MustClose()
+		}
 		t.Fatalf("want the reserve freed twice and storage closed properly:\n%s", s)
 	}
+}
+
+// fillAtOnce fills mnt to the last byte with the disk watch and persistLoop held off, as a
+// disk filled at once: Fill's last bytes are written until ENOSPC, and a watch that freed the
+// reserve meanwhile would see the filler take it (CI once failed so).
+func fillAtOnce(t *testing.T, db *DB, mnt string) string {
+	db.disk.mu.Lock() // checkDisk takes it
+	defer db.disk.mu.Unlock()
+	return disktest.Fill(t, mnt, 0)
 }
 
 // A disk nearly full but not below closeMargin keeps the reserve; when Close needs more room
