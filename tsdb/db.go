@@ -154,6 +154,7 @@ func initVM(opts Options) {
 		logger.SetOutputForTests(vmLogWriter{})
 		storage.SetDataFlushInterval(dataFlushInterval)
 		storage.SetFreeDiskSpaceLimit(opts.MinFreeDiskBytes)
+		numRawRowsShards = 1 // see vmshards.go
 	})
 	vmLog.Store(opts.Logger.With("logger", "vm"))
 }
