@@ -154,7 +154,10 @@ func initVM(opts Options) {
 		logger.SetOutputForTests(vmLogWriter{})
 		storage.SetDataFlushInterval(dataFlushInterval)
 		storage.SetFreeDiskSpaceLimit(opts.MinFreeDiskBytes)
-		numRawRowsShards = 1 // see vmshards.go
+		if numRawRowsShards < 1 { // lib/storage sets it at init: 0 is our own variable
+			panic("BUG: the go:linkname in vmshards.go no longer names lib/storage.numRawRowsShards")
+		}
+		numRawRowsShards = 1
 	})
 	vmLog.Store(opts.Logger.With("logger", "vm"))
 }

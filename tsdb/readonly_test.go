@@ -140,12 +140,8 @@ func TestOpenOnFullDisk(t *testing.T) {
 				t.Fatalf("Close on a full disk does not say it left storage unclosed:\n%s", logs)
 			}
 			// The process goes on (here: the test binary); VictoriaMetrics still runs on the
-			// data directory. Give it room and close it, so that the tmpfs can be unmounted.
-			if err := os.Remove(filler); err != nil {
-				t.Fatal(err)
-			}
-			db.s.MustClose()
-			db.rollup.MustClose()
+			// data directory.
+			closeLeftUnclosed(t, db, filler)
 		})
 	}
 }
@@ -187,13 +183,21 @@ func TestSuddenFullDiskFreesReserve(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s := logs.String(); strings.Count(s, "freed the disk reserve") != 2 || !strings.Contains(s, "storage closed") || strings.Contains(s, "left unclosed") {
-		if strings.Contains(s, "left unclosed") { // VictoriaMetrics still runs on the tmpfs: close it before it is unmounted
-			os.Remove(filler)
-			db.s.MustClose()
-			db.rollup.MustClose()
+		if strings.Contains(s, "left unclosed") {
+			closeLeftUnclosed(t, db, filler)
 		}
 		t.Fatalf("want the reserve freed twice and storage closed properly:\n%s", s)
 	}
+}
+
+// closeLeftUnclosed gives VictoriaMetrics, still running on a store Close left unclosed, room
+// (removes filler) and closes it, so that the tmpfs can be unmounted without a FATAL from it.
+func closeLeftUnclosed(t *testing.T, db *DB, filler string) {
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	db.s.MustClose()
+	db.rollup.MustClose()
 }
 
 // fillAtOnce fills mnt to the last byte with the disk watch and persistLoop held off, as a
